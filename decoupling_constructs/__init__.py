@@ -1,0 +1,7 @@
+"""AWS CDK constructs for the decoupling patterns of AWS messaging."""
+
+from .alarm_topic import AlarmTopic
+from .queue import ReliableQueue
+
+__all__ = ["AlarmTopic", "ReliableQueue"]
+__version__ = "0.1.0"

@@ -1,0 +1,41 @@
+"""CloudWatch alarms shared by every construct: one way to build them, one way to route them."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+
+def add_alarm(
+    scope: Construct,
+    construct_id: str,
+    *,
+    metric: cloudwatch.IMetric,
+    threshold: float,
+    description: str,
+    alarm_topic: sns.ITopic | None,
+    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluation_periods: int = 1,
+) -> cloudwatch.Alarm:
+    """An alarm on ``metric``; missing data is not a breach (idle resources publish nothing).
+
+    When ``alarm_topic`` is given, both the ALARM and the OK transition notify it,
+    so on-call sees the recovery as well as the failure.
+    """
+    alarm = cloudwatch.Alarm(
+        scope,
+        construct_id,
+        metric=metric,
+        threshold=threshold,
+        comparison_operator=comparison,
+        evaluation_periods=evaluation_periods,
+        alarm_description=description,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    if alarm_topic is not None:
+        action = cw_actions.SnsAction(alarm_topic)
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)
+    return alarm

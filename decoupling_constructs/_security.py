@@ -1,0 +1,93 @@
+"""Security policies shared by every construct."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+# The KMS actions a service needs to encrypt messages it writes to an encrypted
+# SNS topic or SQS queue (SNS developer guide, "Configuring AWS KMS permissions").
+KMS_PRODUCER_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+
+
+def managed_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
+    """A customer-managed KMS key with yearly automatic rotation (cdk-nag KMS5).
+
+    Keys are always retained: destroying one makes everything it encrypted unreadable.
+    """
+    return kms.Key(
+        scope,
+        construct_id,
+        description=description,
+        enable_key_rotation=True,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+def _service_conditions(scope: Construct, source_arn: str | None) -> dict[str, dict[str, str]]:
+    conditions: dict[str, dict[str, str]] = {"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}}
+    if source_arn is not None:
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
+    return conditions
+
+
+def _sid(service_principal: str, what: str) -> str:
+    return f"Allow{service_principal.split('.')[0].capitalize()}{what}"
+
+
+def allow_service_to_use_key(
+    key: kms.IKey,
+    service_principal: str,
+    *,
+    source_arn: str | None = None,
+) -> None:
+    """Let an AWS service encrypt with ``key``, only on behalf of this account.
+
+    The statement is scoped with ``aws:SourceAccount`` (and ``aws:SourceArn``
+    when given) so the service cannot use the key for another account's
+    resources (the confused-deputy guidance in the IAM user guide). An imported
+    key's policy cannot be changed here; the call then has no effect, as for
+    every CDK resource policy on an imported resource.
+    """
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=_sid(service_principal, "ToUseKey"),
+            principals=[iam.ServicePrincipal(service_principal)],
+            actions=list(KMS_PRODUCER_ACTIONS),
+            resources=["*"],  # in a key policy "*" means "this key"
+            conditions=_service_conditions(key, source_arn),
+        )
+    )
+
+
+def allow_service_publisher(
+    topic: sns.ITopic,
+    service_principal: str,
+    *,
+    encryption_key: kms.IKey | None,
+    source_arn: str | None = None,
+) -> None:
+    """Let an AWS service (e.g. ``cloudwatch.amazonaws.com``) publish to ``topic``.
+
+    Adds a topic-policy statement scoped by ``aws:SourceAccount`` (and
+    ``aws:SourceArn``), and the matching key-policy grant when the topic is
+    encrypted with a customer-managed key: without it the service's messages are
+    dropped silently. Not for EventBridge, whose KMS requests carry no
+    ``aws:Source*`` keys (SNS developer guide, "Enable compatibility between
+    event sources from AWS services and encrypted topics").
+    """
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=_sid(service_principal, "ToPublish"),
+            principals=[iam.ServicePrincipal(service_principal)],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions=_service_conditions(topic, source_arn),
+        )
+    )
+    if encryption_key is not None:
+        allow_service_to_use_key(encryption_key, service_principal, source_arn=source_arn)
+

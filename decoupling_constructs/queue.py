@@ -1,0 +1,249 @@
+"""ReliableQueue: an SQS queue with its dead-letter queue, long polling and alarms."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from . import _validate as v
+from ._alarms import add_alarm
+
+# SQS limits (Amazon SQS developer guide, "Amazon SQS quotas" / CreateQueue):
+MAX_WAIT_SECONDS = 20  # ReceiveMessageWaitTimeSeconds 0-20
+MAX_VISIBILITY_SECONDS = 12 * 60 * 60  # VisibilityTimeout 0 s - 12 h
+MIN_RETENTION_SECONDS = 60  # MessageRetentionPeriod 60 s - 14 days
+MAX_RETENTION_SECONDS = 14 * 24 * 60 * 60
+MAX_RECEIVE_COUNT = 1000  # RedrivePolicy maxReceiveCount 1-1000
+
+DLQ_SUFFIX = "-dlq"
+FIFO_SUFFIX = ".fifo"
+
+
+class ReliableQueue(Construct):
+    """An SQS queue that cannot lose a message silently.
+
+    Builds:
+
+    * ``queue``: the source queue, long polling on (``receive_message_wait_time``
+      20 s), encrypted (SSE-SQS, or ``encryption_key``), TLS-only resource policy,
+      redrive to the dead-letter queue after ``max_receive_count`` receives.
+    * ``dead_letter_queue``: same encryption, TLS policy and long polling, retention 14 days
+      (the SQS maximum, so never shorter than the source queue's), and a
+      ``RedriveAllowPolicy`` that admits only this source queue.
+    * ``alarms``: any message visible in the dead-letter queue; the oldest
+      message of the source queue older than ``oldest_message_age_alarm``.
+      Both notify ``alarm_topic`` (on ALARM and OK) when it is given.
+
+    Both queues have names known at synth time: ``queue_name`` (the DLQ is
+    ``<name>-dlq``, ``.fifo`` kept last), or names derived from the construct
+    path. A known name lets the DLQ's redrive-allow policy name its source queue
+    without a dependency cycle, and every FIFO queue must be named anyway.
+
+    :param fifo: make both queues FIFO (default False).
+    :param queue_name: the source queue's name; default derived from the construct path.
+    :param visibility_timeout: default 30 s; 0 s-12 h.
+    :param receive_message_wait_time: long-polling wait, default 20 s; 0-20 s.
+    :param retention_period: source queue retention, default 4 days; 60 s-14 days.
+    :param max_receive_count: receives before a message moves to the DLQ, default 5; 1-1000.
+    :param content_based_deduplication: FIFO only, default False.
+    :param high_throughput: FIFO only: DeduplicationScope=messageGroup and
+        FifoThroughputLimit=perMessageGroupId, default False.
+    :param encryption_key: a customer-managed KMS key for both queues (enable its
+        rotation); default SSE-SQS, which SNS and EventBridge can deliver to
+        (the AWS-managed ``alias/aws/sqs`` key cannot be granted to them).
+    :param alarm_topic: SNS topic the alarms notify; default none (alarms still exist).
+    :param oldest_message_age_alarm: age threshold; default 15 minutes; None disables
+        that alarm. Must be shorter than ``retention_period``.
+    :param removal_policy: for both queues, default RETAIN.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        fifo: bool = False,
+        queue_name: str | None = None,
+        visibility_timeout: Duration = Duration.seconds(30),
+        receive_message_wait_time: Duration = Duration.seconds(20),
+        retention_period: Duration = Duration.days(4),
+        max_receive_count: int = 5,
+        content_based_deduplication: bool = False,
+        high_throughput: bool = False,
+        encryption_key: kms.IKey | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        oldest_message_age_alarm: Duration | None = Duration.minutes(15),
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        _validate_props(
+            fifo=fifo,
+            queue_name=queue_name,
+            visibility_timeout=visibility_timeout,
+            receive_message_wait_time=receive_message_wait_time,
+            retention_period=retention_period,
+            max_receive_count=max_receive_count,
+            content_based_deduplication=content_based_deduplication,
+            high_throughput=high_throughput,
+            oldest_message_age_alarm=oldest_message_age_alarm,
+            removal_policy=removal_policy,
+        )
+        self.fifo = fifo
+        name, dlq_name = self._names(queue_name, fifo)
+
+        fifo_props: dict[str, object] = {}
+        if fifo:
+            fifo_props = {"fifo": True, "content_based_deduplication": content_based_deduplication or None}
+            if high_throughput:
+                fifo_props["deduplication_scope"] = sqs.DeduplicationScope.MESSAGE_GROUP
+                fifo_props["fifo_throughput_limit"] = sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID
+        encryption: dict[str, object] = (
+            {"encryption": sqs.QueueEncryption.KMS, "encryption_master_key": encryption_key}
+            if encryption_key is not None
+            else {"encryption": sqs.QueueEncryption.SQS_MANAGED}
+        )
+
+        source_arn = Stack.of(self).format_arn(
+            service="sqs", resource=name, arn_format=ArnFormat.NO_RESOURCE_NAME
+        )
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            queue_name=dlq_name,
+            # SQS maximum: a DLQ must keep a message at least as long as its source queue.
+            retention_period=Duration.seconds(MAX_RETENTION_SECONDS),
+            receive_message_wait_time=receive_message_wait_time,
+            enforce_ssl=True,
+            removal_policy=removal_policy,
+            redrive_allow_policy=sqs.RedriveAllowPolicy(
+                redrive_permission=sqs.RedrivePermission.BY_QUEUE,
+                source_queues=[sqs.Queue.from_queue_arn(self, "SourceQueueRef", source_arn)],
+            ),
+            **encryption,  # type: ignore[arg-type]
+            **fifo_props,  # type: ignore[arg-type]
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            queue_name=name,
+            visibility_timeout=visibility_timeout,
+            receive_message_wait_time=receive_message_wait_time,
+            retention_period=retention_period,
+            enforce_ssl=True,
+            removal_policy=removal_policy,
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=max_receive_count, queue=self.dead_letter_queue),
+            **encryption,  # type: ignore[arg-type]
+            **fifo_props,  # type: ignore[arg-type]
+        )
+
+        self.alarms: list[cloudwatch.Alarm] = [
+            add_alarm(
+                self,
+                "DeadLetterQueueAlarm",
+                metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+                threshold=1,
+                description="Messages are waiting in the dead-letter queue: consumers failed them "
+                f"{max_receive_count} times. Inspect, fix, then redrive.",
+                alarm_topic=alarm_topic,
+            )
+        ]
+        if oldest_message_age_alarm is not None:
+            self.alarms.append(
+                add_alarm(
+                    self,
+                    "OldestMessageAgeAlarm",
+                    metric=self.queue.metric_approximate_age_of_oldest_message(
+                        period=Duration.minutes(1), statistic="Maximum"
+                    ),
+                    threshold=oldest_message_age_alarm.to_seconds(),
+                    description="The oldest message has waited longer than "
+                    f"{oldest_message_age_alarm.to_human_string()}: consumers are down or too slow.",
+                    alarm_topic=alarm_topic,
+                )
+            )
+
+    def _names(self, queue_name: str | None, fifo: bool) -> tuple[str, str]:
+        suffix = FIFO_SUFFIX if fifo else ""
+        if queue_name is not None and not v.is_token(queue_name):
+            base = queue_name.removesuffix(FIFO_SUFFIX)
+            return queue_name, f"{base}{DLQ_SUFFIX}{suffix}"
+        base = Names.unique_resource_name(
+            self, max_length=v.SQS_QUEUE_NAME_MAX - len(DLQ_SUFFIX) - len(FIFO_SUFFIX), separator="-"
+        )
+        if queue_name is not None:  # a token: use it, derive only the DLQ's name
+            return queue_name, f"{base}{DLQ_SUFFIX}{suffix}"
+        return f"{base}{suffix}", f"{base}{DLQ_SUFFIX}{suffix}"
+
+    @property
+    def queue_name(self) -> str:
+        """The source queue's name (a token resolving to the physical name)."""
+        return self.queue.queue_name
+
+    def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` send to the source queue (and use its KMS key)."""
+        return self.queue.grant_send_messages(grantee)
+
+    def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` receive, delete and change visibility on the source queue."""
+        return self.queue.grant_consume_messages(grantee)
+
+
+def _validate_props(
+    *,
+    fifo: bool,
+    queue_name: str | None,
+    visibility_timeout: Duration,
+    receive_message_wait_time: Duration,
+    retention_period: Duration,
+    max_receive_count: int,
+    content_based_deduplication: bool,
+    high_throughput: bool,
+    oldest_message_age_alarm: Duration | None,
+    removal_policy: RemovalPolicy,
+) -> None:
+    if not isinstance(fifo, bool):
+        raise ValueError(f"fifo must be True or False, got {fifo!r}")
+    v.check_requires("content_based_deduplication", content_based_deduplication, requires="fifo=True", condition=fifo)
+    v.check_requires("high_throughput", high_throughput, requires="fifo=True", condition=fifo)
+    v.check_queue_name("queue_name", queue_name, fifo=fifo, reserve=len(DLQ_SUFFIX))
+    v.check_duration(
+        "receive_message_wait_time",
+        receive_message_wait_time,
+        minimum=0,
+        maximum=MAX_WAIT_SECONDS,
+        allowed=f"0-{MAX_WAIT_SECONDS} seconds",
+    )
+    v.check_duration(
+        "visibility_timeout",
+        visibility_timeout,
+        minimum=0,
+        maximum=MAX_VISIBILITY_SECONDS,
+        allowed=f"0 seconds-12 hours ({MAX_VISIBILITY_SECONDS} seconds)",
+    )
+    v.check_duration(
+        "retention_period",
+        retention_period,
+        minimum=MIN_RETENTION_SECONDS,
+        maximum=MAX_RETENTION_SECONDS,
+        allowed=f"60 seconds-14 days ({MAX_RETENTION_SECONDS} seconds)",
+    )
+    v.check_int("max_receive_count", max_receive_count, minimum=1, maximum=MAX_RECEIVE_COUNT)
+    if oldest_message_age_alarm is not None:
+        age = v.duration_seconds("oldest_message_age_alarm", oldest_message_age_alarm)
+        retention = v.duration_seconds("retention_period", retention_period)
+        if age is not None and age < 1:
+            raise ValueError(f"oldest_message_age_alarm must be at least 1 second, got {age:g} seconds")
+        if age is not None and retention is not None and age >= retention:
+            raise ValueError(
+                "oldest_message_age_alarm must be shorter than retention_period "
+                f"({retention:g} seconds) or it can never fire, got {age:g} seconds"
+            )
+    if not isinstance(removal_policy, RemovalPolicy):
+        raise ValueError(f"removal_policy must be an aws_cdk.RemovalPolicy, got {removal_policy!r}")
