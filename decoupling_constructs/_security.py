@@ -6,7 +6,7 @@ from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 # The KMS actions a service needs to encrypt messages it writes to an encrypted
 # SNS topic or SQS queue (SNS developer guide, "Configuring AWS KMS permissions").
@@ -27,7 +27,7 @@ def managed_key(scope: Construct, construct_id: str, description: str) -> kms.Ke
     )
 
 
-def _service_conditions(scope: Construct, source_arn: str | None) -> dict[str, dict[str, str]]:
+def _service_conditions(scope: IConstruct, source_arn: str | None) -> dict[str, dict[str, str]]:
     conditions: dict[str, dict[str, str]] = {"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}}
     if source_arn is not None:
         conditions["ArnLike"] = {"aws:SourceArn": source_arn}
@@ -90,4 +90,3 @@ def allow_service_publisher(
     )
     if encryption_key is not None:
         allow_service_to_use_key(encryption_key, service_principal, source_arn=source_arn)
-

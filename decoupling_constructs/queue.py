@@ -20,6 +20,12 @@ MIN_RETENTION_SECONDS = 60  # MessageRetentionPeriod 60 s - 14 days
 MAX_RETENTION_SECONDS = 14 * 24 * 60 * 60
 MAX_RECEIVE_COUNT = 1000  # RedrivePolicy maxReceiveCount 1-1000
 
+# Defaults (Duration is immutable, so module-level singletons are safe defaults).
+DEFAULT_VISIBILITY_TIMEOUT = Duration.seconds(30)
+DEFAULT_WAIT_TIME = Duration.seconds(MAX_WAIT_SECONDS)  # long polling at the recommended maximum
+DEFAULT_RETENTION = Duration.days(4)  # the SQS default
+DEFAULT_OLDEST_MESSAGE_AGE_ALARM = Duration.minutes(15)
+
 DLQ_SUFFIX = "-dlq"
 FIFO_SUFFIX = ".fifo"
 
@@ -69,15 +75,15 @@ class ReliableQueue(Construct):
         *,
         fifo: bool = False,
         queue_name: str | None = None,
-        visibility_timeout: Duration = Duration.seconds(30),
-        receive_message_wait_time: Duration = Duration.seconds(20),
-        retention_period: Duration = Duration.days(4),
+        visibility_timeout: Duration = DEFAULT_VISIBILITY_TIMEOUT,
+        receive_message_wait_time: Duration = DEFAULT_WAIT_TIME,
+        retention_period: Duration = DEFAULT_RETENTION,
         max_receive_count: int = 5,
         content_based_deduplication: bool = False,
         high_throughput: bool = False,
         encryption_key: kms.IKey | None = None,
         alarm_topic: sns.ITopic | None = None,
-        oldest_message_age_alarm: Duration | None = Duration.minutes(15),
+        oldest_message_age_alarm: Duration | None = DEFAULT_OLDEST_MESSAGE_AGE_ALARM,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -108,9 +114,7 @@ class ReliableQueue(Construct):
             else {"encryption": sqs.QueueEncryption.SQS_MANAGED}
         )
 
-        source_arn = Stack.of(self).format_arn(
-            service="sqs", resource=name, arn_format=ArnFormat.NO_RESOURCE_NAME
-        )
+        source_arn = Stack.of(self).format_arn(service="sqs", resource=name, arn_format=ArnFormat.NO_RESOURCE_NAME)
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",

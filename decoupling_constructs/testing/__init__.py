@@ -223,7 +223,7 @@ def deploy_to_moto(
         and resource["Type"] not in NO_RUNTIME_BEHAVIOUR
         and ("Condition" not in resource or ctx.condition(resource["Condition"]))
     }
-    unsupported = sorted(f"{lid} ({r['Type']})" for lid, r in pending.items() if r["Type"] not in COMPLETED_TYPES)
+    unsupported = sorted(f"{r['Type']}" for lid, r in pending.items() if r["Type"] not in COMPLETED_TYPES)
     if unsupported:
         raise UnsupportedResourceError(
             "moto's CloudFormation did not create these resources and deploy_to_moto cannot complete them: "
@@ -278,7 +278,7 @@ def deploy_to_moto(
 @contextlib.contextmanager
 def _quiet_moto() -> Iterator[None]:
     """moto warns and logs for each type it skips; this helper checks every resource itself instead."""
-    moto_logger = logging.getLogger("moto.cloudformation.parsing")
+    moto_logger = logging.getLogger("moto")
     level = moto_logger.level
     moto_logger.setLevel(logging.ERROR)
     try:

@@ -60,20 +60,22 @@ class ResolveContext:
     def get_att(self, logical_id: str, attribute: str) -> str:
         if logical_id not in self.physical_ids:
             raise UnresolvedReference(logical_id)
-        return self._get_att(
-            self.resource_types[logical_id], self.physical_ids[logical_id], attribute, logical_id
-        )
+        return self._get_att(self.resource_types[logical_id], self.physical_ids[logical_id], attribute, logical_id)
 
     def condition(self, name: str) -> bool:
         return bool(resolve(self.conditions[name], self))
 
 
-_SUB_VAR = re.compile(r"\$\{([^!}][^}]*)\}")
+# ``${Name}`` is a variable, ``${!Literal}`` an escape for the literal ``${Literal}``: both in one pass,
+# so that substituted values are inserted as they are.
+_SUB_VAR = re.compile(r"\$\{(![^}]*|[^!}][^}]*)\}")
 
 
 def _sub(template: str, variables: Mapping[str, Json], ctx: ResolveContext) -> str:
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
+        if name.startswith("!"):
+            return "${" + name[1:] + "}"
         if name in variables:
             return str(resolve(variables[name], ctx))
         if "." in name and not name.startswith("AWS::"):
@@ -81,7 +83,7 @@ def _sub(template: str, variables: Mapping[str, Json], ctx: ResolveContext) -> s
             return ctx.get_att(logical_id, attribute)
         return str(ctx.ref(name))
 
-    return _SUB_VAR.sub(replace, template).replace("${!", "${")
+    return _SUB_VAR.sub(replace, template)
 
 
 def resolve(value: Json, ctx: ResolveContext) -> Json:

@@ -1,0 +1,90 @@
+"""Static analysis of EVERY stack of the reference app: cfn-lint and cdk-nag AwsSolutions.
+
+Parametrized over ``stacks.REFERENCE_STACKS``, so a new reference stack is covered
+without new test code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import cfnlint.api
+import pytest
+from aws_cdk import aws_sqs as sqs
+from cdk_nag import AwsSolutionsChecks
+
+from stacks import REFERENCE_STACKS, build_reference_app
+
+# cfn-lint checks region-specific resource support; the stacks are region-agnostic.
+LINT_REGIONS = ["us-east-1", "eu-west-1"]
+MIN_REASON_LENGTH = 40  # an acknowledgment must explain itself, not just name the rule
+
+
+def synth_with_nag(app: cdk.App) -> dict:
+    """Synthesize ``app`` (cdk-nag plugin on) and return its validation report."""
+    outdir = Path(app.outdir)
+    try:
+        app.synth()
+    except RuntimeError as error:  # the plugin fails synthesis when it finds a violation
+        assert "ValidationFailed" in str(error), error
+    return json.loads((outdir / "validation-report.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def nagged(tmp_path_factory: pytest.TempPathFactory) -> tuple[cdk.App, dict[str, cdk.Stack], dict]:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app, stacks = build_reference_app(cdk.App(outdir=str(outdir)), nag=True)
+    return app, stacks, synth_with_nag(app)
+
+
+def violations_in(report: dict, stack_id: str) -> list[str]:
+    return [
+        f"{violation['ruleName']} at {construct['constructPath']}: {violation['description'][:120]}"
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+        if construct["constructPath"].split("/")[0] == stack_id
+    ]
+
+
+@pytest.mark.parametrize("stack_id", REFERENCE_STACKS)
+def test_cdk_nag_finds_nothing_unacknowledged(nagged, stack_id: str) -> None:
+    _, _, report = nagged
+    assert violations_in(report, stack_id) == []
+
+
+@pytest.mark.parametrize("stack_id", REFERENCE_STACKS)
+def test_cfn_lint_zero_errors_and_warnings(reference_templates: dict[str, dict], stack_id: str) -> None:
+    template = json.dumps(reference_templates[stack_id])
+    matches = cfnlint.api.lint(template, config=cfnlint.api.ManualArgs(regions=LINT_REGIONS))
+    assert [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches] == []
+
+
+@pytest.mark.parametrize("stack_id", REFERENCE_STACKS)
+def test_acknowledgments_are_narrow_and_explained(nagged, stack_id: str) -> None:
+    _, stacks, _ = nagged
+    for construct in stacks[stack_id].node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type != cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                continue
+            assert construct is not stacks[stack_id], "acknowledge on a resource, not a whole stack"
+            for rule, reason in entry.data.items():
+                assert len(reason) >= MIN_REASON_LENGTH, f"{construct.node.path}: {rule}: reason too thin: {reason!r}"
+
+
+def test_the_nag_check_is_live(tmp_path: Path) -> None:
+    """Guards the two tests above: a known-bad queue must be reported, or they prove nothing."""
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Bad")
+    sqs.Queue(stack, "Plain", encryption=sqs.QueueEncryption.UNENCRYPTED)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    found = violations_in(synth_with_nag(app), "Bad")
+    assert {v.split(" ")[0] for v in found} >= {"AwsSolutions-SQS2", "AwsSolutions-SQS3", "AwsSolutions-SQS4"}
+
+
+def test_cfn_lint_is_live() -> None:
+    """A template with a wrong property type must be reported."""
+    bad = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": "soon"}}}}
+    assert cfnlint.api.lint(json.dumps(bad), config=cfnlint.api.ManualArgs(regions=LINT_REGIONS))

@@ -1,0 +1,312 @@
+"""Template tests for ReliableQueue: defaults, overrides, bring-your-own key, every bad input."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Match, Template
+
+from decoupling_constructs import ReliableQueue
+
+
+def build(**props: object) -> tuple[cdk.Stack, ReliableQueue, Template]:
+    stack = cdk.Stack(cdk.App(), "Test")
+    queue = ReliableQueue(stack, "Work", **props)  # type: ignore[arg-type]
+    return stack, queue, Template.from_stack(stack)
+
+
+def lid(stack: cdk.Stack, construct: object) -> str:
+    """The logical id of an L2's resource."""
+    return stack.resolve(stack.get_logical_id(construct.node.default_child))  # type: ignore[attr-defined]
+
+
+def queue_props(template: Template, logical_prefix: str) -> dict:
+    queues = template.find_resources("AWS::SQS::Queue")
+    (props,) = [q["Properties"] for lid, q in queues.items() if lid.startswith(logical_prefix)]
+    return props
+
+
+@pytest.fixture(scope="module")
+def default() -> tuple[cdk.Stack, ReliableQueue, Template]:
+    return build()
+
+
+def test_builds_two_queues_two_policies_two_alarms(default) -> None:
+    _, _, template = default
+    template.resource_count_is("AWS::SQS::Queue", 2)
+    template.resource_count_is("AWS::SQS::QueuePolicy", 2)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 2)
+    template.resource_count_is("AWS::KMS::Key", 0)
+
+
+def test_source_queue_defaults(default) -> None:
+    stack, rq, template = default
+    props = queue_props(template, "WorkQueue")
+    assert props["ReceiveMessageWaitTimeSeconds"] == 20  # long polling
+    assert props["VisibilityTimeout"] == 30
+    assert props["MessageRetentionPeriod"] == 4 * 24 * 3600
+    assert props["SqsManagedSseEnabled"] is True
+    assert props["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert props["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [lid(stack, rq.dead_letter_queue), "Arn"]}
+    assert "FifoQueue" not in props
+
+
+def test_dead_letter_queue_defaults(default) -> None:
+    _, _, template = default
+    props = queue_props(template, "WorkDeadLetterQueue")
+    assert props["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert props["ReceiveMessageWaitTimeSeconds"] == 20
+    assert props["SqsManagedSseEnabled"] is True
+    assert "RedrivePolicy" not in props
+
+
+def test_both_queues_retained(default) -> None:
+    _, _, template = default
+    for queue in template.find_resources("AWS::SQS::Queue").values():
+        assert queue["DeletionPolicy"] == "Retain"
+        assert queue["UpdateReplacePolicy"] == "Retain"
+
+
+def test_redrive_allow_policy_admits_only_the_source_queue_by_name(default) -> None:
+    stack, _, template = default
+    source_name = queue_props(template, "WorkQueue")["QueueName"]
+    allow = queue_props(template, "WorkDeadLetterQueue")["RedriveAllowPolicy"]
+    assert allow["redrivePermission"] == "byQueue"
+    (arn,) = allow["sourceQueueArns"]
+    # Built from the name, not a GetAtt on the source queue: no dependency cycle.
+    assert "Fn::GetAtt" not in str(arn)
+    assert stack.resolve(arn)["Fn::Join"][1][-1] == f":{source_name}"
+
+
+def test_generated_names_are_deterministic_and_paired(default) -> None:
+    _, _, template = default
+    name = queue_props(template, "WorkQueue")["QueueName"]
+    assert name.startswith("Test-Work-")
+    assert queue_props(template, "WorkDeadLetterQueue")["QueueName"] == f"{name}-dlq"
+    _, _, again = build()
+    assert queue_props(again, "WorkQueue")["QueueName"] == name
+
+
+def test_tls_only_policy_on_both_queues(default) -> None:
+    _, _, template = default
+    policies = template.find_resources("AWS::SQS::QueuePolicy")
+    assert len(policies) == 2
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert {
+            "Action": "sqs:*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+        }.items() <= statements[0].items()
+
+
+def test_alarms_dimensioned_by_queue_name(default) -> None:
+    stack, rq, template = default
+    dlq_id = lid(stack, rq.dead_letter_queue)
+    queue_id = lid(stack, rq.queue)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}],
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "Statistic": "Maximum",
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateAgeOfOldestMessage",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}],
+            "Threshold": 900,
+        },
+    )
+    assert len(rq.alarms) == 2
+    # No topic given: no actions.
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        assert "AlarmActions" not in alarm["Properties"]
+
+
+def test_alarm_actions_go_to_alarm_topic() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    topic = sns.Topic(stack, "Alarms")
+    ReliableQueue(stack, "Work", alarm_topic=topic)
+    template = Template.from_stack(stack)
+    topic_ref = {"Ref": lid(stack, topic)}
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 2
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [topic_ref]
+        assert alarm["Properties"]["OKActions"] == [topic_ref]
+
+
+def test_oldest_message_age_alarm_can_be_disabled_or_tuned() -> None:
+    _, rq, template = build(oldest_message_age_alarm=None)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 1)
+    assert len(rq.alarms) == 1
+    _, _, template = build(oldest_message_age_alarm=Duration.minutes(2))
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "ApproximateAgeOfOldestMessage", "Threshold": 120}
+    )
+
+
+def test_overrides() -> None:
+    _, _, template = build(
+        queue_name="jobs",
+        visibility_timeout=Duration.minutes(5),
+        receive_message_wait_time=Duration.seconds(5),
+        retention_period=Duration.days(14),
+        max_receive_count=3,
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    props = queue_props(template, "WorkQueue")
+    assert props["QueueName"] == "jobs"
+    assert props["VisibilityTimeout"] == 300
+    assert props["ReceiveMessageWaitTimeSeconds"] == 5
+    assert props["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert props["RedrivePolicy"]["maxReceiveCount"] == 3
+    assert queue_props(template, "WorkDeadLetterQueue")["QueueName"] == "jobs-dlq"
+    for queue in template.find_resources("AWS::SQS::Queue").values():
+        assert queue["DeletionPolicy"] == "Delete"
+
+
+def test_fifo_makes_both_queues_fifo_with_fifo_names() -> None:
+    _, _, template = build(fifo=True, content_based_deduplication=True)
+    source = queue_props(template, "WorkQueue")
+    dlq = queue_props(template, "WorkDeadLetterQueue")
+    for props in (source, dlq):
+        assert props["FifoQueue"] is True
+        assert props["ContentBasedDeduplication"] is True
+        assert props["QueueName"].endswith(".fifo")
+        assert "DeduplicationScope" not in props
+    assert dlq["QueueName"] == source["QueueName"].removesuffix(".fifo") + "-dlq.fifo"
+
+
+def test_fifo_with_given_name() -> None:
+    _, _, template = build(fifo=True, queue_name="orders.fifo")
+    assert queue_props(template, "WorkQueue")["QueueName"] == "orders.fifo"
+    assert queue_props(template, "WorkDeadLetterQueue")["QueueName"] == "orders-dlq.fifo"
+
+
+def test_high_throughput_fifo() -> None:
+    _, _, template = build(fifo=True, high_throughput=True)
+    for lid in ("WorkQueue", "WorkDeadLetterQueue"):
+        props = queue_props(template, lid)
+        assert props["DeduplicationScope"] == "messageGroup"
+        assert props["FifoThroughputLimit"] == "perMessageGroupId"
+
+
+def test_customer_managed_key_for_both_queues() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    ReliableQueue(stack, "Work", encryption_key=key)
+    template = Template.from_stack(stack)
+    key_arn = {"Fn::GetAtt": [lid(stack, key), "Arn"]}
+    for queue in template.find_resources("AWS::SQS::Queue").values():
+        assert queue["Properties"]["KmsMasterKeyId"] == key_arn
+        assert "SqsManagedSseEnabled" not in queue["Properties"]
+
+
+def test_grants_delegate_to_the_source_queue() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    rq = ReliableQueue(stack, "Work")
+    producer = iam.Role(stack, "Producer", assumed_by=iam.AccountRootPrincipal())
+    consumer = iam.Role(stack, "Consumer", assumed_by=iam.AccountRootPrincipal())
+    rq.grant_send_messages(producer)
+    rq.grant_consume_messages(consumer)
+    template = Template.from_stack(stack)
+    queue_arn = {"Fn::GetAtt": [lid(stack, rq.queue), "Arn"]}
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": lid(stack, producer)}],
+            "PolicyDocument": {
+                "Statement": [
+                    Match.object_like({"Action": Match.array_with(["sqs:SendMessage"]), "Resource": queue_arn})
+                ]
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": lid(stack, consumer)}],
+            "PolicyDocument": {
+                "Statement": [
+                    Match.object_like({"Action": Match.array_with(["sqs:ReceiveMessage", "sqs:DeleteMessage"])})
+                ]
+            },
+        },
+    )
+
+
+def test_tokens_pass_through_validation() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    wait = cdk.CfnParameter(stack, "Wait", type="Number")
+    receives = cdk.CfnParameter(stack, "Receives", type="Number")
+    name = cdk.CfnParameter(stack, "Name")
+    ReliableQueue(
+        stack,
+        "Work",
+        queue_name=name.value_as_string,
+        receive_message_wait_time=Duration.seconds(wait.value_as_number),
+        max_receive_count=receives.value_as_number,  # type: ignore[arg-type]
+    )
+    props = queue_props(Template.from_stack(stack), "WorkQueue")
+    assert props["QueueName"] == {"Ref": "Name"}
+    assert props["ReceiveMessageWaitTimeSeconds"] == {"Ref": "Wait"}
+    assert props["RedrivePolicy"]["maxReceiveCount"] == {"Ref": "Receives"}
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"receive_message_wait_time": Duration.seconds(25)}, "receive_message_wait_time must be 0-20 seconds, got 25"),
+        ({"visibility_timeout": Duration.hours(13)}, "visibility_timeout must be 0 seconds-12 hours"),
+        ({"visibility_timeout": Duration.millis(1500)}, "visibility_timeout must be a whole number of seconds"),
+        ({"retention_period": Duration.seconds(59)}, "retention_period must be 60 seconds-14 days"),
+        ({"retention_period": Duration.days(15)}, "retention_period must be 60 seconds-14 days"),
+        ({"max_receive_count": 0}, "max_receive_count must be 1-1000, got 0"),
+        ({"max_receive_count": 1001}, "max_receive_count must be 1-1000, got 1001"),
+        ({"max_receive_count": 2.5}, "max_receive_count must be a whole number"),
+        ({"max_receive_count": True}, "max_receive_count must be a whole number"),
+        ({"content_based_deduplication": True}, "content_based_deduplication=True requires fifo=True"),
+        ({"high_throughput": True}, "high_throughput=True requires fifo=True"),
+        ({"queue_name": "orders.fifo"}, "queue_name ends in '.fifo' but fifo is False"),
+        ({"fifo": True, "queue_name": "orders"}, "queue_name of a FIFO queue must end in '.fifo'"),
+        ({"queue_name": "bad name!"}, "queue_name may contain only letters, digits, hyphens and underscores"),
+        ({"queue_name": "a" * 77}, "queue_name must be at most 76 characters"),
+        ({"fifo": "yes"}, "fifo must be True or False"),
+        (
+            {"oldest_message_age_alarm": Duration.days(4)},
+            "oldest_message_age_alarm must be shorter than retention_period",
+        ),
+        ({"oldest_message_age_alarm": Duration.seconds(0)}, "oldest_message_age_alarm must be at least 1 second"),
+        ({"removal_policy": "retain"}, "removal_policy must be an aws_cdk.RemovalPolicy"),
+        ({"visibility_timeout": 30}, "visibility_timeout must be an aws_cdk.Duration, got 30"),
+    ],
+)
+def test_bad_input_fails_at_synth_time(props: dict, message: str) -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        ReliableQueue(stack, "Work", **props)
+
+
+def test_longest_allowed_names_fit_sqs_limit() -> None:
+    _, _, template = build(queue_name="a" * 76)
+    assert len(queue_props(template, "WorkDeadLetterQueue")["QueueName"]) == 80
+    _, _, template = build(fifo=True, queue_name="a" * 71 + ".fifo")
+    assert len(queue_props(template, "WorkDeadLetterQueue")["QueueName"]) == 80
+    # Generated names of deeply nested constructs are cut to fit as well.
+    stack = cdk.Stack(cdk.App(), "S" * 60)
+    ReliableQueue(stack, "Q" * 60, fifo=True)
+    for queue in Template.from_stack(stack).find_resources("AWS::SQS::Queue").values():
+        assert len(queue["Properties"]["QueueName"]) <= 80
