@@ -19,8 +19,13 @@ def is_token(value: object) -> bool:
     return Token.is_unresolved(value)
 
 
-def _human(seconds: float) -> str:
-    return f"{seconds:g} second" if seconds == 1 else f"{seconds:g} seconds"
+def _number(value: float) -> str:
+    """1000000 rather than 1e+06, 1.5 rather than 1.5000."""
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def seconds_text(seconds: float) -> str:
+    return f"{_number(seconds)} second" if seconds == 1 else f"{_number(seconds)} seconds"
 
 
 def duration_seconds(prop: str, value: Duration) -> float | None:
@@ -42,9 +47,9 @@ def check_duration(prop: str, value: Duration, *, minimum: float, maximum: float
     if seconds is None:
         return
     if seconds != int(seconds):
-        raise ValueError(f"{prop} must be a whole number of seconds, got {_human(seconds)}")
+        raise ValueError(f"{prop} must be a whole number of seconds, got {seconds_text(seconds)}")
     if not minimum <= seconds <= maximum:
-        raise ValueError(f"{prop} must be {allowed}, got {_human(seconds)}")
+        raise ValueError(f"{prop} must be {allowed}, got {seconds_text(seconds)}")
 
 
 def check_int(prop: str, value: int, *, minimum: int, maximum: int) -> None:

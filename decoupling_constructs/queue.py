@@ -243,11 +243,11 @@ def _validate_props(
         age = v.duration_seconds("oldest_message_age_alarm", oldest_message_age_alarm)
         retention = v.duration_seconds("retention_period", retention_period)
         if age is not None and age < 1:
-            raise ValueError(f"oldest_message_age_alarm must be at least 1 second, got {age:g} seconds")
+            raise ValueError(f"oldest_message_age_alarm must be at least 1 second, got {v.seconds_text(age)}")
         if age is not None and retention is not None and age >= retention:
             raise ValueError(
                 "oldest_message_age_alarm must be shorter than retention_period "
-                f"({retention:g} seconds) or it can never fire, got {age:g} seconds"
+                f"({v.seconds_text(retention)}) or it can never fire, got {v.seconds_text(age)}"
             )
     if not isinstance(removal_policy, RemovalPolicy):
         raise ValueError(f"removal_policy must be an aws_cdk.RemovalPolicy, got {removal_policy!r}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
 
 from .queue_stack import ReliableQueueStack
 
@@ -33,6 +32,8 @@ def build_reference_app(
         kwargs = {"synthesizer": synthesizer()} if synthesizer else {}
         stacks[stack_id] = stack_class(app, stack_id, **kwargs)
     if nag:
+        from cdk_nag import AwsSolutionsChecks  # only when asked: importing it costs ~0.15 s
+
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return app, stacks
 

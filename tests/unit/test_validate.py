@@ -1,0 +1,85 @@
+"""Properties of the shared validators: every value in range passes, every value outside fails with the prop named."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from aws_cdk import Duration, Token
+from hypothesis import given
+from hypothesis import strategies as st
+
+from decoupling_constructs import _validate as v
+
+queue_name_chars = st.text(
+    alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"), min_size=1
+)
+
+
+@given(st.integers(min_value=0, max_value=20))
+def test_duration_in_range_passes(seconds: int) -> None:
+    v.check_duration("wait", Duration.seconds(seconds), minimum=0, maximum=20, allowed="0-20 seconds")
+
+
+@given(st.integers(min_value=21, max_value=10**7))  # Duration itself refuses negative amounts
+def test_duration_out_of_range_fails_naming_prop_and_value(seconds: int) -> None:
+    with pytest.raises(ValueError, match=rf"^wait must be 0-20 seconds, got {seconds} seconds$"):
+        v.check_duration("wait", Duration.seconds(seconds), minimum=0, maximum=20, allowed="0-20 seconds")
+
+
+@given(st.integers(min_value=1, max_value=1000))
+def test_int_in_range_passes(value: int) -> None:
+    v.check_int("max_receive_count", value, minimum=1, maximum=1000)
+
+
+@given(st.integers().filter(lambda n: not 1 <= n <= 1000))
+def test_int_out_of_range_fails(value: int) -> None:
+    with pytest.raises(ValueError, match=rf"max_receive_count must be 1-1000, got {value}$"):
+        v.check_int("max_receive_count", value, minimum=1, maximum=1000)
+
+
+def test_tokens_pass_every_check() -> None:
+    number = Token.as_number({"Ref": "N"})
+    v.check_int("n", number, minimum=1, maximum=2)
+    v.check_duration("d", Duration.seconds(number), minimum=0, maximum=1, allowed="0-1 seconds")
+    v.check_queue_name("queue_name", Token.as_string({"Ref": "Name"}), fifo=True)
+
+
+@given(queue_name_chars.filter(lambda s: len(s) <= 80))
+def test_valid_standard_names_pass(name: str) -> None:
+    v.check_queue_name("queue_name", name, fifo=False)
+
+
+@given(queue_name_chars.filter(lambda s: len(s) <= 75))
+def test_valid_fifo_names_pass(base: str) -> None:
+    v.check_queue_name("queue_name", base + ".fifo", fifo=True)
+
+
+@given(
+    st.text(min_size=1, max_size=40).filter(lambda s: any(not (c.isascii() and (c.isalnum() or c in "-_")) for c in s))
+)
+def test_names_with_other_characters_fail(name: str) -> None:
+    with pytest.raises(ValueError, match="queue_name"):
+        v.check_queue_name("queue_name", name, fifo=False)
+
+
+@given(st.integers(min_value=81, max_value=300))
+def test_names_over_80_characters_fail(length: int) -> None:
+    with pytest.raises(ValueError, match=f"at most 80 characters, got {length}"):
+        v.check_queue_name("queue_name", "q" * length, fifo=False)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -1, "3", None, True])
+def test_check_number_rejects_non_finite_negative_and_non_numbers(value: object) -> None:
+    with pytest.raises(ValueError, match="write_mib_per_s must be"):
+        v.check_number("write_mib_per_s", value)  # type: ignore[arg-type]
+
+
+def test_exclusive_and_one_of() -> None:
+    v.check_exclusive(shard_count=None, expected_throughput=None)
+    v.check_exclusive(shard_count=2, expected_throughput=None)
+    with pytest.raises(ValueError, match="give only one of shard_count, expected_throughput"):
+        v.check_exclusive(shard_count=2, expected_throughput=object())
+    v.check_one_of("engine", "ACTIVEMQ", ["ACTIVEMQ", "RABBITMQ"])
+    with pytest.raises(ValueError, match="engine must be one of 'ACTIVEMQ', 'RABBITMQ', got 'KAFKA'"):
+        v.check_one_of("engine", "KAFKA", ["ACTIVEMQ", "RABBITMQ"])
