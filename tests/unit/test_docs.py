@@ -1,0 +1,42 @@
+"""The README's per-pattern tables describe the code as it is: one row per constructor prop, no stale rows."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from decoupling_constructs import ReliableQueue
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def table_props(section: str) -> set[str]:
+    body = README.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `(\w+)` \|", body, flags=re.MULTILINE))
+
+
+def constructor_props(construct: type) -> set[str]:
+    parameters = inspect.signature(construct.__init__).parameters.values()
+    return {p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+@pytest.mark.parametrize(("section", "construct"), [("ReliableQueue", ReliableQueue)])
+def test_readme_table_lists_exactly_the_props(section: str, construct: type) -> None:
+    assert table_props(section) == constructor_props(construct)
+
+
+def test_readme_defaults_match_the_signature() -> None:
+    signature = inspect.signature(ReliableQueue.__init__).parameters
+    assert signature["receive_message_wait_time"].default.to_seconds() == 20
+    assert "| `receive_message_wait_time` | 20 s |" in README
+    assert signature["visibility_timeout"].default.to_seconds() == 30
+    assert "| `visibility_timeout` | 30 s |" in README
+    assert signature["retention_period"].default.to_days() == 4
+    assert "| `retention_period` | 4 days |" in README
+    assert signature["max_receive_count"].default == 5
+    assert "| `max_receive_count` | 5 |" in README
+    assert signature["oldest_message_age_alarm"].default.to_minutes() == 15
+    assert "| `oldest_message_age_alarm` | 15 minutes |" in README
