@@ -34,7 +34,7 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 setup: $(PY_STAMP) $(NODE_STAMP)
 
 synth: setup
-	cdk synth --all --quiet
+	cdk synth --quiet
 	@echo "templates in cdk.out/: $$(ls cdk.out/*.template.json | xargs -n1 basename | tr '\n' ' ')"
 
 lint: $(PY_STAMP)

@@ -7,7 +7,10 @@ synthesized by ``cdk synth`` without new test code.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 
@@ -19,14 +22,23 @@ REFERENCE_STACKS: dict[str, Callable[..., cdk.Stack]] = {
 }
 
 
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+
+
+def app_context() -> dict[str, Any]:
+    """cdk.json's context (feature flags): the CLI passes it to app.py, in-process apps must read it."""
+    return dict(json.loads(CDK_JSON.read_text())["context"])
+
+
 def build_reference_app(
     app: cdk.App | None = None,
     *,
     nag: bool = True,
     synthesizer: Callable[[], cdk.IStackSynthesizer] | None = None,
 ) -> tuple[cdk.App, dict[str, cdk.Stack]]:
-    """Add every reference stack to ``app`` (a new App by default), cdk-nag on unless ``nag=False``."""
-    app = app or cdk.App()
+    """Add every reference stack to ``app`` (default: a new App with cdk.json's feature flags),
+    cdk-nag on unless ``nag=False``."""
+    app = app or cdk.App(context=app_context())
     stacks: dict[str, cdk.Stack] = {}
     for stack_id, stack_class in REFERENCE_STACKS.items():
         kwargs = {"synthesizer": synthesizer()} if synthesizer else {}
@@ -38,4 +50,4 @@ def build_reference_app(
     return app, stacks
 
 
-__all__ = ["REFERENCE_STACKS", "build_reference_app"]
+__all__ = ["REFERENCE_STACKS", "app_context", "build_reference_app"]

@@ -223,7 +223,7 @@ def deploy_to_moto(
         and resource["Type"] not in NO_RUNTIME_BEHAVIOUR
         and ("Condition" not in resource or ctx.condition(resource["Condition"]))
     }
-    unsupported = sorted(f"{r['Type']}" for lid, r in pending.items() if r["Type"] not in COMPLETED_TYPES)
+    unsupported = sorted(f"{lid} ({r['Type']})" for lid, r in pending.items() if r["Type"] not in COMPLETED_TYPES)
     if unsupported:
         raise UnsupportedResourceError(
             "moto's CloudFormation did not create these resources and deploy_to_moto cannot complete them: "
@@ -241,9 +241,7 @@ def deploy_to_moto(
             except UnresolvedReference:
                 continue
             completer = COMPLETED_TYPES[resource["Type"]]
-            physical_id = completer(
-                _Completion(logical_id, properties, stack_name, region, account, endpoint_url)
-            )
+            physical_id = completer(_Completion(logical_id, properties, stack_name, region, account, endpoint_url))
             physical_ids[logical_id] = completed[logical_id] = physical_id
             del pending[logical_id]
             progress = True
@@ -253,8 +251,12 @@ def deploy_to_moto(
     for logical_id, resource in resources_json.items():
         fix = CREATED_FIXUPS.get(resource["Type"])
         if fix and logical_id in created:
-            fix(_Completion(logical_id, resolve(resource.get("Properties", {}), ctx), stack_name, region,
-                            account, endpoint_url), created[logical_id])
+            fix(
+                _Completion(
+                    logical_id, resolve(resource.get("Properties", {}), ctx), stack_name, region, account, endpoint_url
+                ),
+                created[logical_id],
+            )
 
     outputs = {
         key: str(resolve(output["Value"], ctx))
@@ -291,9 +293,7 @@ def _quiet_moto() -> Iterator[None]:
 
 def _ensure_bootstrap_parameter(template: dict[str, Json], region: str, endpoint_url: str | None) -> None:
     """moto cannot resolve CDK's BootstrapVersion SSM parameter unless it exists."""
-    uses = any(
-        p.get("Default") == BOOTSTRAP_VERSION_PARAMETER for p in template.get("Parameters", {}).values()
-    )
+    uses = any(p.get("Default") == BOOTSTRAP_VERSION_PARAMETER for p in template.get("Parameters", {}).values())
     if not uses:
         return
     ssm = _client("ssm", region, endpoint_url)
@@ -396,8 +396,14 @@ def _bucket_policy(c: _Completion) -> str:
     return f"{c.stack_name}-{c.logical_id}"
 
 
-_SUBSCRIPTION_ATTRIBUTES = ("RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "RedrivePolicy",
-                            "DeliveryPolicy", "SubscriptionRoleArn")
+_SUBSCRIPTION_ATTRIBUTES = (
+    "RawMessageDelivery",
+    "FilterPolicy",
+    "FilterPolicyScope",
+    "RedrivePolicy",
+    "DeliveryPolicy",
+    "SubscriptionRoleArn",
+)
 
 
 def _subscription(c: _Completion) -> str:
@@ -417,10 +423,28 @@ def _subscription(c: _Completion) -> str:
     return str(response["SubscriptionArn"])
 
 
-_ALARM_KEYS = ("AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions",
-               "MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit",
-               "EvaluationPeriods", "DatapointsToAlarm", "Threshold", "ComparisonOperator", "TreatMissingData",
-               "EvaluateLowSampleCountPercentile", "Metrics", "ThresholdMetricId")
+_ALARM_KEYS = (
+    "AlarmDescription",
+    "ActionsEnabled",
+    "OKActions",
+    "AlarmActions",
+    "InsufficientDataActions",
+    "MetricName",
+    "Namespace",
+    "Statistic",
+    "ExtendedStatistic",
+    "Dimensions",
+    "Period",
+    "Unit",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+    "EvaluateLowSampleCountPercentile",
+    "Metrics",
+    "ThresholdMetricId",
+)
 
 
 def _alarm(c: _Completion) -> str:

@@ -77,13 +77,18 @@ def _sub(template: str, variables: Mapping[str, Json], ctx: ResolveContext) -> s
         if name.startswith("!"):
             return "${" + name[1:] + "}"
         if name in variables:
-            return str(resolve(variables[name], ctx))
+            return _text(resolve(variables[name], ctx))
         if "." in name and not name.startswith("AWS::"):
             logical_id, attribute = name.split(".", 1)
             return ctx.get_att(logical_id, attribute)
-        return str(ctx.ref(name))
+        return _text(ctx.ref(name))
 
     return _SUB_VAR.sub(replace, template)
+
+
+def _text(value: Json) -> str:
+    """A scalar as CloudFormation writes it into a string (booleans lower-case)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def resolve(value: Json, ctx: ResolveContext) -> Json:
@@ -102,7 +107,7 @@ def resolve(value: Json, ctx: ResolveContext) -> Json:
             return ctx.get_att(logical_id, attribute)
         if key == "Fn::Join":
             delimiter, parts = arg
-            return delimiter.join(str(part) for part in resolve(parts, ctx))
+            return delimiter.join(_text(part) for part in resolve(parts, ctx))
         if key == "Fn::Sub":
             template, variables = (arg, {}) if isinstance(arg, str) else arg
             return _sub(template, variables, ctx)
@@ -128,7 +133,7 @@ def resolve(value: Json, ctx: ResolveContext) -> Json:
             return ctx.condition(arg)
         if key == "Fn::GetAZs":
             region = resolve(arg, ctx) or ctx.pseudo["AWS::Region"]
-            return [f"{region}{zone}" for zone in "abc"]
+            return [f"{region}{zone}" for zone in "abcd"]  # what moto's own Fn::GetAZs returns
         if key.startswith("Fn::"):
             raise NotImplementedError(f"intrinsic {key} is not supported by the moto test helper")
     resolved = {key: resolve(item, ctx) for key, item in value.items()}

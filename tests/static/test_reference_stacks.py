@@ -15,7 +15,7 @@ import pytest
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 
-from stacks import REFERENCE_STACKS, build_reference_app
+from stacks import REFERENCE_STACKS, app_context, build_reference_app
 
 # cfn-lint checks region-specific resource support; the stacks are region-agnostic.
 LINT_REGIONS = ["us-east-1", "eu-west-1"]
@@ -35,7 +35,7 @@ def synth_with_nag(app: cdk.App) -> dict:
 @pytest.fixture(scope="module")
 def nagged(tmp_path_factory: pytest.TempPathFactory) -> tuple[cdk.App, dict[str, cdk.Stack], dict]:
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app, stacks = build_reference_app(cdk.App(outdir=str(outdir)), nag=True)
+    app, stacks = build_reference_app(cdk.App(outdir=str(outdir), context=app_context()), nag=True)
     return app, stacks, synth_with_nag(app)
 
 
