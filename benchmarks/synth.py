@@ -27,11 +27,20 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1.15  # library / plain L2, total time
 
 
+def new_app() -> Any:
+    """An App with cdk.json's feature flags, as `cdk synth` and the reference app use."""
+    import aws_cdk as cdk
+
+    from stacks import app_context
+
+    return cdk.App(context=app_context())
+
+
 def floor_app() -> Any:
     import aws_cdk as cdk
     from aws_cdk import aws_sqs as sqs
 
-    app = cdk.App()
+    app = new_app()
     # An empty Stack synthesizes with a CDK template-validation warning ("Resources section must
     # exist and be non-empty"), so the floor holds one trivial queue.
     sqs.Queue(cdk.Stack(app, "Floor"), "Queue")
@@ -57,7 +66,7 @@ def plain_l2_app() -> Any:
     from aws_cdk import aws_sqs as sqs
     from constructs import Construct
 
-    app = cdk.App()
+    app = new_app()
     stack = Stack(app, "DecouplingReliableQueue", description="decoupling-constructs: ReliableQueue reference")
     retain = RemovalPolicy.RETAIN
     key_props: dict[str, Any] = {"enable_key_rotation": True, "removal_policy": retain}
