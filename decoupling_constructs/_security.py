@@ -27,6 +27,12 @@ def managed_key(scope: Construct, construct_id: str, description: str) -> kms.Ke
     )
 
 
+# Services whose requests to KMS carry no aws:SourceAccount / aws:SourceArn keys: a key-policy
+# grant conditioned on them would never match (SNS developer guide, "Enable compatibility between
+# event sources from AWS services and encrypted topics": EventBridge).
+NO_SOURCE_CONTEXT_IN_KMS = frozenset({"events.amazonaws.com"})
+
+
 def _service_conditions(scope: IConstruct, source_arn: str | None) -> dict[str, dict[str, str]]:
     conditions: dict[str, dict[str, str]] = {"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}}
     if source_arn is not None:
@@ -34,33 +40,30 @@ def _service_conditions(scope: IConstruct, source_arn: str | None) -> dict[str, 
     return conditions
 
 
-def _sid(service_principal: str, what: str) -> str:
-    return f"Allow{service_principal.split('.')[0].capitalize()}{what}"
-
-
 def allow_service_to_use_key(
     key: kms.IKey,
     service_principal: str,
     *,
     source_arn: str | None = None,
-) -> None:
+) -> bool:
     """Let an AWS service encrypt with ``key``, only on behalf of this account.
 
     The statement is scoped with ``aws:SourceAccount`` (and ``aws:SourceArn``
     when given) so the service cannot use the key for another account's
-    resources (the confused-deputy guidance in the IAM user guide). An imported
-    key's policy cannot be changed here; the call then has no effect, as for
-    every CDK resource policy on an imported resource.
+    resources (the confused-deputy guidance in the IAM user guide), except for
+    the services in ``NO_SOURCE_CONTEXT_IN_KMS``. Returns False when the key is
+    imported: its policy cannot be changed here.
     """
-    key.add_to_resource_policy(
+    conditions = None if service_principal in NO_SOURCE_CONTEXT_IN_KMS else _service_conditions(key, source_arn)
+    result = key.add_to_resource_policy(
         iam.PolicyStatement(
-            sid=_sid(service_principal, "ToUseKey"),
             principals=[iam.ServicePrincipal(service_principal)],
             actions=list(KMS_PRODUCER_ACTIONS),
             resources=["*"],  # in a key policy "*" means "this key"
-            conditions=_service_conditions(key, source_arn),
+            conditions=conditions,
         )
     )
+    return bool(result.statement_added)
 
 
 def allow_service_publisher(
@@ -69,24 +72,26 @@ def allow_service_publisher(
     *,
     encryption_key: kms.IKey | None,
     source_arn: str | None = None,
-) -> None:
+) -> bool:
     """Let an AWS service (e.g. ``cloudwatch.amazonaws.com``) publish to ``topic``.
 
     Adds a topic-policy statement scoped by ``aws:SourceAccount`` (and
     ``aws:SourceArn``), and the matching key-policy grant when the topic is
     encrypted with a customer-managed key: without it the service's messages are
-    dropped silently. Not for EventBridge, whose KMS requests carry no
-    ``aws:Source*`` keys (SNS developer guide, "Enable compatibility between
-    event sources from AWS services and encrypted topics").
+    dropped silently. For EventBridge, whose KMS requests carry no
+    ``aws:Source*`` keys, the key grant is unconditioned (see
+    ``NO_SOURCE_CONTEXT_IN_KMS``). Returns False when
+    a policy could not be changed (an imported topic or key).
     """
-    topic.add_to_resource_policy(
+    result = topic.add_to_resource_policy(
         iam.PolicyStatement(
-            sid=_sid(service_principal, "ToPublish"),
             principals=[iam.ServicePrincipal(service_principal)],
             actions=["sns:Publish"],
             resources=[topic.topic_arn],
             conditions=_service_conditions(topic, source_arn),
         )
     )
+    added = bool(result.statement_added)
     if encryption_key is not None:
-        allow_service_to_use_key(encryption_key, service_principal, source_arn=source_arn)
+        added = allow_service_to_use_key(encryption_key, service_principal, source_arn=source_arn) and added
+    return added

@@ -14,11 +14,13 @@ from typing import Any
 
 import aws_cdk as cdk
 
+from .fan_out_stack import FanOutStack
 from .queue_stack import ReliableQueueStack
 
 # stack id (also its CloudFormation name) -> class
 REFERENCE_STACKS: dict[str, Callable[..., cdk.Stack]] = {
     "DecouplingReliableQueue": ReliableQueueStack,
+    "DecouplingFanOut": FanOutStack,
 }
 
 

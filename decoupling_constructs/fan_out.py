@@ -1,0 +1,422 @@
+"""FanOut: one SNS topic delivering to many SQS queues, with filters and no lost messages."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Acknowledgment, Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from . import _validate as v
+from ._alarms import add_alarm
+from ._security import allow_service_publisher, allow_service_to_use_key, managed_key
+from .queue import DEFAULT_WAIT_TIME, FIFO_SUFFIX, MAX_RETENTION_SECONDS, ReliableQueue
+
+# SNS limits (Amazon SNS developer guide, CreateTopic and "Filter policy constraints"):
+TOPIC_NAME_MAX = 256  # 1-256 characters including ".fifo"; letters, digits, hyphens, underscores
+FILTER_POLICY_MAX_KEYS = 5
+FILTER_POLICY_MAX_COMBINATIONS = 150  # product of the number of values of every key
+FILTER_POLICY_MAX_BYTES = 256 * 1024
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+UNDELIVERABLE_SUFFIX = "-undeliverable"
+AWS_MANAGED_SNS_KEY = "alias/aws/sns"
+
+
+class FanOut(Construct):
+    """One SNS topic fanned out to SQS queues, every subscription with a redrive policy.
+
+    Builds:
+
+    * ``topic``: encrypted (the AWS-managed ``alias/aws/sns`` key, or
+      ``encryption_key``; a customer-managed key with rotation is created when
+      ``service_publishers`` is given without one), TLS-only topic policy,
+      ``.fifo`` when ``fifo``. Its name is known at synth time (``topic_name``,
+      or derived from the construct path), so key policies can name it by ARN
+      without the dependency cycle of aws/aws-cdk#35418.
+    * ``undeliverable_queue``: the dead-letter queue of every subscription, so a
+      message SNS cannot deliver (deleted queue, denied key) is kept, not
+      dropped. TLS-only, encrypted like the topic's subscribers (SSE-SQS or
+      ``encryption_key``), retained 14 days, long polling, FIFO with a FIFO topic.
+    * ``alarms``: ``NumberOfNotificationsFailed`` >= 1 on the topic and any
+      message visible in ``undeliverable_queue``, plus each subscriber
+      ReliableQueue's own alarms (in ``subscribers[id].alarms``).
+    * ``subscribers``: id -> ReliableQueue made by :meth:`add_queue`;
+      ``subscriptions``: id -> ``sns.Subscription`` for every subscribed queue.
+
+    Subscriber queues get a queue-policy statement allowing ``sqs:SendMessage``
+    from this topic only (``aws:SourceArn``); a queue encrypted with a customer
+    key gets a key-policy statement letting ``sns.amazonaws.com`` use the key
+    for this topic only.
+
+    :param fifo: a FIFO topic; queues made by ``add_queue`` are FIFO too. Default False.
+    :param topic_name: default derived from the construct path (``.fifo`` added for FIFO).
+    :param content_based_deduplication: FIFO only; passed to the topic and to the queues it makes.
+    :param encryption_key: customer-managed KMS key for the topic and the undeliverable queue.
+    :param service_publishers: AWS service principals allowed to publish, see
+        :meth:`allow_service_publisher`. Default none.
+    :param alarm_topic: where every alarm (also the subscribers') notifies; default none.
+    :param removal_policy: topic, undeliverable queue and queues made here; default RETAIN.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        fifo: bool = False,
+        topic_name: str | None = None,
+        content_based_deduplication: bool = False,
+        encryption_key: kms.IKey | None = None,
+        service_publishers: Sequence[str] = (),
+        alarm_topic: sns.ITopic | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not isinstance(fifo, bool):
+            raise ValueError(f"fifo must be True or False, got {fifo!r}")
+        v.check_requires(
+            "content_based_deduplication", content_based_deduplication, requires="fifo=True", condition=fifo
+        )
+        _check_topic_name(topic_name, fifo=fifo)
+        if not isinstance(removal_policy, RemovalPolicy):
+            raise ValueError(f"removal_policy must be an aws_cdk.RemovalPolicy, got {removal_policy!r}")
+        if isinstance(service_publishers, str):
+            raise ValueError(f"service_publishers must be a list of service principals, got {service_publishers!r}")
+
+        self.fifo = fifo
+        self.content_based_deduplication = content_based_deduplication
+        self.alarm_topic = alarm_topic
+        self.removal_policy = removal_policy
+        if encryption_key is None and service_publishers:
+            encryption_key = managed_key(self, "Key", "Encrypts the fan-out topic; AWS services may publish with it")
+        self.encryption_key: kms.IKey | None = encryption_key
+
+        suffix = FIFO_SUFFIX if fifo else ""
+        base = Names.unique_resource_name(
+            self, max_length=v.SQS_QUEUE_NAME_MAX - len(UNDELIVERABLE_SUFFIX) - len(FIFO_SUFFIX), separator="-"
+        )
+        name = topic_name if topic_name is not None else f"{base}{suffix}"
+        # The topic's ARN from its name: key policies can name it without referencing the topic.
+        self.topic_arn_from_name = Stack.of(self).format_arn(
+            service="sns", resource=name, arn_format=ArnFormat.NO_RESOURCE_NAME
+        )
+        self.topic = sns.Topic(
+            self,
+            "Topic",
+            topic_name=name,
+            fifo=fifo or None,
+            content_based_deduplication=content_based_deduplication or None,
+            master_key=encryption_key or kms.Alias.from_alias_name(self, "AwsManagedKey", AWS_MANAGED_SNS_KEY),
+            enforce_ssl=True,
+        )
+        self.topic.apply_removal_policy(removal_policy)
+
+        queue_encryption: dict[str, Any] = (
+            {"encryption": sqs.QueueEncryption.KMS, "encryption_master_key": encryption_key}
+            if encryption_key is not None
+            else {"encryption": sqs.QueueEncryption.SQS_MANAGED}
+        )
+        self.undeliverable_queue = sqs.Queue(
+            self,
+            "UndeliverableQueue",
+            queue_name=f"{base}{UNDELIVERABLE_SUFFIX}{suffix}",
+            fifo=fifo or None,
+            retention_period=Duration.seconds(MAX_RETENTION_SECONDS),
+            receive_message_wait_time=DEFAULT_WAIT_TIME,
+            enforce_ssl=True,
+            removal_policy=removal_policy,
+            **queue_encryption,
+        )
+        # cdk-nag recognizes DLQs only through SQS redrive policies, not SNS subscription redrive policies.
+        Validations.of(self.undeliverable_queue).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="This queue IS a dead-letter queue: the SNS subscription redrive target of every "
+                "subscription of the topic, which cdk-nag does not recognize as a DLQ.",
+            )
+        )
+        if encryption_key is not None:
+            self._allow_sns_to_use(encryption_key, "encryption_key")
+
+        self.subscribers: dict[str, ReliableQueue] = {}
+        self.subscriptions: dict[str, sns.Subscription] = {}
+        self.alarms: list[cloudwatch.Alarm] = [
+            add_alarm(
+                self,
+                "NotificationsFailedAlarm",
+                metric=self.topic.metric_number_of_notifications_failed(period=Duration.minutes(1), statistic="Sum"),
+                threshold=1,
+                description="SNS failed to deliver notifications; undelivered ones are kept in the "
+                "undeliverable queue. Check the subscriber queues' policies and keys.",
+                alarm_topic=alarm_topic,
+            ),
+            add_alarm(
+                self,
+                "UndeliverableQueueAlarm",
+                metric=self.undeliverable_queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+                threshold=1,
+                description="Messages SNS could not deliver to a subscriber are waiting in the undeliverable queue.",
+                alarm_topic=alarm_topic,
+            ),
+        ]
+        for principal in service_publishers:
+            self.allow_service_publisher(principal)
+
+    def add_queue(
+        self,
+        construct_id: str,
+        *,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
+        filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None = None,
+        raw_message_delivery: bool = False,
+        **queue_options: Any,
+    ) -> ReliableQueue:
+        """Create a ReliableQueue (its own DLQ, long polling, alarms) and subscribe it.
+
+        ``queue_options`` are ReliableQueue's props; ``fifo`` follows the topic,
+        ``content_based_deduplication``, ``alarm_topic`` and ``removal_policy``
+        default to the FanOut's.
+
+        :param filter_policy: attribute-scope filter (``sns.SubscriptionFilter`` per attribute).
+        :param filter_policy_with_message_body: body-scope filter (``sns.FilterOrPolicy``); not with ``filter_policy``.
+        :param raw_message_delivery: deliver the message as published instead of the SNS JSON envelope.
+        """
+        self._check_new_id(construct_id)
+        _check_filters(construct_id, filter_policy, filter_policy_with_message_body)
+        if "fifo" in queue_options and queue_options["fifo"] != self.fifo:
+            raise ValueError(
+                f"fifo={queue_options['fifo']!r} in add_queue({construct_id!r}) contradicts the FanOut "
+                f"(fifo={self.fifo}): queues made by add_queue follow the topic; use add_existing_queue "
+                "to subscribe a standard queue to a FIFO topic"
+            )
+        options = {
+            "content_based_deduplication": self.content_based_deduplication,
+            "alarm_topic": self.alarm_topic,
+            "removal_policy": self.removal_policy,
+            **queue_options,
+            "fifo": self.fifo,
+        }
+        subscriber = ReliableQueue(self, construct_id, **options)
+        self.subscribers[construct_id] = subscriber
+        self._subscribe(
+            subscriber,
+            construct_id,
+            subscriber.queue,
+            filter_policy,
+            filter_policy_with_message_body,
+            raw_message_delivery,
+        )
+        return subscriber
+
+    def add_existing_queue(
+        self,
+        construct_id: str,
+        queue: sqs.IQueue,
+        *,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
+        filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None = None,
+        raw_message_delivery: bool = False,
+    ) -> sns.Subscription:
+        """Subscribe a queue the caller owns (same options as :meth:`add_queue`).
+
+        A FIFO queue needs a FIFO topic (SNS standard topics cannot deliver to
+        FIFO queues). A standard queue on a FIFO topic is allowed, as SNS allows
+        it; it then gets neither the ordering nor the deduplication of the topic.
+        The queue's policy (and its customer-managed key's policy) get the
+        statements letting this topic deliver; an imported queue or key cannot be
+        changed here, and a synth-time warning says so.
+        """
+        self._check_new_id(construct_id)
+        _check_filters(construct_id, filter_policy, filter_policy_with_message_body)
+        if queue.fifo and not self.fifo:
+            raise ValueError(
+                f"add_existing_queue({construct_id!r}): a FIFO queue cannot subscribe to a standard topic; "
+                "create the FanOut with fifo=True"
+            )
+        holder = Construct(self, construct_id)
+        return self._subscribe(
+            holder, construct_id, queue, filter_policy, filter_policy_with_message_body, raw_message_delivery
+        )
+
+    def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` publish to the topic (and use its customer-managed key, if any)."""
+        return self.topic.grant_publish(grantee)
+
+    def allow_service_publisher(self, service_principal: str, *, source_arn: str | None = None) -> None:
+        """Let an AWS service (``cloudwatch.amazonaws.com``, ``s3.amazonaws.com``,
+        ``events.amazonaws.com``, ...) publish to the topic.
+
+        Adds a topic-policy statement scoped by ``aws:SourceAccount`` (and
+        ``aws:SourceArn`` when given) and the matching grant in the policy of the
+        topic's customer-managed key. AWS services cannot use the AWS-managed
+        ``alias/aws/sns`` key, so without a customer key this raises: pass
+        ``encryption_key``, or ``service_publishers`` to the constructor, which
+        creates a key.
+        """
+        if not isinstance(service_principal, str) or not service_principal.endswith(".amazonaws.com"):
+            raise ValueError(
+                f"service_principal must be an AWS service principal such as 's3.amazonaws.com', "
+                f"got {service_principal!r}"
+            )
+        if self.encryption_key is None:
+            raise ValueError(
+                f"allow_service_publisher({service_principal!r}) needs a customer-managed key: the topic uses "
+                f"the AWS-managed {AWS_MANAGED_SNS_KEY} key, which AWS services cannot use, so their messages "
+                "would be dropped. Pass encryption_key= or service_publishers=[...] to FanOut."
+            )
+        if not allow_service_publisher(
+            self.topic, service_principal, encryption_key=self.encryption_key, source_arn=source_arn
+        ):
+            Annotations.of(self).add_warning_v2(
+                "decoupling-constructs:imported-key",
+                f"encryption_key is imported: grant {service_principal} kms:Decrypt and kms:GenerateDataKey* "
+                "in its key policy yourself, or its messages to the topic are dropped.",
+            )
+
+    def _check_new_id(self, construct_id: str) -> None:
+        if not isinstance(construct_id, str) or not construct_id:
+            raise ValueError(f"construct_id must be a non-empty string, got {construct_id!r}")
+        if construct_id in self.subscriptions or self.node.try_find_child(construct_id) is not None:
+            raise ValueError(f"a subscriber with id {construct_id!r} already exists in this FanOut")
+
+    def _allow_sns_to_use(self, key: kms.IKey, what: str) -> None:
+        if not allow_service_to_use_key(key, "sns.amazonaws.com", source_arn=self.topic_arn_from_name):
+            Annotations.of(self).add_warning_v2(
+                "decoupling-constructs:imported-key",
+                f"{what} is imported: grant sns.amazonaws.com kms:Decrypt and kms:GenerateDataKey* in its key "
+                f"policy for {self.topic_arn_from_name}, or SNS cannot deliver to the queue.",
+            )
+
+    def _subscribe(
+        self,
+        scope: Construct,
+        construct_id: str,
+        queue: sqs.IQueue,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None,
+        filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None,
+        raw_message_delivery: bool,
+    ) -> sns.Subscription:
+        added = queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": self.topic.topic_arn}},
+            )
+        )
+        if not added.statement_added:
+            Annotations.of(self).add_warning_v2(
+                "decoupling-constructs:imported-queue",
+                f"subscriber {construct_id!r} is an imported queue: its policy must allow sqs:SendMessage "
+                f"from {self.topic_arn_from_name}, or SNS cannot deliver to it.",
+            )
+        if queue.encryption_master_key is not None:
+            self._allow_sns_to_use(queue.encryption_master_key, f"the key of subscriber {construct_id!r}")
+        subscription = sns.Subscription(
+            scope,
+            "Subscription",
+            topic=self.topic,
+            endpoint=queue.queue_arn,
+            protocol=sns.SubscriptionProtocol.SQS,
+            raw_message_delivery=raw_message_delivery or None,
+            filter_policy=filter_policy,
+            filter_policy_with_message_body=filter_policy_with_message_body,
+            dead_letter_queue=self.undeliverable_queue,
+        )
+        # Deliveries (and redrives to the undeliverable queue) need the queue policies in place first.
+        for policy in (added.policy_dependable, self.undeliverable_queue.node.try_find_child("Policy")):
+            if policy is not None:
+                subscription.node.add_dependency(policy)
+        self.subscriptions[construct_id] = subscription
+        return subscription
+
+
+def _check_topic_name(name: str | None, *, fifo: bool) -> None:
+    if name is None or v.is_token(name):
+        return
+    if not isinstance(name, str):
+        raise ValueError(f"topic_name must be a string, got {name!r}")
+    if fifo and not name.endswith(FIFO_SUFFIX):
+        raise ValueError(f"topic_name of a FIFO topic must end in '.fifo', got {name!r}")
+    if not fifo and name.endswith(FIFO_SUFFIX):
+        raise ValueError(f"topic_name ends in '.fifo' but fifo is False; set fifo=True or rename, got {name!r}")
+    base = name.removesuffix(FIFO_SUFFIX)
+    if not base or not _TOPIC_NAME.match(base):
+        raise ValueError(
+            f"topic_name may contain only letters, digits, hyphens and underscores (plus a '.fifo' suffix), "
+            f"got {name!r}"
+        )
+    if len(name) > TOPIC_NAME_MAX:
+        raise ValueError(f"topic_name must be at most {TOPIC_NAME_MAX} characters, got {len(name)}")
+
+
+def _check_filters(
+    construct_id: str,
+    filter_policy: Mapping[str, sns.SubscriptionFilter] | None,
+    filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None,
+) -> None:
+    if filter_policy is not None and filter_policy_with_message_body is not None:
+        raise ValueError(
+            "give only one of filter_policy (message attributes) and filter_policy_with_message_body "
+            "(message body): a subscription filters on one scope"
+        )
+    if filter_policy is not None:
+        _check_filter_limits(construct_id, "filter_policy", {k: f.conditions for k, f in filter_policy.items()})
+    if filter_policy_with_message_body is not None:
+        _check_filter_limits(
+            construct_id, "filter_policy_with_message_body", _body_policy(filter_policy_with_message_body)
+        )
+
+
+def _body_policy(policy: Mapping[str, sns.FilterOrPolicy]) -> dict[str, Any]:
+    """The JSON document of a body-scope filter policy, rendered from aws-cdk-lib's objects."""
+    return {
+        key: item.filter_doc.conditions if item.is_filter() else _body_policy(item.policy_doc)  # type: ignore[attr-defined]
+        for key, item in policy.items()
+    }
+
+
+def _leaf_arrays(policy: Any, path: str = "") -> list[tuple[str, list[Any]]]:
+    """(key path, values) of every leaf of a filter policy; ``$or`` branches are all counted."""
+    if isinstance(policy, list):
+        return [(path, policy)]
+    leaves: list[tuple[str, list[Any]]] = []
+    for key, value in policy.items():
+        if key == "$or":
+            for branch in value:
+                leaves += _leaf_arrays(branch, path)
+        else:
+            leaves += _leaf_arrays(value, f"{path}.{key}" if path else key)
+    return leaves
+
+
+def _check_filter_limits(construct_id: str, prop: str, policy: dict[str, Any]) -> None:
+    if v.is_token(policy):
+        return
+    leaves = _leaf_arrays(policy)
+    keys = sorted({path for path, _ in leaves})
+    if len(keys) > FILTER_POLICY_MAX_KEYS:
+        raise ValueError(
+            f"{prop} of {construct_id!r} must have at most {FILTER_POLICY_MAX_KEYS} keys, "
+            f"got {len(keys)}: {', '.join(keys)}"
+        )
+    combinations = math.prod(len(values) for _, values in leaves)
+    if combinations > FILTER_POLICY_MAX_COMBINATIONS:
+        raise ValueError(
+            f"{prop} of {construct_id!r} must have at most {FILTER_POLICY_MAX_COMBINATIONS} combinations of "
+            f"values (the product of the number of values of every key), got {combinations}"
+        )
+    size = len(json.dumps(policy, default=str).encode())
+    if size > FILTER_POLICY_MAX_BYTES:
+        raise ValueError(f"{prop} of {construct_id!r} must be at most 256 KB, got {size} bytes")

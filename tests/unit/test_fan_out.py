@@ -1,0 +1,399 @@
+"""Template tests for FanOut: defaults, subscriptions, filters, FIFO, keys, service publishers, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Annotations, Match, Template
+
+from decoupling_constructs import FanOut, ReliableQueue
+from stacks import app_context
+
+
+def new_stack() -> cdk.Stack:
+    # cdk.json's flags include restrictSqsDescryption, the one behind aws/aws-cdk#35418.
+    return cdk.Stack(cdk.App(context=app_context()), "Test")
+
+
+def lid(stack: cdk.Stack, construct: object) -> str:
+    return stack.resolve(stack.get_logical_id(construct.node.default_child))  # type: ignore[attr-defined]
+
+
+def props_of(template: Template, logical_id: str) -> dict:
+    return template.to_json()["Resources"][logical_id]["Properties"]
+
+
+def statements_of(template: Template, resource_type: str, ref: dict) -> list[dict]:
+    for policy in template.find_resources(resource_type).values():
+        targets = policy["Properties"].get("Queues") or policy["Properties"].get("Topics")
+        if ref in targets:
+            return policy["Properties"]["PolicyDocument"]["Statement"]
+    raise AssertionError(f"no {resource_type} for {ref}")
+
+
+@pytest.fixture(scope="module")
+def orders() -> tuple[cdk.Stack, FanOut, Template]:
+    stack = new_stack()
+    fan_out = FanOut(stack, "Orders")
+    fan_out.add_queue("Billing")
+    fan_out.add_queue(
+        "Shipping",
+        filter_policy={"region": sns.SubscriptionFilter.string_filter(allowlist=["eu", "us"])},
+        raw_message_delivery=True,
+    )
+    fan_out.add_queue(
+        "Analytics",
+        filter_policy_with_message_body={
+            "amount": sns.FilterOrPolicy.filter(sns.SubscriptionFilter.numeric_filter(greater_than=100))
+        },
+    )
+    return stack, fan_out, Template.from_stack(stack)
+
+
+def test_topic_encrypted_with_aws_managed_key_and_tls_only(orders) -> None:
+    stack, fan_out, template = orders
+    topic = props_of(template, lid(stack, fan_out.topic))
+    assert "alias/aws/sns" in json.dumps(topic["KmsMasterKeyId"])
+    assert topic["TopicName"].startswith("Test-Orders-")
+    statements = statements_of(template, "AWS::SNS::TopicPolicy", {"Ref": lid(stack, fan_out.topic)})
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
+    template.resource_count_is("AWS::KMS::Key", 0)
+
+
+def test_every_subscription_redrives_to_the_undeliverable_queue(orders) -> None:
+    stack, fan_out, template = orders
+    undeliverable_arn = {"Fn::GetAtt": [lid(stack, fan_out.undeliverable_queue), "Arn"]}
+    subscriptions = template.find_resources("AWS::SNS::Subscription")
+    assert len(subscriptions) == 3 == len(fan_out.subscriptions)
+    for subscription in subscriptions.values():
+        assert subscription["Properties"]["RedrivePolicy"] == {"deadLetterTargetArn": undeliverable_arn}
+        assert subscription["Properties"]["Protocol"] == "sqs"
+        assert subscription["Properties"]["TopicArn"] == {"Ref": lid(stack, fan_out.topic)}
+
+
+def test_undeliverable_queue_is_kept_encrypted_tls_only_and_open_to_this_topic_only(orders) -> None:
+    stack, fan_out, template = orders
+    queue_id = lid(stack, fan_out.undeliverable_queue)
+    resource = template.to_json()["Resources"][queue_id]
+    assert resource["DeletionPolicy"] == "Retain"
+    assert resource["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert resource["Properties"]["SqsManagedSseEnabled"] is True
+    statements = statements_of(template, "AWS::SQS::QueuePolicy", {"Ref": queue_id})
+    assert statements[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert {
+        "Action": "sqs:SendMessage",
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": lid(stack, fan_out.topic)}}},
+    }.items() <= statements[1].items()
+
+
+def test_subscriber_queue_policy_allows_this_topic_only_and_subscription_waits_for_it(orders) -> None:
+    stack, fan_out, template = orders
+    billing = fan_out.subscribers["Billing"]
+    queue_id = lid(stack, billing.queue)
+    statements = statements_of(template, "AWS::SQS::QueuePolicy", {"Ref": queue_id})
+    assert {
+        "Action": "sqs:SendMessage",
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
+        "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": lid(stack, fan_out.topic)}}},
+    }.items() <= statements[1].items()
+    subscription = template.to_json()["Resources"][lid(stack, fan_out.subscriptions["Billing"])]
+    assert subscription["Properties"]["Endpoint"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert lid(stack, billing.queue).replace("Queue", "QueuePolicy")[:20] in " ".join(subscription["DependsOn"])
+    assert len(subscription["DependsOn"]) == 2  # its queue's policy and the undeliverable queue's
+
+
+def test_subscribers_are_reliable_queues_with_their_own_dlq(orders) -> None:
+    _, fan_out, template = orders
+    assert set(fan_out.subscribers) == {"Billing", "Shipping", "Analytics"}
+    assert all(isinstance(q, ReliableQueue) for q in fan_out.subscribers.values())
+    template.resource_count_is("AWS::SQS::Queue", 3 * 2 + 1)
+    # 2 alarms per subscriber, 2 for the fan-out itself
+    template.resource_count_is("AWS::CloudWatch::Alarm", 3 * 2 + 2)
+
+
+def test_filters_and_raw_delivery(orders) -> None:
+    stack, fan_out, template = orders
+    shipping = props_of(template, lid(stack, fan_out.subscriptions["Shipping"]))
+    assert shipping["FilterPolicy"] == {"region": ["eu", "us"]}
+    assert shipping["RawMessageDelivery"] is True
+    assert "FilterPolicyScope" not in shipping
+    analytics = props_of(template, lid(stack, fan_out.subscriptions["Analytics"]))
+    assert analytics["FilterPolicy"] == {"amount": [{"numeric": [">", 100]}]}
+    assert analytics["FilterPolicyScope"] == "MessageBody"
+    assert "RawMessageDelivery" not in analytics
+    billing = props_of(template, lid(stack, fan_out.subscriptions["Billing"]))
+    assert "FilterPolicy" not in billing
+
+
+def test_alarms_on_failed_notifications_and_undeliverable_messages(orders) -> None:
+    stack, fan_out, template = orders
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/SNS",
+            "MetricName": "NumberOfNotificationsFailed",
+            "Dimensions": [{"Name": "TopicName", "Value": {"Fn::GetAtt": [lid(stack, fan_out.topic), "TopicName"]}}],
+            "Statistic": "Sum",
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [
+                {"Name": "QueueName", "Value": {"Fn::GetAtt": [lid(stack, fan_out.undeliverable_queue), "QueueName"]}}
+            ],
+        },
+    )
+    assert len(fan_out.alarms) == 2
+
+
+def test_alarm_topic_reaches_fan_out_and_subscriber_alarms() -> None:
+    stack = new_stack()
+    topic = sns.Topic(stack, "Alarms")
+    fan_out = FanOut(stack, "Orders", alarm_topic=topic)
+    fan_out.add_queue("Billing")
+    for alarm in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": lid(stack, topic)}]
+
+
+def test_fifo_topic_queues_and_undeliverable_queue() -> None:
+    stack = new_stack()
+    fan_out = FanOut(stack, "Ledger", fifo=True, content_based_deduplication=True)
+    fan_out.add_queue("Accounting")
+    template = Template.from_stack(stack)
+    topic = props_of(template, lid(stack, fan_out.topic))
+    assert topic["FifoTopic"] is True
+    assert topic["ContentBasedDeduplication"] is True
+    assert topic["TopicName"].endswith(".fifo")
+    for queue in template.find_resources("AWS::SQS::Queue").values():
+        assert queue["Properties"]["FifoQueue"] is True
+        assert queue["Properties"]["QueueName"].endswith(".fifo")
+    accounting = props_of(template, lid(stack, fan_out.subscribers["Accounting"].queue))
+    assert accounting["ContentBasedDeduplication"] is True
+
+
+def test_customer_key_shared_by_topic_and_queues_makes_no_dependency_cycle() -> None:
+    """aws/aws-cdk#35418: a key policy naming the topic by Ref, on the key that encrypts the topic, is a cycle."""
+    stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    fan_out = FanOut(stack, "Orders", encryption_key=key)
+    fan_out.add_queue("Billing", encryption_key=key)
+    template = Template.from_stack(stack)
+    key_policy = props_of(template, lid(stack, key))["KeyPolicy"]
+    topic_id = lid(stack, fan_out.topic)
+    assert topic_id not in json.dumps(key_policy)
+    sns_grants = [s for s in key_policy["Statement"] if s.get("Principal") == {"Service": "sns.amazonaws.com"}]
+    assert len(sns_grants) == 1  # one statement serves the topic, the undeliverable queue and the subscriber
+    (grant,) = sns_grants
+    assert grant["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    source_arn = stack.resolve(grant["Condition"]["ArnLike"]["aws:SourceArn"])
+    assert source_arn["Fn::Join"][1][-1] == f":{props_of(template, topic_id)['TopicName']}"
+    assert props_of(template, topic_id)["KmsMasterKeyId"] == {"Fn::GetAtt": [lid(stack, key), "Arn"]}
+    assert props_of(template, lid(stack, fan_out.undeliverable_queue))["KmsMasterKeyId"] == {
+        "Fn::GetAtt": [lid(stack, key), "Arn"]
+    }
+
+
+def test_subscriber_with_its_own_key_lets_sns_use_it_for_this_topic() -> None:
+    stack = new_stack()
+    queue_key = kms.Key(stack, "QueueKey", enable_key_rotation=True)
+    fan_out = FanOut(stack, "Orders")
+    fan_out.add_queue("Billing", encryption_key=queue_key)
+    statements = props_of(Template.from_stack(stack), lid(stack, queue_key))["KeyPolicy"]["Statement"]
+    (grant,) = [s for s in statements if s.get("Principal") == {"Service": "sns.amazonaws.com"}]
+    assert "aws:SourceArn" in grant["Condition"]["ArnLike"]
+    assert grant["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+
+
+def test_add_existing_queue_gets_the_policy_and_subscription() -> None:
+    stack = new_stack()
+    fan_out = FanOut(stack, "Orders")
+    own = sqs.Queue(stack, "Own", enforce_ssl=True)
+    subscription = fan_out.add_existing_queue("Own", own, raw_message_delivery=True)
+    template = Template.from_stack(stack)
+    assert fan_out.subscriptions["Own"] is subscription
+    assert "Own" not in fan_out.subscribers
+    assert props_of(template, lid(stack, subscription))["Endpoint"] == {"Fn::GetAtt": [lid(stack, own), "Arn"]}
+    statements = statements_of(template, "AWS::SQS::QueuePolicy", {"Ref": lid(stack, own)})
+    assert any(s.get("Principal") == {"Service": "sns.amazonaws.com"} for s in statements)
+
+
+def test_imported_queue_subscribes_with_a_warning_about_its_policy() -> None:
+    stack = new_stack()
+    fan_out = FanOut(stack, "Orders")
+    imported = sqs.Queue.from_queue_arn(stack, "Imported", "arn:aws:sqs:us-east-1:111111111111:elsewhere")
+    fan_out.add_existing_queue("Elsewhere", imported)
+    Annotations.from_stack(stack).has_warning("/Test/Orders", Match.string_like_regexp("imported queue"))
+
+
+def test_standard_queue_may_subscribe_to_a_fifo_topic_but_not_the_reverse() -> None:
+    stack = new_stack()
+    fifo_topic = FanOut(stack, "Ledger", fifo=True)
+    fifo_topic.add_existing_queue("Analytics", sqs.Queue(stack, "Standard"))  # allowed by SNS
+    standard_topic = FanOut(stack, "Orders")
+    with pytest.raises(ValueError, match="a FIFO queue cannot subscribe to a standard topic"):
+        standard_topic.add_existing_queue("Ordered", sqs.Queue(stack, "Fifo", fifo=True))
+    with pytest.raises(ValueError, match=r"fifo=False in add_queue\('Plain'\) contradicts the FanOut"):
+        fifo_topic.add_queue("Plain", fifo=False)
+
+
+def test_service_publishers_get_a_customer_key_topic_policy_and_key_grant() -> None:
+    stack = new_stack()
+    fan_out = FanOut(stack, "Orders", service_publishers=["s3.amazonaws.com", "events.amazonaws.com"])
+    template = Template.from_stack(stack)
+    assert fan_out.encryption_key is not None
+    key = template.to_json()["Resources"][lid(stack, fan_out.encryption_key)]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+    topic = props_of(template, lid(stack, fan_out.topic))
+    assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": [lid(stack, fan_out.encryption_key), "Arn"]}
+    statements = statements_of(template, "AWS::SNS::TopicPolicy", {"Ref": lid(stack, fan_out.topic)})
+    (publish,) = [s for s in statements if s["Effect"] == "Allow"]  # one statement, both services
+    assert sorted(publish["Principal"]["Service"]) == ["events.amazonaws.com", "s3.amazonaws.com"]
+    s3 = publish
+    assert s3["Action"] == "sns:Publish"
+    assert s3["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    grants = {
+        s["Principal"]["Service"]: s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if "Service" in s.get("Principal", {})
+    }
+    assert grants["s3.amazonaws.com"]["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    # EventBridge's KMS requests carry no aws:Source* keys: a conditioned grant would never match.
+    assert "Condition" not in grants["events.amazonaws.com"]
+
+
+def test_allow_service_publisher_refuses_the_aws_managed_key() -> None:
+    fan_out = FanOut(new_stack(), "Orders")
+    with pytest.raises(ValueError, match="needs a customer-managed key: the topic uses the AWS-managed alias/aws/sns"):
+        fan_out.allow_service_publisher("cloudwatch.amazonaws.com")
+    with pytest.raises(ValueError, match="service_principal must be an AWS service principal"):
+        fan_out.allow_service_publisher("arn:aws:iam::111111111111:root")
+
+
+def test_allow_service_publisher_with_an_imported_key_warns() -> None:
+    stack = new_stack()
+    key = kms.Key.from_key_arn(
+        stack, "Key", "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )
+    fan_out = FanOut(stack, "Orders", encryption_key=key)
+    fan_out.allow_service_publisher("cloudwatch.amazonaws.com")
+    Annotations.from_stack(stack).has_warning("/Test/Orders", Match.string_like_regexp("encryption_key is imported"))
+
+
+def test_grant_publish_includes_the_customer_key() -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    fan_out = FanOut(stack, "Orders", encryption_key=key)
+    producer = iam.Role(stack, "Producer", assumed_by=iam.AccountRootPrincipal())
+    fan_out.grant_publish(producer)
+    (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+    actions = json.dumps([s["Action"] for s in policy["Properties"]["PolicyDocument"]["Statement"]])
+    assert "sns:Publish" in actions
+    assert "kms:GenerateDataKey*" in actions
+
+
+def test_removal_policy_reaches_topic_undeliverable_queue_and_subscribers() -> None:
+    stack = new_stack()
+    fan_out = FanOut(stack, "Orders", removal_policy=RemovalPolicy.DESTROY)
+    fan_out.add_queue("Billing")
+    template = Template.from_stack(stack)
+    for resource_type in ("AWS::SNS::Topic", "AWS::SQS::Queue"):
+        for resource in template.find_resources(resource_type).values():
+            assert resource["DeletionPolicy"] == "Delete"
+
+
+def many_keys(n: int) -> dict[str, sns.SubscriptionFilter]:
+    return {f"k{i}": sns.SubscriptionFilter.string_filter(allowlist=["x"]) for i in range(n)}
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda f: f.add_queue("A", filter_policy=many_keys(6)),
+            "filter_policy of 'A' must have at most 5 keys, got 6",
+        ),
+        (
+            lambda f: f.add_queue(
+                "A",
+                filter_policy={
+                    k: sns.SubscriptionFilter.string_filter(allowlist=[str(i) for i in range(13)]) for k in "ab"
+                },
+            ),
+            "must have at most 150 combinations of values .*got 169",
+        ),
+        (
+            lambda f: f.add_queue(
+                "A", filter_policy={"k": sns.SubscriptionFilter.string_filter(allowlist=["x" * 300_000])}
+            ),
+            "filter_policy of 'A' must be at most 256 KB",
+        ),
+        (
+            lambda f: f.add_queue(
+                "A",
+                filter_policy_with_message_body={
+                    f"k{i}": sns.FilterOrPolicy.filter(sns.SubscriptionFilter.string_filter(allowlist=["x"]))
+                    for i in range(6)
+                },
+            ),
+            "filter_policy_with_message_body of 'A' must have at most 5 keys",
+        ),
+        (
+            lambda f: f.add_queue(
+                "A",
+                filter_policy=many_keys(1),
+                filter_policy_with_message_body={
+                    "b": sns.FilterOrPolicy.filter(sns.SubscriptionFilter.exists_filter())
+                },
+            ),
+            "give only one of filter_policy .* and filter_policy_with_message_body",
+        ),
+        (lambda f: (f.add_queue("A"), f.add_queue("A")), "a subscriber with id 'A' already exists"),
+        (lambda f: f.add_queue("Topic"), "a subscriber with id 'Topic' already exists"),
+    ],
+)
+def test_bad_subscriptions_fail_at_synth_time(build, message: str) -> None:
+    fan_out = FanOut(new_stack(), "Orders")
+    with pytest.raises(ValueError, match=message):
+        build(fan_out)
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"topic_name": "t" * 257}, "topic_name must be at most 256 characters, got 257"),
+        ({"topic_name": "orders.fifo"}, "topic_name ends in '.fifo' but fifo is False"),
+        ({"fifo": True, "topic_name": "orders"}, "topic_name of a FIFO topic must end in '.fifo'"),
+        ({"topic_name": "orders events"}, "topic_name may contain only letters, digits, hyphens and underscores"),
+        ({"content_based_deduplication": True}, r"content_based_deduplication=True requires fifo=True"),
+        ({"fifo": 1}, "fifo must be True or False"),
+        ({"service_publishers": "s3.amazonaws.com"}, "service_publishers must be a list"),
+        ({"removal_policy": "destroy"}, "removal_policy must be an aws_cdk.RemovalPolicy"),
+    ],
+)
+def test_bad_props_fail_at_synth_time(props: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FanOut(new_stack(), "Orders", **props)
+
+
+def test_topic_name_of_exactly_256_characters_is_accepted() -> None:
+    stack = new_stack()
+    fan_out = FanOut(stack, "Orders", fifo=True, topic_name="t" * 251 + ".fifo")
+    assert len(props_of(Template.from_stack(stack), lid(stack, fan_out.topic))["TopicName"]) == 256
