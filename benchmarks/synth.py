@@ -48,9 +48,37 @@ def floor_app() -> Any:
 
 
 def library_app(nag: bool) -> Any:
-    from stacks import build_reference_app
+    """The ReliableQueue reference stack alone (the plain-L2 twin below rebuilds exactly that stack)."""
+    import aws_cdk as cdk
 
-    app, _ = build_reference_app(nag=nag)
+    from stacks.queue_stack import ReliableQueueStack
+
+    app = new_app()
+    ReliableQueueStack(app, "DecouplingReliableQueue")
+    if nag:
+        from cdk_nag import AwsSolutionsChecks
+
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+    return app
+
+
+def fan_out_app(subscribers: int) -> Any:
+    """``subscribers`` filtered ReliableQueue subscribers: how synth time scales.
+
+    Each subscriber adds 7 resources (queue, DLQ, two queue policies, two alarms, subscription), so one
+    stack holds at most ~70 under CloudFormation's 500-resource limit: 50 subscribers per stack here.
+    """
+    import aws_cdk as cdk
+    from aws_cdk import aws_sns as sns
+
+    from decoupling_constructs import FanOut
+
+    app = new_app()
+    for first in range(0, subscribers, FAN_OUT_PER_STACK):
+        fan_out = FanOut(cdk.Stack(app, f"FanOutScaling{first}"), "Events")
+        for i in range(first, min(first + FAN_OUT_PER_STACK, subscribers)):
+            kind = sns.SubscriptionFilter.string_filter(allowlist=[f"k{i}"])
+            fan_out.add_queue(f"Subscriber{i}", filter_policy={"kind": kind})
     return app
 
 
@@ -87,12 +115,8 @@ def plain_l2_app() -> Any:
             "ArnLike": {"aws:SourceArn": arn("cloudwatch", "alarm:*")},
         },
     )
-    topic.add_to_resource_policy(
-        from_cloudwatch(sid="AllowCloudwatchToPublish", actions=["sns:Publish"], resources=[topic.topic_arn])
-    )
-    alarm_key.add_to_resource_policy(
-        from_cloudwatch(sid="AllowCloudwatchToUseKey", actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"])
-    )
+    topic.add_to_resource_policy(from_cloudwatch(actions=["sns:Publish"], resources=[topic.topic_arn]))
+    alarm_key.add_to_resource_policy(from_cloudwatch(actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"]))
     orders_key = kms.Key(stack, "OrdersKey", description="Encrypts the orders queues", **key_props)
     sqs_managed = {"encryption": sqs.QueueEncryption.SQS_MANAGED}
     fifo = {
@@ -170,13 +194,18 @@ SCENARIOS = {
     "library+nag": partial(library_app, True),
     "plain L2": plain_l2_app,
 }
+FAN_OUT_SIZES = (10, 50, 100)
+FAN_OUT_PER_STACK = 50
+FAN_OUT = {f"fan-out {n}": partial(fan_out_app, n) for n in FAN_OUT_SIZES}
 
 
 def child(name: str) -> None:
     """Build and synthesize one scenario; print its timings and a template summary as JSON."""
     sys.path.insert(0, str(ROOT))
+    if name in FAN_OUT:  # measure the marginal cost per subscriber, not Node's first-synth warm-up (~2 s)
+        fan_out_app(FAN_OUT_SIZES[0]).synth()
     start = time.perf_counter()
-    app = SCENARIOS[name]()  # imports aws_cdk (starts the jsii kernel) and constructs
+    app = {**SCENARIOS, **FAN_OUT}[name]()  # imports aws_cdk (starts the jsii kernel) and constructs
     built = time.perf_counter()
     assembly = app.synth()
     synth = time.perf_counter() - built
@@ -213,7 +242,8 @@ def _children_cpu() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per scenario; medians are reported (default 5)")
-    parser.add_argument("--child", choices=SCENARIOS, help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=[*SCENARIOS, *FAN_OUT], help=argparse.SUPPRESS)
+    parser.add_argument("--no-fan-out", action="store_true", help="skip the FanOut scaling runs")
     args = parser.parse_args()
     if args.child:
         return child(args.child)
@@ -245,6 +275,28 @@ def main() -> None:
     ratio = {m: med[m]["library"] / med[m]["plain L2"] for m in metrics}
     print(f"library / plain L2 = {ratio['total']:.2f}x (target <= {TARGET}x)")
     print(f"  (cpu {ratio['cpu']:.2f}x, synth alone {ratio['synth']:.2f}x; wall time is noisy on a busy machine)")
+    if not args.no_fan_out:
+        fan_out_scaling(args.runs)
+
+
+def fan_out_scaling(runs: int) -> None:
+    """Synth time of one FanOut with 10, 50 and 100 subscribers: linear if the per-subscriber cost is flat."""
+
+    def build_and_synth(n: int) -> float:
+        result = measure(f"fan-out {n}")
+        return float(result["build"] + result["synth"])
+
+    times = {n: statistics.median(build_and_synth(n) for _ in range(runs)) for n in FAN_OUT_SIZES}
+    print(f"\nFanOut build + synth time by subscribers ({runs} runs each after a warm-up synth, medians)")
+    for n, seconds in times.items():
+        print(f"  {n:>4} subscribers: {seconds:6.2f} s")
+    low, mid, high = FAN_OUT_SIZES
+    first = (times[mid] - times[low]) / (mid - low)
+    second = (times[high] - times[mid]) / (high - mid)
+    print(
+        f"  per subscriber: {first * 1000:.1f} ms ({low}->{mid}), {second * 1000:.1f} ms ({mid}->{high}); "
+        f"ratio {second / first:.2f} (1.00 = linear)"
+    )
 
 
 if __name__ == "__main__":
