@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from decoupling_constructs import ReliableQueue
+from decoupling_constructs import FanOut, ReliableQueue
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -23,7 +23,7 @@ def constructor_props(construct: type) -> set[str]:
     return {p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
-@pytest.mark.parametrize(("section", "construct"), [("ReliableQueue", ReliableQueue)])
+@pytest.mark.parametrize(("section", "construct"), [("ReliableQueue", ReliableQueue), ("FanOut", FanOut)])
 def test_readme_table_lists_exactly_the_props(section: str, construct: type) -> None:
     assert table_props(section) == constructor_props(construct)
 
