@@ -379,6 +379,29 @@ def _check_filters(
         )
 
 
+_LOWER_BOUNDS = {">", ">="}
+_UPPER_BOUNDS = {"<", "<="}
+
+
+def _matches_every_number(values: list[Any]) -> bool:
+    """True when a key's conditions OR a lower bound with an upper bound that overlap: e.g. what
+    ``numeric_filter(greater_than_or_equal_to=100, less_than=1000)`` renders, ``[>=100] or [<1000]``."""
+    lows, highs = [], []
+    for value in values:
+        numeric = value.get("numeric") if isinstance(value, dict) else None
+        if isinstance(numeric, list) and len(numeric) == 2 and not v.is_token(numeric):
+            operator, bound = numeric
+            if operator in _LOWER_BOUNDS:
+                lows.append((bound, operator))
+            elif operator in _UPPER_BOUNDS:
+                highs.append((bound, operator))
+    return any(
+        low < high or (low == high and (low_op == ">=" or high_op == "<="))
+        for low, low_op in lows
+        for high, high_op in highs
+    )
+
+
 def _body_policy(policy: Mapping[str, sns.FilterOrPolicy]) -> dict[str, Any]:
     """The JSON document of a body-scope filter policy, rendered from aws-cdk-lib's objects."""
     return {
@@ -405,6 +428,14 @@ def _check_filter_limits(construct_id: str, prop: str, policy: dict[str, Any]) -
     if v.is_token(policy):
         return
     leaves = _leaf_arrays(policy)
+    for path, values in leaves:
+        if _matches_every_number(values):
+            raise ValueError(
+                f"{prop} of {construct_id!r}: the conditions on {path!r} match every number (SNS ORs the "
+                f"conditions of a key), got {json.dumps(values, default=str)}; for a range put both bounds in "
+                "one condition: SubscriptionFilter([{'numeric': ['>=', low, '<', high]}]) or "
+                "numeric_filter(between=...)"
+            )
     keys = sorted({path for path, _ in leaves})
     if len(keys) > FILTER_POLICY_MAX_KEYS:
         raise ValueError(

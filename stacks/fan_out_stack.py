@@ -35,10 +35,10 @@ class FanOutStack(cdk.Stack):
         self.analytics = self.orders.add_queue(
             "Analytics",
             filter_policy_with_message_body={
+                # One condition with both bounds: numeric_filter(greater_than_or_equal_to=...,
+                # less_than=...) makes two conditions, which SNS ORs: every number would match.
                 "amount": sns.FilterOrPolicy.filter(
-                    sns.SubscriptionFilter.numeric_filter(
-                        greater_than_or_equal_to=ANALYTICS_MIN_AMOUNT, less_than=ANALYTICS_MAX_AMOUNT
-                    )
+                    sns.SubscriptionFilter([{"numeric": [">=", ANALYTICS_MIN_AMOUNT, "<", ANALYTICS_MAX_AMOUNT]}])
                 )
             },
             raw_message_delivery=True,

@@ -366,6 +366,30 @@ def many_keys(n: int) -> dict[str, sns.SubscriptionFilter]:
             "give only one of filter_policy .* and filter_policy_with_message_body",
         ),
         (lambda f: (f.add_queue("A"), f.add_queue("A")), "a subscriber with id 'A' already exists"),
+        (
+            lambda f: f.add_queue(
+                "A",
+                filter_policy={
+                    "amount": sns.SubscriptionFilter.numeric_filter(greater_than_or_equal_to=100, less_than=1000)
+                },
+            ),
+            "the conditions on 'amount' match every number",
+        ),
+        (
+            lambda f: f.add_queue(
+                "A",
+                filter_policy_with_message_body={
+                    "order": sns.FilterOrPolicy.policy(
+                        {
+                            "amount": sns.FilterOrPolicy.filter(
+                                sns.SubscriptionFilter.numeric_filter(greater_than=5, less_than_or_equal_to=5)
+                            )
+                        }
+                    )
+                },
+            ),
+            "the conditions on 'order.amount' match every number",
+        ),
         (lambda f: f.add_queue("Topic"), "a subscriber with id 'Topic' already exists"),
     ],
 )
@@ -391,6 +415,19 @@ def test_bad_subscriptions_fail_at_synth_time(build, message: str) -> None:
 def test_bad_props_fail_at_synth_time(props: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         FanOut(new_stack(), "Orders", **props)
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        [{"numeric": [">=", 100, "<", 1000]}],  # one condition, both bounds: a range
+        [{"numeric": ["<", 10]}, {"numeric": [">", 1000]}],  # two disjoint ranges
+        [{"numeric": [">", 5]}, {"numeric": ["<", 5]}],  # all but 5
+    ],
+)
+def test_numeric_filters_that_do_not_match_everything_are_accepted(conditions: list) -> None:
+    fan_out = FanOut(new_stack(), "Orders")
+    fan_out.add_queue("A", filter_policy={"amount": sns.SubscriptionFilter(conditions)})
 
 
 def test_topic_name_of_exactly_256_characters_is_accepted() -> None:
