@@ -221,9 +221,9 @@ class FanOut(Construct):
 
     def add_existing_queue(
         self,
-        construct_id: str,
         queue: sqs.IQueue,
         *,
+        construct_id: str | None = None,
         filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
         filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None = None,
         raw_message_delivery: bool = False,
@@ -236,7 +236,12 @@ class FanOut(Construct):
         The queue's policy (and its customer-managed key's policy) get the
         statements letting this topic deliver; an imported queue or key cannot be
         changed here, and a synth-time warning says so.
+
+        :param construct_id: the key in ``subscriptions`` and the subscription's
+            scope id; default the queue's construct id.
         """
+        if construct_id is None:
+            construct_id = queue.node.id
         self._check_new_id(construct_id)
         _check_filters(construct_id, filter_policy, filter_policy_with_message_body)
         if queue.fifo and not self.fifo:

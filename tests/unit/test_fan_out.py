@@ -225,7 +225,7 @@ def test_add_existing_queue_gets_the_policy_and_subscription() -> None:
     stack = new_stack()
     fan_out = FanOut(stack, "Orders")
     own = sqs.Queue(stack, "Own", enforce_ssl=True)
-    subscription = fan_out.add_existing_queue("Own", own, raw_message_delivery=True)
+    subscription = fan_out.add_existing_queue(own, raw_message_delivery=True)  # id defaults to the queue's: "Own"
     template = Template.from_stack(stack)
     assert fan_out.subscriptions["Own"] is subscription
     assert "Own" not in fan_out.subscribers
@@ -238,17 +238,17 @@ def test_imported_queue_subscribes_with_a_warning_about_its_policy() -> None:
     stack = new_stack()
     fan_out = FanOut(stack, "Orders")
     imported = sqs.Queue.from_queue_arn(stack, "Imported", "arn:aws:sqs:us-east-1:111111111111:elsewhere")
-    fan_out.add_existing_queue("Elsewhere", imported)
+    fan_out.add_existing_queue(imported, construct_id="Elsewhere")
     Annotations.from_stack(stack).has_warning("/Test/Orders", Match.string_like_regexp("imported queue"))
 
 
 def test_standard_queue_may_subscribe_to_a_fifo_topic_but_not_the_reverse() -> None:
     stack = new_stack()
     fifo_topic = FanOut(stack, "Ledger", fifo=True)
-    fifo_topic.add_existing_queue("Analytics", sqs.Queue(stack, "Standard"))  # allowed by SNS
+    fifo_topic.add_existing_queue(sqs.Queue(stack, "Standard"), construct_id="Analytics")  # allowed by SNS
     standard_topic = FanOut(stack, "Orders")
     with pytest.raises(ValueError, match="a FIFO queue cannot subscribe to a standard topic"):
-        standard_topic.add_existing_queue("Ordered", sqs.Queue(stack, "Fifo", fifo=True))
+        standard_topic.add_existing_queue(sqs.Queue(stack, "Fifo", fifo=True))
     with pytest.raises(ValueError, match=r"fifo=False in add_queue\('Plain'\) contradicts the FanOut"):
         fifo_topic.add_queue("Plain", fifo=False)
 
