@@ -1,8 +1,40 @@
-"""AWS CDK constructs for the decoupling patterns of AWS messaging."""
+"""AWS CDK constructs for the decoupling patterns of AWS messaging.
 
-from .alarm_topic import AlarmTopic
-from .fan_out import FanOut
-from .queue import ReliableQueue
+The constructs are imported on first use (PEP 562), so ``decoupling_constructs.capacity``
+and the boto3 runtime helpers do not load aws-cdk-lib and its Node.js process.
+"""
 
-__all__ = ["AlarmTopic", "FanOut", "ReliableQueue"]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .alarm_topic import AlarmTopic
+    from .capacity import Throughput
+    from .fan_out import FanOut
+    from .queue import ReliableQueue
+    from .stream_to_s3 import StreamToS3
+
+_EXPORTS = {
+    "AlarmTopic": ".alarm_topic",
+    "FanOut": ".fan_out",
+    "ReliableQueue": ".queue",
+    "StreamToS3": ".stream_to_s3",
+    "Throughput": ".capacity",
+}
+
+__all__ = ["AlarmTopic", "FanOut", "ReliableQueue", "StreamToS3", "Throughput"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -10,12 +10,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from aws_cdk import Duration, Token
+if TYPE_CHECKING:  # aws_cdk is imported lazily: capacity.py uses this module without CDK
+    from aws_cdk import Duration
 
 
 def is_token(value: object) -> bool:
     """True when ``value`` is (or contains) an unresolved CDK token."""
+    from aws_cdk import Token
+
     return Token.is_unresolved(value)
 
 
@@ -30,6 +34,8 @@ def seconds_text(seconds: float) -> str:
 
 def duration_seconds(prop: str, value: Duration) -> float | None:
     """The duration in seconds, or None when it is a token."""
+    from aws_cdk import Duration
+
     if not isinstance(value, Duration):
         raise ValueError(f"{prop} must be an aws_cdk.Duration, got {value!r}")
     seconds = value.to_seconds(integral=False)

@@ -16,11 +16,13 @@ import aws_cdk as cdk
 
 from .fan_out_stack import FanOutStack
 from .queue_stack import ReliableQueueStack
+from .stream_stack import StreamToS3Stack
 
 # stack id (also its CloudFormation name) -> class
 REFERENCE_STACKS: dict[str, Callable[..., cdk.Stack]] = {
     "DecouplingReliableQueue": ReliableQueueStack,
     "DecouplingFanOut": FanOutStack,
+    "DecouplingStreamToS3": StreamToS3Stack,
 }
 
 

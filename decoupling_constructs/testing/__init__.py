@@ -349,6 +349,8 @@ def _get_att(
         values = {"Arn": arn.format("cloudwatch", f"alarm:{physical_id}")}
     elif resource_type == "AWS::SNS::Subscription":
         values = {"Arn": physical_id}
+    elif resource_type == "AWS::KinesisFirehose::DeliveryStream":
+        values = {"Arn": arn.format("firehose", f"deliverystream/{physical_id}")}
     else:
         values = {}
     if attribute not in values:
@@ -455,6 +457,21 @@ def _alarm(c: _Completion) -> str:
     return str(name)
 
 
+def _delivery_stream(c: _Completion) -> str:
+    """Created as the template says; moto never consumes a Kinesis source (nothing reaches S3 that way)."""
+    props = dict(c.properties)
+    name = props.pop("DeliveryStreamName", None) or f"{c.stack_name}-{c.logical_id}"[:64]
+    props.pop("Tags", None)
+    c.client("firehose").create_delivery_stream(DeliveryStreamName=name, **props)
+    return str(name)
+
+
+def _log_stream(c: _Completion) -> str:
+    name = c.properties.get("LogStreamName") or f"{c.stack_name}-{c.logical_id}"
+    c.client("logs").create_log_stream(logGroupName=c.properties["LogGroupName"], logStreamName=name)
+    return str(name)
+
+
 # Types moto's CloudFormation skips that the helper completes with public API calls.
 COMPLETED_TYPES: dict[str, Callable[[_Completion], str]] = {
     "AWS::SQS::QueuePolicy": _queue_policy,
@@ -462,6 +479,8 @@ COMPLETED_TYPES: dict[str, Callable[[_Completion], str]] = {
     "AWS::S3::BucketPolicy": _bucket_policy,
     "AWS::SNS::Subscription": _subscription,
     "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::KinesisFirehose::DeliveryStream": _delivery_stream,
+    "AWS::Logs::LogStream": _log_stream,
 }
 
 

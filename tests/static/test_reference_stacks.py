@@ -68,6 +68,26 @@ REVIEWED_ACKNOWLEDGMENTS = {
     # SNS subscription DLQs: cdk-nag knows DLQs only from SQS redrive policies.
     ("DecouplingFanOut/OrderEvents/UndeliverableQueue", "AwsSolutions-SQS3"),
     ("DecouplingFanOut/Ledger/UndeliverableQueue", "AwsSolutions-SQS3"),
+    # Server-access-log buckets do not log into themselves.
+    ("DecouplingStreamToS3/Clickstream/AccessLogBucket", "AwsSolutions-S1"),
+    ("DecouplingStreamToS3/ArchiveAccessLogs", "AwsSolutions-S1"),
+    # Firehose SSE exists for Direct PUT sources only; the source stream and the bucket are encrypted.
+    ("DecouplingStreamToS3/Clickstream/DeliveryStream", "AwsSolutions-KDF1"),
+    ("DecouplingStreamToS3/AuditTrail/DeliveryStream", "AwsSolutions-KDF1"),
+    # Firehose names the objects: PutObject on each prefix's objects, nothing wider.
+    (
+        "DecouplingStreamToS3/Clickstream/DeliveryPolicy",
+        "AwsSolutions-IAM5[Resource::<ClickstreamBucket90A67619.Arn>/data/year=*]",
+    ),
+    (
+        "DecouplingStreamToS3/Clickstream/DeliveryPolicy",
+        "AwsSolutions-IAM5[Resource::<ClickstreamBucket90A67619.Arn>/errors/*]",
+    ),
+    ("DecouplingStreamToS3/AuditTrail/DeliveryPolicy", "AwsSolutions-IAM5[Resource::<ArchiveDA4CB258.Arn>/audit/*]"),
+    (
+        "DecouplingStreamToS3/AuditTrail/DeliveryPolicy",
+        "AwsSolutions-IAM5[Resource::<ArchiveDA4CB258.Arn>/audit-errors/*]",
+    ),
 }
 
 

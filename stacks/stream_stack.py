@@ -1,0 +1,64 @@
+"""Reference stack for StreamToS3: a clickstream sized from its expected load, and one into an existing bucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from decoupling_constructs import AlarmTopic, StreamToS3, Throughput
+
+# 2,500 events/s of ~1 KiB: 2.4 MiB/s of writes, read by Firehose and one analytics consumer.
+CLICKSTREAM = Throughput(write_mib_per_s=2.4, records_per_s=2500, consumers=2)
+
+
+class StreamToS3Stack(cdk.Stack):
+    """``clickstream``: provisioned from ``CLICKSTREAM`` into a bucket it creates.
+    ``audit_trail``: on-demand, delivered into a bucket that exists already (here: made in this stack)."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, description="decoupling-constructs: StreamToS3 reference", **kwargs)
+        alarms = AlarmTopic(self, "Alarms")
+        self.clickstream = StreamToS3(self, "Clickstream", expected_throughput=CLICKSTREAM, alarm_topic=alarms.topic)
+
+        logs_bucket = s3.Bucket(
+            self,
+            "ArchiveAccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            versioned=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        cdk.Validations.of(logs_bucket).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-S1",
+                reason="This is the server-access-log bucket of the archive bucket; logging its own accesses "
+                "into itself would log every log delivery, without end.",
+            )
+        )
+        self.archive = s3.Bucket(
+            self,
+            "Archive",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            versioned=True,
+            server_access_logs_bucket=logs_bucket,
+            server_access_logs_prefix="archive/",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.audit_trail = StreamToS3(
+            self,
+            "AuditTrail",
+            existing_bucket=self.archive,
+            data_prefix="audit/!{timestamp:yyyy}/!{timestamp:MM}/",
+            error_prefix="audit-errors/!{firehose:error-output-type}/",
+            alarm_topic=alarms.topic,
+        )
+        for name, pipeline in (("Clickstream", self.clickstream), ("AuditTrail", self.audit_trail)):
+            cdk.CfnOutput(self, f"{name}StreamName", value=pipeline.stream.stream_name)
+            cdk.CfnOutput(self, f"{name}DeliveryStreamName", value=pipeline.delivery_stream.delivery_stream_name)
+            cdk.CfnOutput(self, f"{name}BucketName", value=pipeline.bucket.bucket_name)
