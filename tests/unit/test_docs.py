@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from decoupling_constructs import FanOut, ReliableQueue
+from decoupling_constructs import FanOut, ReliableQueue, StreamToS3
+from decoupling_constructs.capacity import describe
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -23,7 +24,9 @@ def constructor_props(construct: type) -> set[str]:
     return {p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
-@pytest.mark.parametrize(("section", "construct"), [("ReliableQueue", ReliableQueue), ("FanOut", FanOut)])
+@pytest.mark.parametrize(
+    ("section", "construct"), [("ReliableQueue", ReliableQueue), ("FanOut", FanOut), ("StreamToS3", StreamToS3)]
+)
 def test_readme_table_lists_exactly_the_props(section: str, construct: type) -> None:
     assert table_props(section) == constructor_props(construct)
 
@@ -40,3 +43,11 @@ def test_readme_defaults_match_the_signature() -> None:
     assert "| `max_receive_count` | 5 |" in README
     assert signature["oldest_message_age_alarm"].default.to_minutes() == 15
     assert "| `oldest_message_age_alarm` | 15 minutes |" in README
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [((0.95, 5000), {}), ((3.0, 2000), {"consumers": 4}), ((3.0, 2000), {"consumers": 4, "enhanced_fan_out": True})],
+)
+def test_readme_sizing_examples_are_what_the_planner_says(args: tuple, kwargs: dict) -> None:
+    assert f"# {describe(*args, **kwargs)}\n" in README
