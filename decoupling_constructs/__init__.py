@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
+    from .broker import BrokerEngine, DeploymentMode, MaintenanceWindow, MessageBroker
     from .capacity import Throughput
     from .fan_out import FanOut
     from .queue import ReliableQueue
@@ -18,13 +19,27 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "AlarmTopic": ".alarm_topic",
+    "BrokerEngine": ".broker",
+    "DeploymentMode": ".broker",
+    "MaintenanceWindow": ".broker",
+    "MessageBroker": ".broker",
     "FanOut": ".fan_out",
     "ReliableQueue": ".queue",
     "StreamToS3": ".stream_to_s3",
     "Throughput": ".capacity",
 }
 
-__all__ = ["AlarmTopic", "FanOut", "ReliableQueue", "StreamToS3", "Throughput"]
+__all__ = [
+    "AlarmTopic",
+    "BrokerEngine",
+    "DeploymentMode",
+    "FanOut",
+    "MaintenanceWindow",
+    "MessageBroker",
+    "ReliableQueue",
+    "StreamToS3",
+    "Throughput",
+]
 __version__ = "0.1.0"
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import aws_cdk as cdk
 
+from .broker_stack import MessageBrokerStack
 from .fan_out_stack import FanOutStack
 from .queue_stack import ReliableQueueStack
 from .stream_stack import StreamToS3Stack
@@ -23,6 +24,7 @@ REFERENCE_STACKS: dict[str, Callable[..., cdk.Stack]] = {
     "DecouplingReliableQueue": ReliableQueueStack,
     "DecouplingFanOut": FanOutStack,
     "DecouplingStreamToS3": StreamToS3Stack,
+    "DecouplingMessageBroker": MessageBrokerStack,
 }
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -110,8 +111,8 @@ class Deployment:
             raise KeyError(f"{logical_id} was not deployed (it is a {self._type(logical_id)})")
         return self.resources[logical_id]
 
-    def attribute(self, ref: Any, name: str) -> str:
-        """``Fn::GetAtt`` of a deployed resource, e.g. ``attribute(queue, "Arn")``."""
+    def attribute(self, ref: Any, name: str) -> Any:
+        """``Fn::GetAtt`` of a deployed resource, e.g. ``attribute(queue, "Arn")`` (a list for list attributes)."""
         assert self._context is not None
         return self._context.get_att(self.logical_id(ref), name)
 
@@ -119,7 +120,7 @@ class Deployment:
         return self.physical_id(queue)
 
     def queue_arn(self, queue: Any) -> str:
-        return self.attribute(queue, "Arn")
+        return str(self.attribute(queue, "Arn"))
 
     def topic_arn(self, topic: Any) -> str:
         return self.physical_id(topic)
@@ -192,8 +193,9 @@ def deploy_to_moto(
         )
         stack_id = response["StackId"]
         # Skipped resources are listed without a logical id: every one is checked below.
+        # Some created types (e.g. AWS::EC2::SecurityGroupIngress) come without a physical id.
         created = {
-            r["LogicalResourceId"]: r["PhysicalResourceId"]
+            r["LogicalResourceId"]: r.get("PhysicalResourceId") or r["LogicalResourceId"]
             for r in cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
             if "LogicalResourceId" in r
         }
@@ -202,7 +204,7 @@ def deploy_to_moto(
     physical_ids: dict[str, str] = dict(created)
     param_values = _parameter_values(template, parameters, region, endpoint_url)
 
-    def get_att(resource_type: str, physical_id: str, attribute: str, logical_id: str) -> str:
+    def get_att(resource_type: str, physical_id: str, attribute: str, logical_id: str) -> Any:
         return _get_att(resource_type, physical_id, attribute, logical_id, region, account, endpoint_url)
 
     ctx = ResolveContext(
@@ -324,7 +326,7 @@ def _get_att(
     region: str,
     account: str,
     endpoint_url: str | None,
-) -> str:
+) -> Any:
     arn = f"arn:aws:{{}}:{region}:{account}:{{}}"
     if resource_type == "AWS::SQS::Queue":
         name = physical_id.rstrip("/").rsplit("/", 1)[-1]
@@ -349,6 +351,18 @@ def _get_att(
         values = {"Arn": arn.format("cloudwatch", f"alarm:{physical_id}")}
     elif resource_type == "AWS::SNS::Subscription":
         values = {"Arn": physical_id}
+    elif resource_type == "AWS::EC2::SecurityGroup":
+        values = {"GroupId": physical_id}
+    elif resource_type == "AWS::EC2::VPC":
+        (vpc,) = _client("ec2", region, endpoint_url).describe_vpcs(VpcIds=[physical_id])["Vpcs"]
+        values = {"VpcId": physical_id, "CidrBlock": vpc["CidrBlock"]}
+    elif resource_type == "AWS::EC2::Subnet":
+        (subnet,) = _client("ec2", region, endpoint_url).describe_subnets(SubnetIds=[physical_id])["Subnets"]
+        values = {"SubnetId": physical_id, "AvailabilityZone": subnet["AvailabilityZone"]}
+    elif resource_type == "AWS::AmazonMQ::Broker":
+        values = _broker_attributes(physical_id, region, endpoint_url)
+    elif resource_type == "AWS::SecretsManager::Secret":
+        values = {"Id": physical_id}
     elif resource_type == "AWS::KinesisFirehose::DeliveryStream":
         values = {"Arn": arn.format("firehose", f"deliverystream/{physical_id}")}
     else:
@@ -358,6 +372,29 @@ def _get_att(
             f"Fn::GetAtt {logical_id}.{attribute} ({resource_type}) is not supported by the moto test helper"
         )
     return values[attribute]
+
+
+_ENDPOINT_SCHEMES = {
+    "OpenWireEndpoints": ("ssl://",),
+    "AmqpEndpoints": ("amqp+ssl://", "amqps://"),
+    "StompEndpoints": ("stomp+ssl://",),
+    "MqttEndpoints": ("mqtt+ssl://",),
+    "WssEndpoints": ("wss://",),
+}
+
+
+def _broker_attributes(broker_id: str, region: str, endpoint_url: str | None) -> dict[str, Any]:
+    broker = _client("mq", region, endpoint_url).describe_broker(BrokerId=broker_id)
+    instances = broker.get("BrokerInstances", [])
+    values: dict[str, Any] = {
+        "Arn": broker["BrokerArn"],
+        "Id": broker_id,
+        "ConsoleURLs": [i["ConsoleURL"] for i in instances],
+        "IpAddresses": [i["IpAddress"] for i in instances],
+    }
+    for attribute, schemes in _ENDPOINT_SCHEMES.items():
+        values[attribute] = [e for i in instances for e in i["Endpoints"] if e.startswith(schemes)]
+    return values
 
 
 @dataclass
@@ -472,6 +509,66 @@ def _log_stream(c: _Completion) -> str:
     return str(name)
 
 
+_SECRET_REFERENCE = re.compile(r"\{\{resolve:secretsmanager:(.+?):SecretString:([^:}]*)(?::[^:}]*)?(?::[^:}]*)?\}\}")
+
+
+def _resolve_secret_references(value: Json, c: _Completion) -> Json:
+    """Replace ``{{resolve:secretsmanager:...}}`` dynamic references with the secret's value, as CloudFormation
+    does when it passes a property to a service."""
+    if isinstance(value, list):
+        return [_resolve_secret_references(item, c) for item in value]
+    if isinstance(value, dict):
+        return {key: _resolve_secret_references(item, c) for key, item in value.items()}
+    if not isinstance(value, str) or "{{resolve:secretsmanager:" not in value:
+        return value
+    secrets = c.client("secretsmanager")
+
+    def replace(match: re.Match[str]) -> str:
+        secret = secrets.get_secret_value(SecretId=match.group(1))["SecretString"]
+        return str(json.loads(secret)[match.group(2)]) if match.group(2) else str(secret)
+
+    return _SECRET_REFERENCE.sub(replace, value)
+
+
+def _secret(c: _Completion) -> str:
+    props = c.properties
+    name = props.get("Name") or f"{c.stack_name}-{c.logical_id}"
+    secret_string = props.get("SecretString")
+    if secret_string is None:
+        generate = dict(props.get("GenerateSecretString", {}))
+        key, template = generate.pop("GenerateStringKey", None), generate.pop("SecretStringTemplate", None)
+        options = {k: v for k, v in generate.items() if k in _PASSWORD_OPTIONS}
+        password = c.client("secretsmanager").get_random_password(**options)["RandomPassword"]
+        secret_string = json.dumps({**json.loads(template), key: password}) if key and template else password
+    created = c.client("secretsmanager").create_secret(
+        Name=name,
+        SecretString=secret_string,
+        **{k: props[k] for k in ("Description", "KmsKeyId") if k in props},
+    )
+    return str(created["ARN"])
+
+
+_PASSWORD_OPTIONS = (
+    "PasswordLength",
+    "ExcludeCharacters",
+    "ExcludeNumbers",
+    "ExcludePunctuation",
+    "ExcludeUppercase",
+    "ExcludeLowercase",
+    "IncludeSpace",
+    "RequireEachIncludedType",
+)
+
+
+def _broker(c: _Completion) -> str:
+    """Created as the template says (control plane only: moto runs no broker); secret references resolved."""
+    props = _resolve_secret_references(dict(c.properties), c)
+    tags = props.pop("Tags", None)
+    if tags:
+        props["Tags"] = {tag["Key"]: tag["Value"] for tag in tags}
+    return str(c.client("mq").create_broker(**props)["BrokerId"])
+
+
 # Types moto's CloudFormation skips that the helper completes with public API calls.
 COMPLETED_TYPES: dict[str, Callable[[_Completion], str]] = {
     "AWS::SQS::QueuePolicy": _queue_policy,
@@ -481,6 +578,8 @@ COMPLETED_TYPES: dict[str, Callable[[_Completion], str]] = {
     "AWS::CloudWatch::Alarm": _alarm,
     "AWS::KinesisFirehose::DeliveryStream": _delivery_stream,
     "AWS::Logs::LogStream": _log_stream,
+    "AWS::SecretsManager::Secret": _secret,
+    "AWS::AmazonMQ::Broker": _broker,
 }
 
 
@@ -490,7 +589,21 @@ def _fix_key_policy(c: _Completion, key_id: str) -> None:
         c.client("kms").put_key_policy(KeyId=key_id, PolicyName="default", Policy=_json(c.properties["KeyPolicy"]))
 
 
+def _fix_iam_policy(c: _Completion, _physical_id: str) -> None:
+    """moto created the policy before the helper completed what it names (a skipped resource's Ref is None
+    in moto): put it again, resolved, on each of its roles, users and groups."""
+    iam = c.client("iam")
+    name, document = c.properties["PolicyName"], _json(c.properties["PolicyDocument"])
+    for role in c.properties.get("Roles", []):
+        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=document)
+    for user in c.properties.get("Users", []):
+        iam.put_user_policy(UserName=user, PolicyName=name, PolicyDocument=document)
+    for group in c.properties.get("Groups", []):
+        iam.put_group_policy(GroupName=group, PolicyName=name, PolicyDocument=document)
+
+
 # Types moto creates with a property lost or stored wrongly, and the fix applied after create_stack.
 CREATED_FIXUPS: dict[str, Callable[[_Completion, str], None]] = {
     "AWS::KMS::Key": _fix_key_policy,
+    "AWS::IAM::Policy": _fix_iam_policy,
 }

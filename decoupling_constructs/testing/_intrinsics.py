@@ -31,7 +31,7 @@ class ResolveContext:
         account: str,
         stack_name: str,
         stack_id: str,
-        get_att: Callable[[str, str, str, str], str],
+        get_att: Callable[[str, str, str, str], Json],
     ) -> None:
         self.physical_ids = physical_ids
         self.resource_types = resource_types
@@ -57,7 +57,7 @@ class ResolveContext:
             return self.physical_ids[name]
         raise UnresolvedReference(name)
 
-    def get_att(self, logical_id: str, attribute: str) -> str:
+    def get_att(self, logical_id: str, attribute: str) -> Json:
         if logical_id not in self.physical_ids:
             raise UnresolvedReference(logical_id)
         return self._get_att(self.resource_types[logical_id], self.physical_ids[logical_id], attribute, logical_id)
@@ -80,7 +80,7 @@ def _sub(template: str, variables: Mapping[str, Json], ctx: ResolveContext) -> s
             return _text(resolve(variables[name], ctx))
         if "." in name and not name.startswith("AWS::"):
             logical_id, attribute = name.split(".", 1)
-            return ctx.get_att(logical_id, attribute)
+            return _text(ctx.get_att(logical_id, attribute))
         return _text(ctx.ref(name))
 
     return _SUB_VAR.sub(replace, template)

@@ -1,0 +1,307 @@
+"""Template tests for MessageBroker: engines and modes, network isolation, credentials, logs, alarms, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Template
+
+from decoupling_constructs import BrokerEngine, DeploymentMode, MaintenanceWindow, MessageBroker
+from stacks import app_context
+
+
+def new_stack() -> cdk.Stack:
+    return cdk.Stack(cdk.App(context=app_context()), "Test")
+
+
+def lid(stack: cdk.Stack, construct: object) -> str:
+    element = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child  # type: ignore[attr-defined]
+    return stack.resolve(stack.get_logical_id(element))
+
+
+def broker_props(template: Template) -> dict:
+    (broker,) = template.find_resources("AWS::AmazonMQ::Broker").values()
+    return broker
+
+
+def app_vpc(stack: cdk.Stack, azs: int = 2) -> ec2.Vpc:
+    return ec2.Vpc(
+        stack,
+        "AppVpc",
+        max_azs=azs,
+        nat_gateways=0,
+        subnet_configuration=[ec2.SubnetConfiguration(name="App", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
+        restrict_default_security_group=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def activemq() -> tuple[cdk.Stack, MessageBroker, Template]:
+    stack = new_stack()
+    broker = MessageBroker(stack, "Orders")
+    return stack, broker, Template.from_stack(stack)
+
+
+def test_activemq_defaults_to_private_active_standby(activemq) -> None:
+    stack, broker, template = activemq
+    resource = broker_props(template)
+    props = resource["Properties"]
+    assert props["EngineType"] == "ACTIVEMQ"
+    assert props["DeploymentMode"] == "ACTIVE_STANDBY_MULTI_AZ"
+    assert props["EngineVersion"] == "5.18"
+    assert props["HostInstanceType"] == "mq.m5.large"
+    assert props["PubliclyAccessible"] is False
+    assert props["AutoMinorVersionUpgrade"] is True
+    assert props["Logs"] == {"General": True, "Audit": True}
+    assert props["EncryptionOptions"] == {"UseAwsOwnedKey": True}
+    assert props["MaintenanceWindowStartTime"] == {"DayOfWeek": "SUNDAY", "TimeOfDay": "03:00", "TimeZone": "UTC"}
+    assert props["SecurityGroups"] == [{"Fn::GetAtt": [lid(stack, broker.security_group), "GroupId"]}]
+    assert len(props["SubnetIds"]) == 2
+    assert resource["DeletionPolicy"] == "Retain"
+    assert props["BrokerName"] == broker.broker_name and len(broker.broker_name) <= 50
+
+
+def test_new_vpc_is_isolated_with_flow_logs_and_no_nat(activemq) -> None:
+    _, broker, template = activemq
+    template.resource_count_is("AWS::EC2::VPC", 1)
+    template.resource_count_is("AWS::EC2::NatGateway", 0)
+    template.resource_count_is("AWS::EC2::InternetGateway", 0)
+    template.resource_count_is("AWS::EC2::Subnet", 2)
+    template.resource_count_is("AWS::EC2::FlowLog", 1)
+    for subnet in template.find_resources("AWS::EC2::Subnet").values():
+        assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
+    types = {r["Type"] for r in template.to_json()["Resources"].values()}
+    assert not [t for t in types if t.startswith("Custom::") or t == "AWS::Lambda::Function"]
+    assert broker.vpc is broker.node.find_child("Vpc")
+
+
+def test_subnets_are_in_distinct_availability_zones(activemq) -> None:
+    _, _, template = activemq
+    subnet_ids = broker_props(template)["Properties"]["SubnetIds"]
+    subnets = template.to_json()["Resources"]
+    azs = [json.dumps(subnets[ref["Ref"]]["Properties"]["AvailabilityZone"]) for ref in subnet_ids]
+    assert len(set(azs)) == 2
+
+
+def test_security_group_has_no_ingress_without_peers_and_no_egress(activemq) -> None:
+    _, _, template = activemq
+    (group,) = template.find_resources("AWS::EC2::SecurityGroup").values()
+    assert "SecurityGroupIngress" not in group["Properties"]
+    # CDK's way to say "no egress": one rule that matches nothing.
+    assert group["Properties"]["SecurityGroupEgress"] == [
+        {
+            "CidrIp": "255.255.255.255/32",
+            "Description": "Disallow all traffic",
+            "FromPort": 252,
+            "IpProtocol": "icmp",
+            "ToPort": 86,
+        }
+    ]
+    template.resource_count_is("AWS::EC2::SecurityGroupIngress", 0)
+
+
+def test_admin_password_is_generated_and_passed_as_a_dynamic_reference(activemq) -> None:
+    stack, broker, template = activemq
+    (secret,) = template.find_resources("AWS::SecretsManager::Secret").values()
+    generate = secret["Properties"]["GenerateSecretString"]
+    assert generate["GenerateStringKey"] == "password"
+    assert json.loads(generate["SecretStringTemplate"]) == {"username": "admin"}
+    assert generate["ExcludePunctuation"] is True and generate["PasswordLength"] == 32
+    assert secret["DeletionPolicy"] == "Retain"
+    (user,) = broker_props(template)["Properties"]["Users"]
+    assert user["Username"] == "admin" and user["ConsoleAccess"] is True
+    password = json.dumps(user["Password"])
+    assert "{{resolve:secretsmanager:" in password and ":SecretString:password::}}" in password
+    assert lid(stack, broker.secret) in password
+
+
+def test_activemq_log_publishing_policy_precedes_the_broker(activemq) -> None:
+    stack, broker, template = activemq
+    (policy,) = template.find_resources("AWS::Logs::ResourcePolicy").values()
+    # A JSON string joined with the account and region: read it with placeholders for them.
+    parts = policy["Properties"]["PolicyDocument"]["Fn::Join"][1]
+    document = json.loads("".join(p if isinstance(p, str) else "X" for p in parts))
+    (statement,) = document["Statement"]
+    assert statement["Principal"] == {"Service": "mq.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert statement["Resource"] == "arn:X:logs:X:X:log-group:/aws/amazonmq/*"
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "X"}}
+    assert lid(stack, broker.log_policy) in broker_props(template)["DependsOn"]
+
+
+def test_failover_url_and_endpoints(activemq) -> None:
+    stack, broker, _ = activemq
+    assert stack.resolve(broker.failover_url) == {
+        "Fn::Join": [
+            "",
+            ["failover:(", {"Fn::Join": [",", {"Fn::GetAtt": [lid(stack, broker.broker), "OpenWireEndpoints"]}]}, ")"],
+        ]
+    }
+    assert set(broker.endpoints) == {"openwire", "amqp", "stomp", "mqtt", "wss", "console"}
+    assert broker.connections.default_port is not None
+    assert stack.resolve(broker.connections.default_port.to_string()) == "61617"
+
+
+def test_activemq_alarms_per_instance(activemq) -> None:
+    _, broker, template = activemq
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    seen = {(a["Properties"]["MetricName"], a["Properties"]["Dimensions"][0]["Value"]) for a in alarms.values()}
+    name = broker.broker_name
+    assert seen == {
+        (metric, f"{name}-{i}") for metric in ("CpuUtilization", "HeapUsage", "StorePercentUsage") for i in (1, 2)
+    }
+    for alarm in alarms.values():
+        assert alarm["Properties"]["Namespace"] == "AWS/AmazonMQ"
+        assert alarm["Properties"]["Dimensions"][0]["Name"] == "Broker"
+        assert alarm["Properties"]["Threshold"] == 80
+    assert broker.instance_names == [f"{name}-1", f"{name}-2"]
+
+
+def test_allowed_peers_get_every_tls_port_and_nothing_else() -> None:
+    stack = new_stack()
+    vpc = app_vpc(stack)
+    app = ec2.SecurityGroup(stack, "App", vpc=vpc)
+    broker = MessageBroker(stack, "Orders", vpc=vpc, allowed_peers=[app])
+    other = ec2.SecurityGroup(stack, "Other", vpc=vpc)
+    broker.connections.allow_default_port_from(other)
+    all_rules = Template.from_stack(stack).find_resources("AWS::EC2::SecurityGroupIngress")
+    app_id = {"Fn::GetAtt": [lid(stack, app), "GroupId"]}
+    rules = {k: r for k, r in all_rules.items() if r["Properties"]["SourceSecurityGroupId"] == app_id}
+    ports = sorted(r["Properties"]["FromPort"] for r in rules.values())
+    assert ports == [5671, 8162, 8883, 61614, 61617, 61619]
+    for rule in rules.values():
+        assert rule["Properties"]["GroupId"] == {"Fn::GetAtt": [lid(stack, broker.security_group), "GroupId"]}
+    assert any(
+        r["Properties"]["SourceSecurityGroupId"] == {"Fn::GetAtt": [lid(stack, other), "GroupId"]}
+        and r["Properties"]["FromPort"] == 61617
+        for r in all_rules.values()
+    )
+
+
+def test_rabbitmq_cluster_in_a_given_vpc() -> None:
+    stack = new_stack()
+    vpc = app_vpc(stack, azs=3)
+    topic = sns.Topic(stack, "Alarms")
+    broker = MessageBroker(stack, "Events", engine=BrokerEngine.RABBITMQ, vpc=vpc, alarm_topic=topic)
+    template = Template.from_stack(stack)
+    props = broker_props(template)["Properties"]
+    assert props["EngineType"] == "RABBITMQ"
+    assert props["DeploymentMode"] == "CLUSTER_MULTI_AZ"
+    assert props["EngineVersion"] == "3.13"
+    assert props["Logs"] == {"General": True}
+    assert "ConsoleAccess" not in props["Users"][0]
+    assert len(props["SubnetIds"]) == 1
+    template.resource_count_is("AWS::EC2::VPC", 1)  # no second VPC
+    template.resource_count_is("AWS::Logs::ResourcePolicy", 0)
+    assert set(broker.endpoints) == {"amqps", "console"}
+    assert stack.resolve(broker.failover_url) == {
+        "Fn::Select": [0, {"Fn::GetAtt": [lid(stack, broker.broker), "AmqpEndpoints"]}]
+    }
+    alarms = {
+        a["Properties"].get("MetricName") or a["Properties"]["Metrics"][0]["Expression"]: a["Properties"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+    }
+    assert set(alarms) == {"SystemCpuUtilization", "100 * used / limit", "free / limit"}
+    assert alarms["free / limit"]["ComparisonOperator"] == "LessThanThreshold"
+    used = next(m for m in alarms["100 * used / limit"]["Metrics"] if m["Id"] == "used")
+    assert used["MetricStat"]["Metric"]["MetricName"] == "RabbitMQMemUsed"
+    assert used["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "Broker", "Value": broker.broker_name}]
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [{"Ref": lid(stack, topic)}]
+    assert broker.instance_names == [broker.broker_name]
+
+
+def test_single_instance_options() -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    broker = MessageBroker(
+        stack,
+        "Dev",
+        deployment_mode=DeploymentMode.SINGLE_INSTANCE,
+        instance_type="mq.t3.micro",
+        engine_version="5.17",
+        admin_username="ops.admin",
+        encryption_key=key,
+        maintenance_window=MaintenanceWindow(day="WEDNESDAY", time="22:30", time_zone="Europe/Berlin"),
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    template = Template.from_stack(stack)
+    resource = broker_props(template)
+    props = resource["Properties"]
+    assert props["DeploymentMode"] == "SINGLE_INSTANCE"
+    assert props["HostInstanceType"] == "mq.t3.micro"
+    assert props["EngineVersion"] == "5.17"
+    assert props["Users"][0]["Username"] == "ops.admin"
+    assert props["EncryptionOptions"] == {"UseAwsOwnedKey": False, "KmsKeyId": {"Fn::GetAtt": [lid(stack, key), "Arn"]}}
+    assert props["MaintenanceWindowStartTime"] == {
+        "DayOfWeek": "WEDNESDAY",
+        "TimeOfDay": "22:30",
+        "TimeZone": "Europe/Berlin",
+    }
+    assert len(props["SubnetIds"]) == 1
+    assert resource["DeletionPolicy"] == "Delete"
+    assert broker.instance_names == [f"{broker.broker_name}-1"]
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"engine": "ACTIVEMQ"}, "engine must be a BrokerEngine"),
+        (
+            {"engine": BrokerEngine.RABBITMQ, "deployment_mode": DeploymentMode.ACTIVE_STANDBY_MULTI_AZ},
+            "deployment_mode ACTIVE_STANDBY_MULTI_AZ is not available for RABBITMQ",
+        ),
+        (
+            {"deployment_mode": DeploymentMode.CLUSTER_MULTI_AZ},
+            "deployment_mode CLUSTER_MULTI_AZ is not available for ACTIVEMQ; allowed: SINGLE_INSTANCE, ",
+        ),
+        ({"instance_type": "mq.t3.micro"}, "mq.t3.micro is for SINGLE_INSTANCE brokers only"),
+        ({"instance_type": "mq.m7g.large"}, "instance_type must be one of 'mq.t3.micro', 'mq.m5.large'"),
+        ({"instance_type": "m5.large"}, "instance_type must be one of"),
+        ({"admin_username": "a"}, "admin_username must be 2-100 characters"),
+        ({"admin_username": "bad name"}, "admin_username must be 2-100 characters"),
+        ({"admin_username": "x" * 101}, "admin_username must be 2-100 characters"),
+        ({"engine": BrokerEngine.RABBITMQ, "admin_username": "guest"}, "'guest' is reserved by RabbitMQ"),
+        ({"vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)}, "give vpc too"),
+        ({"allowed_peers": ec2.Peer.any_ipv4()}, "allowed_peers must be a list of ec2.IPeer"),
+        ({"maintenance_window": "SUNDAY 03:00"}, "maintenance_window must be a MaintenanceWindow"),
+        ({"removal_policy": "retain"}, "removal_policy must be an aws_cdk.RemovalPolicy"),
+    ],
+)
+def test_bad_input_fails_at_synth_time(props: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        MessageBroker(new_stack(), "Broker", **props)
+
+
+def test_customer_key_with_rabbitmq_is_refused() -> None:
+    stack = new_stack()
+    with pytest.raises(ValueError, match="RabbitMQ supports only AWS-owned keys"):
+        MessageBroker(stack, "Events", engine=BrokerEngine.RABBITMQ, encryption_key=kms.Key(stack, "Key"))
+
+
+def test_too_few_subnets_or_zones_are_refused() -> None:
+    stack = new_stack()
+    one_az = app_vpc(stack, azs=1)
+    with pytest.raises(ValueError, match=r"must give 2 private subnet.* for ACTIVE_STANDBY_MULTI_AZ, got 1 subnet"):
+        MessageBroker(stack, "Orders", vpc=one_az)
+    MessageBroker(stack, "Dev", vpc=one_az, deployment_mode=DeploymentMode.SINGLE_INSTANCE)
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        ({"day": "Sunday"}, "maintenance_window.day must be one of"),
+        ({"time": "3:00"}, r"maintenance_window.time must be HH:MM"),
+        ({"time": "24:00"}, r"maintenance_window.time must be HH:MM"),
+        ({"time_zone": ""}, "maintenance_window.time_zone must be a time zone"),
+    ],
+)
+def test_bad_maintenance_window(window: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        MaintenanceWindow(**window)
