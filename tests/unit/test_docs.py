@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from decoupling_constructs import FanOut, ReliableQueue, StreamToS3
+from decoupling_constructs import FanOut, MessageBroker, ReliableQueue, StreamToS3
 from decoupling_constructs.capacity import describe
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
@@ -25,7 +25,13 @@ def constructor_props(construct: type) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("section", "construct"), [("ReliableQueue", ReliableQueue), ("FanOut", FanOut), ("StreamToS3", StreamToS3)]
+    ("section", "construct"),
+    [
+        ("ReliableQueue", ReliableQueue),
+        ("FanOut", FanOut),
+        ("StreamToS3", StreamToS3),
+        ("MessageBroker", MessageBroker),
+    ],
 )
 def test_readme_table_lists_exactly_the_props(section: str, construct: type) -> None:
     assert table_props(section) == constructor_props(construct)
