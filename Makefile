@@ -13,7 +13,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup synth test lint format bench clean
+.PHONY: help setup system-deps synth test lint format bench clean
 
 help:
 	@echo "make synth   synthesize every reference stack with the CDK CLI (into cdk.out/)"
@@ -33,6 +33,10 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
+# Debian packages for the real-broker failover test (ActiveMQ, a JDK); installs only what is missing.
+system-deps:
+	@bash scripts/install-system-deps.sh
+
 synth: setup
 	cdk synth --quiet
 	@echo "templates in cdk.out/: $$(ls cdk.out/*.template.json | xargs -n1 basename | tr '\n' ' ')"
@@ -46,7 +50,7 @@ format: $(PY_STAMP)
 	ruff check --fix .
 	ruff format .
 
-test: setup lint
+test: setup system-deps lint
 	python -m pytest -n 2 --durations=5
 
 bench: setup
