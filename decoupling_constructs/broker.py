@@ -279,23 +279,7 @@ class MessageBroker(Construct):
             self.security_group.add_ingress_rule(peer, ec2.Port.tcp(port), f"{protocol} over TLS")
 
     def _new_vpc(self, removal_policy: RemovalPolicy) -> ec2.Vpc:
-        flow_logs = logs.LogGroup(
-            self, "FlowLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=removal_policy
-        )
-        return ec2.Vpc(
-            self,
-            "Vpc",
-            max_azs=2,
-            nat_gateways=0,
-            subnet_configuration=[
-                ec2.SubnetConfiguration(name="Broker", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)
-            ],
-            flow_logs={
-                "FlowLogs": ec2.FlowLogOptions(destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
-            },
-            # True would add a custom resource (a Lambda) to empty the default security group; nothing here uses it.
-            restrict_default_security_group=False,
-        )
+        return isolated_vpc(self, "Vpc", removal_policy=removal_policy)
 
     def _pick_subnets(self, selection: ec2.SubnetSelection | None) -> list[ec2.ISubnet]:
         if selection is not None:
@@ -436,6 +420,28 @@ class MessageBroker(Construct):
             )
         )
         return alarms
+
+
+def isolated_vpc(
+    scope: Construct, construct_id: str, *, max_azs: int = 2, removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+) -> ec2.Vpc:
+    """A VPC of isolated private subnets (one per AZ), no NAT gateway, no internet gateway, flow logs
+    to CloudWatch Logs (one month): what ``MessageBroker`` creates when given no ``vpc``."""
+    flow_logs = logs.LogGroup(
+        scope, f"{construct_id}FlowLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=removal_policy
+    )
+    return ec2.Vpc(
+        scope,
+        construct_id,
+        max_azs=max_azs,
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)
+        ],
+        flow_logs={"FlowLogs": ec2.FlowLogOptions(destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))},
+        # True would add a custom resource (a Lambda) to empty the default security group; nothing here uses it.
+        restrict_default_security_group=False,
+    )
 
 
 def _validate_props(

@@ -6,10 +6,10 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from decoupling_constructs import AlarmTopic, BrokerEngine, MessageBroker
+from decoupling_constructs.broker import isolated_vpc
 
 
 class MessageBrokerStack(cdk.Stack):
@@ -21,20 +21,7 @@ class MessageBrokerStack(cdk.Stack):
         alarms = AlarmTopic(self, "Alarms")
         self.activemq = MessageBroker(self, "Orders", alarm_topic=alarms.topic)
 
-        flow_logs = logs.LogGroup(self, "AppVpcFlowLogs", retention=logs.RetentionDays.ONE_MONTH)
-        self.app_vpc = ec2.Vpc(
-            self,
-            "AppVpc",
-            max_azs=2,
-            nat_gateways=0,
-            subnet_configuration=[
-                ec2.SubnetConfiguration(name="App", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)
-            ],
-            flow_logs={
-                "FlowLogs": ec2.FlowLogOptions(destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
-            },
-            restrict_default_security_group=False,
-        )
+        self.app_vpc = isolated_vpc(self, "AppVpc")  # stands for the application's existing VPC
         self.app_security_group = ec2.SecurityGroup(
             self, "AppSecurityGroup", vpc=self.app_vpc, description="The application that uses the broker"
         )

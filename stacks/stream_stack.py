@@ -14,6 +14,20 @@ from decoupling_constructs import AlarmTopic, StreamToS3, Throughput
 CLICKSTREAM = Throughput(write_mib_per_s=2.4, records_per_s=2500, consumers=2)
 
 
+def hardened_bucket(scope: Construct, construct_id: str, **options: Any) -> s3.Bucket:
+    """A bucket as the application that already owns one would have it: private, TLS-only, versioned, kept."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        versioned=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        **options,
+    )
+
+
 class StreamToS3Stack(cdk.Stack):
     """``clickstream``: provisioned from ``CLICKSTREAM`` into a bucket it creates.
     ``audit_trail``: on-demand, delivered into a bucket that exists already (here: made in this stack)."""
@@ -23,15 +37,7 @@ class StreamToS3Stack(cdk.Stack):
         alarms = AlarmTopic(self, "Alarms")
         self.clickstream = StreamToS3(self, "Clickstream", expected_throughput=CLICKSTREAM, alarm_topic=alarms.topic)
 
-        logs_bucket = s3.Bucket(
-            self,
-            "ArchiveAccessLogs",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            versioned=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        logs_bucket = hardened_bucket(self, "ArchiveAccessLogs")
         cdk.Validations.of(logs_bucket).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions-S1",
@@ -39,16 +45,8 @@ class StreamToS3Stack(cdk.Stack):
                 "into itself would log every log delivery, without end.",
             )
         )
-        self.archive = s3.Bucket(
-            self,
-            "Archive",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            versioned=True,
-            server_access_logs_bucket=logs_bucket,
-            server_access_logs_prefix="archive/",
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        self.archive = hardened_bucket(
+            self, "Archive", server_access_logs_bucket=logs_bucket, server_access_logs_prefix="archive/"
         )
         self.audit_trail = StreamToS3(
             self,
