@@ -13,13 +13,14 @@ export CDK_DISABLE_VERSION_CHECK := true
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup system-deps synth test lint format bench clean
+.PHONY: help setup system-deps synth test lint format bench diagrams clean
 
 help:
 	@echo "make synth   synthesize every reference stack with the CDK CLI (into cdk.out/)"
 	@echo "make test    lint, then the whole test suite (template, static, behaviour, packaging)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
-	@echo "make bench   synth-time benchmark, printed as ratios"
+	@echo "make bench   synth-time and runtime benchmarks, printed as ratios"
+	@echo "make diagrams regenerate the README's reference-stack diagrams from the templates"
 	@echo "make clean   remove the venv, node_modules and build output"
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
@@ -52,6 +53,9 @@ format: $(PY_STAMP)
 
 test: setup system-deps lint
 	python -m pytest -n 2 --durations=5
+
+diagrams: $(PY_STAMP)
+	python scripts/diagrams.py --write
 
 bench: setup
 	python benchmarks/synth.py
