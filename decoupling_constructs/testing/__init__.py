@@ -43,6 +43,7 @@ __all__ = [
     "NO_RUNTIME_BEHAVIOUR",
     "Deployment",
     "UnsupportedResourceError",
+    "complete_deployment",
     "deploy_to_moto",
 ]
 
@@ -179,24 +180,48 @@ def deploy_to_moto(
         template, default_region, default_name = _synthesize(cdk_stack)
     stack_name = stack_name or default_name
     region = region or default_region or "us-east-1"
-    account = _client("sts", region, endpoint_url).get_caller_identity()["Account"]
     parameters = dict(parameters or {})
 
     _ensure_bootstrap_parameter(template, region, endpoint_url)
-    cloudformation = _client("cloudformation", region, endpoint_url)
     with _quiet_moto():
-        response = cloudformation.create_stack(
+        _client("cloudformation", region, endpoint_url).create_stack(
             StackName=stack_name,
             TemplateBody=json.dumps(template),
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
             Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
         )
-        stack_id = response["StackId"]
+    deployment = complete_deployment(
+        stack_name, template, region=region, endpoint_url=endpoint_url, parameters=parameters
+    )
+    deployment._stack = cdk_stack
+    return deployment
+
+
+def complete_deployment(
+    stack_name: str,
+    template: dict[str, Json],
+    *,
+    region: str = "us-east-1",
+    endpoint_url: str | None = None,
+    parameters: Mapping[str, str] | None = None,
+) -> Deployment:
+    """Complete a stack that is already in moto's CloudFormation (``deploy_to_moto`` created it, or
+    ``cdk deploy`` with ``AWS_ENDPOINT_URL`` pointing at a moto server): create what moto skipped, fix
+    what it stored wrongly, and return the :class:`Deployment`. Call it once per stack."""
+    if endpoint_url is None and not _moto_mock_active():
+        raise RuntimeError("complete_deployment needs moto: an active mock_aws() or endpoint_url= of a moto server")
+    parameters = dict(parameters or {})
+    account = _client("sts", region, endpoint_url).get_caller_identity()["Account"]
+    cloudformation = _client("cloudformation", region, endpoint_url)
+    with _quiet_moto():
+        # (Not DescribeStacks: moto evaluates the outputs there and fails on a skipped resource's GetAtt.)
+        listed = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
+        stack_id = next((r["StackId"] for r in listed if "StackId" in r), stack_name)
         # Skipped resources are listed without a logical id: every one is checked below.
         # Some created types (e.g. AWS::EC2::SecurityGroupIngress) come without a physical id.
         created = {
             r["LogicalResourceId"]: r.get("PhysicalResourceId") or r["LogicalResourceId"]
-            for r in cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
+            for r in listed
             if "LogicalResourceId" in r
         }
     resources_json: dict[str, Json] = template.get("Resources", {})
@@ -274,7 +299,6 @@ def deploy_to_moto(
         outputs=outputs,
         completed=completed,
         endpoint_url=endpoint_url,
-        _stack=cdk_stack,
         _context=ctx,
     )
 
