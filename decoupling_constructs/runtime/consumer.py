@@ -1,0 +1,596 @@
+"""Consume an SQS queue the way AWS recommends: long polling, batches, heartbeats, partial-batch failures.
+
+::
+
+    from decoupling_constructs.runtime.consumer import QueueConsumer
+
+    def handle(message: dict) -> None:          # raise to fail the message
+        process(json.loads(message["Body"]))
+
+    stats = QueueConsumer(queue_url, handle).run()   # until stop(), SIGINT or SIGTERM
+
+How a batch goes:
+
+1. ``ReceiveMessage`` long-polls for up to ``batch_size`` messages (all message and system attributes).
+2. Each message goes to ``handler(message)`` on a thread pool (or the whole list to ``batch_handler``, which
+   returns the ids of the messages that failed). A handler that raises an ``Exception`` fails its message.
+3. While messages are being handled, a heartbeat thread extends their visibility timeout (at about half of it,
+   by the whole of it) so that no other consumer receives them meanwhile.
+4. The successes are deleted with ``DeleteMessageBatch``; entries the response reports failed are retried once,
+   then counted in ``ConsumerStats.delete_failures`` (those messages will be delivered again).
+5. Failures are left in the queue: SQS delivers them again once their visibility timeout expires, and the queue's
+   redrive policy moves them to the dead-letter queue after ``maxReceiveCount`` receives. With
+   ``retry_failed_immediately=True`` they are made visible at once (``ChangeMessageVisibilityBatch`` to 0).
+6. The next batch is received once the whole batch is done (so at most ``batch_size`` messages are in flight).
+
+FIFO queues (URL ending in ``.fifo``): the messages of one ``MessageGroupId`` are handled in order, one at a
+time; different groups are handled in parallel. When a message fails, the later messages of its group in the batch
+are not handled (``ConsumerStats.skipped``) and not deleted: they come back after it, in order. With a
+``batch_handler`` the consumer enforces the same: a message after a failed one in its group is not deleted, even if
+the handler did not report it (return the failed message *and* the rest of its group, as Lambda expects).
+
+Delivery is at least once: a message whose delete fails, or whose handler outlives a heartbeat that could not be
+sent, is delivered again. Handlers should be idempotent.
+
+Stopping: :meth:`QueueConsumer.stop` (from any thread or a handler), or SIGINT/SIGTERM when :meth:`~QueueConsumer.run`
+runs in the main thread (a second signal gets the previous behaviour, e.g. ``KeyboardInterrupt``). The messages
+being handled are finished and deleted; no new receive is made. A receive already waiting (long poll, up to
+``wait_time_seconds``) completes first, and the messages it returns are made visible again at once, unhandled.
+
+A handler raising a ``BaseException`` that is not an ``Exception`` (``KeyboardInterrupt``, ``SystemExit``, ...) is
+treated as a crash: the batch's other handlers still running are finished, nothing of the batch is deleted or
+released, and the exception propagates out of ``run()``. SQS delivers the whole batch again after the
+visibility timeout.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import enum
+import logging
+import math
+import os
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+from ._calls import ApiCallCounter
+
+__all__ = ["BatchHandler", "ConsumerStats", "Handler", "Message", "QueueConsumer"]
+
+logger = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+"""A message as boto3's ``receive_message`` returns it (``MessageId``, ``ReceiptHandle``, ``Body``, ``Attributes``,
+``MessageAttributes``...)."""
+Handler = Callable[[Message], object]
+"""Handles one message; raising an ``Exception`` fails it. The return value is ignored."""
+BatchHandler = Callable[[list[Message]], Iterable[str] | None]
+"""Handles a batch; returns the ``MessageId`` of each message that failed (``None`` or empty: all succeeded).
+Raising an ``Exception`` fails the whole batch."""
+
+MAX_BATCH = 10  # SQS: ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch take at most 10
+MAX_WAIT_TIME_SECONDS = 20
+MAX_VISIBILITY_TIMEOUT = 12 * 3600
+
+
+@dataclass
+class ConsumerStats:
+    """What a :meth:`QueueConsumer.run` did."""
+
+    received: int = 0
+    """Messages received (including those skipped or released unhandled)."""
+    succeeded: int = 0
+    """Messages the handler completed."""
+    failed: int = 0
+    """Messages the handler failed (left for redelivery or the dead-letter queue)."""
+    deleted: int = 0
+    """Messages deleted from the queue."""
+    delete_failures: int = 0
+    """Succeeded messages whose delete failed twice (they will be delivered again)."""
+    heartbeats: int = 0
+    """Visibility-timeout extensions made (one per message per extension)."""
+    skipped: int = 0
+    """Messages received but not handled: FIFO messages behind a failure in their group, or messages a receive
+    returned after ``stop()``. They go back to the queue."""
+    api_calls: dict[str, int] = field(default_factory=dict)
+    """SQS calls made by this run, by action (e.g. ``{"ReceiveMessage": 3, "DeleteMessageBatch": 2}``)."""
+    elapsed: float = 0.0
+    """Seconds the run took."""
+
+    @property
+    def processed(self) -> int:
+        """Messages handled, successfully or not (what ``run(max_messages=...)`` counts)."""
+        return self.succeeded + self.failed
+
+
+class _Outcome(enum.Enum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class _InFlight:
+    """Receipt handles of the messages being handled, with the time of their last visibility extension."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._extended_at: dict[str, float] = {}
+
+    def add(self, handles: Iterable[str]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for handle in handles:
+                self._extended_at[handle] = now
+
+    def remove(self, handles: Iterable[str]) -> None:
+        with self._lock:
+            for handle in handles:
+                self._extended_at.pop(handle, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._extended_at.clear()
+
+    def due(self, older_than: float) -> list[str]:
+        """Handles last extended more than ``older_than`` seconds ago."""
+        limit = time.monotonic() - older_than
+        with self._lock:
+            return [handle for handle, extended_at in self._extended_at.items() if extended_at <= limit]
+
+    def touch(self, handles: Iterable[str]) -> None:
+        """Mark as extended now; handles removed meanwhile stay removed."""
+        now = time.monotonic()
+        with self._lock:
+            for handle in handles:
+                if handle in self._extended_at:
+                    self._extended_at[handle] = now
+
+
+def _chunks(items: Sequence[Any], size: int = MAX_BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _check_int(prop: str, value: object, low: int, high: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        allowed = f"an integer between {low} and {high}" if high is not None else f"an integer >= {low}"
+        raise ValueError(f"{prop} must be {allowed}, got {value!r}")
+
+
+class QueueConsumer:
+    """Long-polls an SQS queue and hands its messages to ``handler`` (or ``batch_handler``); see the module doc.
+
+    :param queue_url: the queue's URL; a URL ending in ``.fifo`` is consumed with FIFO group semantics.
+    :param handler: called with each message dict; an ``Exception`` fails the message.
+    :param batch_size: messages per ``ReceiveMessage`` (1-10).
+    :param wait_time_seconds: long-poll wait (0-20).
+    :param visibility_timeout: seconds; passed to ``ReceiveMessage``. ``None``: the queue's own, read once with
+        ``GetQueueAttributes`` when the heartbeat needs it.
+    :param heartbeat: extend the visibility timeout of messages still being handled.
+    :param max_workers: handler threads; default ``min(10, 2 * os.cpu_count())``.
+    :param batch_handler: instead of ``handler``: called with the batch, returns the ids of the failed messages.
+    :param retry_failed_immediately: make failed messages visible again at once instead of after the timeout.
+    :param client: a boto3 SQS client; default ``boto3.client("sqs")`` (honours ``AWS_ENDPOINT_URL``).
+    """
+
+    def __init__(
+        self,
+        queue_url: str,
+        handler: Handler | None = None,
+        *,
+        batch_size: int = MAX_BATCH,
+        wait_time_seconds: int = MAX_WAIT_TIME_SECONDS,
+        visibility_timeout: int | None = None,
+        heartbeat: bool = True,
+        max_workers: int | None = None,
+        batch_handler: BatchHandler | None = None,
+        retry_failed_immediately: bool = False,
+        client: Any = None,
+    ) -> None:
+        if (handler is None) == (batch_handler is None):
+            raise ValueError(
+                f"exactly one of handler and batch_handler must be given, got handler={handler!r}, "
+                f"batch_handler={batch_handler!r}"
+            )
+        if not isinstance(queue_url, str) or not queue_url:
+            raise ValueError(f"queue_url must be a queue URL, got {queue_url!r}")
+        _check_int("batch_size", batch_size, 1, MAX_BATCH)
+        _check_int("wait_time_seconds", wait_time_seconds, 0, MAX_WAIT_TIME_SECONDS)
+        if visibility_timeout is not None:
+            _check_int("visibility_timeout", visibility_timeout, 0, MAX_VISIBILITY_TIMEOUT)
+        if max_workers is not None:
+            _check_int("max_workers", max_workers, 1)
+        if client is None:
+            import boto3
+
+            client = boto3.client("sqs")
+        self.queue_url = queue_url
+        self.fifo = queue_url.endswith(".fifo")
+        self.batch_size = batch_size
+        self.wait_time_seconds = wait_time_seconds
+        self.visibility_timeout = visibility_timeout
+        self.heartbeat = heartbeat
+        self.max_workers = max_workers if max_workers is not None else min(10, 2 * (os.cpu_count() or 1))
+        self.retry_failed_immediately = retry_failed_immediately
+        self.client: Any = client
+        self._handler = handler
+        self._batch_handler = batch_handler
+        self._stop = threading.Event()
+        self._crashed = threading.Event()
+        self._running = threading.Lock()
+        self._in_flight = _InFlight()
+        # Serialises heartbeat extensions with releases, so that an extension never lands after a release.
+        self._visibility_lock = threading.Lock()
+        self._heartbeats = 0
+        self._heartbeats_lock = threading.Lock()
+        self._queue_visibility_timeout: int | None = None
+
+    # -- public ---------------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Finish the messages being handled, delete them, and stop polling. Safe from any thread or a handler."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self, max_messages: int | None = None, idle_timeout: float | None = None) -> ConsumerStats:
+        """Consume until :meth:`stop`, a signal, ``max_messages`` handled, or ``idle_timeout`` seconds without a
+        message (each checked between batches). Returns what was done."""
+        if max_messages is not None:
+            _check_int("max_messages", max_messages, 1)
+        if idle_timeout is not None and (
+            isinstance(idle_timeout, bool) or not isinstance(idle_timeout, int | float) or idle_timeout < 0
+        ):
+            raise ValueError(f"idle_timeout must be a number of seconds >= 0, got {idle_timeout!r}")
+        if not self._running.acquire(blocking=False):
+            raise RuntimeError("this QueueConsumer is already running")
+        started = time.monotonic()
+        stats = ConsumerStats()
+        counter = ApiCallCounter(self.client)
+        heartbeat_done = threading.Event()
+        heartbeat_thread: threading.Thread | None = None
+        restore_signals = self._install_signal_handlers()
+        pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=min(self.max_workers, self.batch_size), thread_name_prefix="sqs-consumer"
+        )
+        with self._heartbeats_lock:
+            self._heartbeats = 0
+        try:
+            timeout = self._heartbeat_timeout()
+            if timeout:
+                heartbeat_thread = threading.Thread(
+                    target=self._heartbeat_loop, args=(timeout, heartbeat_done), name="sqs-heartbeat", daemon=True
+                )
+                heartbeat_thread.start()
+            self._poll(stats, pool, max_messages, idle_timeout)
+        finally:
+            heartbeat_done.set()
+            if heartbeat_thread is not None:
+                heartbeat_thread.join()
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._in_flight.clear()
+            restore_signals()
+            counter.detach()
+            with self._heartbeats_lock:
+                stats.heartbeats = self._heartbeats
+            stats.api_calls = counter.snapshot()
+            stats.elapsed = time.monotonic() - started
+            self._stop.clear()
+            self._running.release()
+        logger.info(
+            "consumer stopped: %d received, %d succeeded, %d failed, %d skipped, %d deleted in %.1f s",
+            stats.received,
+            stats.succeeded,
+            stats.failed,
+            stats.skipped,
+            stats.deleted,
+            stats.elapsed,
+        )
+        return stats
+
+    # -- polling --------------------------------------------------------------------------------------------
+
+    def _poll(
+        self,
+        stats: ConsumerStats,
+        pool: concurrent.futures.ThreadPoolExecutor,
+        max_messages: int | None,
+        idle_timeout: float | None,
+    ) -> None:
+        last_message_at = time.monotonic()
+        while not self._stop.is_set():
+            if max_messages is not None and stats.processed >= max_messages:
+                logger.info("handled %d messages (max_messages): stopping", stats.processed)
+                return
+            wait = self.wait_time_seconds
+            if idle_timeout is not None:  # do not long-poll much past the idle timeout
+                idle_left = idle_timeout - (time.monotonic() - last_message_at)
+                wait = min(wait, max(0, math.ceil(idle_left)))
+            count = self.batch_size
+            if max_messages is not None:
+                count = min(count, max_messages - stats.processed)
+            messages = self._receive(count, wait)
+            if not messages:
+                if idle_timeout is not None and time.monotonic() - last_message_at >= idle_timeout:
+                    logger.info("no message for %.1f s (idle_timeout): stopping", idle_timeout)
+                    return
+                continue
+            stats.received += len(messages)
+            if self._stop.is_set():
+                logger.info("stopping: releasing %d messages received meanwhile", len(messages))
+                stats.skipped += len(messages)
+                self._release(messages)
+                return
+            self._process(messages, pool, stats)
+            last_message_at = time.monotonic()
+
+    def _receive(self, count: int, wait: int) -> list[Message]:
+        kwargs: dict[str, Any] = {
+            "QueueUrl": self.queue_url,
+            "MaxNumberOfMessages": count,
+            "WaitTimeSeconds": wait,
+            "MessageSystemAttributeNames": ["All"],
+            "MessageAttributeNames": ["All"],
+        }
+        if self.visibility_timeout is not None:
+            kwargs["VisibilityTimeout"] = self.visibility_timeout
+        if self.fifo:  # makes botocore's retries of this receive return the same messages
+            kwargs["ReceiveRequestAttemptId"] = uuid.uuid4().hex
+        messages: list[Message] = self.client.receive_message(**kwargs).get("Messages", [])
+        if messages:
+            logger.debug("received %d messages", len(messages))
+        return messages
+
+    # -- handling -------------------------------------------------------------------------------------------
+
+    def _process(
+        self, messages: list[Message], pool: concurrent.futures.ThreadPoolExecutor, stats: ConsumerStats
+    ) -> None:
+        self._in_flight.add(m["ReceiptHandle"] for m in messages)
+        if self._batch_handler is not None:
+            outcomes = self._run_batch_handler(messages)
+        else:
+            outcomes = self._run_handlers(messages, pool)
+        succeeded = [m for m, o in zip(messages, outcomes, strict=True) if o is _Outcome.SUCCEEDED]
+        not_done = [m for m, o in zip(messages, outcomes, strict=True) if o is not _Outcome.SUCCEEDED]
+        stats.succeeded += len(succeeded)
+        stats.failed += outcomes.count(_Outcome.FAILED)
+        stats.skipped += outcomes.count(_Outcome.SKIPPED)
+        if not_done:
+            if self.retry_failed_immediately:
+                self._release(not_done)
+            else:  # they become visible when their current timeout expires
+                self._in_flight.remove(m["ReceiptHandle"] for m in not_done)
+        if succeeded:
+            deleted, failures = self._delete(succeeded)
+            stats.deleted += deleted
+            stats.delete_failures += failures
+
+    def _run_handlers(self, messages: list[Message], pool: concurrent.futures.ThreadPoolExecutor) -> list[_Outcome]:
+        outcomes: list[_Outcome] = [_Outcome.SKIPPED] * len(messages)
+        self._crashed.clear()
+        if self.fifo:
+            groups: dict[str, list[int]] = {}
+            for index, message in enumerate(messages):
+                group = message.get("Attributes", {}).get("MessageGroupId", "")
+                groups.setdefault(group, []).append(index)
+            tasks = [pool.submit(self._run_group, messages, indexes, outcomes) for indexes in groups.values()]
+        else:
+            tasks = [pool.submit(self._run_one_into, messages, index, outcomes) for index in range(len(messages))]
+        done, pending = concurrent.futures.wait(tasks, return_when=concurrent.futures.FIRST_EXCEPTION)
+        crashed = [task for task in done if task.exception() is not None]
+        if crashed:
+            for task in pending:
+                task.cancel()
+            concurrent.futures.wait(pending)
+            error = crashed[0].exception()
+            logger.error("a handler raised %r: abandoning the batch without deleting it", error)
+            assert error is not None
+            raise error
+        return outcomes
+
+    def _run_group(self, messages: list[Message], indexes: list[int], outcomes: list[_Outcome]) -> None:
+        """One FIFO group, in order; after a failure the rest of the group stays SKIPPED."""
+        for index in indexes:
+            self._run_one_into(messages, index, outcomes)
+            if outcomes[index] is _Outcome.SKIPPED:  # not started: a crash
+                return
+            if outcomes[index] is _Outcome.FAILED:
+                rest = indexes[indexes.index(index) + 1 :]
+                if rest:
+                    logger.info(
+                        "message %s failed: not handling the %d later messages of its group in this batch",
+                        messages[index]["MessageId"],
+                        len(rest),
+                    )
+                return
+
+    def _run_one_into(self, messages: list[Message], index: int, outcomes: list[_Outcome]) -> None:
+        message = messages[index]
+        assert self._handler is not None
+        if self._crashed.is_set():  # another handler of the batch crashed: start nothing more
+            return
+        try:
+            self._handler(message)
+        except Exception:
+            logger.warning("handler failed for message %s", message["MessageId"], exc_info=True)
+            outcomes[index] = _Outcome.FAILED
+            if not self.retry_failed_immediately:
+                self._in_flight.remove([message["ReceiptHandle"]])  # stop extending it: let it come back
+        except BaseException:
+            self._crashed.set()
+            raise
+        else:
+            outcomes[index] = _Outcome.SUCCEEDED
+
+    def _run_batch_handler(self, messages: list[Message]) -> list[_Outcome]:
+        assert self._batch_handler is not None
+        try:
+            reported = self._batch_handler(list(messages))
+        except Exception:
+            logger.warning("batch handler failed for the whole batch of %d messages", len(messages), exc_info=True)
+            return [_Outcome.FAILED] * len(messages)
+        failed_ids = set(reported or ())
+        known = {m["MessageId"] for m in messages}
+        unknown = failed_ids - known
+        if unknown:
+            logger.warning("batch handler reported unknown message ids as failed (ignored): %s", sorted(unknown))
+        outcomes = [_Outcome.FAILED if m["MessageId"] in failed_ids else _Outcome.SUCCEEDED for m in messages]
+        if self.fifo:  # never delete a message that comes after a failed one in its group
+            failed_groups: set[str] = set()
+            for index, message in enumerate(messages):
+                group = message.get("Attributes", {}).get("MessageGroupId", "")
+                if outcomes[index] is _Outcome.FAILED:
+                    failed_groups.add(group)
+                elif group in failed_groups:
+                    outcomes[index] = _Outcome.SKIPPED
+        return outcomes
+
+    # -- deleting and releasing ------------------------------------------------------------------------------
+
+    def _delete(self, messages: list[Message]) -> tuple[int, int]:
+        """Delete in batches of 10, retrying the failed entries once. Returns (deleted, failures)."""
+        deleted = failures = 0
+        for chunk in _chunks(messages):
+            remaining = list(chunk)
+            for attempt in (1, 2):
+                remaining = self._delete_batch(remaining, final=attempt == 2)
+                if not remaining:
+                    break
+            deleted += len(chunk) - len(remaining)
+            failures += len(remaining)
+        self._in_flight.remove(m["ReceiptHandle"] for m in messages)
+        return deleted, failures
+
+    def _delete_batch(self, messages: list[Message], *, final: bool) -> list[Message]:
+        """One DeleteMessageBatch; returns the messages not deleted."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        try:
+            response = self.client.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        except (BotoCoreError, ClientError) as error:
+            log = logger.error if final else logger.warning
+            log("DeleteMessageBatch of %d messages failed%s: %s", len(messages), "" if final else ", retrying", error)
+            return messages
+        failed = response.get("Failed", [])
+        if failed:
+            log = logger.error if final else logger.warning
+            log(
+                "DeleteMessageBatch failed for %d of %d messages%s: %s",
+                len(failed),
+                len(messages),
+                " (they will be delivered again)" if final else ", retrying them",
+                ", ".join(f"{messages[int(f['Id'])]['MessageId']}: {f.get('Code')}" for f in failed),
+            )
+        return [messages[int(f["Id"])] for f in failed]
+
+    def _release(self, messages: list[Message]) -> None:
+        """Make messages visible again at once (ChangeMessageVisibilityBatch to 0)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        with self._visibility_lock:
+            self._in_flight.remove(m["ReceiptHandle"] for m in messages)
+            for chunk in _chunks(messages):
+                entries = [
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for i, m in enumerate(chunk)
+                ]
+                try:
+                    response = self.client.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=entries)
+                except (BotoCoreError, ClientError) as error:
+                    logger.warning(
+                        "could not release %d messages (they come back after the timeout): %s", len(chunk), error
+                    )
+                    continue
+                for failure in response.get("Failed", []):
+                    logger.warning(
+                        "could not release message %s: %s", chunk[int(failure["Id"])]["MessageId"], failure.get("Code")
+                    )
+
+    # -- heartbeat ------------------------------------------------------------------------------------------
+
+    def _heartbeat_timeout(self) -> int:
+        """The visibility timeout the heartbeat keeps renewing; 0 when there is no heartbeat."""
+        if not self.heartbeat:
+            return 0
+        if self.visibility_timeout is not None:
+            timeout = self.visibility_timeout
+        else:
+            if self._queue_visibility_timeout is None:
+                attributes = self.client.get_queue_attributes(
+                    QueueUrl=self.queue_url, AttributeNames=["VisibilityTimeout"]
+                )["Attributes"]
+                self._queue_visibility_timeout = int(attributes["VisibilityTimeout"])
+            timeout = self._queue_visibility_timeout
+        if timeout <= 0:
+            logger.info("visibility timeout is 0: no heartbeat")
+        return timeout
+
+    def _heartbeat_loop(self, timeout: int, done: threading.Event) -> None:
+        tick = min(max(timeout / 8, 0.05), 1.0)
+        extend_after = max(timeout / 2 - tick, tick)  # so that an extension is sent at about half the timeout
+        while not done.wait(tick):
+            try:
+                with self._visibility_lock:
+                    due = self._in_flight.due(extend_after)
+                    for chunk in _chunks(due):
+                        self._extend(list(chunk), timeout)
+            except Exception:  # never let the heartbeat die: the handlers would lose their messages
+                logger.exception("heartbeat failed; retrying")
+
+    def _extend(self, handles: list[str], timeout: int) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        entries = [{"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": timeout} for i, h in enumerate(handles)]
+        try:
+            response = self.client.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=entries)
+        except (BotoCoreError, ClientError) as error:
+            logger.warning("heartbeat for %d messages failed (retrying next tick): %s", len(handles), error)
+            return
+        extended = [handles[int(s["Id"])] for s in response.get("Successful", [])]
+        self._in_flight.touch(extended)
+        with self._heartbeats_lock:
+            self._heartbeats += len(extended)
+        failed = response.get("Failed", [])
+        if failed:
+            # e.g. deleted meanwhile, or the 12-hour limit reached: nothing more can be done for these.
+            logger.warning(
+                "could not extend the visibility of %d messages: %s",
+                len(failed),
+                ", ".join(str(f.get("Code")) for f in failed),
+            )
+            self._in_flight.remove(handles[int(f["Id"])] for f in failed)
+        logger.debug("extended the visibility of %d messages by %d s", len(extended), timeout)
+
+    # -- signals --------------------------------------------------------------------------------------------
+
+    def _install_signal_handlers(self) -> Callable[[], None]:
+        """SIGINT/SIGTERM stop the consumer gracefully (main thread only); returns the function restoring them."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+        def restore() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            logger.warning(
+                "%s: finishing the messages in flight, then stopping (send it again to force)",
+                signal.Signals(signum).name,
+            )
+            self.stop()
+            restore()
+
+        for sig in previous:
+            signal.signal(sig, on_signal)
+        return restore
