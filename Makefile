@@ -13,14 +13,16 @@ export CDK_DISABLE_VERSION_CHECK := true
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup system-deps synth test lint format bench diagrams clean
+.PHONY: help setup system-deps synth demo deploy destroy test lint format bench diagrams clean
 
 help:
+	@echo "make demo    deploy every reference stack into a local emulator and drive traffic through it"
 	@echo "make synth   synthesize every reference stack with the CDK CLI (into cdk.out/)"
 	@echo "make test    lint, then the whole test suite (template, static, behaviour, packaging)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   synth-time and runtime benchmarks, printed as ratios"
 	@echo "make diagrams regenerate the README's reference-stack diagrams from the templates"
+	@echo "make deploy  cdk deploy --all to your AWS account (after cdk bootstrap); make destroy removes the stacks"
 	@echo "make clean   remove the venv, node_modules and build output"
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
@@ -42,6 +44,18 @@ synth: setup
 	cdk synth --quiet
 	@echo "templates in cdk.out/: $$(ls cdk.out/*.template.json | xargs -n1 basename | tr '\n' ' ')"
 
+# Every reference stack deployed into moto on 127.0.0.1, with traffic through it (under 3 minutes).
+demo: setup
+	cdk synth --quiet
+	python -m decoupling_constructs.demo $(DEMO_ARGS)
+
+# A real account: run `cdk bootstrap` once per account/region first. Data-bearing resources are RETAINed.
+deploy: setup
+	cdk deploy --all
+
+destroy: setup
+	cdk destroy --all
+
 lint: $(PY_STAMP)
 	ruff check .
 	ruff format --check .
@@ -59,6 +73,7 @@ diagrams: $(PY_STAMP)
 
 bench: setup
 	python benchmarks/synth.py
+	python benchmarks/runtime.py
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

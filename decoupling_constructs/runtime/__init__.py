@@ -1,10 +1,25 @@
 """boto3 helpers that use the patterns the way AWS recommends: batches, long polling, heartbeats,
 partial-failure retries, redrive. No aws-cdk-lib needed at run time.
 
-Modules (each owns its names; this package re-exports them):
-
-* ``consumer``: ``QueueConsumer``, ``ConsumerStats``
-* ``producer``: ``QueueProducer``, ``TopicPublisher``
-* ``stream``: ``StreamProducer``
-* ``redrive``: ``redrive``, ``peek`` (and the CLI in ``__main__``)
+* ``QueueConsumer``, ``ConsumerStats`` (``consumer``)
+* ``QueueProducer``, ``TopicPublisher``, ``PartialBatchError`` (``producer``)
+* ``StreamProducer`` (``stream``)
+* ``redrive``, ``peek``, ``RedriveResult`` (``redrive``; CLI: ``python -m decoupling_constructs.runtime``)
 """
+
+from .consumer import ConsumerStats, QueueConsumer
+from .producer import PartialBatchError, QueueProducer, TopicPublisher
+from .redrive import RedriveResult, peek, redrive
+from .stream import StreamProducer
+
+__all__ = [
+    "ConsumerStats",
+    "PartialBatchError",
+    "QueueConsumer",
+    "QueueProducer",
+    "RedriveResult",
+    "StreamProducer",
+    "TopicPublisher",
+    "peek",
+    "redrive",
+]

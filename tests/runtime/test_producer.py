@@ -1,0 +1,593 @@
+"""QueueProducer and TopicPublisher against moto: batching, size limits, partial-failure retries, FIFO.
+
+Failures are injected the way AWS reports them: an ``EntryFaults`` hook takes the chosen entries out of
+the request before it reaches moto (so they are *not* stored) and adds them to the response's
+``Failed`` list, so "resent only the failed entries" and "each message exactly once" are checked
+against what the queue really holds.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+import types
+from collections import Counter
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import EndpointConnectionError
+
+import decoupling_constructs.runtime.producer as producer_module
+from decoupling_constructs.runtime._calls import ApiCallCounter
+from decoupling_constructs.runtime.producer import (
+    PartialBatchError,
+    QueueProducer,
+    RetryPolicy,
+    TopicPublisher,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+MIB = 1_048_576
+KIB_256 = 262_144
+
+# plan(call number from 1, entries of the call) -> {index in the call: (error code, sender fault)}
+Plan = Callable[[int, list[dict[str, Any]]], Mapping[int, tuple[str, bool]]]
+
+
+def no_faults(call: int, entries: list[dict[str, Any]]) -> Mapping[int, tuple[str, bool]]:
+    return {}
+
+
+class EntryFaults:
+    """Records every SendMessageBatch/PublishBatch call and fails the entries ``plan`` picks."""
+
+    def __init__(self, client: Any, operation: str, entries_param: str, plan: Plan = no_faults) -> None:
+        self.operation = operation
+        self.entries_param = entries_param
+        self.plan = plan
+        self.calls: list[list[dict[str, Any]]] = []  # entries as the producer sent them, per call
+        service = client.meta.service_model.service_id.hyphenize()
+        events = client.meta.events
+        events.register(f"provide-client-params.{service}.{operation}", self._params)
+        # On the same node as ApiCallCounter's hook and after it, so short-circuited calls are counted too.
+        events.register_last("before-call.*.*", self._short_circuit)
+        events.register(f"after-call.{service}.{operation}", self._add_failures)
+
+    def bodies(self, call: int, key: str) -> list[str]:
+        return [entry[key] for entry in self.calls[call]]
+
+    def _params(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> dict[str, Any] | None:
+        entries = [dict(entry) for entry in params[self.entries_param]]
+        self.calls.append(entries)
+        failing = self.plan(len(self.calls), entries)
+        context["injected"] = [
+            {"Id": entries[index]["Id"], "Code": code, "Message": "injected", "SenderFault": sender_fault}
+            for index, (code, sender_fault) in sorted(failing.items())
+        ]
+        if len(failing) == len(entries):  # nothing left to send: answer without calling moto
+            context["injected_all"] = True
+            return None
+        return {**params, self.entries_param: [entry for i, entry in enumerate(entries) if i not in failing]}
+
+    def _short_circuit(
+        self, model: Any, context: dict[str, Any], **_: Any
+    ) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if model.name == self.operation and context.get("injected_all"):
+            response = AWSResponse("https://injected.invalid", 200, {}, None)
+            return response, {"Successful": [], "Failed": list(context["injected"])}
+        return None
+
+    def _add_failures(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if not context.get("injected_all"):
+            parsed.setdefault("Failed", []).extend(context.get("injected", []))
+
+
+@pytest.fixture
+def sqs(aws: None) -> Any:
+    return boto3.client("sqs", region_name="us-east-1")
+
+
+@pytest.fixture
+def queue_url(sqs: Any) -> str:
+    return str(sqs.create_queue(QueueName="work")["QueueUrl"])
+
+
+def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """Every message in the queue, received in order and deleted."""
+    messages: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, MessageAttributeNames=["All"]
+    ).get("Messages", []):
+        messages.extend(batch)
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+        )
+    return messages
+
+
+def bodies(sqs: Any, url: str) -> Counter[str]:
+    return Counter(message["Body"] for message in drain(sqs, url))
+
+
+# ------------------------------------------------------------------------------------------------
+# QueueProducer: batching and sizes
+
+
+def test_sends_one_batch_call_per_ten_messages(sqs: Any, queue_url: str) -> None:
+    faults = EntryFaults(sqs, "SendMessageBatch", "Entries")
+    producer = QueueProducer(queue_url, client=sqs)
+    for i in range(10):
+        producer.send(f"m{i}")
+    # The 10th message completes a batch: it leaves at once.
+    assert producer.stats.api_calls == {"SendMessageBatch": 1}
+    assert producer.buffered == 0
+    for i in range(10, 25):
+        producer.send(f"m{i}")
+    assert producer.buffered == 5
+    producer.flush()
+
+    assert [len(call) for call in faults.calls] == [10, 10, 5]
+    stats = producer.stats
+    assert stats.api_calls == {"SendMessageBatch": 3}
+    assert (stats.sent, stats.retried, stats.failed) == (25, 0, 0)
+    assert bodies(sqs, queue_url) == Counter(f"m{i}" for i in range(25))
+
+
+def test_context_manager_flushes_on_exit_and_closes(sqs: Any, queue_url: str) -> None:
+    with QueueProducer(queue_url, client=sqs) as producer:
+        producer.send("only")
+        assert producer.stats.api_calls == {}
+    assert producer.stats.api_calls == {"SendMessageBatch": 1}
+    assert bodies(sqs, queue_url) == Counter(["only"])
+    with pytest.raises(RuntimeError, match="closed"):
+        producer.send("late")
+
+
+@pytest.mark.parametrize(("extra", "calls"), [(0, [4]), (1, [3, 1])])
+def test_one_mib_counts_bodies_and_attributes(sqs: Any, queue_url: str, extra: int, calls: list[int]) -> None:
+    """Four messages of exactly 256 KiB fill 1 MiB: one call. One byte more (an attribute's) splits it."""
+    faults = EntryFaults(sqs, "SendMessageBatch", "Entries")
+    producer = QueueProducer(queue_url, client=sqs)
+    for i in range(3):
+        producer.send(f"{i}" * KIB_256)
+    # name "k" (1 byte) + type "String" (6) + value: the attribute counts 7 + len(value) bytes.
+    value = "v" * (10 + extra)
+    producer.send("3" * (KIB_256 - 17), attributes={"k": value})
+    producer.flush()
+    assert [len(call) for call in faults.calls] == calls
+    assert producer.stats.api_calls == {"SendMessageBatch": len(calls)}
+    assert sorted(len(body) for body in bodies(sqs, queue_url)) == [KIB_256 - 17] + [KIB_256] * 3
+
+
+def test_message_that_would_pass_one_mib_starts_the_next_batch(sqs: Any, queue_url: str) -> None:
+    faults = EntryFaults(sqs, "SendMessageBatch", "Entries")
+    producer = QueueProducer(queue_url, client=sqs)
+    producer.send("a" * (MIB // 2))
+    producer.send("b" * (MIB // 2))
+    assert faults.calls == []  # exactly 1 MiB: not over, not full yet
+    producer.send("c")  # would pass 1 MiB: the first two leave now
+    assert [len(call) for call in faults.calls] == [2]
+    assert producer.buffered == 1
+    producer.flush()
+    assert [len(call) for call in faults.calls] == [2, 1]
+
+
+def test_utf8_bytes_not_characters_are_counted(sqs: Any, queue_url: str) -> None:
+    faults = EntryFaults(sqs, "SendMessageBatch", "Entries")
+    producer = QueueProducer(queue_url, client=sqs)
+    for _ in range(5):
+        producer.send("é" * (KIB_256 // 2))  # 131,072 characters, 262,144 bytes
+    producer.flush()
+    assert [len(call) for call in faults.calls] == [4, 1]
+
+
+def test_single_message_over_one_mib_is_a_value_error(sqs: Any, queue_url: str) -> None:
+    producer = QueueProducer(queue_url, client=sqs)
+    with pytest.raises(ValueError, match=r"1,048,577 bytes.*at most 1,048,576"):
+        producer.send("x" * (MIB + 1))
+    with pytest.raises(ValueError, match=r"1,048,577 bytes"):
+        producer.send("x" * (MIB - 7), attributes={"k": "v"})  # 1 + 6 + 1 bytes of attribute
+    producer.send("x" * MIB)  # exactly 1 MiB is allowed
+    producer.flush()
+    assert [len(body) for body in bodies(sqs, queue_url)] == [MIB]
+    assert producer.buffered == 0
+
+
+# ------------------------------------------------------------------------------------------------
+# QueueProducer: partial failures
+
+
+def test_partial_failure_resends_only_the_failed_entries(sqs: Any, queue_url: str) -> None:
+    failing = {2: ("InternalError", False), 5: ("InternalError", False), 7: ("ServiceUnavailable", False)}
+    faults = EntryFaults(sqs, "SendMessageBatch", "Entries", lambda call, _: failing if call == 1 else {})
+    producer = QueueProducer(queue_url, client=sqs, base_delay=0.001)
+    for i in range(10):
+        producer.send(f"m{i}")
+    producer.flush()
+
+    assert faults.bodies(0, "MessageBody") == [f"m{i}" for i in range(10)]
+    assert faults.bodies(1, "MessageBody") == ["m2", "m5", "m7"]
+    assert len(faults.calls) == 2
+    stats = producer.stats
+    assert (stats.sent, stats.retried, stats.failed) == (10, 3, 0)
+    assert stats.api_calls == {"SendMessageBatch": 2}
+    # Nothing lost, nothing duplicated.
+    assert bodies(sqs, queue_url) == Counter(f"m{i}" for i in range(10))
+
+
+def test_retries_wait_with_growing_full_jitter_backoff(
+    sqs: Any, queue_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr(producer_module, "time", types.SimpleNamespace(sleep=sleeps.append))
+    EntryFaults(sqs, "SendMessageBatch", "Entries", lambda call, _: {0: ("InternalError", False)} if call <= 3 else {})
+    producer = QueueProducer(queue_url, client=sqs, base_delay=1.0, max_delay=3.0)
+    producer.send("slow")
+    producer.flush()
+    assert len(sleeps) == 3
+    for retry, seconds in enumerate(sleeps, start=1):
+        assert 0 <= seconds <= min(3.0, 2 ** (retry - 1))
+    assert bodies(sqs, queue_url) == Counter(["slow"])
+
+
+def test_full_jitter_spreads_over_the_whole_window() -> None:
+    policy = RetryPolicy(max_retries=5, base_delay=0.1, max_delay=1.0)
+    for retry, ceiling in [(1, 0.1), (2, 0.2), (3, 0.4), (4, 0.8), (5, 1.0), (9, 1.0)]:
+        delays = [policy.delay(retry) for _ in range(400)]
+        assert all(0 <= d <= ceiling for d in delays)
+        assert min(delays) < ceiling * 0.1
+        assert max(delays) > ceiling * 0.9
+
+
+def test_entries_failing_every_retry_raise_partial_batch_error(sqs: Any, queue_url: str) -> None:
+    faults = EntryFaults(sqs, "SendMessageBatch", "Entries", lambda call, _: {0: ("InternalError", False)})
+    producer = QueueProducer(queue_url, client=sqs, max_retries=2, base_delay=0.001)
+    for i in range(4):
+        producer.send(f"m{i}")
+    with pytest.raises(PartialBatchError) as caught:
+        producer.flush()
+
+    assert [entry.entry["MessageBody"] for entry in caught.value.failed] == ["m0"]
+    failure = caught.value.failed[0]
+    assert (failure.code, failure.sender_fault, failure.attempts) == ("InternalError", False, 3)
+    assert [faults.bodies(i, "MessageBody") for i in range(3)] == [["m0", "m1", "m2", "m3"], ["m0"], ["m0"]]
+    stats = producer.stats
+    assert (stats.sent, stats.retried, stats.failed) == (3, 2, 1)
+    assert bodies(sqs, queue_url) == Counter(["m1", "m2", "m3"])
+
+
+def test_sender_fault_is_not_retried(sqs: Any, queue_url: str) -> None:
+    faults = EntryFaults(
+        sqs, "SendMessageBatch", "Entries", lambda call, _: {4: ("InvalidParameterValue", True)} if call == 1 else {}
+    )
+    producer = QueueProducer(queue_url, client=sqs, base_delay=0.001)
+    for i in range(9):
+        producer.send(f"m{i}")
+    with pytest.raises(PartialBatchError, match="InvalidParameterValue x1") as caught:
+        producer.send("m9")  # completes the batch: this call sends it
+    assert len(faults.calls) == 1
+    assert [(f.entry["MessageBody"], f.sender_fault, f.attempts) for f in caught.value.failed] == [("m4", True, 1)]
+    assert producer.stats.failed == 1
+    assert bodies(sqs, queue_url) == Counter(f"m{i}" for i in range(10) if i != 4)
+
+
+def test_auto_sent_batch_failure_is_raised_by_send(sqs: Any, queue_url: str) -> None:
+    EntryFaults(sqs, "SendMessageBatch", "Entries", lambda call, _: {0: ("InvalidParameterValue", True)})
+    producer = QueueProducer(queue_url, client=sqs)
+    for i in range(9):
+        producer.send(f"m{i}")
+    with pytest.raises(PartialBatchError) as caught:
+        producer.send("m9")  # completes the batch, which is sent by this call
+    assert [f.entry["MessageBody"] for f in caught.value.failed] == ["m0"]
+    assert bodies(sqs, queue_url) == Counter(f"m{i}" for i in range(1, 10))
+
+
+def test_call_that_raises_keeps_its_entries_for_the_next_flush(sqs: Any, queue_url: str) -> None:
+    outages = [1]
+
+    def fail_once(model: Any, **_: Any) -> None:
+        if model.name == "SendMessageBatch" and outages:
+            outages.pop()
+            raise EndpointConnectionError(endpoint_url="https://sqs.invalid")
+
+    producer = QueueProducer(queue_url, client=sqs)
+    sqs.meta.events.register_last("before-call.*.*", fail_once)
+    for i in range(5):
+        producer.send(f"m{i}")
+    with pytest.raises(EndpointConnectionError):
+        producer.flush()
+    assert producer.buffered == 5
+    producer.flush()
+    assert producer.stats.api_calls == {"SendMessageBatch": 2}
+    assert producer.stats.sent == 5
+    assert bodies(sqs, queue_url) == Counter(f"m{i}" for i in range(5))
+
+
+def test_concurrent_senders_lose_and_duplicate_nothing(sqs: Any, queue_url: str) -> None:
+    producer = QueueProducer(queue_url, client=sqs)
+    counter = ApiCallCounter(sqs)
+
+    def work(thread: int) -> None:
+        for i in range(50):
+            producer.send(f"t{thread}-{i}")
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    producer.flush()
+    assert counter.counts == {"SendMessageBatch": 40}  # 400 messages, every batch full
+    assert producer.stats.sent == 400
+    assert bodies(sqs, queue_url) == Counter(f"t{t}-{i}" for t in range(8) for i in range(50))
+
+
+def test_batches_leave_in_buffer_order_across_threads(sqs: Any, fifo_url: str) -> None:
+    """While one thread's batch is in flight, a batch completed by another thread waits for it."""
+    in_flight = threading.Event()
+
+    def slow_first_call(model: Any, **_: Any) -> None:
+        if model.name == "SendMessageBatch" and not in_flight.is_set():
+            in_flight.set()
+            time.sleep(0.5)
+
+    producer = QueueProducer(fifo_url, client=sqs)
+    sqs.meta.events.register_last("before-call.*.*", slow_first_call)
+    for i in range(9):
+        producer.send(f"m{i:02d}", message_group_id="g", deduplication_id=f"d{i}")
+    first = threading.Thread(
+        target=producer.send, args=("m09",), kwargs={"message_group_id": "g", "deduplication_id": "d9"}
+    )
+    first.start()  # completes batch 1 and sends it: that call takes 0.5 s
+    assert in_flight.wait(5)
+    for i in range(10, 20):  # completes batch 2 meanwhile
+        producer.send(f"m{i:02d}", message_group_id="g", deduplication_id=f"d{i}")
+    first.join()
+    producer.flush()
+    assert [message["Body"] for message in drain(sqs, fifo_url)] == [f"m{i:02d}" for i in range(20)]
+
+
+def test_attributes_are_sent_with_their_types(sqs: Any, queue_url: str) -> None:
+    with QueueProducer(queue_url, client=sqs) as producer:
+        producer.send(
+            "typed",
+            attributes={
+                "text": "hello",
+                "count": 3,
+                "ratio": 0.5,
+                "blob": b"\x00\x01",
+                "custom": {"DataType": "Number.int", "StringValue": "7"},
+            },
+            delay_seconds=0,
+        )
+    (message,) = drain(sqs, queue_url)
+    attributes = message["MessageAttributes"]
+    assert attributes["text"] == {"StringValue": "hello", "DataType": "String"}
+    assert attributes["count"] == {"StringValue": "3", "DataType": "Number"}
+    assert attributes["ratio"] == {"StringValue": "0.5", "DataType": "Number"}
+    assert attributes["blob"] == {"BinaryValue": b"\x00\x01", "DataType": "Binary"}
+    assert attributes["custom"] == {"StringValue": "7", "DataType": "Number.int"}
+
+
+# ------------------------------------------------------------------------------------------------
+# QueueProducer: FIFO and validation
+
+
+@pytest.fixture
+def fifo_url(sqs: Any) -> str:
+    return str(sqs.create_queue(QueueName="orders.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"])
+
+
+def test_fifo_requires_a_message_group_id(sqs: Any, fifo_url: str) -> None:
+    producer = QueueProducer(fifo_url, client=sqs)
+    with pytest.raises(ValueError, match=r"message_group_id is required for the FIFO queue .*orders\.fifo, got None"):
+        producer.send("x", deduplication_id="d1")
+    with pytest.raises(ValueError, match=r"delay_seconds must be None for the FIFO queue"):
+        producer.send("x", message_group_id="g", deduplication_id="d1", delay_seconds=5)
+    assert producer.buffered == 0
+
+
+def test_fifo_keeps_order_within_each_group(sqs: Any, fifo_url: str) -> None:
+    faults = EntryFaults(sqs, "SendMessageBatch", "Entries")
+    with QueueProducer(fifo_url, client=sqs) as producer:
+        for i in range(30):
+            group = "a" if i % 3 else "b"
+            producer.send(f"{group}{i}", message_group_id=group, deduplication_id=f"d{i}")
+    assert [len(call) for call in faults.calls] == [10, 10, 10]
+    assert {entry["MessageDeduplicationId"] for call in faults.calls for entry in call} == {f"d{i}" for i in range(30)}
+    received = [message["Body"] for message in drain(sqs, fifo_url)]
+    for group in "ab":
+        expected = [f"{group}{i}" for i in range(30) if (group == "a") == bool(i % 3)]
+        assert [body for body in received if body[0] == group] == expected
+
+
+def test_fifo_deduplication_id_makes_a_resend_harmless(sqs: Any, fifo_url: str) -> None:
+    with QueueProducer(fifo_url, client=sqs) as producer:
+        producer.send("once", message_group_id="g", deduplication_id="same")
+        producer.send("once", message_group_id="g", deduplication_id="same")
+    assert bodies(sqs, fifo_url) == Counter(["once"])
+
+
+def test_fifo_resend_after_a_later_accepted_entry_is_logged(
+    sqs: Any, fifo_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    EntryFaults(sqs, "SendMessageBatch", "Entries", lambda call, _: {0: ("InternalError", False)} if call == 1 else {})
+    with QueueProducer(fifo_url, client=sqs, base_delay=0.001) as producer:
+        producer.send("first", message_group_id="g", deduplication_id="1")
+        producer.send("second", message_group_id="g", deduplication_id="2")
+    assert "FIFO message group 'g'" in caplog.text
+    assert [message["Body"] for message in drain(sqs, fifo_url)] == ["second", "first"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"body": ""}, r"body must be a non-empty str, got ''"),
+        ({"body": "x", "deduplication_id": "d"}, r"deduplication_id is only for FIFO queues.*got 'd'"),
+        ({"body": "x", "delay_seconds": 901}, r"delay_seconds must be an int from 0 to 900, got 901"),
+        ({"body": "x", "delay_seconds": True}, r"delay_seconds must be an int from 0 to 900, got True"),
+        ({"body": "x", "message_group_id": "a b"}, r"message_group_id must be 1 to 128 .*got 'a b'"),
+        ({"body": "x", "attributes": {"k": True}}, r"attributes\['k'\] must be .* got a bool"),
+        ({"body": "x", "attributes": {"k": None}}, r"attributes\['k'\] must be .* got NoneType"),
+        ({"body": "x", "attributes": {"AWS.x": "v"}}, r"name 'AWS.x' is not allowed"),
+        ({"body": "x", "attributes": {f"k{i}": "v" for i in range(11)}}, r"at most 10 attributes, got 11"),
+    ],
+)
+def test_send_validation_names_the_argument(sqs: Any, queue_url: str, kwargs: dict[str, Any], message: str) -> None:
+    producer = QueueProducer(queue_url, client=sqs)
+    with pytest.raises(ValueError, match=message):
+        producer.send(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"queue_url": ""}, r"queue_url must be a non-empty str, got ''"),
+        ({"queue_url": "u", "max_retries": -1}, r"max_retries must be an int >= 0, got -1"),
+        ({"queue_url": "u", "base_delay": float("nan")}, r"base_delay must be a finite number .* got nan"),
+    ],
+)
+def test_constructor_validation(sqs: Any, kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        QueueProducer(client=sqs, **kwargs)
+
+
+def test_default_client_comes_from_boto3(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    url = boto3.client("sqs").create_queue(QueueName="plain")["QueueUrl"]
+    with QueueProducer(url) as producer:
+        producer.send("hi")
+    assert producer.stats.sent == 1
+
+
+# ------------------------------------------------------------------------------------------------
+# TopicPublisher
+
+
+@pytest.fixture
+def sns(aws: None) -> Any:
+    return boto3.client("sns", region_name="us-east-1")
+
+
+def subscribed_queue(sqs: Any, sns: Any, topic_arn: str, name: str) -> str:
+    url = sqs.create_queue(QueueName=name, Attributes={"FifoQueue": "true"} if name.endswith(".fifo") else {})[
+        "QueueUrl"
+    ]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    return str(url)
+
+
+@pytest.fixture
+def topic(sqs: Any, sns: Any) -> tuple[str, str]:
+    arn = sns.create_topic(Name="events")["TopicArn"]
+    return arn, subscribed_queue(sqs, sns, arn, "events-copy")
+
+
+def test_publisher_sends_one_publish_batch_per_ten_messages(sqs: Any, sns: Any, topic: tuple[str, str]) -> None:
+    arn, url = topic
+    faults = EntryFaults(sns, "PublishBatch", "PublishBatchRequestEntries")
+    with TopicPublisher(arn, client=sns) as publisher:
+        for i in range(25):
+            publisher.publish(f"e{i}", subject="Event", attributes={"kind": "test"})
+    assert [len(call) for call in faults.calls] == [10, 10, 5]
+    assert publisher.stats.api_calls == {"PublishBatch": 3}
+    assert publisher.stats.sent == 25
+    messages = drain(sqs, url)
+    assert Counter(m["Body"] for m in messages) == Counter(f"e{i}" for i in range(25))
+    assert all(m["MessageAttributes"]["kind"]["StringValue"] == "test" for m in messages)
+
+
+def test_publisher_batch_limit_is_256_kib(sqs: Any, sns: Any, topic: tuple[str, str]) -> None:
+    arn, url = topic
+    faults = EntryFaults(sns, "PublishBatch", "PublishBatchRequestEntries")
+    publisher = TopicPublisher(arn, client=sns)
+    publisher.publish("a" * (KIB_256 // 2))
+    publisher.publish("b" * (KIB_256 // 2))
+    assert faults.calls == []  # exactly 256 KiB: one batch, not over
+    publisher.publish("c")
+    assert [len(call) for call in faults.calls] == [2]
+    publisher.flush()
+    assert [len(call) for call in faults.calls] == [2, 1]
+    with pytest.raises(ValueError, match=r"262,145 bytes; this topic takes at most 262,144"):
+        publisher.publish("x" * (KIB_256 + 1))
+    assert sorted(len(m["Body"]) for m in drain(sqs, url)) == [1, KIB_256 // 2, KIB_256 // 2]
+
+
+def test_publisher_max_message_bytes_follows_the_topic(sns: Any) -> None:
+    arn = sns.create_topic(Name="big")["TopicArn"]
+    publisher = TopicPublisher(arn, client=sns, max_message_bytes=MIB)
+    publisher.publish("x" * (KIB_256 + 1))  # allowed by a topic with MaximumMessageSize 1 MiB
+    assert publisher.buffered == 1
+    with pytest.raises(ValueError, match=r"max_message_bytes must be .* from 1,024 to 1,048,576 .* got 2000000"):
+        TopicPublisher(arn, client=sns, max_message_bytes=2_000_000)
+
+
+def test_publisher_partial_failure_resends_only_failed(sqs: Any, sns: Any, topic: tuple[str, str]) -> None:
+    arn, url = topic
+    failing = {0: ("InternalError", False), 4: ("Throttled", False), 9: ("InternalError", False)}
+    faults = EntryFaults(sns, "PublishBatch", "PublishBatchRequestEntries", lambda c, _: failing if c == 1 else {})
+    with TopicPublisher(arn, client=sns, base_delay=0.001) as publisher:
+        for i in range(10):
+            publisher.publish(f"e{i}")
+    assert faults.bodies(1, "Message") == ["e0", "e4", "e9"]
+    assert (publisher.stats.sent, publisher.stats.retried, publisher.stats.failed) == (10, 3, 0)
+    assert Counter(m["Body"] for m in drain(sqs, url)) == Counter(f"e{i}" for i in range(10))
+
+
+def test_publisher_sender_fault_raises(sns: Any, topic: tuple[str, str]) -> None:
+    arn, _ = topic
+    faults = EntryFaults(
+        sns, "PublishBatch", "PublishBatchRequestEntries", lambda c, _: {1: ("InvalidParameter", True)}
+    )
+    publisher = TopicPublisher(arn, client=sns)
+    publisher.publish("ok")
+    publisher.publish("bad")
+    with pytest.raises(PartialBatchError) as caught:
+        publisher.flush()
+    assert len(faults.calls) == 1
+    assert [f.entry["Message"] for f in caught.value.failed] == ["bad"]
+
+
+def test_fifo_topic_requires_group_and_keeps_order(sqs: Any, sns: Any) -> None:
+    arn = sns.create_topic(Name="orders.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    url = subscribed_queue(sqs, sns, arn, "orders-copy.fifo")
+    publisher = TopicPublisher(arn, client=sns)
+    with pytest.raises(ValueError, match=r"message_group_id is required for the FIFO topic"):
+        publisher.publish("x", deduplication_id="d")
+    with publisher:
+        for i in range(15):
+            publisher.publish(f"o{i}", message_group_id="g", deduplication_id=f"d{i}")
+    assert [m["Body"] for m in drain(sqs, url)] == [f"o{i}" for i in range(15)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"message": ""}, r"message must be a non-empty str, got ''"),
+        ({"message": "m", "subject": "two\nlines"}, r"subject must be 1 to 100 printable ASCII .* got 'two\\nlines'"),
+        ({"message": "m", "subject": "s" * 101}, r"subject must be 1 to 100"),
+        ({"message": "m", "deduplication_id": "d"}, r"deduplication_id is only for FIFO topics"),
+    ],
+)
+def test_publish_validation(sns: Any, topic: tuple[str, str], kwargs: dict[str, Any], message: str) -> None:
+    publisher = TopicPublisher(topic[0], client=sns)
+    with pytest.raises(ValueError, match=message):
+        publisher.publish(**kwargs)
+
+
+def test_runtime_helpers_do_not_import_aws_cdk() -> None:
+    code = (
+        "import sys, decoupling_constructs.runtime.producer, decoupling_constructs.runtime.stream; "
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'constructs', 'jsii')); "
+        "print(loaded); sys.exit(1 if loaded else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
