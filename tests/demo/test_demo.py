@@ -9,15 +9,13 @@ import aws_cdk as cdk
 import pytest
 
 from decoupling_constructs import demo
-from stacks import app_context, build_reference_app
 
 
 @pytest.fixture(scope="module")
-def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app, _ = build_reference_app(cdk.App(outdir=str(outdir), context=app_context()), nag=False)
-    app.synth()
-    return outdir
+def cdk_out(reference_stacks: dict[str, cdk.Stack]) -> Path:
+    """The cloud assembly the session's reference app was synthesized into (no second synthesis)."""
+    stack = next(iter(reference_stacks.values()))
+    return Path(cdk.Stage.of(stack).synth().directory)
 
 
 def test_demo_runs_every_pattern_and_passes(cdk_out: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,16 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from decoupling_constructs import BrokerEngine, DeploymentMode, MaintenanceWindow, MessageBroker
-from stacks import app_context
-
-
-def new_stack() -> cdk.Stack:
-    return cdk.Stack(cdk.App(context=app_context()), "Test")
-
-
-def lid(stack: cdk.Stack, construct: object) -> str:
-    element = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child  # type: ignore[attr-defined]
-    return stack.resolve(stack.get_logical_id(element))
+from tests.unit.cdk_helpers import lid, new_stack
 
 
 def broker_props(template: Template) -> dict:

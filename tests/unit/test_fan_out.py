@@ -14,16 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match, Template
 
 from decoupling_constructs import FanOut, ReliableQueue
-from stacks import app_context
-
-
-def new_stack() -> cdk.Stack:
-    # cdk.json's flags include restrictSqsDescryption, the one behind aws/aws-cdk#35418.
-    return cdk.Stack(cdk.App(context=app_context()), "Test")
-
-
-def lid(stack: cdk.Stack, construct: object) -> str:
-    return stack.resolve(stack.get_logical_id(construct.node.default_child))  # type: ignore[attr-defined]
+from tests.unit.cdk_helpers import lid, new_stack
 
 
 def props_of(template: Template, logical_id: str) -> dict:

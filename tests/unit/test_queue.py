@@ -11,17 +11,13 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
 from decoupling_constructs import ReliableQueue
+from tests.unit.cdk_helpers import lid
 
 
 def build(**props: object) -> tuple[cdk.Stack, ReliableQueue, Template]:
     stack = cdk.Stack(cdk.App(), "Test")
     queue = ReliableQueue(stack, "Work", **props)  # type: ignore[arg-type]
     return stack, queue, Template.from_stack(stack)
-
-
-def lid(stack: cdk.Stack, construct: object) -> str:
-    """The logical id of an L2's resource."""
-    return stack.resolve(stack.get_logical_id(construct.node.default_child))  # type: ignore[attr-defined]
 
 
 def queue_props(template: Template, logical_prefix: str) -> dict:
@@ -198,8 +194,8 @@ def test_fifo_with_given_name() -> None:
 
 def test_high_throughput_fifo() -> None:
     _, _, template = build(fifo=True, high_throughput=True)
-    for lid in ("WorkQueue", "WorkDeadLetterQueue"):
-        props = queue_props(template, lid)
+    for prefix in ("WorkQueue", "WorkDeadLetterQueue"):
+        props = queue_props(template, prefix)
         assert props["DeduplicationScope"] == "messageGroup"
         assert props["FifoThroughputLimit"] == "perMessageGroupId"
 

@@ -16,15 +16,7 @@ from aws_cdk.assertions import Template
 
 from decoupling_constructs import StreamToS3, Throughput
 from decoupling_constructs.stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
-from stacks import app_context
-
-
-def new_stack() -> cdk.Stack:
-    return cdk.Stack(cdk.App(context=app_context()), "Test")
-
-
-def lid(stack: cdk.Stack, construct: object) -> str:
-    return stack.resolve(stack.get_logical_id(construct.node.default_child))  # type: ignore[attr-defined]
+from tests.unit.cdk_helpers import lid, new_stack
 
 
 def resource(template: Template, logical_id: str) -> dict:
