@@ -142,10 +142,6 @@ def deploy(
     }
 
 
-def client(deployment: Deployment, service: str) -> Any:
-    return deployment.client(service)
-
-
 def count_visible(sqs: Any, url: str) -> int:
     attributes = sqs.get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
@@ -157,7 +153,7 @@ def queue_scenario(d: Deployment, jobs: int, progress: Callable[[str, int, int],
     """1% of jobs fail permanently: they end in the DLQ; the rest are processed once; a redrive after the fix
     empties the DLQ."""
     result = Result("queue")
-    sqs = client(d, "sqs")
+    sqs = d.client("sqs")
     url, dlq_url = d.outputs["JobsQueueUrl"], d.outputs["JobsDeadLetterQueueUrl"]
     poison = {i for i in range(jobs) if i % 100 == 99}
     with QueueProducer(url, client=sqs) as producer:
@@ -204,7 +200,7 @@ def _arn(queue_url: str) -> str:
 def fifo_scenario(d: Deployment, per_group: int, progress: Callable[[str, int, int], None]) -> Result:
     """Three message groups interleaved, consumed by parallel workers: each group's order is kept."""
     result = Result("fifo")
-    sqs = client(d, "sqs")
+    sqs = d.client("sqs")
     url = d.outputs["OrdersQueueUrl"]
     groups = ["customer-a", "customer-b", "customer-c"]
     with QueueProducer(url, client=sqs) as producer:
@@ -255,7 +251,7 @@ def fanout_scenario(d: Deployment, events: int, progress: Callable[[str, int, in
     """Order events with random regions and amounts: each subscriber gets what its filter selects,
     computed here independently from the deployed subscriptions' filter policies."""
     result = Result("fanout")
-    sns, sqs = client(d, "sns"), client(d, "sqs")
+    sns, sqs = d.client("sns"), d.client("sqs")
     topic = d.outputs["OrderEventsTopicArn"]
     subscriptions = []
     for sub in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]:
@@ -295,7 +291,7 @@ def stream_scenario(d: Deployment, records: int, progress: Callable[[str, int, i
     import hashlib
 
     result = Result("stream")
-    kinesis, firehose = client(d, "kinesis"), client(d, "firehose")
+    kinesis, firehose = d.client("kinesis"), d.client("firehose")
     stream = d.outputs["ClickstreamStreamName"]
     shards = kinesis.list_shards(StreamName=stream)["Shards"]
     with StreamProducer(stream, client=kinesis) as producer:
@@ -342,7 +338,7 @@ def stream_scenario(d: Deployment, records: int, progress: Callable[[str, int, i
 def broker_scenario(d: Deployment, _: int, progress: Callable[[str, int, int], None]) -> Result:
     """The brokers as the emulator describes them (control plane only: moto runs no broker)."""
     result = Result("broker")
-    mq = client(d, "mq")
+    mq = d.client("mq")
     brokers = mq.list_brokers()["BrokerSummaries"]
     for summary in brokers:
         broker = mq.describe_broker(BrokerId=summary["BrokerId"])
