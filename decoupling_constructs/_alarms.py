@@ -7,6 +7,23 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from . import _validate as v
+
+
+def resolve_alarm_topic(value: object) -> sns.ITopic | None:
+    """``alarm_topic`` as a user may give it: None, any ``sns.ITopic``, or an ``AlarmTopic`` (its ``topic``).
+
+    Anything else is refused: an alarm whose action list is silently empty notifies nobody.
+    """
+    from .alarm_topic import AlarmTopic
+
+    if value is None:
+        return None
+    if isinstance(value, AlarmTopic):
+        return value.topic
+    v.check_interface("alarm_topic", value, "an sns.ITopic or an AlarmTopic", "topic_arn", "topic_name", "node")
+    return value  # type: ignore[return-value]
+
 
 def add_alarm(
     scope: Construct,

@@ -1,19 +1,92 @@
 """Synth-time validation shared by every construct.
 
-Every check raises ``ValueError`` naming the prop, the value given and what is
-allowed. Unresolved tokens (values known only at deploy time) are let through:
-they cannot be checked at synth time and are not an error.
+Every check raises ``ValueError`` (a bad value) or :class:`PropTypeError` (a
+value of the wrong type, a ``TypeError`` that is also a ``ValueError``) naming
+the prop, the value given and what is allowed; :func:`validating` prefixes the
+construct's class and path. Unresolved tokens (values known only at deploy time)
+are let through where the value is only passed on: they cannot be checked at
+synth time and are not an error.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # aws_cdk is imported lazily: capacity.py uses this module without CDK
     from aws_cdk import Duration
+    from constructs import Construct
+
+
+class PropTypeError(TypeError, ValueError):
+    """A prop of the wrong type. Both a TypeError (what it is) and a ValueError (what every other
+    bad prop raises), so ``except ValueError`` catches every bad input of the library."""
+
+
+@contextmanager
+def validating(construct: Construct, what: str | None = None) -> Iterator[None]:
+    """Re-raise a ValueError/TypeError of the block with the construct's class and path in front:
+    ``ReliableQueue 'App/Stack/Jobs': max_receive_count must be 1-1000, got 0``."""
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        if getattr(error, "_decoupling_path", False):
+            raise
+        where = f"{type(construct).__name__} {construct.node.path!r}" + (f" {what}" if what else "")
+        cls = type(error) if type(error).__module__ in ("builtins", __name__) else ValueError
+        wrapped = cls(f"{where}: {error}")
+        setattr(wrapped, "_decoupling_path", True)  # noqa: B010 (marks it prefixed, for nested constructs)
+        raise wrapped from None
+
+
+def check_scope(cls: str, scope: object, construct_id: object) -> None:
+    """The first two arguments of every construct, checked before any jsii call."""
+    from constructs import Construct
+
+    if not isinstance(scope, Construct):
+        raise PropTypeError(f"{cls}: scope must be a construct (an App, Stack or Construct), got {scope!r}")
+    if not isinstance(construct_id, str) or not construct_id:
+        raise PropTypeError(f"{cls}: construct_id must be a non-empty string, got {construct_id!r}")
+
+
+def check_bool(prop: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise PropTypeError(f"{prop} must be True or False, got {value!r}")
+
+
+def check_type(prop: str, value: object, cls: type | tuple[type, ...], allowed: str, *, optional: bool = False) -> None:
+    """``value`` is an instance of ``cls`` (or None when ``optional``); ``allowed`` names the type."""
+    if optional and value is None:
+        return
+    if not isinstance(value, cls):
+        raise PropTypeError(f"{prop} must be {allowed}, got {value!r}")
+
+
+def check_interface(prop: str, value: object, allowed: str, *attributes: str, optional: bool = True) -> None:
+    """A jsii interface (``kms.IKey``, ``sns.ITopic``...) cannot be isinstance-checked in Python:
+    check the members the construct uses. None passes when ``optional``."""
+    if optional and value is None:
+        return
+    if isinstance(value, (str, bytes, int, float, Mapping)) or not all(hasattr(value, a) for a in attributes):
+        raise PropTypeError(f"{prop} must be {allowed}, got {value!r}")
+
+
+def check_sequence(prop: str, value: object, item_check: Callable[[str, Any], None]) -> list[Any]:
+    """A list or tuple (not a string, not a mapping); ``item_check(f"{prop}[i]", item)`` on each item."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
+        raise PropTypeError(f"{prop} must be a list, got {value!r}")
+    for index, item in enumerate(value):
+        item_check(f"{prop}[{index}]", item)
+    return list(value)
+
+
+def check_removal_policy(value: object) -> None:
+    from aws_cdk import RemovalPolicy
+
+    check_type("removal_policy", value, RemovalPolicy, "an aws_cdk.RemovalPolicy (RETAIN, SNAPSHOT or DESTROY)")
 
 
 def is_token(value: object) -> bool:
@@ -37,7 +110,7 @@ def duration_seconds(prop: str, value: Duration) -> float | None:
     from aws_cdk import Duration
 
     if not isinstance(value, Duration):
-        raise ValueError(f"{prop} must be an aws_cdk.Duration, got {value!r}")
+        raise PropTypeError(f"{prop} must be an aws_cdk.Duration, got {value!r}")
     seconds = value.to_seconds(integral=False)
     if is_token(seconds):
         return None
@@ -63,7 +136,7 @@ def check_int(prop: str, value: int, *, minimum: int, maximum: int) -> None:
     if is_token(value):
         return
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{prop} must be a whole number from {minimum} to {maximum}, got {value!r}")
+        raise PropTypeError(f"{prop} must be a whole number from {minimum} to {maximum}, got {value!r}")
     if not minimum <= value <= maximum:
         raise ValueError(f"{prop} must be {minimum}-{maximum}, got {value}")
 
@@ -71,7 +144,7 @@ def check_int(prop: str, value: int, *, minimum: int, maximum: int) -> None:
 def check_number(prop: str, value: float, *, minimum: float = 0.0) -> float:
     """A finite number ``>= minimum`` (used by the capacity planner)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{prop} must be a number, got {value!r}")
+        raise PropTypeError(f"{prop} must be a number, got {value!r}")
     if not math.isfinite(value) or value < minimum:
         raise ValueError(f"{prop} must be a finite number >= {minimum:g}, got {value!r}")
     return float(value)
@@ -107,7 +180,7 @@ def check_queue_name(prop: str, name: str | None, *, fifo: bool, reserve: int = 
     if name is None or is_token(name):
         return
     if not isinstance(name, str):
-        raise ValueError(f"{prop} must be a string, got {name!r}")
+        raise PropTypeError(f"{prop} must be a string, got {name!r}")
     base = name[: -len(".fifo")] if name.endswith(".fifo") else name
     if fifo and not name.endswith(".fifo"):
         raise ValueError(f"{prop} of a FIFO queue must end in '.fifo', got {name!r}")
@@ -121,3 +194,26 @@ def check_queue_name(prop: str, name: str | None, *, fifo: bool, reserve: int = 
     if len(name) > limit:
         why = f" (the dead-letter queue's name adds {reserve} characters)" if reserve else ""
         raise ValueError(f"{prop} must be at most {limit} characters{why}, got {len(name)}: {name!r}")
+
+
+# SNS topic names: 1-256 letters, digits, hyphens and underscores, including the ".fifo" suffix of a
+# FIFO topic (SNS CreateTopic, Name).
+SNS_TOPIC_NAME_MAX = 256
+
+
+def check_topic_name(prop: str, name: str | None, *, fifo: bool) -> None:
+    if name is None or is_token(name):
+        return
+    if not isinstance(name, str):
+        raise PropTypeError(f"{prop} must be a string, got {name!r}")
+    if fifo and not name.endswith(".fifo"):
+        raise ValueError(f"{prop} of a FIFO topic must end in '.fifo', got {name!r}")
+    if not fifo and name.endswith(".fifo"):
+        raise ValueError(f"{prop} ends in '.fifo' but fifo is False; set fifo=True or rename, got {name!r}")
+    base = name.removesuffix(".fifo")
+    if not base or not _SQS_NAME.match(base):
+        raise ValueError(
+            f"{prop} may contain only letters, digits, hyphens and underscores (plus a '.fifo' suffix), got {name!r}"
+        )
+    if len(name) > SNS_TOPIC_NAME_MAX:
+        raise ValueError(f"{prop} must be at most {SNS_TOPIC_NAME_MAX} characters, got {len(name)}")

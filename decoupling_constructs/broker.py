@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 import json
 import re
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_cdk import Acknowledgment, ArnFormat, Duration, Fn, Names, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_amazonmq as mq
@@ -19,8 +21,13 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+if TYPE_CHECKING:
+    from .alarm_topic import AlarmTopic
+
 from . import _validate as v
-from ._alarms import add_alarm
+from ._alarms import add_alarm, resolve_alarm_topic
+from ._cdk import pin_feature_flags
+from ._validate import PropTypeError
 
 
 class BrokerEngine(enum.Enum):
@@ -50,8 +57,27 @@ class MaintenanceWindow:
         v.check_one_of("maintenance_window.day", self.day, _DAYS)
         if not isinstance(self.time, str) or not _TIME.match(self.time):
             raise ValueError(f"maintenance_window.time must be HH:MM (24-hour), got {self.time!r}")
-        if not isinstance(self.time_zone, str) or not self.time_zone:
-            raise ValueError(f"maintenance_window.time_zone must be a time zone such as 'UTC', got {self.time_zone!r}")
+        if not _is_time_zone(self.time_zone):
+            raise ValueError(
+                "maintenance_window.time_zone must be 'UTC', a Country/City time zone such as 'Europe/Paris', "
+                f"or a UTC offset such as 'UTC+05:30', got {self.time_zone!r}"
+            )
+
+
+_UTC_OFFSET = re.compile(r"^UTC[+-](0\d|1[0-4]):[0-5]\d$")
+
+
+def _is_time_zone(value: object) -> bool:
+    """Amazon MQ's MaintenanceWindowStartTime.TimeZone: a Country/City (IANA) name or a UTC offset."""
+    if not isinstance(value, str) or not value:
+        return False
+    if value == "UTC" or _UTC_OFFSET.match(value):
+        return True
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return "/" in value
 
 
 # Amazon MQ developer guide: broker instance types per engine ("Broker instance types"; mq.m7g is
@@ -67,13 +93,16 @@ INSTANCE_TYPES = {
         "mq.m7g.medium",
         "mq.m7g.large",
         "mq.m7g.xlarge",
-        "mq.m7g.2xl",
-        "mq.m7g.4xl",
-        "mq.m7g.8xl",
-        "mq.m7g.12xl",
-        "mq.m7g.16xl",
+        "mq.m7g.2xlarge",
+        "mq.m7g.4xlarge",
+        "mq.m7g.8xlarge",
+        "mq.m7g.12xlarge",
+        "mq.m7g.16xlarge",
     ),
 }
+# Engine versions Amazon MQ supports for new brokers ("Managing Amazon MQ for ActiveMQ engine versions",
+# "... for RabbitMQ engine versions"): minor versions, upgraded to the latest patch automatically.
+SUPPORTED_ENGINE_VERSIONS = {BrokerEngine.ACTIVEMQ: ("5.19", "5.18"), BrokerEngine.RABBITMQ: ("4.2", "3.13")}
 DEFAULT_ENGINE_VERSIONS = {BrokerEngine.ACTIVEMQ: "5.18", BrokerEngine.RABBITMQ: "3.13"}
 DEFAULT_MODES = {
     BrokerEngine.ACTIVEMQ: DeploymentMode.ACTIVE_STANDBY_MULTI_AZ,
@@ -150,24 +179,27 @@ class MessageBroker(Construct):
         encryption_key: kms.IKey | None = None,
         allowed_peers: Sequence[ec2.IPeer] = (),
         maintenance_window: MaintenanceWindow = DEFAULT_MAINTENANCE_WINDOW,
-        alarm_topic: sns.ITopic | None = None,
+        alarm_topic: sns.ITopic | AlarmTopic | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
+        v.check_scope(type(self).__name__, scope, construct_id)
         super().__init__(scope, construct_id)
-        mode = deployment_mode or (DEFAULT_MODES.get(engine) if isinstance(engine, BrokerEngine) else None)
-        _validate_props(
-            engine=engine,
-            mode=mode,
-            vpc=vpc,
-            vpc_subnets=vpc_subnets,
-            instance_type=instance_type,
-            admin_username=admin_username,
-            encryption_key=encryption_key,
-            allowed_peers=allowed_peers,
-            maintenance_window=maintenance_window,
-            removal_policy=removal_policy,
-        )
-        assert mode is not None
+        pin_feature_flags(self)
+        with v.validating(self):
+            mode = _validate_props(
+                engine=engine,
+                deployment_mode=deployment_mode,
+                vpc=vpc,
+                vpc_subnets=vpc_subnets,
+                instance_type=instance_type,
+                engine_version=engine_version,
+                admin_username=admin_username,
+                encryption_key=encryption_key,
+                allowed_peers=allowed_peers,
+                maintenance_window=maintenance_window,
+                removal_policy=removal_policy,
+            )
+            alarm_topic = resolve_alarm_topic(alarm_topic)
         self.engine = engine
         self.deployment_mode = mode
         self.engine_version = engine_version or DEFAULT_ENGINE_VERSIONS[engine]
@@ -175,7 +207,8 @@ class MessageBroker(Construct):
         self.broker_name = Names.unique_resource_name(self, max_length=BROKER_NAME_MAX, separator="-")
 
         self.vpc: ec2.IVpc = vpc or self._new_vpc(removal_policy)
-        subnets = self._pick_subnets(vpc_subnets)
+        with v.validating(self):
+            subnets = self._pick_subnets(vpc_subnets)
 
         self.security_group = ec2.SecurityGroup(
             self,
@@ -210,8 +243,8 @@ class MessageBroker(Construct):
         )
 
         activemq = engine is BrokerEngine.ACTIVEMQ
-        if activemq:
-            self.log_policy = self._allow_mq_to_log()
+        # Amazon MQ for RabbitMQ publishes its general logs without a resource policy of the account's.
+        self.log_policy: logs.ResourcePolicy | None = self._allow_mq_to_log() if activemq else None
         self.broker = mq.CfnBroker(
             self,
             "Broker",
@@ -243,7 +276,7 @@ class MessageBroker(Construct):
             ),
         )
         self.broker.apply_removal_policy(removal_policy)
-        if activemq:
+        if self.log_policy is not None:
             self.broker.node.add_dependency(self.log_policy)
 
         self.endpoints: dict[str, list[str]] = (
@@ -274,7 +307,10 @@ class MessageBroker(Construct):
         return [f"{self.broker_name}-{i}" for i in range(1, count + 1)]
 
     def allow_from(self, peer: ec2.IPeer) -> None:
-        """Open every TLS port of the engine to ``peer``."""
+        """Open every TLS port of the engine to ``peer`` (never to the whole internet: 0.0.0.0/0 and ::/0
+        are refused; name a security group, or the CIDR of the networks that connect)."""
+        with v.validating(self, "allow_from"):
+            _check_peer("peer", peer)
         for protocol, port in self.ports.items():
             self.security_group.add_ingress_rule(peer, ec2.Port.tcp(port), f"{protocol} over TLS")
 
@@ -300,6 +336,12 @@ class MessageBroker(Construct):
                     continue
                 if candidates:
                     break
+        public = {subnet.subnet_id for subnet in self.vpc.public_subnets}
+        if any(subnet.subnet_id in public for subnet in candidates):
+            raise ValueError(
+                "vpc_subnets selects public subnets; a MessageBroker is private: select PRIVATE_ISOLATED or "
+                "PRIVATE_WITH_EGRESS subnets"
+            )
         needed = SUBNETS_NEEDED[self.deployment_mode]
         chosen: dict[str, ec2.ISubnet] = {}
         for subnet in candidates:
@@ -444,23 +486,35 @@ def isolated_vpc(
     )
 
 
+def _check_peer(prop: str, peer: object) -> None:
+    v.check_interface(prop, peer, "an ec2.IPeer (e.g. a security group)", "to_ingress_rule_config", optional=False)
+    config = peer.to_ingress_rule_config()  # type: ignore[attr-defined]
+    cidrs = [config.get(key) for key in ("cidrIp", "cidrIpv6")] if isinstance(config, dict) else []
+    if any(isinstance(cidr, str) and cidr.endswith("/0") for cidr in cidrs):
+        raise ValueError(
+            f"{prop} opens the broker to every address ({peer.unique_id}); a MessageBroker is private: "  # type: ignore[attr-defined]
+            "give the security group of the clients, or the CIDR of the networks that connect"
+        )
+
+
 def _validate_props(
     *,
     engine: BrokerEngine,
-    mode: DeploymentMode | None,
+    deployment_mode: DeploymentMode | None,
     vpc: ec2.IVpc | None,
     vpc_subnets: ec2.SubnetSelection | None,
     instance_type: str,
+    engine_version: str | None,
     admin_username: str,
     encryption_key: kms.IKey | None,
     allowed_peers: Sequence[ec2.IPeer],
     maintenance_window: MaintenanceWindow,
     removal_policy: RemovalPolicy,
-) -> None:
-    if not isinstance(engine, BrokerEngine):
-        raise ValueError(f"engine must be a BrokerEngine (ACTIVEMQ or RABBITMQ), got {engine!r}")
-    if not isinstance(mode, DeploymentMode):
-        raise ValueError(f"deployment_mode must be a DeploymentMode, got {mode!r}")
+) -> DeploymentMode:
+    """Check every prop; return the deployment mode (the engine's default when none is given)."""
+    v.check_type("engine", engine, BrokerEngine, "a BrokerEngine (ACTIVEMQ or RABBITMQ)")
+    mode = DEFAULT_MODES[engine] if deployment_mode is None else deployment_mode
+    v.check_type("deployment_mode", mode, DeploymentMode, "a DeploymentMode")
     if mode not in ALLOWED_MODES[engine]:
         allowed = ", ".join(m.value for m in ALLOWED_MODES[engine])
         raise ValueError(f"deployment_mode {mode.value} is not available for {engine.value}; allowed: {allowed}")
@@ -468,6 +522,8 @@ def _validate_props(
         v.check_one_of("instance_type", instance_type, INSTANCE_TYPES[engine])
         if instance_type == "mq.t3.micro" and mode is not DeploymentMode.SINGLE_INSTANCE:
             raise ValueError(f"instance_type mq.t3.micro is for SINGLE_INSTANCE brokers only, got {mode.value}")
+    if engine_version is not None and not v.is_token(engine_version):
+        v.check_one_of("engine_version", engine_version, SUPPORTED_ENGINE_VERSIONS[engine])
     if not v.is_token(admin_username):
         if not isinstance(admin_username, str) or not _USERNAME.match(admin_username):
             raise ValueError(
@@ -475,17 +531,21 @@ def _validate_props(
             )
         if engine is BrokerEngine.RABBITMQ and admin_username == "guest":
             raise ValueError("admin_username 'guest' is reserved by RabbitMQ; choose another name")
+    v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
     if encryption_key is not None and engine is BrokerEngine.RABBITMQ:
         raise ValueError("encryption_key: Amazon MQ for RabbitMQ supports only AWS-owned keys; give no key")
+    v.check_interface("vpc", vpc, "an ec2.IVpc", "vpc_id", "select_subnets", "public_subnets")
+    v.check_type("vpc_subnets", vpc_subnets, ec2.SubnetSelection, "an ec2.SubnetSelection", optional=True)
     if vpc_subnets is not None and vpc is None:
         raise ValueError("vpc_subnets selects subnets of vpc; give vpc too")
-    if (
-        isinstance(allowed_peers, (str, bytes))
-        or hasattr(allowed_peers, "to_ingress_rule_config")
-        or not all(hasattr(peer, "to_ingress_rule_config") for peer in allowed_peers)
-    ):
-        raise ValueError(f"allowed_peers must be a list of ec2.IPeer (e.g. a security group), got {allowed_peers!r}")
-    if not isinstance(maintenance_window, MaintenanceWindow):
-        raise ValueError(f"maintenance_window must be a MaintenanceWindow, got {maintenance_window!r}")
-    if not isinstance(removal_policy, RemovalPolicy):
-        raise ValueError(f"removal_policy must be an aws_cdk.RemovalPolicy, got {removal_policy!r}")
+    if vpc_subnets is not None and vpc_subnets.subnet_type == ec2.SubnetType.PUBLIC:
+        raise ValueError(
+            "vpc_subnets selects PUBLIC subnets; a MessageBroker is private: select PRIVATE_ISOLATED or "
+            "PRIVATE_WITH_EGRESS subnets"
+        )
+    if hasattr(allowed_peers, "to_ingress_rule_config"):
+        raise PropTypeError(f"allowed_peers must be a list of ec2.IPeer (e.g. [security_group]), got {allowed_peers!r}")
+    v.check_sequence("allowed_peers", allowed_peers, _check_peer)
+    v.check_type("maintenance_window", maintenance_window, MaintenanceWindow, "a MaintenanceWindow")
+    v.check_removal_policy(removal_policy)
+    return mode

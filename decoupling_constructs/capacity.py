@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ._validate import check_number
+from ._validate import PropTypeError, check_bool, check_number
 
 WRITE_MIB_PER_SHARD = 1.0
 WRITE_RECORDS_PER_SHARD = 1000
@@ -28,6 +28,10 @@ GET_RECORDS_CALLS_PER_SHARD = 5  # per second, shared by all shared-throughput c
 # so at most 5 consumers fit whatever the shard count: more shards do not help.
 MAX_SHARED_CONSUMERS = GET_RECORDS_CALLS_PER_SHARD
 MAX_ENHANCED_FAN_OUT_CONSUMERS = 20  # RegisterStreamConsumer: 20 consumers per stream
+# The default shard quota of an account in the largest regions (us-east-1, us-west-2, eu-west-1; 1,000 or
+# 6,000 elsewhere). A plan above it cannot deploy without a quota increase: it is refused, and an account
+# with a raised quota passes shard_count itself.
+MAX_PLANNED_SHARDS = 20_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,14 @@ class Throughput:
 
     def __post_init__(self) -> None:
         _validate(self.write_mib_per_s, self.records_per_s, self.read_mib_per_s, self.consumers, self.enhanced_fan_out)
+        by_factor = _shards_by_factor(self)
+        if max(by_factor.values()) > MAX_PLANNED_SHARDS:
+            factors = ", ".join(f"{name}: {count}" for name, count in by_factor.items())
+            raise ValueError(
+                f"Throughput({self.write_mib_per_s:g} MiB/s, {self.records_per_s:g} records/s) needs more than "
+                f"{MAX_PLANNED_SHARDS:,} shards ({factors}), the largest default shard quota of an account; "
+                "check the units (MiB/s, records/s), or raise the quota and give shard_count"
+            )
 
 
 @dataclass(frozen=True)
@@ -77,10 +89,11 @@ def _validate(
     check_number("records_per_s", records_per_s)
     if read_mib_per_s is not None:
         check_number("read_mib_per_s", read_mib_per_s)
-    if not isinstance(enhanced_fan_out, bool):
-        raise ValueError(f"enhanced_fan_out must be True or False, got {enhanced_fan_out!r}")
+    check_bool("enhanced_fan_out", enhanced_fan_out)
     limit = MAX_ENHANCED_FAN_OUT_CONSUMERS if enhanced_fan_out else MAX_SHARED_CONSUMERS
-    if isinstance(consumers, bool) or not isinstance(consumers, int) or not 1 <= consumers <= limit:
+    if isinstance(consumers, bool) or not isinstance(consumers, int):
+        raise PropTypeError(f"consumers must be a whole number from 1 to {limit}, got {consumers!r}")
+    if not 1 <= consumers <= limit:
         why = (
             "20 enhanced fan-out consumers can register per stream"
             if enhanced_fan_out
@@ -88,6 +101,17 @@ def _validate(
             "use enhanced_fan_out=True for more"
         )
         raise ValueError(f"consumers must be a whole number from 1 to {limit} ({why}), got {consumers!r}")
+
+
+def _shards_by_factor(throughput: Throughput) -> dict[str, int]:
+    """Shards each limit asks for, rounded up."""
+    per_consumer = throughput.write_mib_per_s if throughput.read_mib_per_s is None else throughput.read_mib_per_s
+    read_load = per_consumer if throughput.enhanced_fan_out else per_consumer * throughput.consumers
+    return {
+        "write MiB/s": math.ceil(throughput.write_mib_per_s / WRITE_MIB_PER_SHARD),
+        "write records/s": math.ceil(throughput.records_per_s / WRITE_RECORDS_PER_SHARD),
+        "read MiB/s": math.ceil(read_load / READ_MIB_PER_SHARD),
+    }
 
 
 def describe(
@@ -104,13 +128,7 @@ def describe(
     Ties are reported in the order writes (MiB/s), writes (records/s), reads.
     """
     throughput = Throughput(write_mib_per_s, records_per_s, read_mib_per_s, consumers, enhanced_fan_out)
-    per_consumer = write_mib_per_s if read_mib_per_s is None else read_mib_per_s
-    read_load = per_consumer if enhanced_fan_out else per_consumer * consumers
-    by_factor = {
-        "write MiB/s": math.ceil(write_mib_per_s / WRITE_MIB_PER_SHARD),
-        "write records/s": math.ceil(records_per_s / WRITE_RECORDS_PER_SHARD),
-        "read MiB/s": math.ceil(read_load / READ_MIB_PER_SHARD),
-    }
+    by_factor = _shards_by_factor(throughput)
     factor = max(by_factor, key=lambda name: by_factor[name])  # first of the largest
     shards = by_factor[factor]
     if shards < 1:

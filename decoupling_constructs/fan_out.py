@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,16 +17,16 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _validate as v
-from ._alarms import add_alarm
+from ._alarms import add_alarm, resolve_alarm_topic
+from ._cdk import pin_feature_flags
 from ._security import allow_service_publisher, allow_service_to_use_key, managed_key
+from ._validate import PropTypeError
 from .queue import DEFAULT_WAIT_TIME, FIFO_SUFFIX, MAX_RETENTION_SECONDS, ReliableQueue
 
-# SNS limits (Amazon SNS developer guide, CreateTopic and "Filter policy constraints"):
-TOPIC_NAME_MAX = 256  # 1-256 characters including ".fifo"; letters, digits, hyphens, underscores
+# SNS limits (Amazon SNS developer guide, "Filter policy constraints"):
 FILTER_POLICY_MAX_KEYS = 5
 FILTER_POLICY_MAX_COMBINATIONS = 150  # product of the number of values of every key
 FILTER_POLICY_MAX_BYTES = 256 * 1024
-_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 UNDELIVERABLE_SUFFIX = "-undeliverable"
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 
@@ -80,17 +80,20 @@ class FanOut(Construct):
         alarm_topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
+        v.check_scope(type(self).__name__, scope, construct_id)
         super().__init__(scope, construct_id)
-        if not isinstance(fifo, bool):
-            raise ValueError(f"fifo must be True or False, got {fifo!r}")
-        v.check_requires(
-            "content_based_deduplication", content_based_deduplication, requires="fifo=True", condition=fifo
-        )
-        _check_topic_name(topic_name, fifo=fifo)
-        if not isinstance(removal_policy, RemovalPolicy):
-            raise ValueError(f"removal_policy must be an aws_cdk.RemovalPolicy, got {removal_policy!r}")
-        if isinstance(service_publishers, str):
-            raise ValueError(f"service_publishers must be a list of service principals, got {service_publishers!r}")
+        pin_feature_flags(self)
+        with v.validating(self):
+            v.check_bool("fifo", fifo)
+            v.check_bool("content_based_deduplication", content_based_deduplication)
+            v.check_requires(
+                "content_based_deduplication", content_based_deduplication, requires="fifo=True", condition=fifo
+            )
+            v.check_topic_name("topic_name", topic_name, fifo=fifo)
+            v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
+            service_publishers = v.check_sequence("service_publishers", service_publishers, _check_service_principal)
+            alarm_topic = resolve_alarm_topic(alarm_topic)
+            v.check_removal_policy(removal_policy)
 
         self.fifo = fifo
         self.content_based_deduplication = content_based_deduplication
@@ -192,14 +195,22 @@ class FanOut(Construct):
         :param filter_policy_with_message_body: body-scope filter (``sns.FilterOrPolicy``); not with ``filter_policy``.
         :param raw_message_delivery: deliver the message as published instead of the SNS JSON envelope.
         """
-        self._check_new_id(construct_id)
-        _check_filters(construct_id, filter_policy, filter_policy_with_message_body)
-        if "fifo" in queue_options and queue_options["fifo"] != self.fifo:
-            raise ValueError(
-                f"fifo={queue_options['fifo']!r} in add_queue({construct_id!r}) contradicts the FanOut "
-                f"(fifo={self.fifo}): queues made by add_queue follow the topic; use add_existing_queue "
-                "to subscribe a standard queue to a FIFO topic"
-            )
+        with v.validating(self, "add_queue"):
+            self._check_new_id(construct_id)
+            _check_filters(construct_id, filter_policy, filter_policy_with_message_body)
+            v.check_bool("raw_message_delivery", raw_message_delivery)
+            unknown = sorted(set(queue_options) - _RELIABLE_QUEUE_PROPS)
+            if unknown:
+                raise PropTypeError(
+                    f"add_queue({construct_id!r}) got unknown option(s) {', '.join(unknown)}; allowed: filter_policy, "
+                    f"filter_policy_with_message_body, raw_message_delivery, {', '.join(sorted(_RELIABLE_QUEUE_PROPS))}"
+                )
+            if "fifo" in queue_options and queue_options["fifo"] != self.fifo:
+                raise ValueError(
+                    f"fifo={queue_options['fifo']!r} in add_queue({construct_id!r}) contradicts the FanOut "
+                    f"(fifo={self.fifo}): queues made by add_queue follow the topic; use add_existing_queue "
+                    "to subscribe a standard queue to a FIFO topic"
+                )
         options = {
             "content_based_deduplication": self.content_based_deduplication,
             "alarm_topic": self.alarm_topic,
@@ -237,19 +248,41 @@ class FanOut(Construct):
         statements letting this topic deliver; an imported queue or key cannot be
         changed here, and a synth-time warning says so.
 
+        A queue of another stack is subscribed from its own stack, as aws-cdk-lib's
+        ``SqsSubscription`` does: the subscription and the queue-policy statement
+        live beside the queue, so only the queue's stack depends on the topic's
+        (both ways would be a cycle).
+
         :param construct_id: the key in ``subscriptions`` and the subscription's
-            scope id; default the queue's construct id.
+            scope id; default the queue's path in its stack without separators
+            (``"Own"``; ``"JobsQueue"`` for ``ReliableQueue(stack, "Jobs").queue``).
         """
-        if construct_id is None:
-            construct_id = queue.node.id
-        self._check_new_id(construct_id)
-        _check_filters(construct_id, filter_policy, filter_policy_with_message_body)
-        if queue.fifo and not self.fifo:
-            raise ValueError(
-                f"add_existing_queue({construct_id!r}): a FIFO queue cannot subscribe to a standard topic; "
-                "create the FanOut with fifo=True"
+        with v.validating(self, "add_existing_queue"):
+            v.check_interface(
+                "queue",
+                queue,
+                "an sqs.IQueue",
+                "queue_arn",
+                "queue_url",
+                "add_to_resource_policy",
+                "node",
+                optional=False,
             )
-        holder = Construct(self, construct_id)
+            if construct_id is None:  # the queue's path in its stack: "Own", "Jobs/Queue" -> "JobsQueue"
+                below_stack = queue.node.scopes[len(Stack.of(queue).node.scopes) :]
+                construct_id = "".join(scope.node.id for scope in below_stack)
+            self._check_new_id(construct_id)
+            _check_filters(construct_id, filter_policy, filter_policy_with_message_body)
+            v.check_bool("raw_message_delivery", raw_message_delivery)
+            if queue.fifo and not self.fifo:
+                raise ValueError(
+                    f"add_existing_queue({construct_id!r}): a FIFO queue cannot subscribe to a standard topic; "
+                    "create the FanOut with fifo=True"
+                )
+        if Stack.of(queue) is Stack.of(self):
+            holder = Construct(self, construct_id)
+        else:
+            holder = Construct(queue, f"{Names.node_unique_id(self.node)}{construct_id}")  # type: ignore[arg-type]
         return self._subscribe(
             holder, construct_id, queue, filter_policy, filter_policy_with_message_body, raw_message_delivery
         )
@@ -269,17 +302,16 @@ class FanOut(Construct):
         ``encryption_key``, or ``service_publishers`` to the constructor, which
         creates a key.
         """
-        if not isinstance(service_principal, str) or not service_principal.endswith(".amazonaws.com"):
-            raise ValueError(
-                f"service_principal must be an AWS service principal such as 's3.amazonaws.com', "
-                f"got {service_principal!r}"
-            )
-        if self.encryption_key is None:
-            raise ValueError(
-                f"allow_service_publisher({service_principal!r}) needs a customer-managed key: the topic uses "
-                f"the AWS-managed {AWS_MANAGED_SNS_KEY} key, which AWS services cannot use, so their messages "
-                "would be dropped. Pass encryption_key= or service_publishers=[...] to FanOut."
-            )
+        with v.validating(self, "allow_service_publisher"):
+            _check_service_principal("service_principal", service_principal)
+            if source_arn is not None and not isinstance(source_arn, str):
+                raise PropTypeError(f"source_arn must be an ARN string, got {source_arn!r}")
+            if self.encryption_key is None:
+                raise ValueError(
+                    f"allow_service_publisher({service_principal!r}) needs a customer-managed key: the topic uses "
+                    f"the AWS-managed {AWS_MANAGED_SNS_KEY} key, which AWS services cannot use, so their messages "
+                    "would be dropped. Pass encryption_key= or service_publishers=[...] to FanOut."
+                )
         if not allow_service_publisher(
             self.topic, service_principal, encryption_key=self.encryption_key, source_arn=source_arn
         ):
@@ -291,7 +323,7 @@ class FanOut(Construct):
 
     def _check_new_id(self, construct_id: str) -> None:
         if not isinstance(construct_id, str) or not construct_id:
-            raise ValueError(f"construct_id must be a non-empty string, got {construct_id!r}")
+            raise PropTypeError(f"construct_id must be a non-empty string, got {construct_id!r}")
         if construct_id in self.subscriptions or self.node.try_find_child(construct_id) is not None:
             raise ValueError(f"a subscriber with id {construct_id!r} already exists in this FanOut")
 
@@ -347,23 +379,9 @@ class FanOut(Construct):
         return subscription
 
 
-def _check_topic_name(name: str | None, *, fifo: bool) -> None:
-    if name is None or v.is_token(name):
-        return
-    if not isinstance(name, str):
-        raise ValueError(f"topic_name must be a string, got {name!r}")
-    if fifo and not name.endswith(FIFO_SUFFIX):
-        raise ValueError(f"topic_name of a FIFO topic must end in '.fifo', got {name!r}")
-    if not fifo and name.endswith(FIFO_SUFFIX):
-        raise ValueError(f"topic_name ends in '.fifo' but fifo is False; set fifo=True or rename, got {name!r}")
-    base = name.removesuffix(FIFO_SUFFIX)
-    if not base or not _TOPIC_NAME.match(base):
-        raise ValueError(
-            f"topic_name may contain only letters, digits, hyphens and underscores (plus a '.fifo' suffix), "
-            f"got {name!r}"
-        )
-    if len(name) > TOPIC_NAME_MAX:
-        raise ValueError(f"topic_name must be at most {TOPIC_NAME_MAX} characters, got {len(name)}")
+def _check_service_principal(prop: str, value: object) -> None:
+    if not isinstance(value, str) or not value.endswith(".amazonaws.com") or v.is_token(value):
+        raise ValueError(f"{prop} must be an AWS service principal such as 's3.amazonaws.com', got {value!r}")
 
 
 def _check_filters(
@@ -377,13 +395,49 @@ def _check_filters(
             "(message body): a subscription filters on one scope"
         )
     if filter_policy is not None:
+        _check_policy_shape("filter_policy", filter_policy, body=False)
         _check_filter_limits(construct_id, "filter_policy", {k: f.conditions for k, f in filter_policy.items()})
     if filter_policy_with_message_body is not None:
+        _check_policy_shape("filter_policy_with_message_body", filter_policy_with_message_body, body=True)
         _check_filter_limits(
             construct_id, "filter_policy_with_message_body", _body_policy(filter_policy_with_message_body)
         )
 
 
+def _check_policy_shape(prop: str, policy: object, *, body: bool) -> None:
+    """A mapping of attribute (or body key) to ``sns.SubscriptionFilter`` (body scope: ``sns.FilterOrPolicy``),
+    not empty: SNS refuses an empty policy, and None already means "every message"."""
+    allowed = (
+        "a dict of key -> sns.FilterOrPolicy.filter(...) or sns.FilterOrPolicy.policy({...})"
+        if body
+        else "a dict of message attribute -> sns.SubscriptionFilter"
+    )
+    if not isinstance(policy, Mapping):
+        raise PropTypeError(f"{prop} must be {allowed}, got {policy!r}")
+    if not policy:
+        raise ValueError(f"{prop} must not be empty (give None to receive every message), got {{}}")
+    for key, item in policy.items():
+        if not isinstance(key, str) or not key:
+            raise PropTypeError(f"{prop} keys must be non-empty strings, got {key!r}")
+        if body:
+            if isinstance(item, sns.SubscriptionFilter):
+                raise PropTypeError(
+                    f"{prop}[{key!r}] is an sns.SubscriptionFilter; wrap it: sns.FilterOrPolicy.filter(...)"
+                )
+            if not (hasattr(item, "filter_doc") or hasattr(item, "policy_doc")):
+                raise PropTypeError(f"{prop}[{key!r}] must be an sns.FilterOrPolicy, got {item!r}")
+            if hasattr(item, "policy_doc"):
+                _check_policy_shape(f"{prop}[{key!r}]", item.policy_doc, body=True)
+        elif not isinstance(item, sns.SubscriptionFilter):
+            raise PropTypeError(f"{prop}[{key!r}] must be an sns.SubscriptionFilter, got {item!r}")
+
+
+# ReliableQueue's props, which add_queue passes on.
+_RELIABLE_QUEUE_PROPS = frozenset(inspect.signature(ReliableQueue.__init__).parameters) - {
+    "self",
+    "scope",
+    "construct_id",
+}
 _LOWER_BOUNDS = {">", ">="}
 _UPPER_BOUNDS = {"<", "<="}
 
@@ -405,6 +459,20 @@ def _matches_every_number(values: list[Any]) -> bool:
         for low, low_op in lows
         for high, high_op in highs
     )
+
+
+def _matches_no_number(value: Any) -> bool:
+    """True for a range condition whose start is above its stop, e.g. what
+    ``numeric_filter(between=BetweenCondition(start=10, stop=1))`` renders: ``[">=", 10, "<=", 1]``."""
+    numeric = value.get("numeric") if isinstance(value, dict) else None
+    if not isinstance(numeric, list) or len(numeric) != 4 or v.is_token(numeric):
+        return False
+    low_op, low, high_op, high = numeric
+    if low_op not in _LOWER_BOUNDS or high_op not in _UPPER_BOUNDS:
+        return False
+    if not all(isinstance(n, (int, float)) for n in (low, high)):
+        return False
+    return bool(low > high or (low == high and (low_op == ">" or high_op == "<")))
 
 
 def _body_policy(policy: Mapping[str, sns.FilterOrPolicy]) -> dict[str, Any]:
@@ -434,6 +502,17 @@ def _check_filter_limits(construct_id: str, prop: str, policy: dict[str, Any]) -
         return
     leaves = _leaf_arrays(policy)
     for path, values in leaves:
+        if not values:
+            raise ValueError(
+                f"{prop} of {construct_id!r}: the conditions on {path!r} are empty and would match no message "
+                "(an empty allowlist?); give at least one value, or remove the key"
+            )
+        empty_range = next((value for value in values if _matches_no_number(value)), None)
+        if empty_range is not None:
+            raise ValueError(
+                f"{prop} of {construct_id!r}: the numeric range on {path!r} matches no number (start above "
+                f"stop), got {json.dumps(empty_range, default=str)}"
+            )
         if _matches_every_number(values):
             raise ValueError(
                 f"{prop} of {construct_id!r}: the conditions on {path!r} match every number (SNS ORs the "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -10,8 +12,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+if TYPE_CHECKING:
+    from .alarm_topic import AlarmTopic
+
 from . import _validate as v
-from ._alarms import add_alarm
+from ._alarms import add_alarm, resolve_alarm_topic
+from ._cdk import pin_feature_flags
 
 # SQS limits (Amazon SQS developer guide, "Amazon SQS quotas" / CreateQueue):
 MAX_WAIT_SECONDS = 20  # ReceiveMessageWaitTimeSeconds 0-20
@@ -62,7 +68,7 @@ class ReliableQueue(Construct):
     :param encryption_key: a customer-managed KMS key for both queues (enable its
         rotation); default SSE-SQS, which SNS and EventBridge can deliver to
         (the AWS-managed ``alias/aws/sqs`` key cannot be granted to them).
-    :param alarm_topic: SNS topic the alarms notify; default none (alarms still exist).
+    :param alarm_topic: SNS topic (or ``AlarmTopic``) the alarms notify; default none (alarms still exist).
     :param oldest_message_age_alarm: age threshold; default 15 minutes; None disables
         that alarm. Must be shorter than ``retention_period``.
     :param removal_policy: for both queues, default RETAIN.
@@ -82,23 +88,28 @@ class ReliableQueue(Construct):
         content_based_deduplication: bool = False,
         high_throughput: bool = False,
         encryption_key: kms.IKey | None = None,
-        alarm_topic: sns.ITopic | None = None,
+        alarm_topic: sns.ITopic | AlarmTopic | None = None,
         oldest_message_age_alarm: Duration | None = DEFAULT_OLDEST_MESSAGE_AGE_ALARM,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
+        v.check_scope(type(self).__name__, scope, construct_id)
         super().__init__(scope, construct_id)
-        _validate_props(
-            fifo=fifo,
-            queue_name=queue_name,
-            visibility_timeout=visibility_timeout,
-            receive_message_wait_time=receive_message_wait_time,
-            retention_period=retention_period,
-            max_receive_count=max_receive_count,
-            content_based_deduplication=content_based_deduplication,
-            high_throughput=high_throughput,
-            oldest_message_age_alarm=oldest_message_age_alarm,
-            removal_policy=removal_policy,
-        )
+        pin_feature_flags(self)
+        with v.validating(self):
+            _validate_props(
+                fifo=fifo,
+                queue_name=queue_name,
+                visibility_timeout=visibility_timeout,
+                receive_message_wait_time=receive_message_wait_time,
+                retention_period=retention_period,
+                max_receive_count=max_receive_count,
+                content_based_deduplication=content_based_deduplication,
+                high_throughput=high_throughput,
+                encryption_key=encryption_key,
+                oldest_message_age_alarm=oldest_message_age_alarm,
+                removal_policy=removal_policy,
+            )
+            alarm_topic = resolve_alarm_topic(alarm_topic)
         self.fifo = fifo
         name, dlq_name = self._names(queue_name, fifo)
 
@@ -209,11 +220,17 @@ def _validate_props(
     max_receive_count: int,
     content_based_deduplication: bool,
     high_throughput: bool,
+    encryption_key: kms.IKey | None,
     oldest_message_age_alarm: Duration | None,
     removal_policy: RemovalPolicy,
 ) -> None:
-    if not isinstance(fifo, bool):
-        raise ValueError(f"fifo must be True or False, got {fifo!r}")
+    for prop, flag in (
+        ("fifo", fifo),
+        ("content_based_deduplication", content_based_deduplication),
+        ("high_throughput", high_throughput),
+    ):
+        v.check_bool(prop, flag)
+    v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
     v.check_requires("content_based_deduplication", content_based_deduplication, requires="fifo=True", condition=fifo)
     v.check_requires("high_throughput", high_throughput, requires="fifo=True", condition=fifo)
     v.check_queue_name("queue_name", queue_name, fifo=fifo, reserve=len(DLQ_SUFFIX))
@@ -240,14 +257,23 @@ def _validate_props(
     )
     v.check_int("max_receive_count", max_receive_count, minimum=1, maximum=MAX_RECEIVE_COUNT)
     if oldest_message_age_alarm is not None:
+        # The threshold is computed from it: a token cannot be compared with the retention period.
         age = v.duration_seconds("oldest_message_age_alarm", oldest_message_age_alarm)
+        if age is None:
+            raise ValueError(
+                "oldest_message_age_alarm must be a concrete Duration (its threshold is computed), got a token"
+            )
+        v.check_duration(
+            "oldest_message_age_alarm",
+            oldest_message_age_alarm,
+            minimum=1,
+            maximum=MAX_RETENTION_SECONDS,
+            allowed="at least 1 second",
+        )
         retention = v.duration_seconds("retention_period", retention_period)
-        if age is not None and age < 1:
-            raise ValueError(f"oldest_message_age_alarm must be at least 1 second, got {v.seconds_text(age)}")
-        if age is not None and retention is not None and age >= retention:
+        if retention is not None and age >= retention:
             raise ValueError(
                 "oldest_message_age_alarm must be shorter than retention_period "
                 f"({v.seconds_text(retention)}) or it can never fire, got {v.seconds_text(age)}"
             )
-    if not isinstance(removal_policy, RemovalPolicy):
-        raise ValueError(f"removal_policy must be an aws_cdk.RemovalPolicy, got {removal_policy!r}")
+    v.check_removal_policy(removal_policy)

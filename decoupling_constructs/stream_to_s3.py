@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aws_cdk import (
     Acknowledgment,
@@ -25,14 +26,22 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+if TYPE_CHECKING:
+    from .alarm_topic import AlarmTopic
+
 from . import _validate as v
-from ._alarms import add_alarm
+from ._alarms import add_alarm, resolve_alarm_topic
+from ._cdk import pin_feature_flags
+from ._validate import PropTypeError
 from .capacity import CapacityPlan, Throughput, plan
 
 # Kinesis Data Streams: retention 24 hours (default) to 8,760 hours (365 days).
 MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 8760
-# Firehose S3 buffering hints: interval 0-900 s, size 1-128 MiB.
+# Firehose S3 destination: Prefix and ErrorOutputPrefix 0-1,024 characters; buffering interval 0-900 s,
+# size 1-128 MiB. Kinesis ShardCount: the API's valid range for a shard limit is up to 1,000,000.
+MAX_PREFIX_LENGTH = 1024
+MAX_SHARD_COUNT = 1_000_000
 MAX_BUFFERING_SECONDS = 900
 MIN_BUFFERING_MIB, MAX_BUFFERING_MIB = 1, 128
 
@@ -50,6 +59,9 @@ ACCESS_LOG_PREFIX = "data-bucket/"
 # unused, cfn-lint and CDK's validation warn about it (W7001).
 _FIREHOSE_CIDR_MAPPING = "@aws-cdk--aws-kinesisfirehose.CidrBlocks"  # construct id; logical id drops the punctuation
 _EXPRESSION = re.compile(r"!\{[^}]*\}")
+# Firehose prefix expressions without dynamic partitioning (Firehose developer guide, "Custom prefixes
+# for Amazon S3 objects"): timestamps, a random string, and the error type (error prefix only).
+_VALID_EXPRESSION = re.compile(r"^!\{(timestamp:[^}]+|firehose:random-string|firehose:error-output-type)\}$")
 
 
 def default_lifecycle() -> list[s3.LifecycleRule]:
@@ -107,7 +119,7 @@ class StreamToS3(Construct):
     :param compression: default GZIP.
     :param lifecycle: rules for the created bucket; default :func:`default_lifecycle`; ``[]`` for none.
     :param iterator_age_alarm: default 10 minutes.
-    :param alarm_topic: where the alarms notify; default none.
+    :param alarm_topic: an SNS topic (or ``AlarmTopic``) the alarms notify; default none.
     :param removal_policy: stream, buckets and log group; default RETAIN.
     """
 
@@ -128,23 +140,29 @@ class StreamToS3(Construct):
         compression: firehose.Compression = firehose.Compression.GZIP,
         lifecycle: Sequence[s3.LifecycleRule] | None = None,
         iterator_age_alarm: Duration = DEFAULT_ITERATOR_AGE_ALARM,
-        alarm_topic: sns.ITopic | None = None,
+        alarm_topic: sns.ITopic | AlarmTopic | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
+        v.check_scope(type(self).__name__, scope, construct_id)
         super().__init__(scope, construct_id)
-        _validate_props(
-            shard_count=shard_count,
-            expected_throughput=expected_throughput,
-            retention_period=retention_period,
-            existing_bucket=existing_bucket,
-            data_prefix=data_prefix,
-            error_prefix=error_prefix,
-            buffering_interval=buffering_interval,
-            buffering_size=buffering_size,
-            lifecycle=lifecycle,
-            iterator_age_alarm=iterator_age_alarm,
-            removal_policy=removal_policy,
-        )
+        pin_feature_flags(self)
+        with v.validating(self):
+            _validate_props(
+                shard_count=shard_count,
+                expected_throughput=expected_throughput,
+                retention_period=retention_period,
+                encryption_key=encryption_key,
+                existing_bucket=existing_bucket,
+                data_prefix=data_prefix,
+                error_prefix=error_prefix,
+                buffering_interval=buffering_interval,
+                buffering_size=buffering_size,
+                compression=compression,
+                lifecycle=lifecycle,
+                iterator_age_alarm=iterator_age_alarm,
+                removal_policy=removal_policy,
+            )
+            alarm_topic = resolve_alarm_topic(alarm_topic)
         stack = Stack.of(self)
         self.capacity_plan: CapacityPlan | None = plan(expected_throughput) if expected_throughput else None
         shards = self.capacity_plan.shards if self.capacity_plan else shard_count
@@ -382,25 +400,53 @@ def _static_prefixes(data_prefix: str, error_prefix: str | None) -> list[str]:
     return list(dict.fromkeys(_EXPRESSION.split(p, maxsplit=1)[0] for p in prefixes))
 
 
+def _check_prefix(prop: str, prefix: str, *, error: bool) -> None:
+    if not isinstance(prefix, str):
+        raise PropTypeError(f"{prop} must be a string (an S3 key prefix), got {prefix!r}")
+    if not prefix or prefix.startswith("/"):
+        raise ValueError(f"{prop} must be a non-empty S3 key prefix not starting with '/', got {prefix!r}")
+    if len(prefix) > MAX_PREFIX_LENGTH:
+        raise ValueError(f"{prop} must be at most {MAX_PREFIX_LENGTH} characters (Firehose), got {len(prefix)}")
+    bad = sorted({c for c in prefix if ord(c) < 32 or ord(c) == 127 or c in "*?"})
+    if bad:
+        raise ValueError(
+            f"{prop} may not contain control characters or the IAM wildcards * and ? (the delivery role's "
+            f"grant is built from the prefix), got {prefix!r}"
+        )
+    for expression in _EXPRESSION.findall(prefix):
+        if not _VALID_EXPRESSION.match(expression):
+            raise ValueError(
+                f"{prop} has an unknown expression {expression}; allowed: !{{timestamp:<format>}}, "
+                "!{firehose:random-string}" + (", !{firehose:error-output-type}" if error else "")
+            )
+        if not error and expression == ERROR_OUTPUT_TYPE:
+            raise ValueError(f"data_prefix may not contain {ERROR_OUTPUT_TYPE} (only error_prefix may), got {prefix!r}")
+    if "!{" in _EXPRESSION.sub("", prefix):
+        raise ValueError(f"{prop} has an unterminated expression ('!{{' without '}}'), got {prefix!r}")
+
+
 def _validate_props(
     *,
     shard_count: int | None,
     expected_throughput: Throughput | None,
     retention_period: Duration,
+    encryption_key: kms.IKey | None,
     existing_bucket: s3.IBucket | None,
     data_prefix: str,
     error_prefix: str | None,
     buffering_interval: Duration,
     buffering_size: Size,
+    compression: firehose.Compression,
     lifecycle: Sequence[s3.LifecycleRule] | None,
     iterator_age_alarm: Duration,
     removal_policy: RemovalPolicy,
 ) -> None:
     v.check_exclusive(shard_count=shard_count, expected_throughput=expected_throughput)
     if shard_count is not None:
-        v.check_int("shard_count", shard_count, minimum=1, maximum=100_000)
-    if expected_throughput is not None and not isinstance(expected_throughput, Throughput):
-        raise ValueError(f"expected_throughput must be a decoupling_constructs.Throughput, got {expected_throughput!r}")
+        v.check_int("shard_count", shard_count, minimum=1, maximum=MAX_SHARD_COUNT)
+    v.check_type(
+        "expected_throughput", expected_throughput, Throughput, "a decoupling_constructs.Throughput", optional=True
+    )
     v.check_duration(
         "retention_period",
         retention_period,
@@ -408,14 +454,26 @@ def _validate_props(
         maximum=MAX_RETENTION_HOURS * 3600,
         allowed=f"{MIN_RETENTION_HOURS}-{MAX_RETENTION_HOURS} hours",
     )
+    v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
+    v.check_interface(
+        "existing_bucket", existing_bucket, "an s3.IBucket", "bucket_arn", "bucket_name", "arn_for_objects"
+    )
     if existing_bucket is not None and lifecycle is not None:
         raise ValueError("lifecycle applies to the bucket StreamToS3 creates; with existing_bucket, manage its rules")
-    if not isinstance(data_prefix, str) or not data_prefix or data_prefix.startswith("/"):
-        raise ValueError(f"data_prefix must be a non-empty S3 key prefix not starting with '/', got {data_prefix!r}")
-    if ERROR_OUTPUT_TYPE in data_prefix:
-        raise ValueError(
-            f"data_prefix may not contain {ERROR_OUTPUT_TYPE} (only error_prefix may), got {data_prefix!r}"
+    if lifecycle is not None:
+        v.check_sequence(
+            "lifecycle",
+            lifecycle,
+            lambda prop, rule: v.check_type(prop, rule, s3.LifecycleRule, "an s3.LifecycleRule"),
         )
+    _check_prefix("data_prefix", data_prefix, error=False)
+    if error_prefix is not None:
+        _check_prefix("error_prefix", error_prefix, error=True)
+        if error_prefix == data_prefix:
+            raise ValueError(
+                f"error_prefix must differ from data_prefix, or failed records mix with delivered ones, got "
+                f"{error_prefix!r} for both"
+            )
     if _EXPRESSION.search(data_prefix) and not error_prefix:
         raise ValueError(
             f"error_prefix is required when data_prefix has expressions (Firehose rule), got data_prefix="
@@ -425,6 +483,11 @@ def _validate_props(
         raise ValueError(
             f"error_prefix with expressions must contain {ERROR_OUTPUT_TYPE} (Firehose rule), got {error_prefix!r}"
         )
+    if v.duration_seconds("buffering_interval", buffering_interval) is None:
+        raise ValueError(
+            "buffering_interval must be a concrete Duration: the data-freshness alarm's threshold is computed "
+            "from it, got a token"
+        )
     v.check_duration(
         "buffering_interval",
         buffering_interval,
@@ -432,8 +495,7 @@ def _validate_props(
         maximum=MAX_BUFFERING_SECONDS,
         allowed=f"0-{MAX_BUFFERING_SECONDS} seconds",
     )
-    if not isinstance(buffering_size, Size):
-        raise ValueError(f"buffering_size must be an aws_cdk.Size, got {buffering_size!r}")
+    v.check_type("buffering_size", buffering_size, Size, "an aws_cdk.Size")
     mib = (
         None
         if v.is_token(buffering_size.to_kibibytes())
@@ -441,8 +503,16 @@ def _validate_props(
     )
     if mib is not None and not MIN_BUFFERING_MIB <= mib <= MAX_BUFFERING_MIB:
         raise ValueError(f"buffering_size must be {MIN_BUFFERING_MIB}-{MAX_BUFFERING_MIB} MiB, got {mib:g} MiB")
+    v.check_type("compression", compression, firehose.Compression, "an aws_kinesisfirehose.Compression (e.g. GZIP)")
+    retention = v.duration_seconds("retention_period", retention_period)
     v.check_duration(
-        "iterator_age_alarm", iterator_age_alarm, minimum=1, maximum=MAX_RETENTION_HOURS * 3600, allowed="positive"
+        "iterator_age_alarm",
+        iterator_age_alarm,
+        minimum=1,
+        maximum=retention if retention is not None else MAX_RETENTION_HOURS * 3600,
+        allowed="at least 1 second and at most retention_period (an older record has expired: the alarm "
+        "could never fire)",
     )
-    if not isinstance(removal_policy, RemovalPolicy):
-        raise ValueError(f"removal_policy must be an aws_cdk.RemovalPolicy, got {removal_policy!r}")
+    if v.duration_seconds("iterator_age_alarm", iterator_age_alarm) is None:
+        raise ValueError("iterator_age_alarm must be a concrete Duration (its threshold is computed), got a token")
+    v.check_removal_policy(removal_policy)

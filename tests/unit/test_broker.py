@@ -216,7 +216,7 @@ def test_single_instance_options() -> None:
         "Dev",
         deployment_mode=DeploymentMode.SINGLE_INSTANCE,
         instance_type="mq.t3.micro",
-        engine_version="5.17",
+        engine_version="5.19",
         admin_username="ops.admin",
         encryption_key=key,
         maintenance_window=MaintenanceWindow(day="WEDNESDAY", time="22:30", time_zone="Europe/Berlin"),
@@ -227,7 +227,7 @@ def test_single_instance_options() -> None:
     props = resource["Properties"]
     assert props["DeploymentMode"] == "SINGLE_INSTANCE"
     assert props["HostInstanceType"] == "mq.t3.micro"
-    assert props["EngineVersion"] == "5.17"
+    assert props["EngineVersion"] == "5.19"
     assert props["Users"][0]["Username"] == "ops.admin"
     assert props["EncryptionOptions"] == {"UseAwsOwnedKey": False, "KmsKeyId": {"Fn::GetAtt": [lid(stack, key), "Arn"]}}
     assert props["MaintenanceWindowStartTime"] == {
@@ -290,7 +290,7 @@ def test_too_few_subnets_or_zones_are_refused() -> None:
         ({"day": "Sunday"}, "maintenance_window.day must be one of"),
         ({"time": "3:00"}, r"maintenance_window.time must be HH:MM"),
         ({"time": "24:00"}, r"maintenance_window.time must be HH:MM"),
-        ({"time_zone": ""}, "maintenance_window.time_zone must be a time zone"),
+        ({"time_zone": ""}, "maintenance_window.time_zone must be .UTC., a Country/City time zone"),
     ],
 )
 def test_bad_maintenance_window(window: dict, message: str) -> None:

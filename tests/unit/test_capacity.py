@@ -81,7 +81,7 @@ def test_bad_input(kwargs: dict, message: str) -> None:
         Throughput(**kwargs)
 
 
-loads = st.floats(min_value=0, max_value=10_000, allow_nan=False, allow_infinity=False)
+loads = st.floats(min_value=0, max_value=4_000, allow_nan=False, allow_infinity=False)
 
 
 @given(write=loads, records=loads, consumers=st.integers(1, 5))

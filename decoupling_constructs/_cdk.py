@@ -1,0 +1,27 @@
+"""What the constructs rely on in aws-cdk-lib beyond its documented props, in one place.
+
+Verified against aws-cdk-lib 2.257.0 to 2.275.0 (the supported range's floor and the pinned version).
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+# Feature flags that change what a construct synthesizes. Each construct pins them for its own
+# subtree (construct context is read by every child, and the app's value applies everywhere else),
+# so its template is the same in a bare ``cdk.App()``, an App with cdk.json's recommended flags, or
+# an older cdk.json.
+PINNED_FEATURE_FLAGS: dict[str, bool] = {
+    # Server access logs are granted by a bucket policy for logging.s3.amazonaws.com (what AWS
+    # recommends) instead of the LogDeliveryWrite ACL, which needs ObjectWriter ownership and fails
+    # synthesis next to BucketOwnerEnforced: "objectOwnership must be set to ObjectWriter".
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+    # IAM statements merged and their actions sorted; off, only the order of actions differs.
+    "@aws-cdk/aws-iam:minimizePolicies": True,
+}
+
+
+def pin_feature_flags(construct: Construct) -> None:
+    """Set :data:`PINNED_FEATURE_FLAGS` on ``construct``; call it before the construct adds a child."""
+    for flag, value in PINNED_FEATURE_FLAGS.items():
+        construct.node.set_context(flag, value)
