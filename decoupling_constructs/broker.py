@@ -489,7 +489,7 @@ def isolated_vpc(
 def _check_peer(prop: str, peer: object) -> None:
     v.check_interface(prop, peer, "an ec2.IPeer (e.g. a security group)", "to_ingress_rule_config", optional=False)
     config = peer.to_ingress_rule_config()  # type: ignore[attr-defined]
-    cidrs = [config.get(key) for key in ("cidrIp", "cidrIpv6")] if isinstance(config, dict) else []
+    cidrs = [getattr(config, "cidr_ip", None), getattr(config, "cidr_ipv6", None)]
     if any(isinstance(cidr, str) and cidr.endswith("/0") for cidr in cidrs):
         raise ValueError(
             f"{prop} opens the broker to every address ({peer.unique_id}); a MessageBroker is private: "  # type: ignore[attr-defined]

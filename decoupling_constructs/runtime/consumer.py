@@ -198,6 +198,9 @@ class QueueConsumer:
                 f"exactly one of handler and batch_handler must be given, got handler={handler!r}, "
                 f"batch_handler={batch_handler!r}"
             )
+        for name, function in (("handler", handler), ("batch_handler", batch_handler)):
+            if function is not None and not callable(function):
+                raise TypeError(f"{name} must be a callable (a function of one message), got {function!r}")
         if not isinstance(queue_url, str) or not queue_url:
             raise ValueError(f"queue_url must be a queue URL, got {queue_url!r}")
         _check_int("batch_size", batch_size, 1, MAX_BATCH)

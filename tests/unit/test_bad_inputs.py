@@ -1,0 +1,587 @@
+"""Every bad input a hurried user tries, one row each: a ValueError or TypeError that names the construct
+(class and path) and the parameter, raised before any jsii call. Never a raw jsii error, an
+AttributeError, or silence.
+
+Rows build in a bare ``cdk.App()`` (no feature flags): nothing here depends on them. Wrong types raise
+``PropTypeError``, a TypeError that is also a ValueError.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+import boto3
+import pytest
+from aws_cdk import Duration, RemovalPolicy, Size, Token
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+
+from decoupling_constructs import (
+    AlarmTopic,
+    BrokerEngine,
+    DeploymentMode,
+    FanOut,
+    MaintenanceWindow,
+    MessageBroker,
+    ReliableQueue,
+    StreamToS3,
+    Throughput,
+)
+from decoupling_constructs._validate import PropTypeError
+from decoupling_constructs.runtime import QueueConsumer, QueueProducer, StreamProducer, TopicPublisher
+
+PATH = "'T/X'"  # every construct row builds X in stack T
+
+
+def stack() -> cdk.Stack:
+    return cdk.Stack(cdk.App(), "T")
+
+
+def vpc(scope: cdk.Stack) -> ec2.Vpc:
+    return ec2.Vpc(
+        scope,
+        "Vpc",
+        max_azs=2,
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC),
+            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        ],
+        restrict_default_security_group=False,
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """``build(stack)`` must raise; ``names`` must all appear in the message."""
+
+    id: str
+    build: Callable[[cdk.Stack], Any]
+    names: tuple[str, ...]
+
+
+def show(value: Any) -> str:
+    """A test id part that is the same in every xdist worker (no memory addresses)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return repr(value)[:40]
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(show(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{key}:{show(item)}" for key, item in value.items()) + "}"
+    return type(value).__name__
+
+
+def construct(cls: type, prop: str, value: Any, **others: Any) -> Row:
+    """``cls(stack, "X", prop=value, **others)`` names the class, its path and ``prop``."""
+    return Row(
+        f"{cls.__name__}-{prop}-{show(value)}",
+        lambda s: cls(s, "X", **{prop: value}, **others),
+        (cls.__name__, PATH, prop),
+    )
+
+
+def with_scope(cls: type, prop: str, make: Callable[[cdk.Stack], Any], **others: Any) -> Row:
+    """Like :func:`construct` for a value that needs the stack (a key, a VPC, a queue...)."""
+    return Row(
+        f"{cls.__name__}-{prop}-{make.__name__}",
+        lambda s: cls(s, "X", **{prop: make(s)}, **others),
+        (cls.__name__, PATH, prop),
+    )
+
+
+def call(name: str, build: Callable[[cdk.Stack], Any], *names: str) -> Row:
+    return Row(name, build, names)
+
+
+def a_key(s: cdk.Stack) -> kms.Key:
+    return kms.Key(s, "Key")
+
+
+def a_queue(s: cdk.Stack) -> sqs.Queue:
+    return sqs.Queue(s, "NotATopic")
+
+
+def a_token(s: cdk.Stack) -> Duration:
+    return Duration.seconds(Token.as_number({"Ref": "Seconds"}))
+
+
+def fan_out(s: cdk.Stack, **props: Any) -> FanOut:
+    return FanOut(s, "X", **props)
+
+
+ROWS: list[Row] = [
+    # --- scope and id (every construct checks them the same way) ---
+    call("scope-is-a-string", lambda s: ReliableQueue("T", "X"), "ReliableQueue", "scope"),  # type: ignore[arg-type]
+    call("scope-is-None", lambda s: FanOut(None, "X"), "FanOut", "scope"),  # type: ignore[arg-type]
+    call("id-is-empty", lambda s: StreamToS3(s, ""), "StreamToS3", "construct_id"),
+    call("id-is-a-number", lambda s: MessageBroker(s, 5), "MessageBroker", "construct_id"),  # type: ignore[arg-type]
+    call("alarm-topic-scope", lambda s: AlarmTopic("stack", "X"), "AlarmTopic", "scope"),  # type: ignore[arg-type]
+]
+
+# --- ReliableQueue ---
+RQ = ReliableQueue
+ROWS += [
+    construct(RQ, "fifo", "yes"),
+    construct(RQ, "fifo", 1),
+    construct(RQ, "queue_name", 123),
+    construct(RQ, "queue_name", "bad name!"),
+    construct(RQ, "queue_name", ""),
+    construct(RQ, "queue_name", "x" * 80),  # the DLQ's name adds 4 characters
+    construct(RQ, "queue_name", "orders.fifo"),  # fifo is False
+    construct(RQ, "queue_name", "orders", fifo=True),
+    construct(RQ, "visibility_timeout", 30),
+    construct(RQ, "visibility_timeout", Duration.hours(13)),
+    construct(RQ, "visibility_timeout", Duration.millis(1500)),
+    construct(RQ, "receive_message_wait_time", Duration.seconds(21)),
+    construct(RQ, "receive_message_wait_time", "20s"),
+    construct(RQ, "retention_period", Duration.seconds(59)),
+    construct(RQ, "retention_period", Duration.days(15)),
+    construct(RQ, "retention_period", 345600),
+    construct(RQ, "max_receive_count", 0),
+    construct(RQ, "max_receive_count", 1001),
+    construct(RQ, "max_receive_count", 2.5),
+    construct(RQ, "max_receive_count", True),
+    construct(RQ, "max_receive_count", "5"),
+    construct(RQ, "content_based_deduplication", True),  # not FIFO
+    construct(RQ, "content_based_deduplication", "yes", fifo=True),
+    construct(RQ, "high_throughput", True),  # not FIFO
+    construct(RQ, "high_throughput", 1, fifo=True),
+    construct(RQ, "encryption_key", "alias/aws/sqs"),
+    construct(RQ, "encryption_key", 42),
+    construct(RQ, "alarm_topic", "arn:aws:sns:us-east-1:111111111111:alarms"),
+    construct(RQ, "alarm_topic", 42),
+    with_scope(RQ, "alarm_topic", a_queue),
+    construct(RQ, "oldest_message_age_alarm", Duration.millis(1500)),
+    construct(RQ, "oldest_message_age_alarm", Duration.seconds(0)),
+    construct(RQ, "oldest_message_age_alarm", Duration.days(4)),  # = retention: never fires
+    construct(RQ, "oldest_message_age_alarm", 900),
+    with_scope(RQ, "oldest_message_age_alarm", a_token),
+    construct(RQ, "removal_policy", "retain"),
+    construct(RQ, "removal_policy", None),
+]
+
+# --- FanOut: constructor ---
+FO = FanOut
+ROWS += [
+    construct(FO, "fifo", "no"),
+    construct(FO, "topic_name", "bad name!"),
+    construct(FO, "topic_name", "orders.fifo"),
+    construct(FO, "topic_name", "orders", fifo=True),
+    construct(FO, "topic_name", "x" * 257),
+    construct(FO, "topic_name", 5),
+    construct(FO, "content_based_deduplication", True),
+    construct(FO, "content_based_deduplication", "yes", fifo=True),
+    construct(FO, "encryption_key", "alias/aws/sns"),
+    construct(FO, "service_publishers", "s3.amazonaws.com"),
+    construct(FO, "service_publishers", ["s3"]),
+    construct(FO, "service_publishers", [5]),
+    construct(FO, "service_publishers", None),
+    construct(FO, "alarm_topic", "alarms"),
+    construct(FO, "removal_policy", "destroy"),
+]
+
+
+def add_queue(prop: str, value: Any, construct_id: str = "Billing", **fan_out_props: Any) -> Row:
+    """``FanOut(...).add_queue(construct_id, prop=value)`` names FanOut, its path, add_queue and ``prop``."""
+    return Row(
+        f"add_queue-{prop}-{show(value)}",
+        lambda s: fan_out(s, **fan_out_props).add_queue(construct_id, **{prop: value}),
+        ("FanOut", PATH, "add_queue", prop),
+    )
+
+
+string = sns.SubscriptionFilter.string_filter
+numeric = sns.SubscriptionFilter.numeric_filter
+ROWS += [
+    add_queue("filter_policy", {}),
+    add_queue("filter_policy", {"region": "eu"}),
+    add_queue("filter_policy", {"region": [string(allowlist=["eu"])]}),
+    add_queue("filter_policy", ["region"]),
+    add_queue("filter_policy", {"region": string(allowlist=[])}),
+    add_queue("filter_policy", {"amount": numeric(between=sns.BetweenCondition(start=10, stop=1))}),
+    add_queue("filter_policy", {"amount": numeric(greater_than_or_equal_to=10, less_than=100)}),  # ORed: every number
+    add_queue("filter_policy", {f"k{i}": string(allowlist=["a"]) for i in range(6)}),
+    add_queue(
+        "filter_policy",
+        {"a": string(allowlist=[str(i) for i in range(13)]), "b": string(allowlist=[str(i) for i in range(13)])},
+    ),
+    add_queue("filter_policy_with_message_body", {}),
+    add_queue("filter_policy_with_message_body", {"amount": numeric(greater_than=1)}),
+    add_queue("filter_policy_with_message_body", {"amount": "1"}),
+    add_queue("filter_policy_with_message_body", "amount > 1"),
+    add_queue("filter_policy_with_message_body", {"a": sns.FilterOrPolicy.policy({})}),
+    add_queue("raw_message_delivery", "yes"),
+    add_queue("visiblity_timeout", Duration.seconds(30)),  # misspelt option
+    add_queue("fifo", True),  # the topic is standard
+    # Options passed on to ReliableQueue: the error names the innermost construct, the subscriber.
+    call(
+        "add_queue-max_receive_count",
+        lambda s: fan_out(s).add_queue("Billing", max_receive_count=0),
+        "ReliableQueue",
+        "'T/X/Billing'",
+        "max_receive_count",
+    ),
+    call(
+        "add_queue-alarm_topic",
+        lambda s: fan_out(s).add_queue("Billing", alarm_topic="alarms"),
+        "ReliableQueue",
+        "'T/X/Billing'",
+        "alarm_topic",
+    ),
+    call("add_queue-id-empty", lambda s: fan_out(s).add_queue(""), "FanOut", PATH, "construct_id"),
+    call("add_queue-id-number", lambda s: fan_out(s).add_queue(5), "FanOut", PATH, "construct_id"),  # type: ignore[arg-type]
+    call(
+        "add_queue-id-twice",
+        lambda s: [f := fan_out(s), f.add_queue("Billing"), f.add_queue("Billing")],
+        "FanOut",
+        PATH,
+        "Billing",
+    ),
+    call(
+        "add_queue-both-scopes",
+        lambda s: fan_out(s).add_queue(
+            "B",
+            filter_policy={"r": string(allowlist=["eu"])},
+            filter_policy_with_message_body={"a": sns.FilterOrPolicy.filter(numeric(greater_than=1))},
+        ),
+        "FanOut",
+        PATH,
+        "filter_policy_with_message_body",
+    ),
+]
+
+
+def existing(prop: str, value: Any) -> Row:
+    return Row(
+        f"add_existing_queue-{prop}-{show(value)}",
+        lambda s: fan_out(s).add_existing_queue(sqs.Queue(s, "Own"), **{prop: value}),
+        ("FanOut", PATH, "add_existing_queue", prop),
+    )
+
+
+ROWS += [
+    call(
+        "add_existing_queue-url",
+        lambda s: fan_out(s).add_existing_queue("https://sqs.us-east-1.amazonaws.com/1/q"),
+        "FanOut",
+        PATH,
+        "queue",
+    ),
+    call("add_existing_queue-None", lambda s: fan_out(s).add_existing_queue(None), "FanOut", PATH, "queue"),  # type: ignore[arg-type]
+    call(
+        "add_existing_queue-ReliableQueue",  # the construct, not its .queue
+        lambda s: fan_out(s).add_existing_queue(ReliableQueue(s, "Jobs")),  # type: ignore[arg-type]
+        "FanOut",
+        PATH,
+        "queue",
+    ),
+    call(
+        "add_existing_queue-fifo-on-standard",
+        lambda s: fan_out(s).add_existing_queue(sqs.Queue(s, "Q", fifo=True, queue_name="q.fifo")),
+        "FanOut",
+        PATH,
+        "FIFO",
+    ),
+    call(
+        "add_existing_queue-same-id",
+        lambda s: [f := fan_out(s), q := sqs.Queue(s, "Q"), f.add_existing_queue(q), f.add_existing_queue(q)],
+        "FanOut",
+        PATH,
+        "'Q'",
+    ),
+    existing("construct_id", 5),
+    existing("raw_message_delivery", 1),
+    existing("filter_policy", {"region": "eu"}),
+    existing("filter_policy_with_message_body", {"a": numeric(greater_than=1)}),
+    call(
+        "allow_service_publisher-no-key",
+        lambda s: fan_out(s).allow_service_publisher("s3.amazonaws.com"),
+        "FanOut",
+        PATH,
+        "encryption_key",
+    ),
+    call(
+        "allow_service_publisher-not-a-principal",
+        lambda s: fan_out(s, service_publishers=["events.amazonaws.com"]).allow_service_publisher("s3"),
+        "FanOut",
+        PATH,
+        "service_principal",
+    ),
+    call(
+        "allow_service_publisher-number",
+        lambda s: fan_out(s, service_publishers=["events.amazonaws.com"]).allow_service_publisher(5),  # type: ignore[arg-type]
+        "FanOut",
+        PATH,
+        "service_principal",
+    ),
+    call(
+        "allow_service_publisher-source-arn",
+        lambda s: fan_out(s, service_publishers=["events.amazonaws.com"]).allow_service_publisher(
+            "s3.amazonaws.com",
+            source_arn=5,  # type: ignore[arg-type]
+        ),
+        "FanOut",
+        PATH,
+        "source_arn",
+    ),
+]
+
+# --- StreamToS3 ---
+SS = StreamToS3
+ROWS += [
+    construct(SS, "shard_count", 0),
+    construct(SS, "shard_count", 2.5),
+    construct(SS, "shard_count", "2"),
+    construct(SS, "shard_count", True),
+    construct(SS, "shard_count", 1_000_001),
+    construct(SS, "shard_count", 2, expected_throughput=Throughput(1, 100)),
+    construct(SS, "expected_throughput", {"write_mib_per_s": 1}),
+    construct(SS, "expected_throughput", "1 MiB/s"),
+    construct(SS, "retention_period", Duration.hours(23)),
+    construct(SS, "retention_period", Duration.hours(8761)),
+    construct(SS, "retention_period", 24),
+    construct(SS, "encryption_key", "alias/aws/kinesis"),
+    construct(SS, "existing_bucket", "my-bucket"),
+    construct(SS, "existing_bucket", s3.BucketAttributes(bucket_name="owned-bucket")),
+    construct(SS, "data_prefix", ""),
+    construct(SS, "data_prefix", "/data/"),
+    construct(SS, "data_prefix", "a" * 1025),
+    construct(SS, "data_prefix", "da\nta/"),
+    construct(SS, "data_prefix", "data/*/"),
+    construct(SS, "data_prefix", 5),
+    construct(SS, "data_prefix", "data/!{foo}/"),
+    construct(SS, "data_prefix", "data/!{firehose:error-output-type}/"),
+    construct(SS, "data_prefix", "data/!{timestamp:yyyy/"),
+    construct(SS, "data_prefix", "!{partitionKeyFromQuery:customer}/"),
+    construct(SS, "data_prefix", "data/!{timestamp:yyyy}/", error_prefix=None),
+    construct(SS, "error_prefix", "/errors/"),
+    construct(SS, "error_prefix", "data/", data_prefix="data/"),
+    construct(SS, "error_prefix", "errors/!{timestamp:yyyy}/"),
+    construct(SS, "error_prefix", 5),
+    construct(SS, "error_prefix", "errors/?/"),
+    construct(SS, "buffering_interval", Duration.seconds(901)),
+    construct(SS, "buffering_interval", Duration.millis(1500)),
+    construct(SS, "buffering_interval", 300),
+    with_scope(SS, "buffering_interval", a_token),
+    construct(SS, "buffering_size", Size.mebibytes(129)),
+    construct(SS, "buffering_size", Size.kibibytes(512)),
+    construct(SS, "buffering_size", 5),
+    construct(SS, "compression", "GZIP"),
+    construct(SS, "lifecycle", "expire after 30 days"),
+    construct(SS, "lifecycle", [5]),
+    Row(
+        "StreamToS3-lifecycle-with-existing-bucket",
+        lambda s: SS(
+            s,
+            "X",
+            existing_bucket=s3.Bucket.from_bucket_name(s, "Owned", "owned-bucket"),
+            lifecycle=[s3.LifecycleRule(expiration=Duration.days(1))],
+        ),
+        ("StreamToS3", PATH, "lifecycle"),
+    ),
+    construct(SS, "iterator_age_alarm", Duration.days(2)),  # longer than the 24 h retention: never fires
+    construct(SS, "iterator_age_alarm", Duration.seconds(0)),
+    construct(SS, "iterator_age_alarm", Duration.millis(500)),
+    construct(SS, "iterator_age_alarm", 600),
+    with_scope(SS, "iterator_age_alarm", a_token),
+    construct(SS, "alarm_topic", "alarms"),
+    with_scope(SS, "alarm_topic", a_key),
+    construct(SS, "removal_policy", "retain"),
+]
+
+# --- MessageBroker ---
+MB = MessageBroker
+RABBIT = {"engine": BrokerEngine.RABBITMQ}
+
+
+def private_vpc(s: cdk.Stack) -> ec2.Vpc:
+    return vpc(s)
+
+
+ROWS += [
+    construct(MB, "engine", "ACTIVEMQ"),
+    construct(MB, "engine", None),
+    construct(MB, "deployment_mode", DeploymentMode.CLUSTER_MULTI_AZ),
+    construct(MB, "deployment_mode", DeploymentMode.ACTIVE_STANDBY_MULTI_AZ, **RABBIT),
+    construct(MB, "deployment_mode", "SINGLE_INSTANCE"),
+    construct(MB, "vpc", "vpc-0123456789abcdef0"),
+    construct(MB, "vpc_subnets", ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)),  # no vpc
+    Row(
+        "MessageBroker-vpc_subnets-public",
+        lambda s: MB(s, "X", vpc=vpc(s), vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)),
+        ("MessageBroker", PATH, "vpc_subnets", "PUBLIC"),
+    ),
+    Row(
+        "MessageBroker-vpc_subnets-public-by-name",
+        lambda s: MB(s, "X", vpc=vpc(s), vpc_subnets=ec2.SubnetSelection(subnet_group_name="Public")),
+        ("MessageBroker", PATH, "vpc_subnets", "public"),
+    ),
+    Row(
+        "MessageBroker-vpc_subnets-string",
+        lambda s: MB(s, "X", vpc=vpc(s), vpc_subnets="private"),  # type: ignore[arg-type]
+        ("MessageBroker", PATH, "vpc_subnets"),
+    ),
+    construct(MB, "instance_type", "mq.m7g.2xl", **RABBIT),  # the documented name is mq.m7g.2xlarge
+    construct(MB, "instance_type", "mq.m7g.large"),  # RabbitMQ only
+    construct(MB, "instance_type", "mq.t3.micro"),  # single-instance only
+    construct(MB, "instance_type", 5),
+    construct(MB, "engine_version", "1.0"),
+    construct(MB, "engine_version", "3.13"),  # a RabbitMQ version
+    construct(MB, "engine_version", 5.18),
+    construct(MB, "admin_username", "a"),
+    construct(MB, "admin_username", "bad user!"),
+    construct(MB, "admin_username", "guest", **RABBIT),
+    construct(MB, "admin_username", 5),
+    with_scope(MB, "encryption_key", a_key, **RABBIT),
+    construct(MB, "encryption_key", "alias/aws/mq"),
+    construct(MB, "allowed_peers", [ec2.Peer.any_ipv4()]),
+    construct(MB, "allowed_peers", [ec2.Peer.any_ipv6()]),
+    construct(MB, "allowed_peers", [ec2.Peer.ipv4("0.0.0.0/0")]),
+    construct(MB, "allowed_peers", ec2.Peer.ipv4("10.0.0.0/16")),
+    construct(MB, "allowed_peers", ["sg-0123456789abcdef0"]),
+    construct(MB, "allowed_peers", "sg-0123456789abcdef0"),
+    construct(MB, "maintenance_window", "SUNDAY 03:00"),
+    construct(MB, "alarm_topic", "alarms"),
+    construct(MB, "removal_policy", 1),
+    call(
+        "MessageBroker-allow_from-anywhere",
+        lambda s: MB(s, "X").allow_from(ec2.Peer.any_ipv4()),
+        "MessageBroker",
+        PATH,
+        "allow_from",
+        "peer",
+    ),
+    call("MessageBroker-allow_from-string", lambda s: MB(s, "X").allow_from("10.0.0.0/8"), "MessageBroker", "peer"),  # type: ignore[arg-type]
+    call("MaintenanceWindow-time_zone", lambda s: MaintenanceWindow(time_zone="Mars/Olympus"), "time_zone"),
+    call("MaintenanceWindow-time_zone-empty", lambda s: MaintenanceWindow(time_zone=""), "time_zone"),
+    call("MaintenanceWindow-time_zone-number", lambda s: MaintenanceWindow(time_zone=5), "time_zone"),  # type: ignore[arg-type]
+    call("MaintenanceWindow-day", lambda s: MaintenanceWindow(day="Funday"), "day"),
+    call("MaintenanceWindow-day-lowercase", lambda s: MaintenanceWindow(day="sunday"), "day"),
+    call("MaintenanceWindow-time", lambda s: MaintenanceWindow(time="25:00"), "time"),
+    call("MaintenanceWindow-time-seconds", lambda s: MaintenanceWindow(time="03:00:00"), "time"),
+]
+
+# --- AlarmTopic ---
+ROWS += [
+    construct(AlarmTopic, "topic_name", "bad name!"),
+    construct(AlarmTopic, "topic_name", "alarms.fifo"),
+    construct(AlarmTopic, "topic_name", "x" * 257),
+    construct(AlarmTopic, "topic_name", 5),
+]
+
+# --- the capacity planner ---
+ROWS += [
+    call("Throughput-absurd", lambda s: Throughput(1e9, 1e12), "Throughput", "shards"),
+    call("Throughput-negative", lambda s: Throughput(-1, 100), "write_mib_per_s"),
+    call("Throughput-string", lambda s: Throughput("1", 100), "write_mib_per_s"),  # type: ignore[arg-type]
+    call("Throughput-nan", lambda s: Throughput(math.nan, 100), "write_mib_per_s"),
+    call("Throughput-inf-records", lambda s: Throughput(1, math.inf), "records_per_s"),
+    call("Throughput-read", lambda s: Throughput(1, 100, read_mib_per_s=-2), "read_mib_per_s"),
+    call("Throughput-consumers-0", lambda s: Throughput(1, 100, consumers=0), "consumers"),
+    call("Throughput-consumers-6", lambda s: Throughput(1, 100, consumers=6), "consumers"),
+    call("Throughput-consumers-float", lambda s: Throughput(1, 100, consumers=2.5), "consumers"),  # type: ignore[arg-type]
+    call("Throughput-efo-21", lambda s: Throughput(1, 100, consumers=21, enhanced_fan_out=True), "consumers"),
+    call("Throughput-efo-string", lambda s: Throughput(1, 100, enhanced_fan_out="yes"), "enhanced_fan_out"),  # type: ignore[arg-type]
+]
+
+# --- runtime helpers (no AWS call is made: validation comes first) ---
+URL = "https://sqs.us-east-1.amazonaws.com/111111111111/jobs"
+FIFO_URL = URL + ".fifo"
+NO_CLIENT = boto3.client("sqs", region_name="us-east-1")  # making a client calls nothing
+
+
+def handler(body: Any) -> None:
+    return None
+
+
+ROWS += [
+    call("QueueConsumer-handler-string", lambda s: QueueConsumer(URL, "not callable", client=NO_CLIENT), "handler"),  # type: ignore[arg-type]
+    call("QueueConsumer-no-handler", lambda s: QueueConsumer(URL, client=NO_CLIENT), "handler"),
+    call(
+        "QueueConsumer-two-handlers",
+        lambda s: QueueConsumer(URL, handler, batch_handler=handler, client=NO_CLIENT),
+        "batch_handler",
+    ),
+    call(
+        "QueueConsumer-batch-handler-int",
+        lambda s: QueueConsumer(URL, batch_handler=5, client=NO_CLIENT),
+        "batch_handler",
+    ),  # type: ignore[arg-type]
+    call("QueueConsumer-url-empty", lambda s: QueueConsumer("", handler, client=NO_CLIENT), "queue_url"),
+    call("QueueConsumer-url-None", lambda s: QueueConsumer(None, handler, client=NO_CLIENT), "queue_url"),  # type: ignore[arg-type]
+    call(
+        "QueueConsumer-batch-11", lambda s: QueueConsumer(URL, handler, batch_size=11, client=NO_CLIENT), "batch_size"
+    ),
+    call("QueueConsumer-batch-0", lambda s: QueueConsumer(URL, handler, batch_size=0, client=NO_CLIENT), "batch_size"),
+    call(
+        "QueueConsumer-wait-21",
+        lambda s: QueueConsumer(URL, handler, wait_time_seconds=21, client=NO_CLIENT),
+        "wait_time_seconds",
+    ),
+    call(
+        "QueueConsumer-visibility",
+        lambda s: QueueConsumer(URL, handler, visibility_timeout=-1, client=NO_CLIENT),
+        "visibility_timeout",
+    ),
+    call(
+        "QueueConsumer-workers-0", lambda s: QueueConsumer(URL, handler, max_workers=0, client=NO_CLIENT), "max_workers"
+    ),
+    call("QueueProducer-url", lambda s: QueueProducer("", client=NO_CLIENT), "queue_url"),
+    call("QueueProducer-retries", lambda s: QueueProducer(URL, max_retries=-1, client=NO_CLIENT), "max_retries"),
+    call("QueueProducer-delay", lambda s: QueueProducer(URL, base_delay=-1, client=NO_CLIENT), "base_delay"),
+    call("TopicPublisher-arn", lambda s: TopicPublisher(5, client=NO_CLIENT), "topic_arn"),  # type: ignore[arg-type]
+    call(
+        "TopicPublisher-max-bytes",
+        lambda s: TopicPublisher("arn:aws:sns:us-east-1:1:t", max_message_bytes=10, client=NO_CLIENT),
+        "max_message_bytes",
+    ),
+    call("StreamProducer-name", lambda s: StreamProducer("", client=NO_CLIENT), "stream_name"),
+    call("StreamProducer-ordered", lambda s: StreamProducer("s", ordered="yes", client=NO_CLIENT), "ordered"),  # type: ignore[arg-type]
+    call(
+        "QueueProducer-fifo-no-group", lambda s: QueueProducer(FIFO_URL, client=NO_CLIENT).send("x"), "message_group_id"
+    ),
+    call("QueueProducer-body-int", lambda s: QueueProducer(URL, client=NO_CLIENT).send(5), "body"),  # type: ignore[arg-type]
+]
+
+
+def test_the_table_is_large() -> None:
+    assert len(ROWS) >= 150, len(ROWS)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_bad_input_is_a_clear_error(row: Row) -> None:
+    with pytest.raises((ValueError, TypeError)) as caught:
+        row.build(stack())
+    error = caught.value
+    assert "jsii" not in type(error).__module__ and "Unable to deserialize" not in str(error), repr(error)
+    message = str(error)
+    for name in row.names:
+        assert name in message, f"{name!r} missing from: {message}"
+
+
+def test_wrong_types_are_type_errors_that_are_also_value_errors() -> None:
+    with pytest.raises(PropTypeError) as caught:
+        ReliableQueue(stack(), "X", max_receive_count="5")  # type: ignore[arg-type]
+    assert isinstance(caught.value, TypeError) and isinstance(caught.value, ValueError)
+
+
+def test_a_nested_error_names_the_innermost_construct_once() -> None:
+    """add_queue's ReliableQueue reports its own path, not wrapped again by the FanOut's."""
+    with pytest.raises(ValueError) as caught:
+        FanOut(stack(), "X").add_queue("Billing", max_receive_count=0)
+    assert str(caught.value).startswith("ReliableQueue 'T/X/Billing': max_receive_count must be 1-1000")
+
+
+def test_tokens_still_pass_where_the_value_is_only_passed_on() -> None:
+    s = stack()
+    name = Token.as_string({"Ref": "QueueName"})
+    ReliableQueue(s, "X", queue_name=name, visibility_timeout=Duration.seconds(Token.as_number({"Ref": "V"})))
+    StreamToS3(s, "Y", shard_count=Token.as_number({"Ref": "Shards"}), removal_policy=RemovalPolicy.DESTROY)
+    MessageBroker(s, "Z", instance_type=Token.as_string({"Ref": "Type"}))
