@@ -16,9 +16,9 @@ PINNED_FEATURE_FLAGS: dict[str, bool] = {
     # recommends) instead of the LogDeliveryWrite ACL, which needs ObjectWriter ownership and fails
     # synthesis next to BucketOwnerEnforced: "objectOwnership must be set to ObjectWriter".
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
-    # IAM statements merged and their actions sorted; off, only the order of actions differs.
-    "@aws-cdk/aws-iam:minimizePolicies": True,
 }
+# Not pinned: "@aws-cdk/aws-iam:minimizePolicies" is read at the stack, not the construct. It only sorts
+# the actions of an IAM statement (on) or keeps their order (off); the permissions are the same.
 
 
 def pin_feature_flags(construct: Construct) -> None:

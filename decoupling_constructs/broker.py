@@ -475,7 +475,9 @@ def isolated_vpc(
     return ec2.Vpc(
         scope,
         construct_id,
-        max_azs=max_azs,
+        # The region's first zones at deploy time, in env-agnostic and environment-bound stacks alike:
+        # an environment-bound stack would otherwise hard-code the names looked up (cfn-lint W3010).
+        availability_zones=[Fn.select(index, Fn.get_azs()) for index in range(max_azs)],
         nat_gateways=0,
         subnet_configuration=[
             ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)

@@ -248,6 +248,14 @@ class StreamToS3(Construct):
         )
         if not mapping_existed:
             stack.node.try_remove_child(_FIREHOSE_CIDR_MAPPING)
+        if encryption_key is not None:
+            Validations.of(self.stream).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions-KDS3",
+                    reason="The stream is encrypted with the customer-managed key given as encryption_key, by the "
+                    "owner's choice (its policy and rotation are theirs), instead of alias/aws/kinesis.",
+                )
+            )
         # Firehose encrypts at rest only what producers put directly; with a Kinesis source the records
         # are encrypted in the stream (KMS) and in S3, and Firehose rejects SSE on such a stream.
         Validations.of(self.delivery_stream).acknowledge(
@@ -364,7 +372,7 @@ class StreamToS3(Construct):
         policy = iam.Policy(self, "DeliveryPolicy", statements=statements, roles=[self.role])
         # The delivery stream must not start before its role may read and write.
         self.delivery_stream.node.add_dependency(policy)
-        bucket_arn = _nag_arn_token(self.bucket)
+        bucket_arn = _nag_arn_token(self, self.bucket)
         for prefix in _static_prefixes(data_prefix, error_prefix) if bucket_arn else ():
             Validations.of(policy).acknowledge(
                 Acknowledgment(
@@ -384,14 +392,19 @@ class StreamToS3(Construct):
         )
 
 
-def _nag_arn_token(bucket: s3.IBucket) -> str | None:
-    """How cdk-nag names the bucket's ARN in a finding: ``<LogicalId.Arn>`` for a bucket of this
-    template; None for an imported one (its findings are the owner's to review)."""
+def _nag_arn_token(scope: Construct, bucket: s3.IBucket) -> str | None:
+    """How cdk-nag names the bucket's ARN in a finding of ``scope``'s stack: ``<LogicalId.Arn>`` for a
+    bucket of the same stack, the export's name for a bucket of another stack of the app (its ARN reaches
+    this stack through Fn::ImportValue); None for an imported bucket (its findings are the owner's)."""
     element = bucket.node.default_child
     if not isinstance(element, s3.CfnBucket):
         return None
-    stack = Stack.of(element)
-    return f"<{stack.resolve(stack.get_logical_id(element))}.Arn>"
+    owner = Stack.of(element)
+    if owner is Stack.of(scope):
+        return f"<{owner.resolve(owner.get_logical_id(element))}.Arn>"
+    # export_value without a name makes (once) the export that the automatic cross-stack reference uses.
+    imported = Stack.of(scope).resolve(owner.export_value(bucket.bucket_arn))
+    return str(imported["Fn::ImportValue"])
 
 
 def _static_prefixes(data_prefix: str, error_prefix: str | None) -> list[str]:

@@ -1,4 +1,4 @@
-"""What every template test needs: a stack with the reference app's feature flags, and logical ids."""
+"""What every template test needs: stacks in each kind of app a user has, and logical ids."""
 
 from __future__ import annotations
 
@@ -6,11 +6,27 @@ import aws_cdk as cdk
 
 from stacks import app_context
 
+# An environment-bound stack's account and region.
+BOUND_ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 
-def new_stack() -> cdk.Stack:
-    """A stack in an App with cdk.json's feature flags (restrictSqsDescryption, behind aws/aws-cdk#35418,
-    among them), as the reference app and `cdk synth` use."""
-    return cdk.Stack(cdk.App(context=app_context()), "Test")
+# The apps users put the constructs in: a bare ``cdk.App()`` (no feature flags: unit tests, older
+# cdk.json files) or one with cdk.json's recommended flags, each with env-agnostic or environment-bound stacks.
+APP_VARIANTS = ("bare-agnostic", "flags-agnostic", "bare-bound", "flags-bound")
+
+
+def new_app(variant: str = "flags-agnostic", **options: object) -> cdk.App:
+    flags, _ = variant.split("-")
+    return cdk.App(context=app_context() if flags == "flags" else None, **options)  # type: ignore[arg-type]
+
+
+def stack_env(variant: str) -> cdk.Environment | None:
+    return BOUND_ENV if variant.endswith("-bound") else None
+
+
+def new_stack(variant: str = "flags-agnostic") -> cdk.Stack:
+    """A stack named "Test" in an app of ``variant`` (default: cdk.json's flags, env-agnostic, as the
+    reference app and `cdk synth` use)."""
+    return cdk.Stack(new_app(variant), "Test", env=stack_env(variant))
 
 
 def lid(stack: cdk.Stack, construct: object) -> str:

@@ -33,8 +33,8 @@ def app_vpc(stack: cdk.Stack, azs: int = 2) -> ec2.Vpc:
 
 
 @pytest.fixture(scope="module")
-def activemq() -> tuple[cdk.Stack, MessageBroker, Template]:
-    stack = new_stack()
+def activemq(app_variant: str) -> tuple[cdk.Stack, MessageBroker, Template]:
+    stack = new_stack(app_variant)
     broker = MessageBroker(stack, "Orders")
     return stack, broker, Template.from_stack(stack)
 
@@ -115,14 +115,19 @@ def test_admin_password_is_generated_and_passed_as_a_dynamic_reference(activemq)
 def test_activemq_log_publishing_policy_precedes_the_broker(activemq) -> None:
     stack, broker, template = activemq
     (policy,) = template.find_resources("AWS::Logs::ResourcePolicy").values()
-    # A JSON string joined with the account and region: read it with placeholders for them.
-    parts = policy["Properties"]["PolicyDocument"]["Fn::Join"][1]
-    document = json.loads("".join(p if isinstance(p, str) else "X" for p in parts))
-    (statement,) = document["Statement"]
+    # Env-agnostic: a JSON string joined with the account and region, read with placeholders for them.
+    # Environment-bound: plain JSON with the stack's account and region.
+    document_text = policy["Properties"]["PolicyDocument"]
+    if isinstance(document_text, dict):
+        document_text = "".join(p if isinstance(p, str) else "X" for p in document_text["Fn::Join"][1])
+        partition, region, account = "X", "X", "X"
+    else:
+        partition, region, account = "aws", stack.region, stack.account
+    (statement,) = json.loads(document_text)["Statement"]
     assert statement["Principal"] == {"Service": "mq.amazonaws.com"}
     assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
-    assert statement["Resource"] == "arn:X:logs:X:X:log-group:/aws/amazonmq/*"
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "X"}}
+    assert statement["Resource"] == f"arn:{partition}:logs:{region}:{account}:log-group:/aws/amazonmq/*"
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
     assert lid(stack, broker.log_policy) in broker_props(template)["DependsOn"]
 
 

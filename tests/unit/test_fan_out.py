@@ -30,8 +30,8 @@ def statements_of(template: Template, resource_type: str, ref: dict) -> list[dic
 
 
 @pytest.fixture(scope="module")
-def orders() -> tuple[cdk.Stack, FanOut, Template]:
-    stack = new_stack()
+def orders(app_variant: str) -> tuple[cdk.Stack, FanOut, Template]:
+    stack = new_stack(app_variant)
     fan_out = FanOut(stack, "Orders")
     fan_out.add_queue("Billing")
     fan_out.add_queue(

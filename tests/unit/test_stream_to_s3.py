@@ -23,15 +23,15 @@ def resource(template: Template, logical_id: str) -> dict:
     return template.to_json()["Resources"][logical_id]
 
 
-def build(**props: object) -> tuple[cdk.Stack, StreamToS3, Template]:
-    stack = new_stack()
+def build(variant: str = "flags-agnostic", **props: object) -> tuple[cdk.Stack, StreamToS3, Template]:
+    stack = new_stack(variant)
     pipeline = StreamToS3(stack, "Clicks", **props)  # type: ignore[arg-type]
     return stack, pipeline, Template.from_stack(stack)
 
 
 @pytest.fixture(scope="module")
-def default() -> tuple[cdk.Stack, StreamToS3, Template]:
-    return build()
+def default(app_variant: str) -> tuple[cdk.Stack, StreamToS3, Template]:
+    return build(app_variant)
 
 
 def delivery_config(stack: cdk.Stack, pipeline: StreamToS3, template: Template) -> dict:
@@ -108,7 +108,7 @@ def test_the_role_is_least_privilege(default) -> None:
         assert broad not in everything
     trust = resource(template, lid(stack, pipeline.role))["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Principal"] == {"Service": "firehose.amazonaws.com"}
-    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "AWS::AccountId"}}}
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": stack.resolve(stack.account)}}
     # The delivery stream waits for its permissions.
     assert (
         lid(stack, pipeline.node.find_child("DeliveryPolicy"))
