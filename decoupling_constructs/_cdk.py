@@ -25,3 +25,15 @@ def pin_feature_flags(construct: Construct) -> None:
     """Set :data:`PINNED_FEATURE_FLAGS` on ``construct``; call it before the construct adds a child."""
     for flag, value in PINNED_FEATURE_FLAGS.items():
         construct.node.set_context(flag, value)
+
+
+class PatternConstruct(Construct):
+    """The base of every construct of the library: its scope and id are checked before any jsii call,
+    and :data:`PINNED_FEATURE_FLAGS` are set for its subtree before it adds a child."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        from ._validate import check_scope
+
+        check_scope(type(self).__name__, scope, construct_id)
+        super().__init__(scope, construct_id)
+        pin_feature_flags(self)

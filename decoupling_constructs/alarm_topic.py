@@ -8,11 +8,11 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _validate as v
-from ._cdk import pin_feature_flags
+from ._cdk import PatternConstruct
 from ._security import allow_service_publisher, managed_key
 
 
-class AlarmTopic(Construct):
+class AlarmTopic(PatternConstruct):
     """An encrypted SNS topic for alarm notifications that does not drop them.
 
     CloudWatch cannot use the AWS-managed ``alias/aws/sns`` key, so a topic
@@ -33,9 +33,7 @@ class AlarmTopic(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, topic_name: str | None = None) -> None:
-        v.check_scope(type(self).__name__, scope, construct_id)
         super().__init__(scope, construct_id)
-        pin_feature_flags(self)
         with v.validating(self):
             if isinstance(topic_name, str) and topic_name.endswith(".fifo"):
                 raise ValueError(

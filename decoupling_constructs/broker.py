@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 from . import _validate as v
 from ._alarms import add_alarm, resolve_alarm_topic
-from ._cdk import pin_feature_flags
+from ._cdk import PatternConstruct
 from ._validate import PropTypeError
 
 
@@ -137,7 +137,7 @@ ALARM_PERCENT = 80
 DEFAULT_MAINTENANCE_WINDOW = MaintenanceWindow()
 
 
-class MessageBroker(Construct):
+class MessageBroker(PatternConstruct):
     """An Amazon MQ broker that is never public: private subnets, TLS ports only, generated credentials.
 
     Builds:
@@ -182,9 +182,7 @@ class MessageBroker(Construct):
         alarm_topic: sns.ITopic | AlarmTopic | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
-        v.check_scope(type(self).__name__, scope, construct_id)
         super().__init__(scope, construct_id)
-        pin_feature_flags(self)
         with v.validating(self):
             mode = _validate_props(
                 engine=engine,

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from . import _validate as v
 from ._alarms import add_alarm, resolve_alarm_topic
-from ._cdk import pin_feature_flags
+from ._cdk import PatternConstruct
 from ._security import allow_service_publisher, allow_service_to_use_key, managed_key
 from ._validate import PropTypeError
 from .queue import DEFAULT_WAIT_TIME, FIFO_SUFFIX, MAX_RETENTION_SECONDS, ReliableQueue
@@ -31,7 +31,7 @@ UNDELIVERABLE_SUFFIX = "-undeliverable"
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 
 
-class FanOut(Construct):
+class FanOut(PatternConstruct):
     """One SNS topic fanned out to SQS queues, every subscription with a redrive policy.
 
     Builds:
@@ -80,9 +80,7 @@ class FanOut(Construct):
         alarm_topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
-        v.check_scope(type(self).__name__, scope, construct_id)
         super().__init__(scope, construct_id)
-        pin_feature_flags(self)
         with v.validating(self):
             v.check_bool("fifo", fifo)
             v.check_bool("content_based_deduplication", content_based_deduplication)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 from . import _validate as v
 from ._alarms import add_alarm, resolve_alarm_topic
-from ._cdk import pin_feature_flags
+from ._cdk import PatternConstruct
 
 # SQS limits (Amazon SQS developer guide, "Amazon SQS quotas" / CreateQueue):
 MAX_WAIT_SECONDS = 20  # ReceiveMessageWaitTimeSeconds 0-20
@@ -36,7 +36,7 @@ DLQ_SUFFIX = "-dlq"
 FIFO_SUFFIX = ".fifo"
 
 
-class ReliableQueue(Construct):
+class ReliableQueue(PatternConstruct):
     """An SQS queue that cannot lose a message silently.
 
     Builds:
@@ -92,9 +92,7 @@ class ReliableQueue(Construct):
         oldest_message_age_alarm: Duration | None = DEFAULT_OLDEST_MESSAGE_AGE_ALARM,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
-        v.check_scope(type(self).__name__, scope, construct_id)
         super().__init__(scope, construct_id)
-        pin_feature_flags(self)
         with v.validating(self):
             _validate_props(
                 fifo=fifo,

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 from . import _validate as v
 from ._alarms import add_alarm, resolve_alarm_topic
-from ._cdk import pin_feature_flags
+from ._cdk import PatternConstruct
 from ._validate import PropTypeError
 from .capacity import CapacityPlan, Throughput, plan
 
@@ -80,7 +80,7 @@ def default_lifecycle() -> list[s3.LifecycleRule]:
     ]
 
 
-class StreamToS3(Construct):
+class StreamToS3(PatternConstruct):
     """A Kinesis data stream whose records Firehose delivers to S3, partitioned by time.
 
     Builds:
@@ -143,9 +143,7 @@ class StreamToS3(Construct):
         alarm_topic: sns.ITopic | AlarmTopic | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
-        v.check_scope(type(self).__name__, scope, construct_id)
         super().__init__(scope, construct_id)
-        pin_feature_flags(self)
         with v.validating(self):
             _validate_props(
                 shard_count=shard_count,

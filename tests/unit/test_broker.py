@@ -115,14 +115,15 @@ def test_admin_password_is_generated_and_passed_as_a_dynamic_reference(activemq)
 def test_activemq_log_publishing_policy_precedes_the_broker(activemq) -> None:
     stack, broker, template = activemq
     (policy,) = template.find_resources("AWS::Logs::ResourcePolicy").values()
-    # Env-agnostic: a JSON string joined with the account and region, read with placeholders for them.
-    # Environment-bound: plain JSON with the stack's account and region.
+    # A JSON string, joined with whatever of the partition, region and account is a pseudo parameter
+    # (env-agnostic: all three; environment-bound: the partition, unless partition literals are on):
+    # read it with "X" for each of them.
     document_text = policy["Properties"]["PolicyDocument"]
+    partition = "aws"
     if isinstance(document_text, dict):
         document_text = "".join(p if isinstance(p, str) else "X" for p in document_text["Fn::Join"][1])
-        partition, region, account = "X", "X", "X"
-    else:
-        partition, region, account = "aws", stack.region, stack.account
+        partition = "X"
+    region, account = ("X" if cdk.Token.is_unresolved(value) else value for value in (stack.region, stack.account))
     (statement,) = json.loads(document_text)["Statement"]
     assert statement["Principal"] == {"Service": "mq.amazonaws.com"}
     assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
