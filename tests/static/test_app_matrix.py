@@ -33,8 +33,15 @@ from stacks.stream_stack import hardened_bucket
 from tests.static.test_reference_stacks import LINT_REGIONS, synth_with_nag, violations_in
 from tests.unit.cdk_helpers import APP_VARIANTS, new_app, stack_env
 
-pytestmark = pytest.mark.xdist_group("app-matrix")  # one worker builds the four apps once
 STACK_IDS = ("Shared", "Events", "Legacy")
+
+
+def variants(*names: str) -> list[Any]:
+    """The variants as params; one xdist worker per environment kind builds both of its apps once."""
+    return [pytest.param(name, marks=pytest.mark.xdist_group(f"app-matrix-{name.split('-')[1]}")) for name in names]
+
+
+VARIANTS = variants(*APP_VARIANTS)
 
 
 def build(variant: str, outdir: Path) -> tuple[dict[str, cdk.Stack], dict[str, Any]]:
@@ -83,24 +90,34 @@ def build(variant: str, outdir: Path) -> tuple[dict[str, cdk.Stack], dict[str, A
     return stacks, {"report": report, "templates": templates}
 
 
+_BUILT: dict[str, tuple[dict[str, cdk.Stack], dict[str, Any]]] = {}
+
+
 @pytest.fixture(scope="module")
-def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict[str, cdk.Stack], dict[str, Any]]]:
-    return {variant: build(variant, tmp_path_factory.mktemp(variant)) for variant in APP_VARIANTS}
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``matrix(variant)``: that variant's stacks and synthesized result, built once per worker."""
+
+    def get(variant: str) -> tuple[dict[str, cdk.Stack], dict[str, Any]]:
+        if variant not in _BUILT:
+            _BUILT[variant] = build(variant, tmp_path_factory.mktemp(variant))
+        return _BUILT[variant]
+
+    return get
 
 
-@pytest.mark.parametrize("variant", APP_VARIANTS)
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_cdk_nag_finds_nothing_unacknowledged(matrix, variant: str) -> None:
-    _, result = matrix[variant]
+    _, result = matrix(variant)
     for stack_id in STACK_IDS:
         found = violations_in(result["report"], stack_id)
         # CDK's advice to the app (not to a construct) when it has cross-stack references and no flag for them.
         assert [v for v in found if "crossStackReferencesDefaultStrong" not in v] == []
 
 
-@pytest.mark.parametrize("variant", APP_VARIANTS)
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("stack_id", STACK_IDS)
 def test_cfn_lint_finds_nothing(matrix, variant: str, stack_id: str) -> None:
-    _, result = matrix[variant]
+    _, result = matrix(variant)
     template = json.dumps(result["templates"][stack_id])
     matches = cfnlint.api.lint(template, config=cfnlint.api.ManualArgs(regions=LINT_REGIONS))
     assert [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches] == []
@@ -145,18 +162,20 @@ def _comparable(template: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in template.items() if k not in ("Resources", "Conditions")}, "Resources": resources}
 
 
-@pytest.mark.parametrize("env", ["agnostic", "bound"])
+@pytest.mark.parametrize(
+    "env", [pytest.param(env, marks=pytest.mark.xdist_group(f"app-matrix-{env}")) for env in ("agnostic", "bound")]
+)
 def test_feature_flags_do_not_change_what_the_constructs_build(matrix, env: str) -> None:
     """The constructs pin the flags that would change them: a bare App and cdk.json's flags give the same
     templates (the Shared stack's plain L2s may differ; only the constructs' stack is compared)."""
-    bare = _comparable(matrix[f"bare-{env}"][1]["templates"]["Events"])
-    flags = _comparable(matrix[f"flags-{env}"][1]["templates"]["Events"])
+    bare = _comparable(matrix(f"bare-{env}")[1]["templates"]["Events"])
+    flags = _comparable(matrix(f"flags-{env}")[1]["templates"]["Events"])
     assert bare == flags
 
 
-@pytest.mark.parametrize("variant", APP_VARIANTS)
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_names_never_collide(matrix, variant: str) -> None:
-    _, result = matrix[variant]
+    _, result = matrix(variant)
     names: list[str] = []
     for template in result["templates"].values():
         for resource in template["Resources"].values():
@@ -168,11 +187,11 @@ def test_names_never_collide(matrix, variant: str) -> None:
     assert sorted(names) == sorted(set(names))
 
 
-@pytest.mark.parametrize("variant", APP_VARIANTS)
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_a_queue_of_another_stack_is_subscribed_from_its_own_stack(matrix, variant: str) -> None:
     """No cycle: the other stack's queue gets its subscription and policy in its own stack, which alone
     depends on Events (as with aws-cdk-lib's SqsSubscription)."""
-    stacks, result = matrix[variant]
+    stacks, result = matrix(variant)
     subscriptions = [
         r for r in result["templates"]["Legacy"]["Resources"].values() if r["Type"] == "AWS::SNS::Subscription"
     ]
@@ -182,10 +201,10 @@ def test_a_queue_of_another_stack_is_subscribed_from_its_own_stack(matrix, varia
     assert stacks["Shared"] in stacks["Events"].dependencies
 
 
-@pytest.mark.parametrize("variant", APP_VARIANTS)
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_every_alarm_notifies_someone(matrix, variant: str) -> None:
     """alarm_topic given as the AlarmTopic construct or as its topic: every alarm has actions."""
-    _, result = matrix[variant]
+    _, result = matrix(variant)
     alarms = [
         r["Properties"]
         for r in result["templates"]["Events"]["Resources"].values()
