@@ -18,6 +18,7 @@ import argparse
 import collections
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -180,6 +181,8 @@ class Outcome:
     details: dict[int, list[str]] = field(default_factory=dict)  # n -> its lines, in order
     done: bool = False
     standby_took_over: bool = False
+    # Transactions whose commit reached the broker that was killed (its "Committing transaction" lines)
+    committed_by_dead_broker: set[str] = field(default_factory=set)
 
     @classmethod
     def parse(cls, lines: list[str]) -> Outcome:
@@ -211,11 +214,22 @@ class Outcome:
         """How each delivery of ``n`` to the consumer ended (RECV or INDOUBT), in order."""
         return [kind for kind in self.events.get(n, []) if kind in HANDLED]
 
+    def in_doubt_transaction(self, n: int) -> str:
+        """The transaction of ``n``'s last in-doubt commit ("... Forcing rollback of TX:...")."""
+        last = [line for line in self.details[n] if line.startswith("INDOUBT ")][-1]
+        return last.rsplit(" ", 1)[-1]
+
     @property
     def consumed_in_doubt(self) -> list[int]:
-        """Last handled with a commit in doubt and never seen again: the dead broker had committed it."""
+        """Last handled with a commit in doubt, never seen again, and the dead broker had that commit."""
         elsewhere = set(self.dead_lettered) | set(self.left)
-        return [n for n in self.having("INDOUBT") if self.handled(n)[-1] == "INDOUBT" and n not in elsewhere]
+        return [
+            n
+            for n in self.having("INDOUBT")
+            if self.handled(n)[-1] == "INDOUBT"
+            and n not in elsewhere
+            and self.in_doubt_transaction(n) in self.committed_by_dead_broker
+        ]
 
     @property
     def redelivered_after_doubt(self) -> list[int]:
@@ -224,8 +238,9 @@ class Outcome:
 
     @property
     def lost(self) -> list[int]:
-        """Acknowledged to the sender, yet never handled, not in ActiveMQ.DLQ and not left in the queue."""
-        accounted = set(self.having("RECV")) | set(self.having("INDOUBT"))
+        """Acknowledged to the sender, yet neither committed (RECV, or an in-doubt commit the dead broker
+        received) nor in ActiveMQ.DLQ nor left in the queue."""
+        accounted = set(self.having("RECV")) | set(self.consumed_in_doubt)
         return sorted(set(self.sent) - accounted - set(self.dead_lettered) - set(self.left))
 
     @property
@@ -320,6 +335,7 @@ def run_once(workdir: Path, classpath: str) -> tuple[Outcome, dict[str, Broker]]
 
         outcome = run_client(url, classpath, workdir, kill_active_at)
         outcome.standby_took_over = listening(standby.port)
+        outcome.committed_by_dead_broker = set(re.findall(r"Committing transaction: (\S+)", active.log.read_text()))
     return outcome, brokers
 
 
@@ -328,6 +344,7 @@ def main() -> int:
     parser.add_argument("runs", type=int, help="how many failover runs, one after the other")
     parser.add_argument("--keep", type=Path, help="keep each run's logs under this directory")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that a killed soak still stops its brokers
     if missing := missing_tools():
         print(f"missing: {missing}; run scripts/install-system-deps.sh (make system-deps)", file=sys.stderr)
         return 2

@@ -15,21 +15,33 @@ def parse(text: str) -> Outcome:
     return Outcome.parse([line.strip() for line in text.strip().splitlines()])
 
 
+IN_DOUBT_ONCE = f"""
+    SENT 99 ID:1
+    RECV 99 ID:1
+    SENT 100 ID:2
+    INDOUBT 100 {IN_DOUBT}
+    SENT 101 ID:3
+    RECV 101 ID:3
+    DONE
+"""
+
+
 def test_a_commit_in_doubt_that_the_dead_broker_made_is_consumed_not_lost() -> None:
-    outcome = parse(f"""
-        SENT 99 ID:1
-        RECV 99 ID:1
-        SENT 100 ID:2
-        INDOUBT 100 {IN_DOUBT}
-        SENT 101 ID:3
-        RECV 101 ID:3
-        DONE
-    """)
+    outcome = parse(IN_DOUBT_ONCE)
+    outcome.committed_by_dead_broker = {"TX:ID:c-1:1:99", "TX:ID:c-1:1:100"}
+    assert outcome.in_doubt_transaction(100) == "TX:ID:c-1:1:100"
     assert outcome.lost == []
     assert outcome.consumed_in_doubt == [100]
     assert outcome.redelivered_after_doubt == []
     assert outcome.duplicates == []
     assert outcome.done
+
+
+def test_a_commit_in_doubt_the_dead_broker_never_saw_must_come_back_or_it_is_lost() -> None:
+    outcome = parse(IN_DOUBT_ONCE)
+    outcome.committed_by_dead_broker = {"TX:ID:c-1:1:99"}
+    assert outcome.consumed_in_doubt == []
+    assert outcome.lost == [100]
 
 
 def test_a_commit_in_doubt_that_did_not_happen_is_redelivered_an_announced_duplicate() -> None:
