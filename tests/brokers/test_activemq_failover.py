@@ -15,7 +15,9 @@ A commit on the wire when the broker dies is in doubt: ActiveMQ's client throws
 although the dead broker may already have committed it. Then the message was consumed by
 that handling and never comes back (the check once called this "lost: [100]"); otherwise
 it comes back and is handled again, a duplicate ActiveMQ announced. Both are counted
-(``tests/brokers/failover.py``), and ``scripts/soak-failover.sh N`` repeats the run.
+(``tests/brokers/failover.py``); the first only when the dead broker's log shows it
+received that commit. What ``ActiveMQ.DLQ`` holds is drained and counted, and what is left
+in the queue is reported. ``scripts/soak-failover.sh N`` repeats the run.
 
 ``scripts/install-system-deps.sh`` (run by ``make test``) installs ActiveMQ and a JDK.
 """
