@@ -300,7 +300,7 @@ def _find_task(tasks: list[dict[str, Any]], handle: str) -> dict[str, Any] | Non
 # -- copying -------------------------------------------------------------------------------------------------
 
 
-def _queue_url(client: Any, arn: QueueArn) -> str:
+def queue_url_of(client: Any, arn: QueueArn) -> str:
     return str(client.get_queue_url(QueueName=arn.name, QueueOwnerAWSAccountId=arn.account)["QueueUrl"])
 
 
@@ -326,7 +326,7 @@ def _find_source_queue(client: Any, dlq_url: str, dlq_arn: str) -> str:
     return urls[0]
 
 
-def _send_entry(message: dict[str, Any], index: int, fifo_destination: bool, run_id: str) -> dict[str, Any]:
+def message_entry(message: dict[str, Any], index: int, fifo_destination: bool, run_id: str) -> dict[str, Any]:
     entry: dict[str, Any] = {"Id": str(index), "MessageBody": message["Body"]}
     attributes = {
         name: {key: value[key] for key in ("DataType", "StringValue", "BinaryValue") if key in value}
@@ -355,9 +355,9 @@ def _redrive_copy(
     on_progress: ProgressCallback | None,
 ) -> RedriveResult:
     source_arn = f"arn:{source.partition}:sqs:{source.region}:{source.account}:{source.name}"
-    dlq_url = _queue_url(client, source)
+    dlq_url = queue_url_of(client, source)
     if destination_arn is not None:
-        destination_url = _queue_url(client, QueueArn.parse(destination_arn))
+        destination_url = queue_url_of(client, QueueArn.parse(destination_arn))
     else:
         destination_url = _find_source_queue(client, dlq_url, source_arn)
         destination_arn = str(
@@ -434,7 +434,7 @@ def _send(
     pending = list(enumerate(messages))
     codes: set[str] = set()
     for attempt in (1, 2):
-        entries = [_send_entry(message, index, fifo_destination, run_id) for index, message in pending]
+        entries = [message_entry(message, index, fifo_destination, run_id) for index, message in pending]
         response = client.send_message_batch(QueueUrl=url, Entries=entries)
         failed_ids = {str(f["Id"]) for f in response.get("Failed", [])}
         if failed_ids:
