@@ -43,6 +43,9 @@ later messages of its group in the batch are handled at once. A message is then 
 group-mate; it gets at least one attempt of its own, and the first message of a group gets N. The moved copy has a
 new ``MessageId`` in the DLQ.
 
+A receive that fails with a network error, a timeout, throttling or a 5xx (after botocore's own retries) is
+logged and made again after a jittered, growing pause (at most 5 s); other errors propagate out of ``run()``.
+
 Delivery is at least once: a message whose delete fails, or whose handler outlives a heartbeat that could not be
 sent, is delivered again. Handlers should be idempotent.
 
@@ -65,6 +68,7 @@ import functools
 import logging
 import math
 import os
+import random
 import signal
 import threading
 import time
@@ -75,6 +79,7 @@ from types import FrameType
 from typing import Any
 
 from ._calls import ApiCallCounter
+from .producer import THROTTLING_CODES
 from .redrive import QueueArn, message_entry, queue_url_of, redrive_policy
 
 __all__ = ["BatchHandler", "ConsumerStats", "Handler", "Message", "QueueConsumer"]
@@ -93,6 +98,7 @@ Raising an ``Exception`` fails the whole batch."""
 MAX_BATCH = 10  # SQS: ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch take at most 10
 MAX_WAIT_TIME_SECONDS = 20
 MAX_VISIBILITY_TIMEOUT = 12 * 3600
+MAX_RECEIVE_BACKOFF = 5.0  # seconds between receives that keep failing (throttling, 5xx, network)
 
 
 @dataclass
@@ -144,6 +150,20 @@ class _Batch:
         self.remaining = 0
         self.crashed = False
         self.lock = threading.Lock()
+
+
+def _transient(error: BaseException) -> bool:
+    """A receive error worth retrying: a network error or timeout (after botocore's retries), throttling, a 5xx."""
+    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+    if isinstance(error, ParamValidationError):
+        return False
+    if isinstance(error, BotoCoreError):
+        return True
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return int(status) >= 500 or str(error.response.get("Error", {}).get("Code")) in THROTTLING_CODES
+    return False
 
 
 def _group(message: Message) -> str:
@@ -380,6 +400,7 @@ class QueueConsumer:
         """Receive while there is room (``max_in_flight``), hand each batch to the pool, and return once stopped
         (every batch in flight finished). Re-raises a handler's crash."""
         last_activity = time.monotonic()
+        receive_failures = 0
         while True:
             with self._cond:
                 while not self._stop.is_set() and (
@@ -404,7 +425,17 @@ class QueueConsumer:
                 idle_left = idle_timeout if busy else idle_timeout - (time.monotonic() - last_activity)
                 wait = min(wait, max(1 if busy else 0, math.ceil(idle_left)))
             polled_at = time.monotonic()
-            messages = self._receive(count, wait)
+            try:
+                messages = self._receive(count, wait)
+            except Exception as error:
+                if not _transient(error):
+                    raise
+                receive_failures += 1
+                pause = random.uniform(0, min(MAX_RECEIVE_BACKOFF, 0.1 * 2**receive_failures))
+                logger.warning("ReceiveMessage failed (%s): receiving again in %.2f s", error, pause)
+                self._stop.wait(pause)
+                continue
+            receive_failures = 0
             if not messages:
                 with self._cond:
                     # Idle only if the whole empty poll ran with nothing in flight: a batch settling meanwhile may
