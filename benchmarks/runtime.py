@@ -7,6 +7,8 @@ long-polling standard queue and moves the same N messages through it:
   one by one: 3 calls per message.
 * helpers: ``QueueProducer`` (SendMessageBatch, 10 per call), then ``QueueConsumer.run`` (ReceiveMessage of
   10, DeleteMessageBatch) with a handler that does nothing.
+* serial: the same consumer with ``max_in_flight=10`` (one batch at a time, as before receives overlapped);
+  only its receive+delete phase is shown, to measure what the overlap adds.
 
 API calls are counted with ``ApiCallCounter`` on every client of both paths. Prints a table and the ratios
 from the same run; never asserts on wall-clock time (the targets are printed next to the results).
@@ -131,13 +133,15 @@ def naive(endpoint: str, n: int, round_size: int) -> list[Phase]:
     return [Phase("naive", phase, n, seconds[phase], dict(calls[phase])) for phase in seconds]
 
 
-def helpers(endpoint: str, n: int, round_size: int) -> list[Phase]:
+def helpers(
+    endpoint: str, n: int, round_size: int, max_in_flight: int | None = None, path: str = "helpers"
+) -> list[Phase]:
     from decoupling_constructs.runtime.consumer import QueueConsumer
 
-    url = new_queue(endpoint, "helpers")
+    url = new_queue(endpoint, path)
     producer_client, consumer_client = client(endpoint), client(endpoint)
     producer_calls, consumer_calls = ApiCallCounter(producer_client), ApiCallCounter(consumer_client)
-    consumer = QueueConsumer(url, lambda message: None, client=consumer_client)
+    consumer = QueueConsumer(url, lambda message: None, max_in_flight=max_in_flight, client=consumer_client)
     seconds = {"send": 0.0, "receive+delete": 0.0}
     deleted = 0
     sent = 0
@@ -155,11 +159,11 @@ def helpers(endpoint: str, n: int, round_size: int) -> list[Phase]:
             seconds["receive+delete"] += time.perf_counter() - started
             deleted += stats.deleted
     if producer.stats.sent != n or deleted != n:
-        raise SystemExit(f"helpers: sent {producer.stats.sent}, deleted {deleted} of {n} messages")
-    check_empty(consumer_client, url, "helpers")
+        raise SystemExit(f"{path}: sent {producer.stats.sent}, deleted {deleted} of {n} messages")
+    check_empty(consumer_client, url, path)
     return [
-        Phase("helpers", "send", n, seconds["send"], producer_calls.snapshot()),
-        Phase("helpers", "receive+delete", n, seconds["receive+delete"], consumer_calls.snapshot()),
+        Phase(path, "send", n, seconds["send"], producer_calls.snapshot()),
+        Phase(path, "receive+delete", n, seconds["receive+delete"], consumer_calls.snapshot()),
     ]
 
 
@@ -180,9 +184,9 @@ def total(path: str, phases: list[Phase]) -> Phase:
     return Phase(path, "total", phases[0].messages, sum(p.seconds for p in phases), calls)
 
 
-def report(n: int, naive_phases: list[Phase], helper_phases: list[Phase]) -> None:
+def report(n: int, naive_phases: list[Phase], helper_phases: list[Phase], serial_phases: list[Phase]) -> None:
     naive_total, helper_total = total("naive", naive_phases), total("helpers", helper_phases)
-    rows = [*naive_phases, naive_total, *helper_phases, helper_total]
+    rows = [*naive_phases, naive_total, *helper_phases, helper_total, serial_phases[1]]
     print(f"\n{n:,} messages per path, moto server on 127.0.0.1, long-polling standard queues\n")
     header = f"{'path':<8} {'phase':<15} {'seconds':>8} {'msg/s':>8} {'calls':>7} {'calls/msg':>9}  calls by operation"
     print(header)
@@ -209,6 +213,11 @@ def report(n: int, naive_phases: list[Phase], helper_phases: list[Phase]) -> Non
         fast = next(p for p in helper_phases if p.phase == phase)
         slow = next(p for p in naive_phases if p.phase == phase)
         print(f"  {phase:<15} {fast.rate / slow.rate:5.1f}x msg/s, {fast.total_calls / slow.total_calls:.3f}x calls")
+    overlap = helper_phases[1].rate / serial_phases[1].rate
+    print(
+        f"  overlapping consumer (max_in_flight 20) vs one batch at a time (max_in_flight 10): "
+        f"{overlap:.2f}x receive+delete msg/s"
+    )
     print("  (wall-clock figures depend on the machine and on moto's per-message cost; the call counts do not)")
 
 
@@ -234,9 +243,10 @@ def main() -> None:
         endpoint = f"http://{host}:{port}"
         naive_phases = naive(endpoint, args.messages, args.round)
         helper_phases = helpers(endpoint, args.messages, args.round)
+        serial_phases = helpers(endpoint, args.messages, args.round, max_in_flight=10, path="serial")
     finally:
         server.stop()
-    report(args.messages, naive_phases, helper_phases)
+    report(args.messages, naive_phases, helper_phases, serial_phases)
 
 
 if __name__ == "__main__":

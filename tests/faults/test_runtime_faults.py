@@ -46,6 +46,7 @@ from decoupling_constructs.runtime import (
 )
 from decoupling_constructs.runtime.redrive import redrive
 from tests.faults.proxy import FAULTS, FaultProxy
+from tests.sqs_helpers import depth
 
 ROOT = Path(__file__).resolve().parents[2]
 Clients = Callable[[str], Any]
@@ -89,13 +90,6 @@ def drain(sqs: Any, url: str) -> Counter[str]:
             QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
         )
     return found
-
-
-def depth(sqs: Any, url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
 def duplicates(counts: Counter[Any]) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,6 +26,7 @@ from moto import mock_aws
 
 from decoupling_constructs.runtime.consumer import ConsumerStats, QueueConsumer
 from decoupling_constructs.testing import deploy_to_moto
+from tests.sqs_helpers import depth as total
 
 REGION = "us-east-1"
 
@@ -66,14 +68,6 @@ def send(sqs: Any, url: str, bodies: list[str], groups: list[str] | None = None)
         for ok in response["Successful"]:
             ids[bodies[int(ok["Id"])]] = ok["MessageId"]
     return ids
-
-
-def total(sqs: Any, url: str) -> int:
-    """Visible + in flight."""
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
 def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
@@ -195,6 +189,28 @@ def test_delete_failures_are_retried_once_then_reported() -> None:
         stubber.assert_no_pending_responses()
     assert (stats.succeeded, stats.deleted, stats.delete_failures) == (3, 2, 1)
     assert stats.api_calls == {"ReceiveMessage": 1, "DeleteMessageBatch": 2}
+
+
+def test_transient_receive_errors_are_retried_and_others_propagate() -> None:
+    """Stubbed client: a throttled receive and a 503 (as botocore raises them after its own retries) are logged
+    and the receive is made again; an access-denied error ends run()."""
+    client = boto3.client("sqs", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/work"
+    message = {"MessageId": "m0", "ReceiptHandle": "r0", "Body": "b0", "MD5OfBody": "x", "Attributes": {}}
+    stubber = Stubber(client)
+    stubber.add_client_error("receive_message", "RequestThrottled", http_status_code=403)
+    stubber.add_client_error("receive_message", "ServiceUnavailable", http_status_code=503)
+    stubber.add_response("receive_message", {"Messages": [message]})
+    stubber.add_response("delete_message_batch", {"Successful": [{"Id": "0"}], "Failed": []})
+    stubber.add_client_error("receive_message", "AccessDenied", http_status_code=403)
+    handler = Recorder()
+    consumer = QueueConsumer(  # one message in flight: the delete comes before the next receive
+        url, handler, batch_size=1, max_in_flight=1, wait_time_seconds=1, heartbeat=False, client=client
+    )
+    with stubber, pytest.raises(ClientError, match="AccessDenied"):
+        consumer.run()
+    stubber.assert_no_pending_responses()
+    assert handler.calls == {"m0": 1}
 
 
 # -- heartbeat ---------------------------------------------------------------------------------------------------
@@ -541,6 +557,7 @@ def test_fifo_poison_message_and_its_group_mates(dead_letter_after: int | None) 
             wait_time_seconds=1,
             retry_failed_immediately=True,
             dead_letter_after=dead_letter_after,
+            max_in_flight=10,  # one batch at a time: no receive races the release of the group's messages
             client=sqs,
         )
         stats = consumer.run(idle_timeout=1)

@@ -33,6 +33,7 @@ from decoupling_constructs.runtime.redrive import (
     redrive,
 )
 from decoupling_constructs.testing import deploy_to_moto
+from tests.sqs_helpers import depth
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parents[2]
@@ -380,13 +381,6 @@ def test_peek_an_empty_queue_and_validation(sqs) -> None:
         peek(dlq_url, n=0, client=sqs)
 
 
-def dead_lettered(sqs: Any, dlq_url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
-
-
 def receive_counts(sqs: Any, url: str) -> dict[str, int]:
     """Body -> ApproximateReceiveCount, read with one more receive (VisibilityTimeout=0), so each count is +1."""
     messages = sqs.receive_message(
@@ -403,7 +397,7 @@ def test_peek_never_moves_a_message_to_the_dlq_issue_12(sqs) -> None:
     fill(sqs, url, 2)
     with pytest.raises(RedriveError, match=r"has a redrive policy \(maxReceiveCount 3.*force=True \(CLI: --force\)"):
         peek(url, client=sqs)
-    assert dead_lettered(sqs, dlq_url) == 0
+    assert depth(sqs, dlq_url) == 0
     assert receive_counts(sqs, url) == {"body-0": 1, "body-1": 1}  # the first receive ever: peek made none
 
 
@@ -419,7 +413,7 @@ def test_peek_force_makes_one_receive_on_a_queue_with_a_redrive_policy(sqs) -> N
         assert sorted(m["Body"] for m in shown) == ["body-0", "body-1"]
         assert {int(m["Attributes"]["ApproximateReceiveCount"]) for m in shown} == {peeked}
         assert len(receives) == peeked
-    assert dead_lettered(sqs, dlq_url) == 0
+    assert depth(sqs, dlq_url) == 0
     assert receive_counts(sqs, url) == {"body-0": 3, "body-1": 3}  # two peeks, then this read: still in the queue
 
 
@@ -446,7 +440,7 @@ def test_cli_peek_refuses_a_source_queue_unless_forced(sqs, capsys) -> None:
     captured = capsys.readouterr()
     assert captured.out.count("  receives 1") == 2
     assert "the receive count of each message shown went up by 1" in captured.err
-    assert dead_lettered(sqs, dlq_url) == 0
+    assert depth(sqs, dlq_url) == 0
 
 
 # -- CLI --------------------------------------------------------------------------------------------------------
