@@ -1,7 +1,7 @@
 """Runtime benchmark: the SQS helpers (QueueProducer, QueueConsumer) against a naive boto3 loop.
 
-A moto server on 127.0.0.1 (a free port, stopped at the end) stands in for SQS. Each path gets its own
-long-polling standard queue and moves the same N messages through it:
+A moto server in its own process on 127.0.0.1 (a free port, stopped at the end) stands in for SQS. Each path
+gets its own long-polling standard queue and moves the same N messages through it:
 
 * naive:   ``send_message`` one by one, then ``receive_message(MaxNumberOfMessages=1)`` + ``delete_message``
   one by one: 3 calls per message.
@@ -31,10 +31,14 @@ default 20): here each round is two batches, so the second receive runs while th
 from __future__ import annotations
 
 import argparse
-import logging
+import contextlib
+import socket
+import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +48,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import boto3  # noqa: E402
-from moto.server import ThreadedMotoServer  # noqa: E402
 
 from decoupling_constructs.runtime._calls import ApiCallCounter  # noqa: E402
 from decoupling_constructs.runtime.producer import QueueProducer  # noqa: E402
@@ -221,6 +224,39 @@ def report(n: int, naive_phases: list[Phase], helper_phases: list[Phase], serial
     print("  (wall-clock figures depend on the machine and on moto's per-message cost; the call counts do not)")
 
 
+@contextlib.contextmanager
+def moto_server_process() -> Iterator[str]:
+    """``moto_server`` in its own process on 127.0.0.1 (a free port), so that its work does not share the
+    benchmark's interpreter lock; terminated at the end, killed if it does not stop within 10 s."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("moto server did not start") from None
+                time.sleep(0.2)
+        yield endpoint
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -235,17 +271,10 @@ def main() -> None:
     if args.messages < 1:
         parser.error(f"--messages must be at least 1, got {args.messages}")
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
+    with moto_server_process() as endpoint:
         naive_phases = naive(endpoint, args.messages, args.round)
         helper_phases = helpers(endpoint, args.messages, args.round)
         serial_phases = helpers(endpoint, args.messages, args.round, max_in_flight=10, path="serial")
-    finally:
-        server.stop()
     report(args.messages, naive_phases, helper_phases, serial_phases)
 
 
