@@ -32,6 +32,19 @@ exit codes:
   {EXIT_AWS_ERROR}  AWS error (e.g. the queue does not exist, access denied, no credentials)
 """
 
+PEEK_DESCRIPTION = """\
+Show messages of a queue without deleting them. SQS can only show a message by receiving it, so each message
+shown was received once more: its ApproximateReceiveCount (shown as "receives") went up by 1.
+
+On a queue with a redrive policy that count is what moves a message to the dead-letter queue, so peek refuses
+such a queue (exit code 2): peek its dead-letter queue instead, or pass --force for one receive that raises each
+message's count by 1 (a message whose count already reached maxReceiveCount is moved by it, as the next
+consumer's receive would move it). A queue without a redrive policy (a DLQ) is received repeatedly with
+VisibilityTimeout=0 until N messages are found.
+"""
+
+PEEK_NOTE = "note: peeking is a receive: the receive count of each message shown went up by 1 (included above)\n"
+
 # Show a progress bar only for moves of at least this many messages.
 PROGRESS_BAR_MIN_MESSAGES = 20
 
@@ -85,14 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     look = commands.add_parser(
         "peek",
-        help="show messages of a queue without consuming them",
-        description="Show messages of a queue without consuming them (each peek still counts as a receive).",
+        help="show messages of a queue (a DLQ) without deleting them; each shown message's receive count goes up by 1",
+        description=PEEK_DESCRIPTION,
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     look.add_argument("dlq_url", metavar="DLQ_URL", help="URL of the queue")
     look.add_argument("-n", metavar="N", type=_positive_int, default=10, help="at most N messages (default 10)")
     look.add_argument("--json", action="store_true", help="print the messages as a JSON list")
+    look.add_argument(
+        "--force",
+        action="store_true",
+        help="peek a queue that has a redrive policy: one receive (at most 10 messages), each message's receive "
+        "count +1; a message already at maxReceiveCount moves to the DLQ",
+    )
     look.set_defaults(func=_peek_command)
     return parser
 
@@ -169,7 +188,9 @@ def _timestamp(milliseconds: str | None) -> str:
 
 
 def _peek_command(args: argparse.Namespace) -> int:
-    messages = peek(args.dlq_url, n=args.n)
+    messages = peek(args.dlq_url, n=args.n, force=args.force)
+    if messages:
+        sys.stderr.write(PEEK_NOTE)
     if args.json:
         shown = [{key: value for key, value in m.items() if key != "ReceiptHandle"} for m in messages]
         sys.stdout.write(json.dumps(shown, indent=2, sort_keys=True) + "\n")

@@ -21,13 +21,30 @@ How a batch goes:
 5. Failures are left in the queue: SQS delivers them again once their visibility timeout expires, and the queue's
    redrive policy moves them to the dead-letter queue after ``maxReceiveCount`` receives. With
    ``retry_failed_immediately=True`` they are made visible at once (``ChangeMessageVisibilityBatch`` to 0).
-6. The next batch is received once the whole batch is done (so at most ``batch_size`` messages are in flight).
+6. Receives overlap the work: the next ``ReceiveMessage`` is made while earlier batches are still handled and
+   deleted, as long as fewer than ``max_in_flight`` messages (default ``2 * batch_size``) are in flight, a message
+   counting from its receive until it is deleted or released. A batch's successes are deleted together once the
+   whole batch is done (one ``DeleteMessageBatch`` per receive).
 
 FIFO queues (URL ending in ``.fifo``): the messages of one ``MessageGroupId`` are handled in order, one at a
 time; different groups are handled in parallel. When a message fails, the later messages of its group in the batch
 are not handled (``ConsumerStats.skipped``) and not deleted: they come back after it, in order. With a
 ``batch_handler`` the consumer enforces the same: a message after a failed one in its group is not deleted, even if
 the handler did not report it (return the failed message *and* the rest of its group, as Lambda expects).
+Overlapping receives keep this order: SQS delivers none of a group's messages while another of the group is in
+flight, and a batch's messages stay in flight until the batch is settled.
+
+A FIFO poison message drags its group-mates to the DLQ: each receive that returns it returns the messages behind
+it too (they are skipped), so their ``ApproximateReceiveCount`` rises with its own, and the receive that moves it
+to the dead-letter queue moves them as well, unhandled. ``dead_letter_after=N`` (at most the queue's
+``maxReceiveCount``) prevents that: a message that fails on its Nth receive or later is moved to the DLQ by the
+consumer (``SendMessage`` there, with the same body, attributes and group, then ``DeleteMessage`` here), and the
+later messages of its group in the batch are handled at once. A message is then never moved because of a
+group-mate; it gets at least one attempt of its own, and the first message of a group gets N. The moved copy has a
+new ``MessageId`` in the DLQ.
+
+A receive that fails with a network error, a timeout, throttling or a 5xx (after botocore's own retries) is
+logged and made again after a jittered, growing pause (at most 5 s); other errors propagate out of ``run()``.
 
 Delivery is at least once: a message whose delete fails, or whose handler outlives a heartbeat that could not be
 sent, is delivered again. Handlers should be idempotent.
@@ -38,18 +55,20 @@ being handled are finished and deleted; no new receive is made. A receive alread
 ``wait_time_seconds``) completes first, and the messages it returns are made visible again at once, unhandled.
 
 A handler raising a ``BaseException`` that is not an ``Exception`` (``KeyboardInterrupt``, ``SystemExit``, ...) is
-treated as a crash: the batch's other handlers still running are finished, nothing of the batch is deleted or
-released, and the exception propagates out of ``run()``. SQS delivers the whole batch again after the
-visibility timeout.
+treated as a crash: no handler starts any more and no receive is made, the handlers still running are finished,
+nothing of the crashed batch is deleted or released (other batches in flight are settled as usual), and the
+exception propagates out of ``run()``. SQS delivers the crashed batch again after the visibility timeout.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import enum
+import functools
 import logging
 import math
 import os
+import random
 import signal
 import threading
 import time
@@ -60,6 +79,8 @@ from types import FrameType
 from typing import Any
 
 from ._calls import ApiCallCounter
+from .producer import THROTTLING_CODES
+from .redrive import QueueArn, message_entry, queue_url_of, redrive_policy
 
 __all__ = ["BatchHandler", "ConsumerStats", "Handler", "Message", "QueueConsumer"]
 
@@ -77,6 +98,7 @@ Raising an ``Exception`` fails the whole batch."""
 MAX_BATCH = 10  # SQS: ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch take at most 10
 MAX_WAIT_TIME_SECONDS = 20
 MAX_VISIBILITY_TIMEOUT = 12 * 3600
+MAX_RECEIVE_BACKOFF = 5.0  # seconds between receives that keep failing (throttling, 5xx, network)
 
 
 @dataclass
@@ -95,6 +117,9 @@ class ConsumerStats:
     """Succeeded messages whose delete failed twice (they will be delivered again)."""
     heartbeats: int = 0
     """Visibility-timeout extensions made (one per message per extension)."""
+    dead_lettered: int = 0
+    """Failed messages the consumer moved to the dead-letter queue itself (``dead_letter_after``); also counted in
+    ``failed``."""
     skipped: int = 0
     """Messages received but not handled: FIFO messages behind a failure in their group, or messages a receive
     returned after ``stop()``. They go back to the queue."""
@@ -113,6 +138,36 @@ class _Outcome(enum.Enum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
+    DEAD_LETTERED = "dead-lettered"  # failed, and moved to the DLQ by the consumer (dead_letter_after)
+
+
+class _Batch:
+    """One receive's messages while they are handled: each one's outcome, and the tasks still running."""
+
+    def __init__(self, messages: list[Message]) -> None:
+        self.messages = messages
+        self.outcomes: list[_Outcome] = [_Outcome.SKIPPED] * len(messages)
+        self.remaining = 0
+        self.crashed = False
+        self.lock = threading.Lock()
+
+
+def _transient(error: BaseException) -> bool:
+    """A receive error worth retrying: a network error or timeout (after botocore's retries), throttling, a 5xx."""
+    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+    if isinstance(error, ParamValidationError):
+        return False
+    if isinstance(error, BotoCoreError):
+        return True
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return int(status) >= 500 or str(error.response.get("Error", {}).get("Code")) in THROTTLING_CODES
+    return False
+
+
+def _group(message: Message) -> str:
+    return str(message.get("Attributes", {}).get("MessageGroupId", ""))
 
 
 class _InFlight:
@@ -176,6 +231,13 @@ class QueueConsumer:
     :param max_workers: handler threads; default ``min(10, 2 * os.cpu_count())``.
     :param batch_handler: instead of ``handler``: called with the batch, returns the ids of the failed messages.
     :param retry_failed_immediately: make failed messages visible again at once instead of after the timeout.
+    :param max_in_flight: messages received and not yet finished (handled and deleted, or released), at most; the
+        next receive is made while earlier batches are handled and deleted as long as there is room. Default
+        ``2 * batch_size``; ``batch_size`` gives one batch at a time.
+    :param dead_letter_after: FIFO queues with a ``handler``: a message that fails on its ``dead_letter_after``-th
+        receive or later (``ApproximateReceiveCount``) is moved to the queue's dead-letter queue by the consumer,
+        and the later messages of its group in the batch are handled at once (see the module doc). At most the
+        queue's ``maxReceiveCount``. Default ``None``: SQS's redrive alone.
     :param client: a boto3 SQS client; default ``boto3.client("sqs")`` (honours ``AWS_ENDPOINT_URL``).
     """
 
@@ -191,6 +253,8 @@ class QueueConsumer:
         max_workers: int | None = None,
         batch_handler: BatchHandler | None = None,
         retry_failed_immediately: bool = False,
+        max_in_flight: int | None = None,
+        dead_letter_after: int | None = None,
         client: Any = None,
     ) -> None:
         if (handler is None) == (batch_handler is None):
@@ -209,6 +273,20 @@ class QueueConsumer:
             _check_int("visibility_timeout", visibility_timeout, 0, MAX_VISIBILITY_TIMEOUT)
         if max_workers is not None:
             _check_int("max_workers", max_workers, 1)
+        if max_in_flight is not None:
+            _check_int("max_in_flight", max_in_flight, batch_size)
+        if dead_letter_after is not None:
+            _check_int("dead_letter_after", dead_letter_after, 1)
+            if not queue_url.endswith(".fifo"):
+                raise ValueError(
+                    f"dead_letter_after is for FIFO queues (standard queues do not hold a group back behind a "
+                    f"failure); {queue_url} is a standard queue, got {dead_letter_after!r}"
+                )
+            if batch_handler is not None:
+                raise ValueError(
+                    f"dead_letter_after needs handler, not batch_handler (a batch handler reports a group's later "
+                    f"messages failed too), got dead_letter_after={dead_letter_after!r}"
+                )
         if client is None:
             import boto3
 
@@ -221,6 +299,8 @@ class QueueConsumer:
         self.heartbeat = heartbeat
         self.max_workers = max_workers if max_workers is not None else min(10, 2 * (os.cpu_count() or 1))
         self.retry_failed_immediately = retry_failed_immediately
+        self.max_in_flight = max_in_flight if max_in_flight is not None else 2 * batch_size
+        self.dead_letter_after = dead_letter_after
         self.client: Any = client
         self._handler = handler
         self._batch_handler = batch_handler
@@ -233,6 +313,12 @@ class QueueConsumer:
         self._heartbeats = 0
         self._heartbeats_lock = threading.Lock()
         self._queue_visibility_timeout: int | None = None
+        # Guards the in-flight count, the stats of a run and the first crash; notified when a batch settles.
+        self._cond = threading.Condition()
+        self._in_flight_count = 0
+        self._last_finished = 0.0
+        self._crash: BaseException | None = None
+        self._dead_letter_queue: tuple[str, bool] | None = None  # (url, fifo)
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -255,6 +341,11 @@ class QueueConsumer:
             raise ValueError(f"idle_timeout must be a number of seconds >= 0, got {idle_timeout!r}")
         if not self._running.acquire(blocking=False):
             raise RuntimeError("this QueueConsumer is already running")
+        try:
+            self._prepare_dead_letter()
+        except BaseException:
+            self._running.release()
+            raise
         started = time.monotonic()
         stats = ConsumerStats()
         counter = ApiCallCounter(self.client)
@@ -262,7 +353,7 @@ class QueueConsumer:
         heartbeat_thread: threading.Thread | None = None
         restore_signals = self._install_signal_handlers()
         pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=min(self.max_workers, self.batch_size), thread_name_prefix="sqs-consumer"
+            max_workers=min(self.max_workers, self.max_in_flight), thread_name_prefix="sqs-consumer"
         )
         with self._heartbeats_lock:
             self._heartbeats = 0
@@ -280,6 +371,7 @@ class QueueConsumer:
                 heartbeat_thread.join()
             pool.shutdown(wait=True, cancel_futures=True)
             self._in_flight.clear()
+            self._crashed.clear()
             restore_signals()
             counter.detach()
             with self._heartbeats_lock:
@@ -308,32 +400,71 @@ class QueueConsumer:
         max_messages: int | None,
         idle_timeout: float | None,
     ) -> None:
-        last_message_at = time.monotonic()
-        while not self._stop.is_set():
-            if max_messages is not None and stats.processed >= max_messages:
-                logger.info("handled %d messages (max_messages): stopping", stats.processed)
-                return
+        """Receive while there is room (``max_in_flight``), hand each batch to the pool, and return once stopped
+        (every batch in flight finished). Re-raises a handler's crash."""
+        last_activity = time.monotonic()
+        receive_failures = 0
+        while True:
+            with self._cond:
+                while not self._stop.is_set() and (
+                    self._in_flight_count >= self.max_in_flight
+                    or (max_messages is not None and stats.processed + self._in_flight_count >= max_messages)
+                ):
+                    if max_messages is not None and not self._in_flight_count:
+                        break  # nothing in flight and max_messages handled: below
+                    self._cond.wait(0.5)
+                if self._stop.is_set():
+                    break
+                if max_messages is not None and stats.processed >= max_messages:
+                    logger.info("handled %d messages (max_messages): stopping", stats.processed)
+                    break
+                count = min(self.batch_size, self.max_in_flight - self._in_flight_count)
+                if max_messages is not None:
+                    count = min(count, max_messages - stats.processed - self._in_flight_count)
+                busy = self._in_flight_count > 0
+                last_activity = max(last_activity, self._last_finished)
             wait = self.wait_time_seconds
             if idle_timeout is not None:  # do not long-poll much past the idle timeout
-                idle_left = idle_timeout - (time.monotonic() - last_message_at)
-                wait = min(wait, max(0, math.ceil(idle_left)))
-            count = self.batch_size
-            if max_messages is not None:
-                count = min(count, max_messages - stats.processed)
-            messages = self._receive(count, wait)
-            if not messages:
-                if idle_timeout is not None and time.monotonic() - last_message_at >= idle_timeout:
-                    logger.info("no message for %.1f s (idle_timeout): stopping", idle_timeout)
-                    return
+                idle_left = idle_timeout if busy else idle_timeout - (time.monotonic() - last_activity)
+                wait = min(wait, max(1 if busy else 0, math.ceil(idle_left)))
+            polled_at = time.monotonic()
+            try:
+                messages = self._receive(count, wait)
+            except Exception as error:
+                if not _transient(error):
+                    raise
+                receive_failures += 1
+                pause = random.uniform(0, min(MAX_RECEIVE_BACKOFF, 0.1 * 2**receive_failures))
+                logger.warning("ReceiveMessage failed (%s): receiving again in %.2f s", error, pause)
+                self._stop.wait(pause)
                 continue
-            stats.received += len(messages)
+            receive_failures = 0
+            if not messages:
+                with self._cond:
+                    # Idle only if the whole empty poll ran with nothing in flight: a batch settling meanwhile may
+                    # have released messages that this poll did not see.
+                    quiet = not busy and not self._in_flight_count and self._last_finished < polled_at
+                    last_activity = max(last_activity, self._last_finished)
+                if idle_timeout is not None and quiet and time.monotonic() - last_activity >= idle_timeout:
+                    logger.info("no message for %.1f s (idle_timeout): stopping", idle_timeout)
+                    break
+                continue
+            with self._cond:
+                stats.received += len(messages)
             if self._stop.is_set():
                 logger.info("stopping: releasing %d messages received meanwhile", len(messages))
-                stats.skipped += len(messages)
+                with self._cond:
+                    stats.skipped += len(messages)
                 self._release(messages)
-                return
-            self._process(messages, pool, stats)
-            last_message_at = time.monotonic()
+                break
+            last_activity = time.monotonic()
+            self._dispatch(messages, pool, stats)
+        with self._cond:
+            while self._in_flight_count:
+                self._cond.wait(0.5)
+            crash, self._crash = self._crash, None
+        if crash is not None:
+            raise crash
 
     def _receive(self, count: int, wait: int) -> list[Message]:
         kwargs: dict[str, Any] = {
@@ -354,93 +485,121 @@ class QueueConsumer:
 
     # -- handling -------------------------------------------------------------------------------------------
 
-    def _process(
+    def _dispatch(
         self, messages: list[Message], pool: concurrent.futures.ThreadPoolExecutor, stats: ConsumerStats
     ) -> None:
+        """Start handling one receive's messages on the pool; the last task to finish settles the batch."""
         self._in_flight.add(m["ReceiptHandle"] for m in messages)
+        batch = _Batch(messages)
+        tasks: list[Callable[[], None]]
         if self._batch_handler is not None:
-            outcomes = self._run_batch_handler(messages)
-        else:
-            outcomes = self._run_handlers(messages, pool)
-        succeeded = [m for m, o in zip(messages, outcomes, strict=True) if o is _Outcome.SUCCEEDED]
-        not_done = [m for m, o in zip(messages, outcomes, strict=True) if o is not _Outcome.SUCCEEDED]
-        stats.succeeded += len(succeeded)
-        stats.failed += outcomes.count(_Outcome.FAILED)
-        stats.skipped += outcomes.count(_Outcome.SKIPPED)
-        if not_done:
-            if self.retry_failed_immediately:
-                self._release(not_done)
-            else:  # they become visible when their current timeout expires
-                self._in_flight.remove(m["ReceiptHandle"] for m in not_done)
-        if succeeded:
-            deleted, failures = self._delete(succeeded)
-            stats.deleted += deleted
-            stats.delete_failures += failures
-
-    def _run_handlers(self, messages: list[Message], pool: concurrent.futures.ThreadPoolExecutor) -> list[_Outcome]:
-        outcomes: list[_Outcome] = [_Outcome.SKIPPED] * len(messages)
-        self._crashed.clear()
-        if self.fifo:
+            tasks = [lambda: self._run_batch_handler(batch)]
+        elif self.fifo:
             groups: dict[str, list[int]] = {}
             for index, message in enumerate(messages):
-                group = message.get("Attributes", {}).get("MessageGroupId", "")
-                groups.setdefault(group, []).append(index)
-            tasks = [pool.submit(self._run_group, messages, indexes, outcomes) for indexes in groups.values()]
+                groups.setdefault(_group(message), []).append(index)
+            tasks = [functools.partial(self._run_group, batch, indexes) for indexes in groups.values()]
         else:
-            tasks = [pool.submit(self._run_one_into, messages, index, outcomes) for index in range(len(messages))]
-        done, pending = concurrent.futures.wait(tasks, return_when=concurrent.futures.FIRST_EXCEPTION)
-        crashed = [task for task in done if task.exception() is not None]
-        if crashed:
-            for task in pending:
-                task.cancel()
-            concurrent.futures.wait(pending)
-            error = crashed[0].exception()
-            logger.error("a handler raised %r: abandoning the batch without deleting it", error)
-            assert error is not None
-            raise error
-        return outcomes
+            tasks = [functools.partial(self._run_one_into, batch, index) for index in range(len(messages))]
+        batch.remaining = len(tasks)
+        with self._cond:
+            self._in_flight_count += len(messages)
+        for task in tasks:
+            pool.submit(self._task, batch, task, stats)
 
-    def _run_group(self, messages: list[Message], indexes: list[int], outcomes: list[_Outcome]) -> None:
+    def _task(self, batch: _Batch, task: Callable[[], None], stats: ConsumerStats) -> None:
+        try:
+            task()
+        except BaseException as error:  # a crash: stop the consumer, abandon this batch (run() re-raises)
+            batch.crashed = True
+            self._crashed.set()
+            self._stop.set()
+            with self._cond:
+                if self._crash is None:
+                    self._crash = error
+        finally:
+            with batch.lock:
+                batch.remaining -= 1
+                last = batch.remaining == 0
+            if last:
+                self._settle(batch, stats)
+
+    def _settle(self, batch: _Batch, stats: ConsumerStats) -> None:
+        """Every handler of the batch is done: count, release or leave the failures, delete the successes."""
+        messages, outcomes = batch.messages, batch.outcomes
+        try:
+            if batch.crashed:
+                logger.error("a handler crashed: abandoning its batch of %d without deleting it", len(messages))
+                self._in_flight.remove(m["ReceiptHandle"] for m in messages)
+                return
+            succeeded = [m for m, o in zip(messages, outcomes, strict=True) if o is _Outcome.SUCCEEDED]
+            not_done = [m for m, o in zip(messages, outcomes, strict=True) if o in (_Outcome.FAILED, _Outcome.SKIPPED)]
+            with self._cond:
+                stats.succeeded += len(succeeded)
+                stats.failed += outcomes.count(_Outcome.FAILED) + outcomes.count(_Outcome.DEAD_LETTERED)
+                stats.dead_lettered += outcomes.count(_Outcome.DEAD_LETTERED)
+                stats.skipped += outcomes.count(_Outcome.SKIPPED)
+            if not_done:
+                if self.retry_failed_immediately:
+                    self._release(not_done)
+                else:  # they become visible when their current timeout expires
+                    self._in_flight.remove(m["ReceiptHandle"] for m in not_done)
+            if succeeded:
+                deleted, failures = self._delete(succeeded)
+                with self._cond:
+                    stats.deleted += deleted
+                    stats.delete_failures += failures
+        finally:
+            with self._cond:
+                self._in_flight_count -= len(messages)
+                self._last_finished = time.monotonic()
+                self._cond.notify_all()
+
+    def _run_group(self, batch: _Batch, indexes: list[int]) -> None:
         """One FIFO group, in order; after a failure the rest of the group stays SKIPPED."""
         for index in indexes:
-            self._run_one_into(messages, index, outcomes)
-            if outcomes[index] is _Outcome.SKIPPED:  # not started: a crash
+            self._run_one_into(batch, index)
+            outcome = batch.outcomes[index]
+            if outcome is _Outcome.SKIPPED:  # not started: a crash
                 return
-            if outcomes[index] is _Outcome.FAILED:
+            if outcome is _Outcome.FAILED:
                 rest = indexes[indexes.index(index) + 1 :]
                 if rest:
                     logger.info(
                         "message %s failed: not handling the %d later messages of its group in this batch",
-                        messages[index]["MessageId"],
+                        batch.messages[index]["MessageId"],
                         len(rest),
                     )
                 return
 
-    def _run_one_into(self, messages: list[Message], index: int, outcomes: list[_Outcome]) -> None:
-        message = messages[index]
+    def _run_one_into(self, batch: _Batch, index: int) -> None:
+        message = batch.messages[index]
         assert self._handler is not None
-        if self._crashed.is_set():  # another handler of the batch crashed: start nothing more
+        if self._crashed.is_set():  # a handler crashed: start nothing more
             return
         try:
             self._handler(message)
         except Exception:
             logger.warning("handler failed for message %s", message["MessageId"], exc_info=True)
-            outcomes[index] = _Outcome.FAILED
+            if self._dead_letter_due(message) and self._move_to_dead_letter_queue(message):
+                batch.outcomes[index] = _Outcome.DEAD_LETTERED
+                self._in_flight.remove([message["ReceiptHandle"]])
+                return
+            batch.outcomes[index] = _Outcome.FAILED
             if not self.retry_failed_immediately:
                 self._in_flight.remove([message["ReceiptHandle"]])  # stop extending it: let it come back
-        except BaseException:
-            self._crashed.set()
-            raise
         else:
-            outcomes[index] = _Outcome.SUCCEEDED
+            batch.outcomes[index] = _Outcome.SUCCEEDED
 
-    def _run_batch_handler(self, messages: list[Message]) -> list[_Outcome]:
+    def _run_batch_handler(self, batch: _Batch) -> None:
         assert self._batch_handler is not None
+        messages = batch.messages
         try:
             reported = self._batch_handler(list(messages))
         except Exception:
             logger.warning("batch handler failed for the whole batch of %d messages", len(messages), exc_info=True)
-            return [_Outcome.FAILED] * len(messages)
+            batch.outcomes[:] = [_Outcome.FAILED] * len(messages)
+            return
         failed_ids = set(reported or ())
         known = {m["MessageId"] for m in messages}
         unknown = failed_ids - known
@@ -450,12 +609,71 @@ class QueueConsumer:
         if self.fifo:  # never delete a message that comes after a failed one in its group
             failed_groups: set[str] = set()
             for index, message in enumerate(messages):
-                group = message.get("Attributes", {}).get("MessageGroupId", "")
+                group = _group(message)
                 if outcomes[index] is _Outcome.FAILED:
                     failed_groups.add(group)
                 elif group in failed_groups:
                     outcomes[index] = _Outcome.SKIPPED
-        return outcomes
+        batch.outcomes[:] = outcomes
+
+    # -- FIFO: dead-lettering a failing message early ---------------------------------------------------------
+
+    def _prepare_dead_letter(self) -> None:
+        """dead_letter_after: read the queue's redrive policy (maxReceiveCount, the DLQ's URL) once per run."""
+        if self.dead_letter_after is None:
+            return
+        policy = redrive_policy(self.client, self.queue_url)
+        if policy is None:
+            raise ValueError(
+                f"dead_letter_after needs a queue with a redrive policy (it moves failing messages to its "
+                f"dead-letter queue); {self.queue_url} has none, got dead_letter_after={self.dead_letter_after}"
+            )
+        if self.dead_letter_after > policy.max_receive_count:
+            raise ValueError(
+                f"dead_letter_after must be at most the queue's maxReceiveCount ({policy.max_receive_count}), "
+                f"got {self.dead_letter_after}"
+            )
+        target = QueueArn.parse(policy.dead_letter_target_arn)
+        self._dead_letter_queue = (queue_url_of(self.client, target), target.fifo)
+
+    def _dead_letter_due(self, message: Message) -> bool:
+        if self.dead_letter_after is None or self._dead_letter_queue is None:
+            return False
+        count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "0"))
+        return count >= self.dead_letter_after
+
+    def _move_to_dead_letter_queue(self, message: Message) -> bool:
+        """SendMessage to the DLQ, then DeleteMessage here; False (the message stays, FAILED) if either fails."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        assert self._dead_letter_queue is not None
+        url, fifo = self._dead_letter_queue
+        # The deduplication id is the MessageId: a move retried after a failed delete is dropped by the FIFO DLQ.
+        entry = message_entry(message, 0, fifo, "dead-letter")
+        del entry["Id"]
+        try:
+            self.client.send_message(QueueUrl=url, **entry)
+        except (BotoCoreError, ClientError) as error:
+            logger.error("could not move message %s to the dead-letter queue: %s", message["MessageId"], error)
+            return False
+        try:
+            self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        except (BotoCoreError, ClientError) as error:
+            logger.error(
+                "message %s was copied to the dead-letter queue but not deleted here (it comes back; moving it "
+                "again is deduplicated by a FIFO DLQ within 5 minutes): %s",
+                message["MessageId"],
+                error,
+            )
+            return False
+        logger.warning(
+            "message %s failed on receive %s (dead_letter_after=%d): moved to the dead-letter queue, releasing the "
+            "rest of its group",
+            message["MessageId"],
+            message.get("Attributes", {}).get("ApproximateReceiveCount"),
+            self.dead_letter_after,
+        )
+        return True
 
     # -- deleting and releasing ------------------------------------------------------------------------------
 

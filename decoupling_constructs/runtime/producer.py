@@ -8,10 +8,18 @@ Entries the service rejects as the sender's fault (``SenderFault: true``, e.g. a
 are not retried: resending would fail the same way. Entries that are still failed at the end are
 raised in a ``PartialBatchError`` that lists them.
 
-Delivery is at least once: an entry whose call raised (a network error after botocore's own
-retries, an access-denied error) goes back to the front of the buffer, and the next ``flush()`` sends
-it again, so a call that reached AWS but whose answer was lost can deliver it twice. Entries reported
-successful are never resent.
+A call the service rejects as a whole for what is in it (HTTP 400 naming no throttling, no missing
+queue and no credentials problem, e.g. ``InvalidParameterValue`` or ``InvalidMessageContents``;
+or botocore's own parameter validation) is an entry's fault that the checks in ``send()`` did not
+catch: the producer splits the call in halves and sends each (bisecting down to single entries), so
+the valid entries go out and only the culprits are raised in a ``PartialBatchError``. A bad entry
+never stays in the buffer to block the ones behind it.
+
+Delivery is at least once: an entry whose call raised otherwise (a network error or throttling after
+botocore's own retries, an access-denied error) goes back to the front of the buffer, and the next
+``flush()`` sends it again, so a call that reached AWS but whose answer was lost can deliver it twice.
+Entries reported successful are never resent. Entries that had failed for good in a ``flush()`` that
+then raised are raised in a ``PartialBatchError`` by the next ``flush()`` (or ``close()``).
 
 Thread safety: ``send``/``publish`` may be called from several threads. Batches leave in the order
 their entries were buffered: one thread at a time sends (the others keep buffering meanwhile).
@@ -30,12 +38,13 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Final, Self
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ._calls import ApiCallCounter
 
@@ -76,6 +85,72 @@ AttributeValue = str | bytes | int | float | Mapping[str, Any]
 # MessageGroupId and MessageDeduplicationId: 1-128 characters, letters, digits and punctuation.
 _ID_PATTERN: Final = re.compile(r"[\x21-\x7e]{1,128}")
 _ATTRIBUTE_NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
+
+# The characters an SQS message body may hold (SendMessage: "#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to
+# #xFFFD | #x10000 to #x10FFFF"); anything else fails the whole call with InvalidMessageContents.
+_SQS_INVALID_CHARACTER: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+# Error codes that say "slow down" (botocore retries them; they concern the rate, not the entries).
+THROTTLING_CODES: Final = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "Throttled",  # SNS
+        "RequestThrottled",  # SQS
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",  # Kinesis
+        "LimitExceededException",
+        "RequestLimitExceeded",
+        "SlowDown",
+    }
+)
+# HTTP 400 error codes about the call's target or its caller, not about its entries: bisecting would
+# fail every entry the same way, so the entries stay buffered and the error propagates.
+CALL_LEVEL_CODES: Final = frozenset(
+    {
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+        "NonExistentQueue",
+        "NotFound",
+        "NotFoundException",
+        "ResourceNotFoundException",
+        "ResourceInUseException",
+        "AccessDenied",
+        "AccessDeniedException",
+        "AuthorizationError",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "InvalidSecurity",
+        "MissingAuthenticationToken",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "RequestExpired",
+        "OptInRequired",
+        "EndpointDisabled",
+    }
+)
+
+
+def rejects_entries(error: BaseException) -> bool:
+    """True when ``error`` is the service (or botocore's parameter validation) refusing a batch call for
+    what its entries hold, so that sending the entries apart isolates the culprit.
+
+    An HTTP 400 whose code is neither throttling (:data:`THROTTLING_CODES`), nor about the target or the
+    caller (:data:`CALL_LEVEL_CODES`, KMS errors), counts. 5xx, 403, 429 and network errors do not.
+    """
+    if isinstance(error, ParamValidationError):
+        return True
+    if not isinstance(error, ClientError):
+        return False
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code in THROTTLING_CODES or code in CALL_LEVEL_CODES or code.lower().startswith("kms"):
+        return False
+    return bool(status == 400)
 
 
 @dataclass(frozen=True)
@@ -255,11 +330,27 @@ class Pending:
     seq: int = 0
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one call said about one entry: accepted (``ok``), or failed with a code, a message, whether
+    the sender was at fault, and whether resending it may succeed."""
+
+    ok: bool
+    code: str = ""
+    message: str = ""
+    sender_fault: bool = False
+    retryable: bool = False
+
+
+ACCEPTED: Final = Outcome(ok=True)
+
+
 class BufferedProducer:
     """Buffer, locks, stats and context manager shared by the producers (not public).
 
-    A subclass sets ``_operation``, the per-call limits, and implements ``_send(batch)``, which sends
-    one batch taken from the front of the buffer (with its retries) and returns what failed for good.
+    A subclass sets ``_operation``, the per-call limits, and implements ``_call_outcomes(items)`` (one
+    call, each item's ``Outcome``) and ``_send(batch, failures)``, which sends one batch taken from the
+    front of the buffer (with its retries, through :meth:`_attempt`) and appends what failed for good.
     """
 
     _operation: ClassVar[str]
@@ -282,6 +373,9 @@ class BufferedProducer:
         self._retried = 0
         self._failed = 0
         self._closed = False
+        # Failed for good in a flush that then raised: the next flush raises them (under _send_lock).
+        self._carried: list[FailedEntry] = []
+        self._lookups: dict[str, bool | None] = {}
 
     # -- public -----------------------------------------------------------------------------------
 
@@ -299,8 +393,10 @@ class BufferedProducer:
     def flush(self) -> None:
         """Send everything buffered; raise ``PartialBatchError`` if some entries could not be delivered.
 
-        Every batch is attempted before the error is raised. If a call itself raises, its entries and
-        the ones after them stay buffered (a later ``flush()`` sends them) and the exception propagates.
+        Every batch is attempted before the error is raised. If a call itself raises (other than a
+        rejection of its entries, which is bisected), its entries and the ones after them stay buffered
+        (a later ``flush()`` sends them) and the exception propagates; entries that had failed for good
+        before it are raised by the next ``flush()``.
         """
         self._drain(everything=True)
 
@@ -333,8 +429,67 @@ class BufferedProducer:
         if full:
             self._drain(everything=False)
 
-    def _send(self, batch: list[Pending]) -> list[FailedEntry]:
+    def _send(self, batch: list[Pending], failures: list[FailedEntry]) -> None:
         raise NotImplementedError
+
+    def _call_outcomes(self, items: list[Pending]) -> list[Outcome]:
+        """One call carrying ``items``; the outcome of each, in order."""
+        raise NotImplementedError
+
+    def _attempt(self, items: list[Pending], outcomes: dict[int, Outcome]) -> None:
+        """Send ``items`` in one call and put each one's outcome in ``outcomes`` (by ``seq``).
+
+        If the service rejects the whole call for its entries (:func:`rejects_entries`), the items are
+        sent again in two halves, and so on down to single entries: a single entry rejected that way is
+        failed with the error's code (sender's fault, not retried). Any other exception propagates; the
+        outcomes known by then (from earlier halves) are already in ``outcomes``.
+        """
+        for item in items:
+            item.attempts += 1
+        try:
+            results = self._call_outcomes(items)
+        except Exception as error:
+            if not rejects_entries(error):
+                raise
+            if isinstance(error, ClientError):
+                code = str(error.response.get("Error", {}).get("Code", "")) or "ClientError"
+                message = str(error.response.get("Error", {}).get("Message", ""))
+            else:
+                code, message = type(error).__name__, str(error)
+            if len(items) == 1:
+                logger.warning("%s rejected an entry: %s %s", self._operation, code, message)
+                outcomes[items[0].seq] = Outcome(ok=False, code=code, message=message, sender_fault=True)
+                return
+            logger.warning(
+                "%s rejected a call of %d %s (%s: %s): sending them in halves to isolate the culprit",
+                self._operation,
+                len(items),
+                self._noun,
+                code,
+                message,
+            )
+            middle = len(items) // 2
+            self._attempt(items[:middle], outcomes)
+            self._attempt(items[middle:], outcomes)
+            return
+        for item, outcome in zip(items, results, strict=True):
+            outcomes[item.seq] = outcome
+
+    def _attempt_or_requeue(
+        self, items: list[Pending], unsettled: Callable[[set[int]], Sequence[Pending]] | None = None
+    ) -> dict[int, Outcome]:
+        """:meth:`_attempt`; if it raises, count the entries accepted so far as sent, put the rest of
+        ``items`` (or ``unsettled(accepted seqs)``) back at the front of the buffer and re-raise."""
+        outcomes: dict[int, Outcome] = {}
+        try:
+            self._attempt(items, outcomes)
+        except BaseException:
+            accepted = {seq for seq, outcome in outcomes.items() if outcome.ok}
+            self._count(sent=len(accepted))
+            rest = unsettled(accepted) if unsettled else [item for item in items if item.seq not in accepted]
+            self._requeue(rest)
+            raise
+        return outcomes
 
     def _count(self, *, sent: int = 0, retried: int = 0) -> None:
         with self._buffer_lock:
@@ -349,6 +504,16 @@ class BufferedProducer:
 
     def _failure(self, item: Pending, code: str, message: str, *, sender_fault: bool) -> FailedEntry:
         return FailedEntry(item.entry, code, message, sender_fault, item.attempts)
+
+    def _lookup_once(self, name: str, lookup: Callable[[], bool]) -> bool | None:
+        """``lookup()`` the first time (cached, under ``name``); ``None`` if it raised an AWS error (logged)."""
+        if name not in self._lookups:
+            try:
+                self._lookups[name] = lookup()
+            except (BotoCoreError, ClientError) as error:
+                logger.info("could not read %s (%s): not checked before sending", name, error)
+                self._lookups[name] = None
+        return self._lookups[name]
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -373,15 +538,17 @@ class BufferedProducer:
     def _drain(self, *, everything: bool) -> None:
         failures: list[FailedEntry] = []
         with self._send_lock:
+            failures.extend(self._carried)
+            self._carried.clear()
             try:
                 while batch := self._take_batch(everything):
-                    failures.extend(self._send(batch))
+                    self._send(batch, failures)
             except BaseException as exc:
                 if failures:
-                    self._give_up(failures)
+                    self._carried.extend(failures)
                     exc.add_note(
-                        f"{len(failures)} {self._noun} had already failed for good in this flush and are not "
-                        "retried (logged at ERROR)"
+                        f"{len(failures)} {self._noun} had failed for good before this error: the next flush() "
+                        "raises them in a PartialBatchError"
                     )
                 raise
         if failures:
@@ -427,43 +594,47 @@ class _EntryBatchProducer(BufferedProducer):
     def _call(self, entries: list[dict[str, Any]]) -> Mapping[str, Any]:
         raise NotImplementedError
 
-    def _send(self, batch: list[Pending]) -> list[FailedEntry]:
-        failures: list[FailedEntry] = []
+    def _call_outcomes(self, items: list[Pending]) -> list[Outcome]:
+        response = self._call([{"Id": str(index), **item.entry} for index, item in enumerate(items)])
+        succeeded = {str(result["Id"]) for result in response.get("Successful", [])}
+        failed = {str(result["Id"]): result for result in response.get("Failed", [])}
+        outcomes: list[Outcome] = []
+        for index in range(len(items)):
+            result = failed.get(str(index))
+            if result is not None:
+                sender_fault = bool(result.get("SenderFault", False))
+                code, message = str(result.get("Code", "")), str(result.get("Message", ""))
+                outcomes.append(Outcome(False, code, message, sender_fault, retryable=not sender_fault))
+            elif str(index) in succeeded:
+                outcomes.append(ACCEPTED)
+            else:
+                outcomes.append(Outcome(False, "MissingFromResponse", "neither Successful nor Failed"))
+        return outcomes
+
+    def _send(self, batch: list[Pending], failures: list[FailedEntry]) -> None:
         pending = batch
         retry = 0
         while pending:
-            for item in pending:
-                item.attempts += 1
-            entries = [{"Id": str(index), **item.entry} for index, item in enumerate(pending)]
-            try:
-                response = self._call(entries)
-            except BaseException:
-                self._requeue(pending)
-                raise
-            succeeded = {str(result["Id"]) for result in response.get("Successful", [])}
-            failed = {str(result["Id"]): result for result in response.get("Failed", [])}
+            outcomes = self._attempt_or_requeue(pending)
             again: list[Pending] = []
             codes: set[str] = set()
-            for index, item in enumerate(pending):
-                result = failed.get(str(index))
-                if result is not None:
-                    code, message = str(result.get("Code", "")), str(result.get("Message", ""))
-                    sender_fault = bool(result.get("SenderFault", False))
-                    if sender_fault or retry >= self._policy.max_retries:
-                        failures.append(self._failure(item, code, message, sender_fault=sender_fault))
-                    else:
-                        again.append(item)
-                        codes.add(code)
-                elif str(index) not in succeeded:
+            for item in pending:
+                outcome = outcomes[item.seq]
+                if outcome.ok:
+                    continue
+                if outcome.retryable and retry < self._policy.max_retries:
+                    again.append(item)
+                    codes.add(outcome.code)
+                else:
                     failures.append(
-                        self._failure(item, "MissingFromResponse", "neither Successful nor Failed", sender_fault=False)
+                        self._failure(item, outcome.code, outcome.message, sender_fault=outcome.sender_fault)
                     )
-            self._count(sent=sum(str(index) in succeeded for index in range(len(pending))))
+            self._count(sent=sum(outcomes[item.seq].ok for item in pending))
             if not again:
                 break
             retry += 1
             if self.fifo:
-                self._warn_if_reordered(pending, again, succeeded)
+                self._warn_if_reordered(pending, again, {item.seq for item in pending if outcomes[item.seq].ok})
             delay = self._policy.wait(retry)
             logger.info(
                 "%s: %d of %d entries failed (%s); retry %d/%d of only those after %.3f s",
@@ -477,24 +648,36 @@ class _EntryBatchProducer(BufferedProducer):
             )
             self._count(retried=len(again))
             pending = again
-        return failures
 
     @staticmethod
-    def _warn_if_reordered(pending: list[Pending], again: list[Pending], succeeded: set[str]) -> None:
+    def _warn_if_reordered(pending: list[Pending], again: list[Pending], accepted: set[int]) -> None:
         """FIFO: an entry resent after a later entry of its group was accepted lands after that entry."""
         resent = {id(item) for item in again}
         accepted_after: set[object] = set()  # groups with an accepted entry later in the call
-        for index in range(len(pending) - 1, -1, -1):
-            group = pending[index].entry.get("MessageGroupId")
-            if str(index) in succeeded:
+        for item in reversed(pending):
+            group = item.entry.get("MessageGroupId")
+            if item.seq in accepted:
                 accepted_after.add(group)
-            elif id(pending[index]) in resent and group in accepted_after:
+            elif id(item) in resent and group in accepted_after:
                 logger.warning(
                     "FIFO message group %r: an entry failed after a later entry of the group was accepted; "
                     "its resend lands after that entry",
                     group,
                 )
                 accepted_after.discard(group)
+
+    def _check_deduplication(self, target: str, deduplication_id: str | None) -> None:
+        """FIFO without ``deduplication_id``: the queue or topic must deduplicate by content (read once)."""
+        if not self.fifo or deduplication_id is not None:
+            return
+        if self._lookup_once("ContentBasedDeduplication", self._content_based_deduplication) is False:
+            raise ValueError(
+                f"deduplication_id is required: {target} is FIFO without content-based deduplication, got None "
+                "(give 1 to 128 letters, digits or punctuation characters, the same for a resend of the same message)"
+            )
+
+    def _content_based_deduplication(self) -> bool:
+        raise NotImplementedError
 
 
 class QueueProducer(_EntryBatchProducer):
@@ -505,8 +688,10 @@ class QueueProducer(_EntryBatchProducer):
     count, as AWS counts them); ``flush()`` (or leaving the ``with`` block) sends the rest.
 
     FIFO queues (URL ending in ``.fifo``) need ``message_group_id`` on every message;
-    ``deduplication_id`` is passed through (required unless the queue has content-based
-    deduplication, which AWS checks per entry). FIFO order within a group holds when no entry fails;
+    ``deduplication_id`` is passed through, and required unless the queue has content-based
+    deduplication: ``send()`` reads the queue's ContentBasedDeduplication once (GetQueueAttributes,
+    which CDK's ``grant_send_messages`` allows) and raises ``ValueError`` when it is missing. FIFO
+    order within a group holds when no entry fails;
     a resent entry lands after the entries of its group that were accepted in the same call (logged
     at WARNING when it happens).
     """
@@ -543,8 +728,21 @@ class QueueProducer(_EntryBatchProducer):
         delay_seconds: int | None = None,
         attributes: Mapping[str, AttributeValue] | None = None,
     ) -> None:
-        """Buffer one message; sends a batch when one is full (and may then raise ``PartialBatchError``)."""
+        """Buffer one message; sends a batch when one is full (and may then raise ``PartialBatchError``).
+
+        Raises ``ValueError`` for what SQS would reject: a FIFO message without ``message_group_id``, or
+        without ``deduplication_id`` on a queue without content-based deduplication (read once with
+        GetQueueAttributes; not checked if that call is denied), a body with characters SQS does not
+        allow, more than 1 MiB...
+        """
         _check_text("body", body)
+        bad = _SQS_INVALID_CHARACTER.search(body)
+        if bad is not None:
+            raise ValueError(
+                f"body holds {bad.group()!r} at index {bad.start()}, which SQS does not allow: a message may "
+                "hold only tab, line feed, carriage return and Unicode characters from U+0020 (surrogates, "
+                "U+FFFE and U+FFFF excluded)"
+            )
         entry: dict[str, Any] = {"MessageBody": body}
         if self.fifo:
             if message_group_id is None:
@@ -557,6 +755,7 @@ class QueueProducer(_EntryBatchProducer):
                     f"delay_seconds must be None for the FIFO queue {self.queue_url} (FIFO queues take a delay "
                     f"only on the queue), got {delay_seconds!r}"
                 )
+            self._check_deduplication(f"the queue {self.queue_url}", deduplication_id)
         elif deduplication_id is not None:
             raise ValueError(
                 f"deduplication_id is only for FIFO queues; {self.queue_url} is a standard queue, "
@@ -587,6 +786,12 @@ class QueueProducer(_EntryBatchProducer):
             )
         self._add(entry, size)
 
+    def _content_based_deduplication(self) -> bool:
+        attributes = self._client.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["ContentBasedDeduplication"]
+        )["Attributes"]
+        return str(attributes.get("ContentBasedDeduplication", "false")).lower() == "true"
+
     def _call(self, entries: list[dict[str, Any]]) -> Mapping[str, Any]:
         logger.debug("SendMessageBatch %s: %d entries", self.queue_url, len(entries))
         response: Mapping[str, Any] = self._client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
@@ -601,7 +806,9 @@ class TopicPublisher(_EntryBatchProducer):
     PublishBatch call, bodies and message attributes counted). If the topic's MaximumMessageSize was
     raised, pass it (up to 1,048,576).
 
-    FIFO topics (ARN ending in ``.fifo``) need ``message_group_id``; ``deduplication_id`` is passed through.
+    FIFO topics (ARN ending in ``.fifo``) need ``message_group_id``; ``deduplication_id`` is passed through,
+    and required unless the topic has content-based deduplication (read once with GetTopicAttributes; if
+    that call is denied, as with a publish-only grant, SNS's own per-entry rejection reports it).
     """
 
     _operation = "PublishBatch"
@@ -676,6 +883,7 @@ class TopicPublisher(_EntryBatchProducer):
             entry["MessageGroupId"] = _check_id("message_group_id", message_group_id)
         if deduplication_id is not None:
             entry["MessageDeduplicationId"] = _check_id("deduplication_id", deduplication_id)
+        self._check_deduplication(f"the topic {self.topic_arn}", deduplication_id)
         converted, attributes_size = _attributes(attributes)
         if converted:
             entry["MessageAttributes"] = converted
@@ -686,6 +894,10 @@ class TopicPublisher(_EntryBatchProducer):
                 "bytes per message (max_message_bytes, the topic's MaximumMessageSize)"
             )
         self._add(entry, size)
+
+    def _content_based_deduplication(self) -> bool:
+        attributes = self._client.get_topic_attributes(TopicArn=self.topic_arn)["Attributes"]
+        return str(attributes.get("ContentBasedDeduplication", "false")).lower() == "true"
 
     def _call(self, entries: list[dict[str, Any]]) -> Mapping[str, Any]:
         logger.debug("PublishBatch %s: %d entries", self.topic_arn, len(entries))

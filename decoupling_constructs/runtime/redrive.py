@@ -33,6 +33,7 @@ still in the DLQ and a later redrive sends it again.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -47,9 +48,11 @@ __all__ = [
     "COPY_VISIBILITY_TIMEOUT",
     "QueueArn",
     "RedriveError",
+    "RedrivePolicy",
     "RedriveResult",
     "peek",
     "redrive",
+    "redrive_policy",
 ]
 
 logger = logging.getLogger(__name__)
@@ -297,7 +300,7 @@ def _find_task(tasks: list[dict[str, Any]], handle: str) -> dict[str, Any] | Non
 # -- copying -------------------------------------------------------------------------------------------------
 
 
-def _queue_url(client: Any, arn: QueueArn) -> str:
+def queue_url_of(client: Any, arn: QueueArn) -> str:
     return str(client.get_queue_url(QueueName=arn.name, QueueOwnerAWSAccountId=arn.account)["QueueUrl"])
 
 
@@ -323,7 +326,7 @@ def _find_source_queue(client: Any, dlq_url: str, dlq_arn: str) -> str:
     return urls[0]
 
 
-def _send_entry(message: dict[str, Any], index: int, fifo_destination: bool, run_id: str) -> dict[str, Any]:
+def message_entry(message: dict[str, Any], index: int, fifo_destination: bool, run_id: str) -> dict[str, Any]:
     entry: dict[str, Any] = {"Id": str(index), "MessageBody": message["Body"]}
     attributes = {
         name: {key: value[key] for key in ("DataType", "StringValue", "BinaryValue") if key in value}
@@ -352,9 +355,9 @@ def _redrive_copy(
     on_progress: ProgressCallback | None,
 ) -> RedriveResult:
     source_arn = f"arn:{source.partition}:sqs:{source.region}:{source.account}:{source.name}"
-    dlq_url = _queue_url(client, source)
+    dlq_url = queue_url_of(client, source)
     if destination_arn is not None:
-        destination_url = _queue_url(client, QueueArn.parse(destination_arn))
+        destination_url = queue_url_of(client, QueueArn.parse(destination_arn))
     else:
         destination_url = _find_source_queue(client, dlq_url, source_arn)
         destination_arn = str(
@@ -431,7 +434,7 @@ def _send(
     pending = list(enumerate(messages))
     codes: set[str] = set()
     for attempt in (1, 2):
-        entries = [_send_entry(message, index, fifo_destination, run_id) for index, message in pending]
+        entries = [message_entry(message, index, fifo_destination, run_id) for index, message in pending]
         response = client.send_message_batch(QueueUrl=url, Entries=entries)
         failed_ids = {str(f["Id"]) for f in response.get("Failed", [])}
         if failed_ids:
@@ -472,20 +475,50 @@ def _delete(client: Any, url: str, messages: list[dict[str, Any]]) -> int:
 # -- peeking -------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RedrivePolicy:
+    """A queue's ``RedrivePolicy`` attribute: where its failures go, after how many receives."""
+
+    dead_letter_target_arn: str
+    max_receive_count: int
+
+
+def redrive_policy(client: Any, queue_url: str) -> RedrivePolicy | None:
+    """The queue's redrive policy (one ``GetQueueAttributes`` call), ``None`` when it has none."""
+    attributes = client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"]).get("Attributes", {})
+    text = attributes.get("RedrivePolicy")
+    if not text:
+        return None
+    policy = json.loads(text)
+    return RedrivePolicy(str(policy["deadLetterTargetArn"]), int(policy["maxReceiveCount"]))
+
+
 def peek(
-    dead_letter_queue_url: str, n: int = 10, client: Any = None, *, wait_time_seconds: int = 1
+    queue_url: str, n: int = 10, client: Any = None, *, wait_time_seconds: int = 1, force: bool = False
 ) -> list[dict[str, Any]]:
-    """Up to ``n`` messages of a queue (typically a DLQ), leaving them there.
+    """Up to ``n`` messages of a queue (typically a DLQ), leaving them there, and never moving one to a DLQ.
 
-    Receives with ``VisibilityTimeout=0`` (the messages stay visible), repeatedly, keeping each ``MessageId`` once,
-    until ``n`` are found, a receive comes back empty, or three receives in a row bring nothing new. Standard queues
-    return a sample, so on a large queue which messages you see is not defined.
+    Peeking is a receive: SQS has no other way to read a message. Each message shown was received once more, so its
+    ``ApproximateReceiveCount`` went up by one (the count shown includes this peek). On a queue with a redrive policy
+    that count is what sends a message to the dead-letter queue: the receive after the ``maxReceiveCount``-th moves it
+    there instead of returning it. So:
 
-    Peeking is still a receive: each one increments the messages' ``ApproximateReceiveCount`` (so peeking a queue
-    that has a redrive policy counts towards its ``maxReceiveCount``), and on a FIFO queue it only ever shows the
-    first messages of the groups at the head of the queue (at most 10), briefly receiving them like a consumer would.
+    * a queue **without** a redrive policy (a DLQ, usually): receives with ``VisibilityTimeout=0`` (the messages stay
+      visible), repeatedly, keeping each ``MessageId`` once, until ``n`` are found, a receive comes back empty, or
+      three receives in a row bring nothing new;
+    * a queue **with** a redrive policy: refuses (``RedriveError``), because no receive there can be proven harmless.
+      With ``force=True`` it makes exactly one receive (at most 10 messages), so a message's count rises by one at
+      most: a message whose count had already reached ``maxReceiveCount`` (it failed that often and waits for its
+      last, moving receive) is moved by that receive, as the next consumer's receive would have moved it. Peek its
+      DLQ instead when you can.
+
+    Standard queues return a sample, so on a large queue which messages you see is not defined. On a FIFO queue a peek
+    only ever shows the first messages of the groups at the head of the queue (at most 10), briefly receiving them
+    like a consumer would.
 
     :param wait_time_seconds: long-poll wait of each receive (0-20); waited only when the queue looks empty.
+    :param force: peek a queue that has a redrive policy (one receive; see above).
+    :raises RedriveError: the queue has a redrive policy and ``force`` is false.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n!r}")
@@ -495,12 +528,26 @@ def peek(
         or not 0 <= wait_time_seconds <= 20
     ):
         raise ValueError(f"wait_time_seconds must be an integer between 0 and 20, got {wait_time_seconds!r}")
-    client = client if client is not None else _default_client(_region_of_url(dead_letter_queue_url))
+    if not isinstance(force, bool):
+        raise ValueError(f"force must be True or False, got {force!r}")
+    client = client if client is not None else _default_client(_region_of_url(queue_url))
+    policy = redrive_policy(client, queue_url)
+    max_rounds = None
+    if policy is not None:
+        if not force:
+            raise RedriveError(
+                f"{queue_url} has a redrive policy (maxReceiveCount {policy.max_receive_count}, dead-letter queue "
+                f"{policy.dead_letter_target_arn}): peeking is a receive, it raises each message's receive count and "
+                "can move a message to the dead-letter queue. Peek the dead-letter queue instead, or pass "
+                "force=True (CLI: --force) for one receive that raises each message's count by one"
+            )
+        max_rounds = 1
     found: dict[str, dict[str, Any]] = {}
-    rounds_without_new = 0
-    while len(found) < n and rounds_without_new < 3:
+    rounds = rounds_without_new = 0
+    while len(found) < n and rounds_without_new < 3 and (max_rounds is None or rounds < max_rounds):
+        rounds += 1
         messages = client.receive_message(
-            QueueUrl=dead_letter_queue_url,
+            QueueUrl=queue_url,
             MaxNumberOfMessages=min(10, max(1, n - len(found))),
             WaitTimeSeconds=wait_time_seconds,
             VisibilityTimeout=0,

@@ -8,9 +8,11 @@ partition key).
 PutRecords is not atomic: the response marks each record that failed with an ``ErrorCode``.
 ``ProvisionedThroughputExceededException`` and ``InternalFailure`` are retried, only those records,
 with exponential backoff and full jitter, up to ``max_retries`` times; any other code, or a record
-still failing after the last retry, is raised in a ``PartialBatchError``. A call that raises (after
-botocore's own retries) puts its records back in the buffer for the next ``flush()`` and the
-exception propagates, so delivery is at least once.
+still failing after the last retry, is raised in a ``PartialBatchError``. A call Kinesis rejects as a
+whole for its records (an HTTP 400 such as ``ValidationException``) is bisected so that only the
+culprits are reported (see ``producer``). A call that raises otherwise (after botocore's own
+retries) puts its records back in the buffer for the next ``flush()`` and the exception propagates,
+so delivery is at least once.
 
 Ordering (``ordered=True``)
 ---------------------------
@@ -42,8 +44,10 @@ from typing import Any, Final
 import boto3
 
 from .producer import (
+    ACCEPTED,
     BufferedProducer,
     FailedEntry,
+    Outcome,
     Pending,
     RetryPolicy,
     check_retry_settings,
@@ -135,7 +139,20 @@ class StreamProducer(BufferedProducer):
             )
         self._add(entry, size)
 
-    def _send(self, batch: list[Pending]) -> list[FailedEntry]:
+    def _call_outcomes(self, items: list[Pending]) -> list[Outcome]:
+        logger.debug("PutRecords %s: %d records", self.stream_name, len(items))
+        response = self._client.put_records(StreamName=self.stream_name, Records=[item.entry for item in items])
+        outcomes: list[Outcome] = []
+        for result in response["Records"]:
+            code = result.get("ErrorCode")
+            if not code:
+                outcomes.append(ACCEPTED)
+            else:
+                message = str(result.get("ErrorMessage", ""))
+                outcomes.append(Outcome(False, str(code), message, retryable=code in RETRYABLE_ERROR_CODES))
+        return outcomes
+
+    def _send(self, batch: list[Pending], failures: list[FailedEntry]) -> None:
         """Send one batch (<= 500 records, <= 5 MiB) until every record is acknowledged or given up on.
 
         Each round sends the head of every lane in one call. A lane is a partition key when ordered
@@ -145,36 +162,36 @@ class StreamProducer(BufferedProducer):
         lanes: dict[Hashable, deque[Pending]] = {}
         for item in batch:
             lanes.setdefault(self._lane(item), deque()).append(item)
-        failures: list[FailedEntry] = []
         dead_keys: set[str] = set()
         while lanes:
             heads = [lane[0] for lane in lanes.values()]
-            for item in heads:
-                item.attempts += 1
-            logger.debug("PutRecords %s: %d records", self.stream_name, len(heads))
-            try:
-                response = self._client.put_records(StreamName=self.stream_name, Records=[h.entry for h in heads])
-            except BaseException:
-                self._requeue([item for lane in lanes.values() for item in lane])
-                raise
+            outcomes = self._attempt_or_requeue(
+                heads,
+                lambda accepted: [
+                    item
+                    for lane in lanes.values()
+                    for index, item in enumerate(lane)
+                    if index or item.seq not in accepted
+                ],
+            )
             sent = 0
             again: list[Pending] = []
             codes: set[str] = set()
-            for item, result in zip(heads, response["Records"], strict=True):
+            for item in heads:
                 lane_id = self._lane(item)
                 lane = lanes[lane_id]
-                code = result.get("ErrorCode")
-                if not code:
+                outcome = outcomes[item.seq]
+                if outcome.ok:
                     lane.popleft()
                     sent += 1
-                elif code in RETRYABLE_ERROR_CODES and item.attempts <= self._policy.max_retries:
+                elif outcome.retryable and item.attempts <= self._policy.max_retries:
                     again.append(item)
-                    codes.add(str(code))
+                    codes.add(outcome.code)
                     continue
                 else:
                     lane.popleft()
                     failures.append(
-                        self._failure(item, str(code), str(result.get("ErrorMessage", "")), sender_fault=False)
+                        self._failure(item, outcome.code, outcome.message, sender_fault=outcome.sender_fault)
                     )
                     if self.ordered:
                         dead_keys.add(item.entry["PartitionKey"])
@@ -199,7 +216,6 @@ class StreamProducer(BufferedProducer):
                 self._count(retried=len(again))
         if dead_keys:
             failures.extend(self._drop_buffered(dead_keys))
-        return failures
 
     def _lane(self, item: Pending) -> Hashable:
         return item.entry["PartitionKey"] if self.ordered else item.seq

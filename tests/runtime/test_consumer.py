@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,6 +26,7 @@ from moto import mock_aws
 
 from decoupling_constructs.runtime.consumer import ConsumerStats, QueueConsumer
 from decoupling_constructs.testing import deploy_to_moto
+from tests.sqs_helpers import depth as total
 
 REGION = "us-east-1"
 
@@ -66,14 +68,6 @@ def send(sqs: Any, url: str, bodies: list[str], groups: list[str] | None = None)
         for ok in response["Successful"]:
             ids[bodies[int(ok["Id"])]] = ok["MessageId"]
     return ids
-
-
-def total(sqs: Any, url: str) -> int:
-    """Visible + in flight."""
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
 def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
@@ -197,6 +191,28 @@ def test_delete_failures_are_retried_once_then_reported() -> None:
     assert stats.api_calls == {"ReceiveMessage": 1, "DeleteMessageBatch": 2}
 
 
+def test_transient_receive_errors_are_retried_and_others_propagate() -> None:
+    """Stubbed client: a throttled receive and a 503 (as botocore raises them after its own retries) are logged
+    and the receive is made again; an access-denied error ends run()."""
+    client = boto3.client("sqs", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/work"
+    message = {"MessageId": "m0", "ReceiptHandle": "r0", "Body": "b0", "MD5OfBody": "x", "Attributes": {}}
+    stubber = Stubber(client)
+    stubber.add_client_error("receive_message", "RequestThrottled", http_status_code=403)
+    stubber.add_client_error("receive_message", "ServiceUnavailable", http_status_code=503)
+    stubber.add_response("receive_message", {"Messages": [message]})
+    stubber.add_response("delete_message_batch", {"Successful": [{"Id": "0"}], "Failed": []})
+    stubber.add_client_error("receive_message", "AccessDenied", http_status_code=403)
+    handler = Recorder()
+    consumer = QueueConsumer(  # one message in flight: the delete comes before the next receive
+        url, handler, batch_size=1, max_in_flight=1, wait_time_seconds=1, heartbeat=False, client=client
+    )
+    with stubber, pytest.raises(ClientError, match="AccessDenied"):
+        consumer.run()
+    stubber.assert_no_pending_responses()
+    assert handler.calls == {"m0": 1}
+
+
 # -- heartbeat ---------------------------------------------------------------------------------------------------
 
 
@@ -298,7 +314,9 @@ def test_stop_finishes_and_deletes_the_batch_in_flight_then_stops_polling() -> N
             consumer.stop()
             time.sleep(0.05)
 
-        consumer = QueueConsumer(url, handler, batch_size=5, wait_time_seconds=1, max_workers=2, client=sqs)
+        consumer = QueueConsumer(
+            url, handler, batch_size=5, max_in_flight=5, wait_time_seconds=1, max_workers=2, client=sqs
+        )  # one batch at a time: no receive overlaps the batch that calls stop()
         stats = consumer.run()
         assert (stats.received, stats.succeeded, stats.deleted) == (5, 5, 5)
         assert stats.api_calls["ReceiveMessage"] == 1
@@ -344,7 +362,9 @@ def test_sigterm_stops_gracefully_when_run_in_the_main_thread() -> None:
                 os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(0.05)
 
-        stats = QueueConsumer(url, handler, batch_size=4, wait_time_seconds=1, max_workers=1, client=sqs).run()
+        stats = QueueConsumer(
+            url, handler, batch_size=4, max_in_flight=4, wait_time_seconds=1, max_workers=1, client=sqs
+        ).run()
         assert (stats.succeeded, stats.deleted) == (4, 4)
         assert total(sqs, url) == 4
     assert signal.getsignal(signal.SIGTERM) == before
@@ -480,6 +500,96 @@ def test_fifo_failure_holds_back_the_rest_of_its_group() -> None:
         assert total(sqs, url) == 0
 
 
+# -- overlapping ------------------------------------------------------------------------------------------------
+
+
+def test_receives_overlap_the_batches_being_handled_up_to_max_in_flight() -> None:
+    """boto3 queue, 40 messages, batches of 10, max_in_flight 20, 20 workers. Each handler waits (at most 10 s)
+    until more than one batch is being handled, which only an overlapping receive makes possible; the number of
+    handlers running at once never passes max_in_flight."""
+    with mock_aws():
+        sqs = sqs_client()
+        url, _ = make_queues(sqs, visibility=60)
+        send(sqs, url, [f"m{i}" for i in range(40)])
+        running = 0
+        most = 0
+        lock = threading.Lock()
+        overlapped = threading.Event()
+
+        def handler(message: dict[str, Any]) -> None:
+            nonlocal running, most
+            with lock:
+                running += 1
+                most = max(most, running)
+                if running > 10:
+                    overlapped.set()
+            overlapped.wait(10)
+            with lock:
+                running -= 1
+
+        stats = QueueConsumer(url, handler, wait_time_seconds=1, max_in_flight=20, max_workers=20, client=sqs).run(
+            max_messages=40
+        )
+        assert overlapped.is_set()
+        assert 10 < most <= 20
+        assert stats.succeeded == stats.deleted == 40
+        assert total(sqs, url) == 0
+
+
+@pytest.mark.parametrize("dead_letter_after", [None, 2])
+def test_fifo_poison_message_and_its_group_mates(dead_letter_after: int | None) -> None:
+    """boto3 FIFO queue, maxReceiveCount 3; group g holds a poison message then two good ones, group h one good one;
+    failures are released at once.
+
+    * Without dead_letter_after (SQS's redrive alone): each receive returns the poison message with its group-mates
+      behind it, which are skipped, so their receive counts rise with the poison's; the 4th receive moves all three
+      to the DLQ. The good messages g:1 and g:2 are never handled (the README's warning).
+    * dead_letter_after=2: the poison fails on its 2nd receive, the consumer moves it to the DLQ and handles g:1 and
+      g:2 in the same batch: only the poison is dead-lettered."""
+    with mock_aws():
+        sqs = sqs_client()
+        url, dlq_url = make_queues(sqs, fifo=True, max_receive=3)
+        ids = send(sqs, url, ["g:poison", "g:1", "g:2", "h:1"], ["g", "g", "g", "h"])
+        handler = Recorder(fail=lambda message, attempt: message["Body"] == "g:poison")
+        consumer = QueueConsumer(
+            url,
+            handler,
+            wait_time_seconds=1,
+            retry_failed_immediately=True,
+            dead_letter_after=dead_letter_after,
+            max_in_flight=10,  # one batch at a time: no receive races the release of the group's messages
+            client=sqs,
+        )
+        stats = consumer.run(idle_timeout=1)
+        dead = sorted(m["Body"] for m in drain(sqs, dlq_url))
+        assert total(sqs, url) == 0
+        assert handler.calls[ids["h:1"]] == 1
+        if dead_letter_after is None:
+            assert dead == ["g:1", "g:2", "g:poison"]
+            assert handler.calls[ids["g:poison"]] == 3 and ids["g:1"] not in handler.calls
+            assert stats.dead_lettered == 0
+        else:
+            assert dead == ["g:poison"]
+            assert handler.calls[ids["g:poison"]] == 2
+            assert sorted(handler.succeeded) == sorted([ids["g:1"], ids["g:2"], ids["h:1"]])
+            assert (stats.dead_lettered, stats.failed, stats.deleted) == (1, 2, 3)
+
+
+def test_dead_letter_after_is_checked_against_the_queue() -> None:
+    with mock_aws():
+        sqs = sqs_client()
+        url, _ = make_queues(sqs, fifo=True, max_receive=3)
+        with pytest.raises(
+            ValueError, match=r"dead_letter_after must be at most the queue's maxReceiveCount \(3\), got 4"
+        ):
+            QueueConsumer(url, Recorder(), dead_letter_after=4, client=sqs).run(max_messages=1)
+        plain = sqs.create_queue(QueueName="plain.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        with pytest.raises(ValueError, match="needs a queue with a redrive policy"):
+            QueueConsumer(plain, Recorder(), dead_letter_after=1, client=sqs).run(max_messages=1)
+        with pytest.raises(ValueError, match="needs handler, not batch_handler"):
+            QueueConsumer(url, batch_handler=lambda messages: None, dead_letter_after=1, client=sqs)
+
+
 # -- batch handler -----------------------------------------------------------------------------------------------
 
 
@@ -542,6 +652,9 @@ def handler_stub(message: dict[str, Any]) -> None:
         ({"wait_time_seconds": 21}, "wait_time_seconds must be an integer between 0 and 20, got 21"),
         ({"visibility_timeout": -1}, "visibility_timeout must be an integer between 0 and 43200, got -1"),
         ({"max_workers": 0}, "max_workers must be an integer >= 1, got 0"),
+        ({"batch_size": 10, "max_in_flight": 5}, "max_in_flight must be an integer >= 10, got 5"),
+        ({"dead_letter_after": 0}, "dead_letter_after must be an integer >= 1, got 0"),
+        ({"dead_letter_after": 2}, "dead_letter_after is for FIFO queues"),
         ({"batch_handler": lambda messages: set()}, "exactly one of handler and batch_handler"),
         ({"handler": None}, "exactly one of handler and batch_handler"),
     ],

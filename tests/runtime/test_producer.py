@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 import decoupling_constructs.runtime.producer as producer_module
 from decoupling_constructs.runtime._calls import ApiCallCounter
@@ -31,6 +31,7 @@ from decoupling_constructs.runtime.producer import (
     RetryPolicy,
     TopicPublisher,
 )
+from tests.runtime.rejections import reject_calls_holding
 
 ROOT = Path(__file__).resolve().parents[2]
 MIB = 1_048_576
@@ -310,6 +311,125 @@ def test_call_that_raises_keeps_its_entries_for_the_next_flush(sqs: Any, queue_u
     assert bodies(sqs, queue_url) == Counter(f"m{i}" for i in range(5))
 
 
+def test_a_call_rejected_for_one_entry_is_bisected_and_never_wedges_the_buffer(sqs: Any, queue_url: str) -> None:
+    """Issue 12: a whole SendMessageBatch rejected for one entry used to put the entry back at the front of
+    the buffer, so every later flush failed the same way. Now the call is split in halves down to the culprit:
+    the 9 valid messages go out, the culprit is reported in PartialBatchError, the buffer is empty, and the next
+    flush sends normally."""
+    sizes = reject_calls_holding(sqs, "SendMessageBatch", "Entries", lambda e: e["MessageBody"].startswith("bad"))
+    producer = QueueProducer(queue_url, client=sqs)
+    for i in range(9):
+        producer.send("bad-7" if i == 7 else f"m{i}")
+    with pytest.raises(PartialBatchError) as caught:
+        producer.send("m9")  # the tenth message fills the batch, which this call sends
+    [failure] = caught.value.failed
+    assert (failure.entry["MessageBody"], failure.code, failure.sender_fault) == (
+        "bad-7",
+        "InvalidMessageContents",
+        True,
+    )
+    # m0-m9 rejected; m0-m4 sent; m5-m9 rejected; m5-m6 sent; m7-m9 rejected; m7 alone rejected; m8-m9 sent
+    assert sizes == [10, 5, 5, 2, 3, 1, 2]
+    assert producer.buffered == 0
+    assert bodies(sqs, queue_url) == Counter(f"m{i}" for i in range(10) if i != 7)
+    producer.send("after")
+    producer.flush()
+    assert bodies(sqs, queue_url) == Counter(["after"])
+    assert producer.stats.sent == 10 and producer.stats.failed == 1
+
+
+def test_fifo_without_deduplication_id_is_a_value_error_at_send_issue_12(sqs: Any, fifo_url: str) -> None:
+    """The reported case: a FIFO queue without content-based deduplication, a group id, no deduplication_id.
+    send() reads the queue's ContentBasedDeduplication once and refuses the message; nothing is buffered."""
+    counter = ApiCallCounter(sqs)
+    producer = QueueProducer(fifo_url, client=sqs)
+    for _ in range(2):
+        with pytest.raises(ValueError, match=r"deduplication_id is required: the queue .*orders\.fifo is FIFO without"):
+            producer.send("x", message_group_id="g")
+    assert counter.counts == {"GetQueueAttributes": 1}
+    assert producer.buffered == 0
+    producer.send("x", message_group_id="g", deduplication_id="d1")
+    producer.flush()
+    assert bodies(sqs, fifo_url) == Counter(["x"])
+
+
+def test_fifo_queue_losing_content_based_deduplication_does_not_wedge(sqs: Any) -> None:
+    """A live producer checked ContentBasedDeduplication (true), then the queue's attribute was turned off: moto
+    rejects the whole SendMessageBatch (HTTP 400 InvalidParameterValue) for the entries without a deduplication id.
+    The entries with one go out; the others are reported."""
+    url = sqs.create_queue(QueueName="cbd.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})[
+        "QueueUrl"
+    ]
+    producer = QueueProducer(url, client=sqs)
+    producer.send("first", message_group_id="g")
+    producer.flush()
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"ContentBasedDeduplication": "false"})
+    for i in range(6):
+        producer.send(f"m{i}", message_group_id="g", deduplication_id=f"d{i}" if i % 2 else None)
+    with pytest.raises(PartialBatchError) as caught:
+        producer.flush()
+    assert sorted(f.entry["MessageBody"] for f in caught.value.failed) == ["m0", "m2", "m4"]
+    assert {f.code for f in caught.value.failed} == {"InvalidParameterValue"}
+    assert [m["Body"] for m in drain(sqs, url)] == ["first", "m1", "m3", "m5"]
+    assert producer.buffered == 0
+
+
+def test_failures_before_a_raising_call_are_reported_by_the_next_flush(sqs: Any, queue_url: str) -> None:
+    """Call 1: m0 rejected (sender fault, final), m1 failed (retryable); call 2 (m1's retry) raises. The flush
+    raises the network error with a note; m1 stays buffered; the next flush sends it and raises m0 in a
+    PartialBatchError: nothing acknowledged is lost without a report."""
+    EntryFaults(
+        sqs,
+        "SendMessageBatch",
+        "Entries",
+        lambda call, _: {0: ("InvalidParameterValue", True), 1: ("InternalError", False)} if call == 1 else {},
+    )
+    outages = [2]
+
+    def fail_second(model: Any, **_: Any) -> None:
+        if model.name == "SendMessageBatch":
+            outages[0] -= 1
+            if outages[0] == 0:
+                raise EndpointConnectionError(endpoint_url="https://sqs.invalid")
+
+    sqs.meta.events.register_last("before-call.*.*", fail_second)
+    producer = QueueProducer(queue_url, client=sqs, base_delay=0)
+    for i in range(3):
+        producer.send(f"m{i}")
+    with pytest.raises(EndpointConnectionError) as raised:
+        producer.flush()
+    assert "the next flush() raises them" in " ".join(raised.value.__notes__)
+    assert producer.buffered == 1
+    with pytest.raises(PartialBatchError) as caught:
+        producer.flush()
+    assert [f.entry["MessageBody"] for f in caught.value.failed] == ["m0"]
+    assert bodies(sqs, queue_url) == Counter(["m1", "m2"])
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "isolate"),
+    [
+        ("InvalidParameterValue", 400, True),
+        ("InvalidMessageContents", 400, True),
+        ("ValidationException", 400, True),
+        ("AWS.SimpleQueueService.BatchRequestTooLong", 400, True),
+        ("RequestThrottled", 403, False),
+        ("ProvisionedThroughputExceededException", 400, False),
+        ("Throttled", 429, False),
+        ("AWS.SimpleQueueService.NonExistentQueue", 400, False),
+        ("ResourceNotFoundException", 400, False),
+        ("AccessDeniedException", 400, False),
+        ("KmsAccessDenied", 400, False),
+        ("InternalError", 500, False),
+        ("ServiceUnavailable", 503, False),
+    ],
+)
+def test_which_call_errors_are_bisected(code: str, status: int, isolate: bool) -> None:
+    error = ClientError({"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "SendMessageBatch")
+    assert producer_module.rejects_entries(error) is isolate
+    assert producer_module.rejects_entries(EndpointConnectionError(endpoint_url="https://x.invalid")) is False
+
+
 def test_concurrent_senders_lose_and_duplicate_nothing(sqs: Any, queue_url: str) -> None:
     producer = QueueProducer(queue_url, client=sqs)
     counter = ApiCallCounter(sqs)
@@ -392,6 +512,15 @@ def test_fifo_requires_a_message_group_id(sqs: Any, fifo_url: str) -> None:
     with pytest.raises(ValueError, match=r"delay_seconds must be None for the FIFO queue"):
         producer.send("x", message_group_id="g", deduplication_id="d1", delay_seconds=5)
     assert producer.buffered == 0
+
+
+def test_body_with_characters_sqs_refuses_is_a_value_error(sqs: Any, queue_url: str) -> None:
+    producer = QueueProducer(queue_url, client=sqs)
+    with pytest.raises(ValueError, match=r"body holds '\\x00' at index 3, which SQS does not allow"):
+        producer.send("abc\x00def")
+    producer.send("tab\tnewline\nemoji \U0001f600")  # allowed
+    producer.flush()
+    assert producer.stats.sent == 1
 
 
 def test_fifo_keeps_order_within_each_group(sqs: Any, fifo_url: str) -> None:
@@ -566,6 +695,53 @@ def test_fifo_topic_requires_group_and_keeps_order(sqs: Any, sns: Any) -> None:
         for i in range(15):
             publisher.publish(f"o{i}", message_group_id="g", deduplication_id=f"d{i}")
     assert [m["Body"] for m in drain(sqs, url)] == [f"o{i}" for i in range(15)]
+
+
+def test_fifo_topic_without_content_based_deduplication_needs_a_deduplication_id(sns: Any) -> None:
+    plain = sns.create_topic(Name="plain.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    by_content = sns.create_topic(
+        Name="content.fifo", Attributes={"FifoTopic": "true", "ContentBasedDeduplication": "true"}
+    )["TopicArn"]
+    publisher = TopicPublisher(plain, client=sns)
+    with pytest.raises(ValueError, match=r"deduplication_id is required: the topic .*plain\.fifo is FIFO without"):
+        publisher.publish("x", message_group_id="g")
+    assert publisher.buffered == 0
+    with TopicPublisher(by_content, client=sns) as publisher:
+        publisher.publish("x", message_group_id="g")
+    assert publisher.stats.sent == 1
+    assert publisher.stats.api_calls == {"GetTopicAttributes": 1, "PublishBatch": 1}
+
+
+def test_fifo_topic_lookup_denied_falls_back_to_the_per_entry_report(sns: Any) -> None:
+    """With a publish-only grant GetTopicAttributes is denied: publish() cannot check, and SNS's per-entry
+    rejection (moto: InvalidParameter, sender fault) is raised in PartialBatchError instead."""
+    arn = sns.create_topic(Name="denied.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+
+    def deny(model: Any, **_: Any) -> None:
+        if model.name == "GetTopicAttributes":
+            raise ClientError(
+                {"Error": {"Code": "AuthorizationError"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, model.name
+            )
+
+    sns.meta.events.register_last("before-call.*.*", deny)
+    publisher = TopicPublisher(arn, client=sns)
+    publisher.publish("x", message_group_id="g")
+    with pytest.raises(PartialBatchError) as caught:
+        publisher.flush()
+    assert [(f.entry["Message"], f.sender_fault) for f in caught.value.failed] == [("x", True)]
+
+
+def test_publish_batch_rejected_for_one_entry_is_bisected(sns: Any, sqs: Any, topic: tuple[str, str]) -> None:
+    arn, url = topic
+    sizes = reject_calls_holding(sns, "PublishBatch", "PublishBatchRequestEntries", lambda e: e["Message"] == "bad")
+    publisher = TopicPublisher(arn, client=sns)
+    for i in range(4):
+        publisher.publish("bad" if i == 0 else f"e{i}")
+    with pytest.raises(PartialBatchError) as caught:
+        publisher.flush()
+    assert [f.entry["Message"] for f in caught.value.failed] == ["bad"]
+    assert sizes == [4, 2, 1, 1, 2]
+    assert bodies(sqs, url) == Counter(["e1", "e2", "e3"])
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ from decoupling_constructs.runtime.redrive import (
     redrive,
 )
 from decoupling_constructs.testing import deploy_to_moto
+from tests.sqs_helpers import depth
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parents[2]
@@ -380,6 +381,68 @@ def test_peek_an_empty_queue_and_validation(sqs) -> None:
         peek(dlq_url, n=0, client=sqs)
 
 
+def receive_counts(sqs: Any, url: str) -> dict[str, int]:
+    """Body -> ApproximateReceiveCount, read with one more receive (VisibilityTimeout=0), so each count is +1."""
+    messages = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, MessageSystemAttributeNames=["All"]
+    ).get("Messages", [])
+    return {m["Body"]: int(m["Attributes"]["ApproximateReceiveCount"]) for m in messages}
+
+
+def test_peek_never_moves_a_message_to_the_dlq_issue_12(sqs) -> None:
+    """The reported case: a source queue with maxReceiveCount 3 holds 2 messages; peek(url) with the default n=10
+    used to receive them round after round (VisibilityTimeout=0) until both went to the DLQ. Now it refuses, having
+    received nothing: no receive count moved, nothing in the DLQ."""
+    url, dlq_url = make_pair(sqs, max_receive=3)
+    fill(sqs, url, 2)
+    with pytest.raises(RedriveError, match=r"has a redrive policy \(maxReceiveCount 3.*force=True \(CLI: --force\)"):
+        peek(url, client=sqs)
+    assert depth(sqs, dlq_url) == 0
+    assert receive_counts(sqs, url) == {"body-0": 1, "body-1": 1}  # the first receive ever: peek made none
+
+
+def test_peek_force_makes_one_receive_on_a_queue_with_a_redrive_policy(sqs) -> None:
+    """force=True: one ReceiveMessage (counted by botocore's before-call hook), each message's count +1, nothing
+    moved, even when called as often as maxReceiveCount - 1 times."""
+    url, dlq_url = make_pair(sqs, max_receive=3)
+    fill(sqs, url, 2)
+    receives: list[str] = []
+    sqs.meta.events.register("before-call.sqs.ReceiveMessage", lambda **_: receives.append("r"))
+    for peeked in (1, 2):
+        shown = peek(url, client=sqs, force=True, wait_time_seconds=0)
+        assert sorted(m["Body"] for m in shown) == ["body-0", "body-1"]
+        assert {int(m["Attributes"]["ApproximateReceiveCount"]) for m in shown} == {peeked}
+        assert len(receives) == peeked
+    assert depth(sqs, dlq_url) == 0
+    assert receive_counts(sqs, url) == {"body-0": 3, "body-1": 3}  # two peeks, then this read: still in the queue
+
+
+def test_peek_a_dlq_without_redrive_policy_receives_until_n(sqs) -> None:
+    """A DLQ has no redrive policy: more than one receive when the first does not bring n distinct messages (moto
+    returns the same 10 visible messages again, so peek stops after three rounds without a new one)."""
+    _, dlq_url = make_pair(sqs)
+    fill(sqs, dlq_url, 12)
+    receives: list[str] = []
+    sqs.meta.events.register("before-call.sqs.ReceiveMessage", lambda **_: receives.append("r"))
+    shown = peek(dlq_url, n=12, client=sqs)
+    assert len(receives) > 1
+    assert len(shown) >= 10 and len({m["MessageId"] for m in shown}) == len(shown)
+    with pytest.raises(ValueError, match="force must be True or False, got 'yes'"):
+        peek(dlq_url, client=sqs, force="yes")  # type: ignore[arg-type]
+
+
+def test_cli_peek_refuses_a_source_queue_unless_forced(sqs, capsys) -> None:
+    url, dlq_url = make_pair(sqs, max_receive=3)
+    fill(sqs, url, 2)
+    assert cli.main(["peek", url]) == 2
+    assert "has a redrive policy" in capsys.readouterr().err
+    assert cli.main(["peek", url, "--force"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.count("  receives 1") == 2
+    assert "the receive count of each message shown went up by 1" in captured.err
+    assert depth(sqs, dlq_url) == 0
+
+
 # -- CLI --------------------------------------------------------------------------------------------------------
 
 
@@ -433,6 +496,8 @@ def test_cli_help_documents_the_exit_codes() -> None:
         assert done.returncode == 0, done.stderr
         assert "exit codes:" in done.stdout and "3  AWS error" in done.stdout
     assert "--max-per-second" in run_cli("redrive", "--help").stdout
+    peek_help = run_cli("peek", "--help").stdout
+    assert "ApproximateReceiveCount" in peek_help and "--force" in peek_help and "redrive policy" in peek_help
 
 
 @pytest.mark.parametrize(

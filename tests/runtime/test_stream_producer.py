@@ -23,6 +23,7 @@ from moto import mock_aws
 
 from decoupling_constructs.runtime.producer import PartialBatchError
 from decoupling_constructs.runtime.stream import StreamProducer
+from tests.runtime.rejections import reject_calls_holding
 
 MIB = 1_048_576
 THROTTLED = "ProvisionedThroughputExceededException"
@@ -270,6 +271,26 @@ def test_call_that_raises_keeps_unacknowledged_records_for_the_next_flush(kinesi
     producer.flush()
     assert producer.stats.api_calls == {"PutRecords": 4}  # 1 ok, 1 raised, then a-1 and a-2
     assert per_key(kinesis, stream) == {"a": [b"a-0", b"a-1", b"a-2"]}
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+def test_a_call_rejected_for_one_record_is_bisected(kinesis: Any, ordered: bool) -> None:
+    """Kinesis rejects the whole PutRecords (HTTP 400 ValidationException) for one record: the call is split in
+    halves down to the culprit, the other records land, the culprit is reported, nothing stays buffered."""
+    stream = create_stream(kinesis, shards=1)
+    sizes = reject_calls_holding(
+        kinesis, "PutRecords", "Records", lambda r: r["Data"].startswith(b"bad"), code="ValidationException"
+    )
+    producer = StreamProducer(stream, client=kinesis, ordered=ordered)
+    for i in range(8):
+        producer.put(b"bad-5" if i == 5 else f"r-{i}".encode(), partition_key=f"k{i}")
+    with pytest.raises(PartialBatchError) as caught:
+        producer.flush()
+    [failure] = caught.value.failed
+    assert (failure.entry["Data"], failure.code, failure.sender_fault) == (b"bad-5", "ValidationException", True)
+    assert sizes == [8, 4, 4, 2, 1, 1, 2]  # 0-7 no; 0-3 ok; 4-7 no; 4-5 no; 4 ok; 5 no; 6-7 ok
+    assert landed(kinesis, stream) == Counter(f"r-{i}".encode() for i in range(8) if i != 5)
+    assert producer.buffered == 0
 
 
 # ------------------------------------------------------------------------------------------------
