@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 _TIMESTAMP = re.compile(r"!\{timestamp:([^}]+)\}")
@@ -50,13 +51,13 @@ def wait_for_records(
     interval): this polls, and asserts nothing. Each object is read once."""
     deadline = time.monotonic() + timeout
     delivered: dict[str, list[bytes]] = {}
-    while True:
-        for key in object_keys(s3, bucket, prefix):
-            if key not in delivered:
-                delivered[key] = read_records(s3, bucket, key)
-        if sum(map(len, delivered.values())) >= count or time.monotonic() > deadline:
-            return delivered
-        time.sleep(0.5)
+    with ThreadPoolExecutor(max_workers=8) as pool:  # one object per record on some emulators: read in parallel
+        while True:
+            new = [key for key in object_keys(s3, bucket, prefix) if key not in delivered]
+            delivered.update(zip(new, pool.map(lambda key: read_records(s3, bucket, key), new), strict=True))
+            if sum(map(len, delivered.values())) >= count or time.monotonic() > deadline:
+                return delivered
+            time.sleep(0.5)
 
 
 def read_records(s3: object, bucket: str, key: str) -> list[bytes]:

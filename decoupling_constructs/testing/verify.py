@@ -137,6 +137,7 @@ def verify(deployment: Deployment, *, check: bool = True) -> VerificationReport:
     ctx = deployment._context
     report = VerificationReport(deployment.stack_name, deployment.emulator)
     known = NOT_STORED.get(deployment.emulator, {})
+    clients: dict[str, Any] = {}
     for logical_id, resource in deployment.template.get("Resources", {}).items():
         resource_type = resource["Type"]
         if resource_type in NO_RUNTIME_BEHAVIOUR:
@@ -147,7 +148,9 @@ def verify(deployment: Deployment, *, check: bool = True) -> VerificationReport:
         if reader is None:
             raise NotImplementedError(f"verify cannot read {resource_type} ({logical_id}) back from its service")
         expected_properties = resolve(resource.get("Properties", {}), ctx)
-        actual_properties = reader(_Read(deployment, logical_id, deployment.resources[logical_id], expected_properties))
+        actual_properties = reader(
+            _Read(deployment, logical_id, deployment.resources[logical_id], expected_properties, clients)
+        )
         report.resources += 1
         for name, expected in expected_properties.items():
             if name == "Tags":
@@ -219,9 +222,13 @@ class _Read:
     logical_id: str
     physical_id: str
     expected: dict[str, Json]
+    clients: dict[str, Any]
 
     def client(self, service: str) -> Any:
-        return self.deployment.client(service)
+        """One client per service for the whole verification (creating a boto3 client costs ~50 ms)."""
+        if service not in self.clients:
+            self.clients[service] = self.deployment.client(service)
+        return self.clients[service]
 
 
 def _queue(r: _Read) -> dict[str, Json]:
