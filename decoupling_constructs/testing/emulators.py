@@ -17,7 +17,8 @@ never to the terminal.
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
+import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -87,7 +88,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes] | None, log_file: Path | None) -> None:
+def _wait_healthy(url: str, process: subprocess.Popen[bytes] | None, log_file: Path | None) -> dict[str, Any]:
+    """The health check's JSON once the emulator answers it."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         if process is not None and process.poll() is not None:
@@ -96,7 +98,8 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes] | None, log_file: P
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
-                    return
+                    body = json.loads(response.read() or b"{}")
+                    return body if isinstance(body, dict) else {}
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         if time.monotonic() > deadline:
@@ -104,10 +107,31 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes] | None, log_file: P
         time.sleep(0.1)
 
 
+def ministack_python() -> str:
+    """The interpreter MiniStack runs on: ``$MINISTACK_PYTHON``, else the project's ``.venv/ministack`` (a venv of
+    its own that ``make setup`` creates, since MiniStack pins botocore against boto3 1.44), else this one if it has
+    MiniStack."""
+    configured = os.environ.get("MINISTACK_PYTHON")
+    if configured:
+        if not Path(configured).exists():
+            raise FileNotFoundError(f"MINISTACK_PYTHON={configured} does not exist: run `make setup`")
+        return configured
+    project = Path.cwd() / ".venv" / "ministack" / "bin" / "python"
+    if project.exists():
+        return str(project)
+    if importlib.util.find_spec("ministack") is not None:
+        return sys.executable
+    raise FileNotFoundError(
+        "MiniStack is not installed: run `make setup` (it installs it in .venv/ministack), or install "
+        "ministack in an environment of its own and set MINISTACK_PYTHON to that environment's python"
+    )
+
+
 @contextlib.contextmanager
 def ministack(*, log_file: Path | None = None, port: int | None = None) -> Iterator[Emulator]:
-    """MiniStack (PyPI ``ministack``) as a child process on 127.0.0.1, in its own process group, stopped
-    (SIGTERM, then SIGKILL after 10 s) however the block ends. State lives in memory only."""
+    """MiniStack (PyPI ``ministack``) as a child process on 127.0.0.1 (see :func:`ministack_python`), in its own
+    process group, stopped (SIGTERM, then SIGKILL after 10 s) however the block ends. State lives in memory only."""
+    python = ministack_python()
     port = port or free_port()
     env = {
         **os.environ,
@@ -125,7 +149,7 @@ def ministack(*, log_file: Path | None = None, port: int | None = None) -> Itera
         output = log_file.open("ab")
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ministack"],
+            [python, "-m", "ministack"],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=output,
@@ -133,10 +157,10 @@ def ministack(*, log_file: Path | None = None, port: int | None = None) -> Itera
             start_new_session=True,  # Ctrl-C reaches us only; we stop it in `finally`
         )
         try:
-            _wait_healthy(f"http://127.0.0.1:{port}/_ministack/health", process, log_file)
+            health = _wait_healthy(f"http://127.0.0.1:{port}/_ministack/health", process, log_file)
             yield Emulator(
                 name="ministack",
-                version=importlib.metadata.version("ministack"),
+                version=str(health.get("version", "unknown")),
                 endpoint_url=f"http://127.0.0.1:{port}",
                 account="000000000000",  # MiniStack's default account (MINISTACK_ACCOUNT_ID)
             )
@@ -266,4 +290,14 @@ def cdk_deploy(
     )
 
 
-__all__ = ["CdkError", "Emulator", "cdk_cli", "cdk_deploy", "free_port", "ministack", "moto_server", "run_cdk"]
+__all__ = [
+    "CdkError",
+    "Emulator",
+    "cdk_cli",
+    "cdk_deploy",
+    "free_port",
+    "ministack",
+    "ministack_python",
+    "moto_server",
+    "run_cdk",
+]

@@ -31,3 +31,11 @@ def test_emulator_listens_on_loopback_only_and_stops_on_error(start) -> None:
                 assert probe.connect_ex((address, port)) != 0
         raise RuntimeError("boom")
     assert not accepts(port)
+
+
+def test_a_missing_ministack_interpreter_is_named(monkeypatch, tmp_path) -> None:
+    from decoupling_constructs.testing.emulators import ministack_python
+
+    monkeypatch.setenv("MINISTACK_PYTHON", str(tmp_path / "nowhere" / "python"))
+    with pytest.raises(FileNotFoundError, match=r"MINISTACK_PYTHON=.*nowhere/python does not exist: run `make setup`"):
+        ministack_python()
