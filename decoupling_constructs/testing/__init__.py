@@ -20,6 +20,11 @@ other resource that moto did not create.
 Without ``endpoint_url`` it refuses to run unless moto's in-process mock is
 active, so a test can never deploy to a real account by mistake. With
 ``endpoint_url`` (a moto server, e.g. ``http://localhost:5000``) it talks HTTP.
+
+The real ``cdk deploy`` into an emulator on 127.0.0.1 (MiniStack, or a moto server) is in
+:mod:`decoupling_constructs.testing.emulators`; :func:`verify` reads every deployed resource back
+through its service and reports what matches the template, what the emulator does not store, and
+what does not match (:mod:`decoupling_constructs.testing.verify`).
 """
 
 from __future__ import annotations
@@ -87,7 +92,7 @@ def _moto_label() -> str:
 
 @dataclass
 class Deployment:
-    """A stack deployed into moto: physical ids, outputs and configured boto3 clients."""
+    """A stack deployed into an emulator: physical ids, outputs and configured boto3 clients."""
 
     stack_name: str
     region: str
@@ -215,20 +220,22 @@ def deploy_to_moto(
 
     _ensure_bootstrap_parameter(template, region, endpoint_url)
     cloudformation = _client("cloudformation", region, endpoint_url)
-    with _quiet_moto():
-        cloudformation.create_stack(
-            StackName=stack_name,
-            TemplateBody=json.dumps(template),
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
-        )
     try:
+        with _quiet_moto():
+            cloudformation.create_stack(
+                StackName=stack_name,
+                TemplateBody=json.dumps(template),
+                Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+            )
         deployment = complete_deployment(
             stack_name, template, region=region, endpoint_url=endpoint_url, parameters=parameters
         )
-    except BaseException:
-        with _quiet_moto(), contextlib.suppress(Exception):
-            cloudformation.delete_stack(StackName=stack_name)
+    except BaseException as error:
+        # Not a stack that was there before this call (AlreadyExists): that one is the user's.
+        if getattr(error, "response", {}).get("Error", {}).get("Code") != "AlreadyExistsException":
+            with _quiet_moto(), contextlib.suppress(Exception):
+                cloudformation.delete_stack(StackName=stack_name)
         raise
     deployment._stack = cdk_stack
     return deployment

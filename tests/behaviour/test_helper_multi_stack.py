@@ -146,3 +146,12 @@ def test_verify_reports_a_changed_queue_attribute_as_a_mismatch(aws: None, apps:
         verify(deployment)
     (mismatch,) = raised.value.report.mismatches
     assert (mismatch.property, mismatch.expected, mismatch.actual) == ("VisibilityTimeout", 45, "7")
+
+
+def test_a_stack_that_exists_already_is_left_alone(aws: None, apps: Apps) -> None:
+    first = deploy_to_moto(apps.fixed, stack_name="UsersStack")
+    with pytest.raises(ClientError, match="AlreadyExists"):
+        deploy_to_moto(apps.fixed, stack_name="UsersStack")
+    stacks = boto3.client("cloudformation").describe_stacks(StackName="UsersStack")["Stacks"]
+    assert [s["StackStatus"] for s in stacks] == ["CREATE_COMPLETE"]
+    assert first.client("sqs").get_queue_url(QueueName="users-queue")["QueueUrl"]
