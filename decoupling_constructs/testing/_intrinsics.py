@@ -67,7 +67,9 @@ class ResolveContext:
     def import_value(self, export_name: str) -> Json:
         """``Fn::ImportValue``: the value another stack exported under ``export_name``."""
         if self._import_value is None:
-            raise UnresolvedReference(f"Fn::ImportValue {export_name}")
+            raise NotImplementedError(
+                f"intrinsic Fn::ImportValue ({export_name}) needs the emulator's exports, and this context has none"
+            )
         return self._import_value(export_name)
 
     def condition(self, name: str) -> bool:
