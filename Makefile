@@ -12,11 +12,16 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# MiniStack in a venv of its own (it pins botocore against ours); the demo and the tests start it from there.
+MINISTACK_VENV := $(VENV)/ministack
+MINISTACK_STAMP := $(MINISTACK_VENV)/.installed
+export MINISTACK_PYTHON := $(CURDIR)/$(MINISTACK_VENV)/bin/python
 
-.PHONY: help setup system-deps synth demo deploy destroy test lint format bench diagrams clean
+.PHONY: help setup system-deps synth demo preflight deploy destroy test lint format bench diagrams clean
 
 help:
-	@echo "make demo    deploy every reference stack into a local emulator and drive traffic through it"
+	@echo "make demo    cdk deploy every reference stack into local emulators, verify it, drive traffic through it"
+	@echo "make preflight  cdk diff, the static checks, then the emulator deploy (before cdk deploy to an account)"
 	@echo "make synth   synthesize every reference stack with the CDK CLI (into cdk.out/)"
 	@echo "make test    lint, then the whole test suite (template, static, behaviour, packaging)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
@@ -34,7 +39,12 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(PY_STAMP) $(NODE_STAMP)
+$(MINISTACK_STAMP): requirements-ministack.txt $(PY_STAMP)
+	@test -x $(MINISTACK_PYTHON) || $(PYTHON) -m venv $(MINISTACK_VENV)
+	@$(MINISTACK_PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-ministack.txt
+	@touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(MINISTACK_STAMP)
 
 # Debian packages for the real-broker failover test (ActiveMQ, a JDK); installs only what is missing.
 system-deps:
@@ -44,9 +54,18 @@ synth: setup
 	cdk synth --quiet
 	@echo "templates in cdk.out/: $$(ls cdk.out/*.template.json | xargs -n1 basename | tr '\n' ' ')"
 
-# Every reference stack deployed into moto on 127.0.0.1, with traffic through it (under 3 minutes).
+# Every reference stack deployed by `cdk deploy` into emulators on 127.0.0.1 (MiniStack; moto for the broker),
+# verified against its template, with traffic through it.
 demo: setup
 	cdk synth --quiet
+	python -m decoupling_constructs.demo $(DEMO_ARGS)
+
+# Before `cdk deploy` to a real account (also in CI): what would change, the static checks, then the emulator deploy.
+# `cdk diff` needs credentials for the target account; PREFLIGHT_DIFF=0 skips it where there are none.
+PREFLIGHT_DIFF ?= 1
+preflight: setup
+	@if [ "$(PREFLIGHT_DIFF)" = 1 ]; then cdk diff; else cdk synth --quiet; echo "preflight: cdk diff skipped"; fi
+	python -m pytest -q -n 2 tests/static
 	python -m decoupling_constructs.demo $(DEMO_ARGS)
 
 # A real account: run `cdk bootstrap` once per account/region first. Data-bearing resources are RETAINed.

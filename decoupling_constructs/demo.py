@@ -1,37 +1,37 @@
-"""``make demo``: every reference stack deployed into moto on 127.0.0.1, with real traffic through it.
+"""``make demo``: every reference stack deployed by the real CDK CLI into emulators on 127.0.0.1, driven with traffic.
 
 ::
 
     python -m decoupling_constructs.demo [--cdk-out cdk.out] [--pattern queue] [--jobs 1000] [--keep-running]
 
-It starts a moto server on 127.0.0.1 (a free port; stopped at the end, on Ctrl-C and on errors),
-deploys the synthesized stacks in ``--cdk-out`` with CloudFormation's CreateStack, completes what moto
-skips with ``decoupling_constructs.testing``, drives each pattern with the runtime helpers, and prints
-a table. It exits 0 only if every check held. It needs moto[server] and rich (``make demo`` has them).
-
-``--deploy-with cdk`` takes the real path instead, ``cdk bootstrap`` and ``cdk deploy`` pointed at the
-emulator. It is not the default: moto 5.2.5 executes a change set only in part (for the FanOut stack,
-17 of its 52 resources, still reporting CREATE_COMPLETE), and the completion step then refuses the
-stack, naming what is missing.
+It starts MiniStack (a child process) and a moto server on 127.0.0.1 (free ports; both stopped at the end, on
+Ctrl-C and on errors), runs ``cdk bootstrap`` and ``cdk deploy`` of the synthesized app in ``--cdk-out`` into
+MiniStack for the messaging stacks, deploys the broker stack into moto with ``decoupling_constructs.testing``
+(MiniStack's CloudFormation rejects AmazonMQ; see ``EMULATOR_FOR``), verifies every deployed resource against its
+template, drives each pattern with the runtime helpers, and prints a table with per-phase timings. Emulator
+request logs, the CLI's output and the tracebacks of the failures the scenarios inject go to log files in one
+directory, whose path is printed. It exits 0 only if every check held. It needs the demo extra
+(``pip install decoupling-constructs[demo]``: moto[server], ministack, rich) and the CDK CLI (``make demo`` has them).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
-import os
+import logging
 import random
-import shutil
-import socket
-import subprocess
 import sys
+import tempfile
 import threading
 import time
-import urllib.request
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +39,13 @@ from .runtime.consumer import QueueConsumer
 from .runtime.producer import QueueProducer, TopicPublisher
 from .runtime.redrive import redrive
 from .runtime.stream import StreamProducer
-from .testing import Deployment, complete_deployment, deploy_to_moto
+from .stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
+from .testing import Deployment, deploy_to_moto
+from .testing.delivery import expanded_prefixes, object_keys, wait_for_records
+from .testing.emulators import Emulator, cdk_deploy, ministack, moto_server
+from .testing.verify import VerificationReport, verify
 
 REGION = "us-east-1"
-ACCOUNT = "123456789012"  # moto's default account
 PATTERNS = ("queue", "fifo", "fanout", "stream", "broker")
 STACKS = {
     "queue": "DecouplingReliableQueue",
@@ -50,6 +53,17 @@ STACKS = {
     "fanout": "DecouplingFanOut",
     "stream": "DecouplingStreamToS3",
     "broker": "DecouplingMessageBroker",
+}
+
+# Which emulator serves each reference stack, and why (a stack goes wherever every one of its resources is created).
+EMULATOR_FOR = {
+    "DecouplingReliableQueue": ("ministack", "its CloudFormation creates every resource"),
+    "DecouplingFanOut": ("ministack", "its CloudFormation creates every resource"),
+    "DecouplingStreamToS3": ("ministack", "it creates every resource and Firehose really reads the stream"),
+    "DecouplingMessageBroker": (
+        "moto",
+        "MiniStack's CloudFormation rejects AmazonMQ::Broker; moto's helper completes what moto skips",
+    ),
 }
 
 
@@ -69,6 +83,10 @@ class Result:
     pattern: str
     checks: list[Check] = field(default_factory=list)
     rows: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """One-line remarks printed under the table (e.g. where the emulator differs from AWS)."""
+    injected_failures: int = 0
+    """Failures the scenario caused on purpose (their tracebacks go to the log file, not the terminal)."""
 
     def check(self, name: str, expected: Any, actual: Any) -> None:
         self.checks.append(Check(name, expected, actual))
@@ -78,68 +96,76 @@ class Result:
         return bool(self.checks) and all(c.ok for c in self.checks)
 
 
+@dataclass
+class Phases:
+    """Wall-clock time of each phase, printed at the end."""
+
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings.append((name, time.monotonic() - started))
+
+    def line(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.timings)
+
+
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """A moto server on 127.0.0.1 (never another address), stopped however the block ends."""
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    # A moto server in this process shares moto's state with any earlier one: start from nothing.
-    urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST"))
+def log_to(path: Path) -> Iterator[None]:
+    """Every log record (emulator requests, the consumers' handler tracebacks, boto) to ``path``, none to the
+    terminal; the logging set-up as it was afterwards."""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    saved, level = list(root.handlers), root.level
+    for existing in saved:
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    quiet = {name: logging.getLogger(name).level for name in ("botocore", "boto3", "urllib3")}
+    for name in quiet:
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
-        # moto reads a CloudFormation TemplateURL path-style only when the host is "localhost".
-        yield f"http://localhost:{port}"
+        yield
     finally:
-        server.stop()
-
-
-def aws_env(endpoint: str) -> dict[str, str]:
-    return {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "demo",
-        "AWS_SECRET_ACCESS_KEY": "demo",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "CDK_DISABLE_CLI_TELEMETRY": "true",
-        "CDK_DISABLE_VERSION_CHECK": "true",
-    }
+        root.removeHandler(handler)
+        handler.close()
+        for existing in saved:
+            root.addHandler(existing)
+        root.setLevel(level)
+        for name, previous in quiet.items():
+            logging.getLogger(name).setLevel(previous)
 
 
 def deploy(
-    cdk_out: Path, stack_names: list[str], endpoint: str, method: str, say: Callable[[str], None]
+    cdk_out: Path, stack_names: list[str], emulators: dict[str, Emulator], log_dir: Path
 ) -> dict[str, Deployment]:
+    """The MiniStack stacks with `cdk bootstrap` + `cdk deploy`, the moto stacks with the helper, concurrently."""
+    on = {name: EMULATOR_FOR[name][0] for name in stack_names}
     templates = {name: json.loads((cdk_out / f"{name}.template.json").read_text()) for name in stack_names}
-    if method == "cdk":
-        cdk = shutil.which("cdk")
-        if cdk is None:
-            raise SystemExit("the CDK CLI is not on PATH: run `make demo`, or pass --deploy-with api")
-        env = {**os.environ, **aws_env(endpoint)}
-        say("cdk bootstrap (into moto)")
-        subprocess.run(
-            [cdk, "bootstrap", f"aws://{ACCOUNT}/{REGION}", "--app", str(cdk_out)],
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        say(f"cdk deploy {' '.join(stack_names)}")
-        subprocess.run(
-            [cdk, "deploy", *stack_names, "--app", str(cdk_out), "--require-approval", "never", "--concurrency", "4"],
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+
+    def to_moto() -> dict[str, Deployment]:
+        endpoint = emulators["moto"].endpoint_url
         return {
-            name: complete_deployment(name, t, region=REGION, endpoint_url=endpoint) for name, t in templates.items()
+            name: deploy_to_moto(templates[name], stack_name=name, endpoint_url=endpoint)
+            for name in stack_names
+            if on[name] == "moto"
         }
-    return {
-        name: deploy_to_moto(t, stack_name=name, region=REGION, endpoint_url=endpoint) for name, t in templates.items()
-    }
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        moto_deployments = pool.submit(to_moto)
+        deployments: dict[str, Deployment] = {}
+        cdk_stacks = [name for name in stack_names if on[name] == "ministack"]
+        if cdk_stacks:
+            emulator = emulators["ministack"]
+            cdk_deploy(cdk_out, cdk_stacks, emulator, log_file=log_dir / "cdk.log")
+            deployments.update({name: emulator.deployment(name, templates[name]) for name in cdk_stacks})
+        deployments.update(moto_deployments.result())
+    return deployments
 
 
 def count_visible(sqs: Any, url: str) -> int:
@@ -165,7 +191,8 @@ def queue_scenario(d: Deployment, jobs: int, progress: Callable[[str, int, int],
     def handler(message: dict[str, Any]) -> None:
         job = json.loads(message["Body"])["job"]
         if job in poison:
-            raise RuntimeError(f"job {job} cannot be processed")
+            result.injected_failures += 1
+            raise RuntimeError(f"job {job} cannot be processed (a failure the demo injects)")
         done[job] += 1
         progress("queue", len(done), jobs - len(poison))
 
@@ -183,7 +210,9 @@ def queue_scenario(d: Deployment, jobs: int, progress: Callable[[str, int, int],
         ("API calls per message (send+receive+delete)", f"{calls / jobs:.2f}"),
     ]
     poison.clear()  # the handler is "fixed"
-    moved = redrive(_arn(dlq_url), client=sqs)
+    # The destination is given: MiniStack implements neither StartMessageMoveTask nor ListDeadLetterSourceQueues,
+    # so redrive() copies, and needs to be told where to.
+    moved = redrive(_arn(dlq_url), destination_arn=_arn(url), client=sqs)
     again = QueueConsumer(url, handler, wait_time_seconds=1, client=sqs).run(idle_timeout=2)
     result.check("redrive moved the DLQ back", in_dlq, moved.moved)
     result.check("DLQ empty after the fix", 0, count_visible(sqs, dlq_url))
@@ -261,8 +290,8 @@ def fanout_scenario(d: Deployment, events: int, progress: Callable[[str, int, in
             (
                 name,
                 sqs.get_queue_url(QueueName=name)["QueueUrl"],
-                json.loads(attributes.get("FilterPolicy", "{}")),
-                attributes.get("FilterPolicyScope", "MessageAttributes"),
+                json.loads(attributes.get("FilterPolicy") or "{}"),
+                attributes.get("FilterPolicyScope") or "MessageAttributes",
                 attributes.get("RawMessageDelivery") == "true",
             )
         )
@@ -286,17 +315,26 @@ def fanout_scenario(d: Deployment, events: int, progress: Callable[[str, int, in
     return result
 
 
+# The clickstream pipeline's prefixes: StreamToS3's defaults (the reference stack gives none).
+STREAM_PREFIXES = (DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX)
+
+
 def stream_scenario(d: Deployment, records: int, progress: Callable[[str, int, int], None]) -> Result:
-    """Records over 100 partition keys: where they land, against the shards' write capacity."""
+    """Records over 100 partition keys through StreamProducer: each lands on its key's shard, and Firehose,
+    reading the stream, writes each one exactly once to S3 under the partitioned data prefix; none under the
+    error prefix."""
     import hashlib
 
     result = Result("stream")
-    kinesis, firehose = d.client("kinesis"), d.client("firehose")
-    stream = d.outputs["ClickstreamStreamName"]
+    kinesis, s3 = d.client("kinesis"), d.client("s3")
+    stream, bucket = d.outputs["ClickstreamStreamName"], d.outputs["ClickstreamBucketName"]
     shards = kinesis.list_shards(StreamName=stream)["Shards"]
+    run = uuid.uuid4().hex[:8]  # this run's records, whatever else the bucket holds
+    sent = [json.dumps({"run": run, "click": i}).encode() for i in range(records)]
+    start = datetime.now(UTC)
     with StreamProducer(stream, client=kinesis) as producer:
-        for i in range(records):
-            producer.put(json.dumps({"click": i}), partition_key=f"user-{i % 100}")
+        for i, data in enumerate(sent):
+            producer.put(data + b"\n", partition_key=f"user-{i % 100}")
             if i % 500 == 0:
                 progress("stream", i, records)
     progress("stream", records, records)
@@ -316,22 +354,29 @@ def stream_scenario(d: Deployment, records: int, progress: Callable[[str, int, i
         got = 0
         while iterator:
             response = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
-            got += len(response["Records"])
+            got += sum(1 for r in response["Records"] if run.encode() in r["Data"])
             iterator = response.get("NextShardIterator") if response["Records"] else None
         result.check(f"{shard['ShardId']} holds its keys' records", expected[shard["ShardId"]], got)
         result.rows.append((shard["ShardId"], f"{got:,} records (capacity 1,000 records/s and 1 MiB/s of writes)"))
-    description = firehose.describe_delivery_stream(DeliveryStreamName=d.outputs["ClickstreamDeliveryStreamName"])
-    s3 = description["DeliveryStreamDescription"]["Destinations"][0]["ExtendedS3DestinationDescription"]
-    result.check(
-        "delivery stream reads the stream",
-        "KinesisStreamAsSource",
-        description["DeliveryStreamDescription"]["DeliveryStreamType"],
-    )
+
+    data_prefix, error_prefix = STREAM_PREFIXES
+    delivered = wait_for_records(s3, bucket, data_prefix.split("!{", 1)[0], records)
+    prefixes = expanded_prefixes(data_prefix, start, datetime.now(UTC))
+    counts = Counter(r for rs in delivered.values() for r in rs if run.encode() in r)
+    result.check("every record in S3 exactly once", records, sum(1 for data in sent if counts[data] == 1))
+    result.check("no record twice or unknown", 0, sum(n for data, n in counts.items() if n != 1 or data not in sent))
+    outside = [key for key in delivered if not any(key.startswith(p) for p in prefixes)]
+    result.check("objects under the partitioned prefix", [], outside)
+    errors = object_keys(s3, bucket, error_prefix.split("!{", 1)[0])
+    result.check("error prefix empty", [], errors)
     result.rows += [
-        ("delivery stream", f"{s3['BucketARN']} prefix {s3['Prefix']}"),
-        ("buffering / compression", f"{s3['BufferingHints']} {s3['CompressionFormat']}"),
-        ("not emulated", "moto does not consume a Kinesis source: delivery to S3 is configured, not run"),
+        ("delivered to S3", f"{sum(counts.values()):,} records in {len(delivered):,} objects under {min(prefixes)}"),
+        ("error prefix", f"{len(errors)} objects under {error_prefix.split('!{', 1)[0]}"),
     ]
+    result.notes.append(
+        "emulator differs from AWS: MiniStack's Firehose writes one object per record at once, without GZIP "
+        "(AWS buffers up to 5 MiB or 300 s and compresses); the exactly-once count holds either way"
+    )
     return result
 
 
@@ -373,34 +418,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1000, help="queue: jobs (default 1000)")
     parser.add_argument("--per-group", type=int, default=20, help="fifo: messages per group (default 20)")
     parser.add_argument("--events", type=int, default=1000, help="fanout: order events (default 1000)")
-    parser.add_argument("--records", type=int, default=10_000, help="stream: records (default 10000)")
-    parser.add_argument(
-        "--deploy-with",
-        choices=["api", "cdk"],
-        default="api",
-        help="CreateStack (default), or cdk deploy, which moto 5.2.5 runs only in part (see the module doc)",
-    )
-    parser.add_argument("--keep-running", action="store_true", help="keep the emulator up afterwards; Ctrl-C stops it")
+    parser.add_argument("--records", type=int, default=2000, help="stream: records (default 2000)")
+    parser.add_argument("--log-dir", type=Path, help="where the logs go (default: a new temporary directory)")
+    parser.add_argument("--keep-running", action="store_true", help="keep the emulators up afterwards; Ctrl-C stops")
     args = parser.parse_args(argv)
-    try:
-        from rich.console import Console
-        from rich.progress import Progress
-        from rich.table import Table
-    except ImportError:  # pragma: no cover - the demo extra
+    if importlib.util.find_spec("rich") is None:  # pragma: no cover - the demo extra
         parser.error("the demo needs rich: pip install rich (make demo installs it)")
     if not (args.cdk_out / "manifest.json").exists():
         parser.error(f"--cdk-out {args.cdk_out} holds no synthesized app: run `cdk synth` (make demo does)")
 
+    log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="decoupling-demo-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with log_to(log_dir / "demo.log"):
+        return run(args, log_dir)
+
+
+def run(args: argparse.Namespace, log_dir: Path) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
     console = Console(stderr=True)
     patterns = list(PATTERNS) if args.pattern == "all" else [args.pattern]
+    stack_names = sorted({STACKS[p] for p in patterns})
+    needed = {EMULATOR_FOR[name][0] for name in stack_names}
     sizes = {"queue": args.jobs, "fifo": args.per_group, "fanout": args.events, "stream": args.records, "broker": 1}
     results: list[Result] = []
+    phases = Phases()
     started = time.monotonic()
-    with moto_server() as endpoint:
-        console.print(f"moto server on {endpoint} (127.0.0.1)")
-        deployments = deploy(
-            args.cdk_out, sorted({STACKS[p] for p in patterns}), endpoint, args.deploy_with, console.print
-        )
+    with ExitStack() as running:  # stops every emulator however the block ends (Ctrl-C included)
+        with phases.phase("start emulators"):
+            emulators: dict[str, Emulator] = {}
+            if "ministack" in needed:
+                emulators["ministack"] = running.enter_context(ministack(log_file=log_dir / "ministack.log"))
+            if "moto" in needed:
+                emulators["moto"] = running.enter_context(moto_server())
+        for emulator in emulators.values():
+            console.print(f"{emulator.label} on {emulator.endpoint_url} (127.0.0.1 only)")
+        for name in stack_names:
+            emulator_name, why = EMULATOR_FOR[name]
+            how = "cdk bootstrap + cdk deploy" if emulator_name == "ministack" else "deploy_to_moto"
+            console.print(f"  {name} -> {emulators[emulator_name].label} ({how}): {why}")
+        with phases.phase("deploy"), console.status("deploying (cdk deploy into MiniStack, the helper into moto)"):
+            deployments = deploy(args.cdk_out, stack_names, emulators, log_dir)
+        with phases.phase("verify"), ThreadPoolExecutor(max_workers=len(stack_names)) as pool:
+            reports: list[VerificationReport] = list(
+                pool.map(lambda name: verify(deployments[name], check=False), stack_names)
+            )
         with Progress(console=console, transient=True) as bars:
             tasks: dict[str, Any] = {}
 
@@ -410,37 +473,68 @@ def main(argv: list[str] | None = None) -> int:
                 bars.update(tasks[pattern], completed=done, total=total)
 
             for pattern in patterns:
-                try:
-                    results.append(SCENARIOS[pattern](deployments[STACKS[pattern]], sizes[pattern], progress))
-                except Exception as error:
-                    failed = Result(pattern)
-                    failed.check("scenario ran", "no error", f"{type(error).__name__}: {error}")
-                    results.append(failed)
-        table = Table(
-            title=f"decoupling-constructs demo ({time.monotonic() - started:.0f} s, deployed with {args.deploy_with})"
-        )
-        for column in ("pattern", "what", "result"):
-            table.add_column(column)
-        for result in results:
-            for what, value in result.rows:
-                table.add_row(result.pattern, what, value)
-            for check in result.checks:
-                if not check.ok:
-                    table.add_row(
-                        result.pattern, f"FAILED {check.name}", f"expected {check.expected}, got {check.actual}"
-                    )
-        Console(width=max(Console().width, 120)).print(table)
-        for result in results:
-            verdict = "PASS" if result.ok else "FAIL"
-            print(f"{verdict} {result.pattern}: {sum(c.ok for c in result.checks)}/{len(result.checks)} checks held")
+                with phases.phase(pattern):
+                    try:
+                        results.append(SCENARIOS[pattern](deployments[STACKS[pattern]], sizes[pattern], progress))
+                    except Exception as error:
+                        logging.getLogger(__name__).exception("scenario %s failed", pattern)
+                        failed = Result(pattern)
+                        failed.check("scenario ran", "no error", f"{type(error).__name__}: {error}")
+                        results.append(failed)
+        print_results(results, reports, phases, time.monotonic() - started, Console(width=max(Console().width, 120)))
+        print(f"logs (emulators, cdk, tracebacks of injected failures): {log_dir}")
         if args.keep_running:
-            print(f"emulator running at {endpoint}: AWS_ENDPOINT_URL={endpoint} aws sqs list-queues ... (Ctrl-C stops)")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
-    return 0 if results and all(r.ok for r in results) else 1
+            keep_running(emulators)
+    return 0 if results and all(r.ok for r in results) and all(r.ok for r in reports) else 1
+
+
+def print_results(
+    results: list[Result], reports: list[VerificationReport], phases: Phases, seconds: float, console: Any
+) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"decoupling-constructs demo ({seconds:.0f} s)")
+    for column in ("pattern", "what", "result"):
+        table.add_column(column)
+    for result in results:
+        for what, value in result.rows:
+            table.add_row(result.pattern, what, value)
+        for check in result.checks:
+            if not check.ok:
+                table.add_row(result.pattern, f"FAILED {check.name}", f"expected {check.expected}, got {check.actual}")
+    console.print(table)
+    for report in reports:
+        print(("VERIFIED " if report.ok else "MISMATCH ") + report.summary())
+        for finding in report.mismatches:
+            print(
+                f"  mismatch {finding.logical_id} {finding.property}: template {finding.expected}, got {finding.actual}"
+            )
+    for result in results:
+        verdict = "PASS" if result.ok else "FAIL"
+        print(f"{verdict} {result.pattern}: {sum(c.ok for c in result.checks)}/{len(result.checks)} checks held")
+        for note in result.notes:
+            print(f"  {note}")
+        if result.injected_failures:
+            print(f"  {result.injected_failures} failures injected on purpose (handler errors; tracebacks in the log)")
+    print(f"timings: {phases.line()}")
+
+
+def keep_running(emulators: dict[str, Emulator]) -> None:
+    for emulator in emulators.values():
+        url = emulator.endpoint_url
+        print(
+            f"{emulator.label} running at {url}:\n"
+            f"  AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+            f"AWS_DEFAULT_REGION={REGION} aws sqs list-queues\n"
+            f"  aws --endpoint-url {url} --region {REGION} sqs list-queues   "
+            "(the AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS)"
+        )
+    print("Ctrl-C stops them.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":

@@ -20,6 +20,11 @@ other resource that moto did not create.
 Without ``endpoint_url`` it refuses to run unless moto's in-process mock is
 active, so a test can never deploy to a real account by mistake. With
 ``endpoint_url`` (a moto server, e.g. ``http://localhost:5000``) it talks HTTP.
+
+The real ``cdk deploy`` into an emulator on 127.0.0.1 (MiniStack, or a moto server) is in
+:mod:`decoupling_constructs.testing.emulators`; :func:`verify` reads every deployed resource back
+through its service and reports what matches the template, what the emulator does not store, and
+what does not match (:mod:`decoupling_constructs.testing.verify`).
 """
 
 from __future__ import annotations
@@ -40,11 +45,21 @@ from ._intrinsics import ResolveContext, UnresolvedReference, resolve
 
 __all__ = [
     "COMPLETED_TYPES",
+    "NOT_STORED",
     "NO_RUNTIME_BEHAVIOUR",
     "Deployment",
+    "Emulator",
+    "Finding",
     "UnsupportedResourceError",
+    "VerificationError",
+    "VerificationReport",
+    "cdk_deploy",
     "complete_deployment",
     "deploy_to_moto",
+    "describe_deployment",
+    "ministack",
+    "moto_server",
+    "verify",
 ]
 
 Json = Any
@@ -69,9 +84,15 @@ def _moto_mock_active() -> bool:
     return bool(getattr(MockAWS, "_mocks_active", False))
 
 
+def _moto_label() -> str:
+    import moto
+
+    return f"moto {moto.__version__}"
+
+
 @dataclass
 class Deployment:
-    """A stack deployed into moto: physical ids, outputs and configured boto3 clients."""
+    """A stack deployed into an emulator: physical ids, outputs and configured boto3 clients."""
 
     stack_name: str
     region: str
@@ -83,8 +104,14 @@ class Deployment:
     completed: dict[str, str]
     """Logical id -> physical id of the resources the helper completed after moto skipped them."""
     endpoint_url: str | None = None
+    emulator: str = "unknown"
+    """The emulator and its version, e.g. ``moto 5.2.5`` (what :func:`verify` reports against)."""
     _stack: Any = field(default=None, repr=False)
     _context: ResolveContext | None = field(default=None, repr=False)
+
+    def with_emulator(self, label: str) -> Deployment:
+        self.emulator = label
+        return self
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` pointed where the stack was deployed."""
@@ -157,14 +184,21 @@ def deploy_to_moto(
     region: str | None = None,
     endpoint_url: str | None = None,
     parameters: Mapping[str, str] | None = None,
+    map_account: bool = False,
 ) -> Deployment:
     """Create the stack in moto's CloudFormation, complete what moto skips, return a :class:`Deployment`.
+
+    If anything fails, the stack and what the helper completed are deleted again, so the next attempt
+    does not fail with AlreadyExists.
 
     :param stack_or_template: a ``cdk.Stack`` (synthesized here through its app) or a template dict.
     :param stack_name: default the CDK stack name (``"Stack"`` for a bare template).
     :param region: default the stack's region when concrete, else ``us-east-1``.
     :param endpoint_url: a moto server to talk to; default moto's in-process mock (must be active).
     :param parameters: CloudFormation parameter values.
+    :param map_account: a stack bound to another account (``env=cdk.Environment(account=...)``) is refused,
+        because its ARNs name that account; ``True`` deploys it into moto's account, every occurrence of
+        the stack's account id in the template replaced by moto's.
     """
     if endpoint_url is None and not _moto_mock_active():
         raise RuntimeError(
@@ -181,20 +215,69 @@ def deploy_to_moto(
     stack_name = stack_name or default_name
     region = region or default_region or "us-east-1"
     parameters = dict(parameters or {})
+    if cdk_stack is not None:
+        template = _check_account(cdk_stack, template, region, endpoint_url, map_account)
 
     _ensure_bootstrap_parameter(template, region, endpoint_url)
-    with _quiet_moto():
-        _client("cloudformation", region, endpoint_url).create_stack(
-            StackName=stack_name,
-            TemplateBody=json.dumps(template),
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    cloudformation = _client("cloudformation", region, endpoint_url)
+    try:
+        with _quiet_moto():
+            cloudformation.create_stack(
+                StackName=stack_name,
+                TemplateBody=json.dumps(template),
+                Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+            )
+        deployment = complete_deployment(
+            stack_name, template, region=region, endpoint_url=endpoint_url, parameters=parameters
         )
-    deployment = complete_deployment(
-        stack_name, template, region=region, endpoint_url=endpoint_url, parameters=parameters
-    )
+    except BaseException as error:
+        # Not a stack that was there before this call (AlreadyExists): that one is the user's.
+        if getattr(error, "response", {}).get("Error", {}).get("Code") != "AlreadyExistsException":
+            with _quiet_moto(), contextlib.suppress(Exception):
+                cloudformation.delete_stack(StackName=stack_name)
+        raise
     deployment._stack = cdk_stack
     return deployment
+
+
+def _check_account(
+    cdk_stack: Any, template: dict[str, Json], region: str, endpoint_url: str | None, map_account: bool
+) -> dict[str, Json]:
+    import aws_cdk as cdk
+
+    if cdk.Token.is_unresolved(cdk_stack.account):
+        return template
+    stack_account = str(cdk_stack.account)
+    account = str(_client("sts", region, endpoint_url).get_caller_identity()["Account"])
+    if stack_account == account:
+        return template
+    if not map_account:
+        raise ValueError(
+            f"stack {cdk_stack.stack_name} is bound to account {stack_account}, but the emulator is account "
+            f"{account}: its ARNs would name an account that does not exist there. Leave the stack's account "
+            f"unset (env-agnostic), bind it to {account}, or pass map_account=True to deploy it into {account} "
+            f"with every {stack_account} in its template replaced."
+        )
+    mapped: dict[str, Json] = json.loads(json.dumps(template).replace(stack_account, account))
+    return mapped
+
+
+def describe_deployment(
+    stack_name: str,
+    template: dict[str, Json],
+    *,
+    region: str = "us-east-1",
+    endpoint_url: str,
+    parameters: Mapping[str, str] | None = None,
+    emulator: str = "unknown",
+) -> Deployment:
+    """The :class:`Deployment` of a stack that an emulator's CloudFormation created in full (e.g. MiniStack):
+    nothing is completed or fixed; a resource it did not create raises :class:`UnsupportedResourceError`.
+    ``emulator`` names it with its version (e.g. ``ministack 1.5.33``) for :func:`verify`'s report."""
+    return _load_deployment(
+        stack_name, template, region=region, endpoint_url=endpoint_url, parameters=parameters, complete=False
+    ).with_emulator(emulator)
 
 
 def complete_deployment(
@@ -210,6 +293,20 @@ def complete_deployment(
     what it stored wrongly, and return the :class:`Deployment`. Call it once per stack."""
     if endpoint_url is None and not _moto_mock_active():
         raise RuntimeError("complete_deployment needs moto: an active mock_aws() or endpoint_url= of a moto server")
+    return _load_deployment(
+        stack_name, template, region=region, endpoint_url=endpoint_url, parameters=parameters, complete=True
+    ).with_emulator(_moto_label())
+
+
+def _load_deployment(
+    stack_name: str,
+    template: dict[str, Json],
+    *,
+    region: str,
+    endpoint_url: str | None,
+    parameters: Mapping[str, str] | None,
+    complete: bool,
+) -> Deployment:
     parameters = dict(parameters or {})
     account = _client("sts", region, endpoint_url).get_caller_identity()["Account"]
     cloudformation = _client("cloudformation", region, endpoint_url)
@@ -232,6 +329,20 @@ def complete_deployment(
     def get_att(resource_type: str, physical_id: str, attribute: str, logical_id: str) -> Any:
         return _get_att(resource_type, physical_id, attribute, logical_id, region, account, endpoint_url)
 
+    exports: dict[str, str] | None = None
+
+    def import_value(export_name: str) -> str:
+        nonlocal exports
+        if exports is None:
+            pages = cloudformation.get_paginator("list_exports").paginate()
+            exports = {e["Name"]: e["Value"] for page in pages for e in page.get("Exports", [])}
+        if export_name not in exports:
+            raise UnsupportedResourceError(
+                f"Fn::ImportValue {export_name!r} in {stack_name}: no stack exports it "
+                f"(exports: {', '.join(sorted(exports)) or 'none'}); deploy the exporting stack first"
+            )
+        return exports[export_name]
+
     ctx = ResolveContext(
         physical_ids=physical_ids,
         resource_types=types,
@@ -242,6 +353,7 @@ def complete_deployment(
         stack_name=stack_name,
         stack_id=stack_id,
         get_att=get_att,
+        import_value=import_value,
     )
     pending = {
         logical_id: resource
@@ -250,6 +362,11 @@ def complete_deployment(
         and resource["Type"] not in NO_RUNTIME_BEHAVIOUR
         and ("Condition" not in resource or ctx.condition(resource["Condition"]))
     }
+    if not complete and pending:
+        raise UnsupportedResourceError(
+            f"the emulator at {endpoint_url} did not create these resources of {stack_name}: "
+            + ", ".join(sorted(f"{lid} ({r['Type']})" for lid, r in pending.items()))
+        )
     unsupported = sorted(f"{lid} ({r['Type']})" for lid, r in pending.items() if r["Type"] not in COMPLETED_TYPES)
     if unsupported:
         raise UnsupportedResourceError(
@@ -260,23 +377,27 @@ def complete_deployment(
         )
 
     completed: dict[str, str] = {}
-    while pending:  # complete in dependency order: a pass completes what it can resolve
-        progress = False
-        for logical_id, resource in list(pending.items()):
-            try:
-                properties = resolve(resource.get("Properties", {}), ctx)
-            except UnresolvedReference:
-                continue
-            completer = COMPLETED_TYPES[resource["Type"]]
-            physical_id = completer(_Completion(logical_id, properties, stack_name, region, account, endpoint_url))
-            physical_ids[logical_id] = completed[logical_id] = physical_id
-            del pending[logical_id]
-            progress = True
-        if not progress:
-            raise UnsupportedResourceError(f"cannot resolve the references of {', '.join(sorted(pending))}")
+    try:
+        while pending:  # complete in dependency order: a pass completes what it can resolve
+            progress = False
+            for logical_id, resource in list(pending.items()):
+                try:
+                    properties = resolve(resource.get("Properties", {}), ctx)
+                except UnresolvedReference:
+                    continue
+                completer = COMPLETED_TYPES[resource["Type"]]
+                physical_id = completer(_Completion(logical_id, properties, stack_name, region, account, endpoint_url))
+                physical_ids[logical_id] = completed[logical_id] = physical_id
+                del pending[logical_id]
+                progress = True
+            if not progress:
+                raise UnsupportedResourceError(f"cannot resolve the references of {', '.join(sorted(pending))}")
+    except BaseException:
+        _undo(completed, types, region, endpoint_url)
+        raise
 
     for logical_id, resource in resources_json.items():
-        fix = CREATED_FIXUPS.get(resource["Type"])
+        fix = CREATED_FIXUPS.get(resource["Type"]) if complete else None
         if fix and logical_id in created:
             fix(
                 _Completion(
@@ -301,6 +422,31 @@ def complete_deployment(
         endpoint_url=endpoint_url,
         _context=ctx,
     )
+
+
+def _undo(completed: Mapping[str, str], types: Mapping[str, str], region: str, endpoint_url: str | None) -> None:
+    """Delete what the helper completed (newest first), so that a failed deploy leaves nothing behind."""
+    for logical_id, physical_id in reversed(list(completed.items())):
+        if types[logical_id] in _DELETERS:
+            service, delete = _DELETERS[types[logical_id]]
+            with contextlib.suppress(Exception):
+                delete(_client(service, region, endpoint_url), physical_id)
+
+
+# Completed types whose leftovers would make the next attempt fail (policies and log streams are overwritten).
+_DELETERS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
+    "AWS::SNS::Subscription": ("sns", lambda sns, arn: sns.unsubscribe(SubscriptionArn=arn)),
+    "AWS::CloudWatch::Alarm": ("cloudwatch", lambda cw, name: cw.delete_alarms(AlarmNames=[name])),
+    "AWS::KinesisFirehose::DeliveryStream": (
+        "firehose",
+        lambda firehose, name: firehose.delete_delivery_stream(DeliveryStreamName=name),
+    ),
+    "AWS::SecretsManager::Secret": (
+        "secretsmanager",
+        lambda secrets, arn: secrets.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True),
+    ),
+    "AWS::AmazonMQ::Broker": ("mq", lambda mq, broker_id: mq.delete_broker(BrokerId=broker_id)),
+}
 
 
 @contextlib.contextmanager
@@ -631,3 +777,8 @@ CREATED_FIXUPS: dict[str, Callable[[_Completion, str], None]] = {
     "AWS::KMS::Key": _fix_key_policy,
     "AWS::IAM::Policy": _fix_iam_policy,
 }
+
+
+# Imported last: they build on the names above.
+from .emulators import Emulator, cdk_deploy, ministack, moto_server  # noqa: E402
+from .verify import NOT_STORED, Finding, VerificationError, VerificationReport, verify  # noqa: E402

@@ -32,6 +32,7 @@ class ResolveContext:
         stack_name: str,
         stack_id: str,
         get_att: Callable[[str, str, str, str], Json],
+        import_value: Callable[[str], Json] | None = None,
     ) -> None:
         self.physical_ids = physical_ids
         self.resource_types = resource_types
@@ -47,6 +48,7 @@ class ResolveContext:
             "AWS::NoValue": None,
         }
         self._get_att = get_att
+        self._import_value = import_value
 
     def ref(self, name: str) -> Json:
         if name in self.pseudo:
@@ -61,6 +63,14 @@ class ResolveContext:
         if logical_id not in self.physical_ids:
             raise UnresolvedReference(logical_id)
         return self._get_att(self.resource_types[logical_id], self.physical_ids[logical_id], attribute, logical_id)
+
+    def import_value(self, export_name: str) -> Json:
+        """``Fn::ImportValue``: the value another stack exported under ``export_name``."""
+        if self._import_value is None:
+            raise NotImplementedError(
+                f"intrinsic Fn::ImportValue ({export_name}) needs the emulator's exports, and this context has none"
+            )
+        return self._import_value(export_name)
 
     def condition(self, name: str) -> bool:
         return bool(resolve(self.conditions[name], self))
@@ -134,6 +144,8 @@ def resolve(value: Json, ctx: ResolveContext) -> Json:
         if key == "Fn::GetAZs":
             region = resolve(arg, ctx) or ctx.pseudo["AWS::Region"]
             return [f"{region}{zone}" for zone in "abcd"]  # what moto's own Fn::GetAZs returns
+        if key == "Fn::ImportValue":
+            return ctx.import_value(str(resolve(arg, ctx)))
         if key.startswith("Fn::"):
             raise NotImplementedError(f"intrinsic {key} is not supported by the moto test helper")
     resolved = {key: resolve(item, ctx) for key, item in value.items()}

@@ -1,0 +1,608 @@
+"""Verify every deployed resource against its template, through the services' own describe/get APIs.
+
+::
+
+    report = verify(deployment)        # raises VerificationError on a mismatch
+    print(report.summary())
+    report.not_stored                  # what this emulator (name + version) is known not to store
+
+Each property of each resource in the template (intrinsics resolved against the deployment) is read
+back from the service that owns it and lands in one of three lists:
+
+* ``matches``: the service returns what the template asked for;
+* ``not_stored``: the service returns something else, and :data:`NOT_STORED` names this property as one
+  that this emulator, at this version, is known to drop (the reason is in the finding);
+* ``mismatches``: anything else. :func:`verify` raises :class:`VerificationError` unless ``check=False``.
+
+Comparison is semantic where AWS normalises: JSON documents are parsed, one-element lists equal their
+element, lists are compared as multisets, booleans and numbers as AWS prints them. A template dict must be
+contained in what the service returns (services add defaults); a list must match item for item.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import NO_RUNTIME_BEHAVIOUR, Deployment
+from ._intrinsics import resolve
+
+Json = Any
+
+# Properties an emulator is known not to store (checked against its answers; re-check when it is bumped):
+# emulator label -> (resource type, property) -> why.
+_MINISTACK_CFN = "MiniStack's CloudFormation drops it (its {} API stores it when called directly)"
+_MOTO_CFN = "moto's CloudFormation ignores it (its {} API stores it when called directly)"
+NOT_STORED: dict[str, dict[tuple[str, str], str]] = {
+    "ministack 1.5.33": {
+        ("AWS::SNS::Topic", "FifoTopic"): _MINISTACK_CFN.format("SNS"),
+        ("AWS::SNS::Topic", "ContentBasedDeduplication"): _MINISTACK_CFN.format("SNS"),
+        ("AWS::SNS::Topic", "KmsMasterKeyId"): _MINISTACK_CFN.format("SNS"),
+        ("AWS::Kinesis::Stream", "StreamEncryption"): _MINISTACK_CFN.format("Kinesis StartStreamEncryption"),
+        ("AWS::S3::Bucket", "LifecycleConfiguration"): _MINISTACK_CFN.format("S3"),
+        ("AWS::S3::Bucket", "LoggingConfiguration"): _MINISTACK_CFN.format("S3"),
+    },
+    "moto 5.2.5": {
+        ("AWS::SQS::Queue", "RedriveAllowPolicy"): "moto rejects the attribute, through its API too",
+        ("AWS::Kinesis::Stream", "StreamEncryption"): _MOTO_CFN.format("Kinesis"),
+        ("AWS::Kinesis::Stream", "StreamModeDetails"): _MOTO_CFN.format("Kinesis") + "; a 1-shard provisioned stream",
+        ("AWS::S3::Bucket", "VersioningConfiguration"): _MOTO_CFN.format("S3"),
+        ("AWS::S3::Bucket", "PublicAccessBlockConfiguration"): _MOTO_CFN.format("S3"),
+        ("AWS::S3::Bucket", "OwnershipControls"): _MOTO_CFN.format("S3"),
+        ("AWS::S3::Bucket", "LoggingConfiguration"): _MOTO_CFN.format("S3"),
+        ("AWS::S3::Bucket", "LifecycleConfiguration"): _MOTO_CFN.format("S3"),
+        ("AWS::EC2::VPC", "EnableDnsHostnames"): "moto's CloudFormation leaves it false",
+        ("AWS::EC2::SubnetRouteTableAssociation", "SubnetId"): "moto's CloudFormation associates no subnet",
+        ("AWS::EC2::SecurityGroup", "SecurityGroupEgress"): "moto's CloudFormation keeps the default allow-all egress",
+        ("AWS::EC2::SecurityGroupIngress", "Description"): "moto's CloudFormation stores the rule without it",
+    },
+}
+
+# Keys inside a template property that no describe/get API returns (write-only): left out of the comparison
+# and listed in the report's ``unreadable``.
+WRITE_ONLY: dict[tuple[str, str], str] = {
+    ("AWS::AmazonMQ::Broker", "Users"): "Password",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    logical_id: str
+    resource_type: str
+    property: str
+    expected: Json
+    actual: Json
+    reason: str = ""
+
+
+@dataclass
+class VerificationReport:
+    stack_name: str
+    emulator: str
+    resources: int = 0
+    matches: list[Finding] = field(default_factory=list)
+    not_stored: list[Finding] = field(default_factory=list)
+    mismatches: list[Finding] = field(default_factory=list)
+    unreadable: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    def summary(self) -> str:
+        text = (
+            f"{self.stack_name} on {self.emulator}: {self.resources} resources verified, "
+            f"{len(self.matches)} properties match the template, "
+            f"{len(self.not_stored)} not stored by {self.emulator}, {len(self.mismatches)} mismatches"
+        )
+        if self.not_stored:
+            names = sorted({f"{f.resource_type.split('::')[-1]}.{f.property}" for f in self.not_stored})
+            text += f" (not stored: {', '.join(names)})"
+        return text
+
+    def details(self) -> str:
+        lines = [self.summary()]
+        for title, findings in (("MISMATCH", self.mismatches), ("not stored", self.not_stored)):
+            for f in findings:
+                lines.append(f"  {title} {f.logical_id} ({f.resource_type}) {f.property}: {f.reason}".rstrip(": "))
+                lines.append(f"    template: {_short(f.expected)}")
+                lines.append(f"    deployed: {_short(f.actual)}")
+        return "\n".join(lines)
+
+    def raise_for_mismatches(self) -> VerificationReport:
+        if self.mismatches:
+            raise VerificationError(self)
+        return self
+
+
+class VerificationError(AssertionError):
+    """A deployed resource does not match its template; ``report`` holds every finding."""
+
+    def __init__(self, report: VerificationReport) -> None:
+        super().__init__(report.details())
+        self.report = report
+
+
+def _short(value: Json, limit: int = 300) -> str:
+    text = json.dumps(value, default=str, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def verify(deployment: Deployment, *, check: bool = True) -> VerificationReport:
+    """Read every resource of ``deployment`` back from its service and compare it with the template."""
+    assert deployment._context is not None
+    ctx = deployment._context
+    report = VerificationReport(deployment.stack_name, deployment.emulator)
+    known = NOT_STORED.get(deployment.emulator, {})
+    clients: dict[str, Any] = {}
+    for logical_id, resource in deployment.template.get("Resources", {}).items():
+        resource_type = resource["Type"]
+        if resource_type in NO_RUNTIME_BEHAVIOUR:
+            continue
+        if "Condition" in resource and not ctx.condition(resource["Condition"]):
+            continue
+        reader = READERS.get(resource_type)
+        if reader is None:
+            raise NotImplementedError(f"verify cannot read {resource_type} ({logical_id}) back from its service")
+        expected_properties = resolve(resource.get("Properties", {}), ctx)
+        actual_properties = reader(
+            _Read(deployment, logical_id, deployment.resources[logical_id], expected_properties, clients)
+        )
+        report.resources += 1
+        for name, expected in expected_properties.items():
+            if name == "Tags":
+                continue  # tags are metadata, not configuration
+            if (resource_type, name) in WRITE_ONLY:
+                hidden = WRITE_ONLY[(resource_type, name)]
+                report.unreadable.append(
+                    Finding(logical_id, resource_type, f"{name}[].{hidden}", "(write-only)", None, "no API returns it")
+                )
+                expected = [{k: v for k, v in item.items() if k != hidden} for item in expected]
+            finding = Finding(logical_id, resource_type, name, expected, actual_properties.get(name))
+            if _contains(_canon(finding.actual), _canon(expected)):
+                report.matches.append(finding)
+            elif (resource_type, name) in known:
+                report.not_stored.append(_with_reason(finding, known[(resource_type, name)]))
+            else:
+                report.mismatches.append(finding)
+    if check:
+        report.raise_for_mismatches()
+    return report
+
+
+def _with_reason(finding: Finding, reason: str) -> Finding:
+    return dataclasses.replace(finding, reason=reason)
+
+
+def _canon(value: Json) -> Json:
+    """A value as AWS compares it: JSON text parsed, one-item lists unwrapped, scalars as text."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in ("{", "["):
+            try:
+                return _canon(json.loads(stripped))
+            except ValueError:
+                return value
+        return value
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _canon(item) for key, item in value.items()}
+    if isinstance(value, list):
+        items = [_canon(item) for item in value]
+        return items[0] if len(items) == 1 else items
+    return value
+
+
+def _contains(actual: Json, expected: Json) -> bool:
+    """``expected`` (a template value) holds in ``actual`` (what the service returned)."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            key in actual and _contains(actual[key], item) for key, item in expected.items()
+        )
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            return False
+        remaining = list(actual)
+        for item in expected:
+            match = next((i for i, candidate in enumerate(remaining) if _contains(candidate, item)), None)
+            if match is None:
+                return False
+            remaining.pop(match)
+        return True
+    return bool(actual == expected)
+
+
+@dataclass
+class _Read:
+    deployment: Deployment
+    logical_id: str
+    physical_id: str
+    expected: dict[str, Json]
+    clients: dict[str, Any]
+
+    def client(self, service: str) -> Any:
+        """One client per service for the whole verification (creating a boto3 client costs ~50 ms)."""
+        if service not in self.clients:
+            self.clients[service] = self.deployment.client(service)
+        return self.clients[service]
+
+
+def _queue(r: _Read) -> dict[str, Json]:
+    attributes = r.client("sqs").get_queue_attributes(QueueUrl=r.physical_id, AttributeNames=["All"])["Attributes"]
+    return {**attributes, "QueueName": r.physical_id.rstrip("/").rsplit("/", 1)[-1]}
+
+
+def _queue_policy(r: _Read) -> dict[str, Json]:
+    sqs = r.client("sqs")
+    policies = [
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"].get("Policy")
+        for url in r.expected.get("Queues", [])
+    ]
+    return {"Queues": r.expected.get("Queues"), "PolicyDocument": _same_or_list(policies)}
+
+
+def _same_or_list(values: list[Json]) -> Json:
+    """One document when every target holds the same one (what the template says), else all of them."""
+    canon = [_canon(v) for v in values]
+    return values[0] if values and all(c == canon[0] for c in canon) else values
+
+
+def _topic(r: _Read) -> dict[str, Json]:
+    attributes = r.client("sns").get_topic_attributes(TopicArn=r.physical_id)["Attributes"]
+    return {**attributes, "TopicName": r.physical_id.rsplit(":", 1)[-1]}
+
+
+def _topic_policy(r: _Read) -> dict[str, Json]:
+    sns = r.client("sns")
+    policies = [sns.get_topic_attributes(TopicArn=arn)["Attributes"].get("Policy") for arn in r.expected["Topics"]]
+    return {"Topics": r.expected["Topics"], "PolicyDocument": _same_or_list(policies)}
+
+
+def _subscription(r: _Read) -> dict[str, Json]:
+    sns = r.client("sns")
+    attributes = sns.get_subscription_attributes(SubscriptionArn=r.physical_id)["Attributes"]
+    topic_arn = attributes.get("TopicArn") or r.physical_id.rsplit(":", 1)[0]
+    listed = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+    subscriptions = [s for page in listed for s in page["Subscriptions"]]
+    entry: dict[str, Json] = next((s for s in subscriptions if s["SubscriptionArn"] == r.physical_id), {})
+    return {**entry, **attributes}
+
+
+def _stream(r: _Read) -> dict[str, Json]:
+    summary = r.client("kinesis").describe_stream_summary(StreamName=r.physical_id)["StreamDescriptionSummary"]
+    actual: dict[str, Json] = {
+        "Name": summary["StreamName"],
+        "RetentionPeriodHours": summary["RetentionPeriodHours"],
+        "ShardCount": summary.get("OpenShardCount"),
+        "StreamModeDetails": summary.get("StreamModeDetails"),
+        "StreamEncryption": {"EncryptionType": summary.get("EncryptionType", "NONE")},
+    }
+    if summary.get("KeyId"):
+        actual["StreamEncryption"]["KeyId"] = summary["KeyId"]
+    return actual
+
+
+def _bucket(r: _Read) -> dict[str, Json]:
+    s3, bucket = r.client("s3"), r.physical_id
+    errors = s3.exceptions.ClientError
+
+    def read(call: Callable[..., Any], key: str | None = None) -> Json:
+        try:
+            response = call(Bucket=bucket)
+        except errors:
+            return None
+        response.pop("ResponseMetadata", None)
+        return response.get(key) if key else response
+
+    versioning = read(s3.get_bucket_versioning)
+    logging_enabled = read(s3.get_bucket_logging, "LoggingEnabled") or {}
+    lifecycle = read(s3.get_bucket_lifecycle_configuration, "Rules")
+    encryption = read(s3.get_bucket_encryption, "ServerSideEncryptionConfiguration")
+    return {
+        "BucketName": bucket,
+        "VersioningConfiguration": {"Status": versioning.get("Status")} if versioning else None,
+        "PublicAccessBlockConfiguration": read(s3.get_public_access_block, "PublicAccessBlockConfiguration"),
+        "OwnershipControls": read(s3.get_bucket_ownership_controls, "OwnershipControls"),
+        "LoggingConfiguration": {
+            "DestinationBucketName": logging_enabled.get("TargetBucket"),
+            "LogFilePrefix": logging_enabled.get("TargetPrefix"),
+        }
+        if logging_enabled
+        else None,
+        "LifecycleConfiguration": {"Rules": [_lifecycle_rule(rule) for rule in lifecycle]} if lifecycle else None,
+        # CloudFormation's encryption property holds the API's rules under a key of its own.
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [
+                {**rule, "ServerSideEncryptionByDefault": rule.get("ApplyServerSideEncryptionByDefault")}
+                for rule in encryption["Rules"]
+            ]
+        }
+        if encryption
+        else None,
+    }
+
+
+def _lifecycle_rule(rule: dict[str, Json]) -> dict[str, Json]:
+    """An API lifecycle rule in the template's shape (CloudFormation renames a few keys)."""
+    shaped: dict[str, Json] = {"Id": rule.get("ID"), "Status": rule.get("Status")}
+    if "AbortIncompleteMultipartUpload" in rule:
+        shaped["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    if "NoncurrentVersionExpiration" in rule:
+        days = rule["NoncurrentVersionExpiration"]["NoncurrentDays"]
+        shaped["NoncurrentVersionExpiration"] = {"NoncurrentDays": days}
+    if "Expiration" in rule and "Days" in rule["Expiration"]:
+        shaped["ExpirationInDays"] = rule["Expiration"]["Days"]
+    if "Transitions" in rule:
+        shaped["Transitions"] = [
+            {"StorageClass": t["StorageClass"], "TransitionInDays": t.get("Days")} for t in rule["Transitions"]
+        ]
+    if "NoncurrentVersionTransitions" in rule:
+        shaped["NoncurrentVersionTransitions"] = [
+            {"StorageClass": t["StorageClass"], "TransitionInDays": t.get("NoncurrentDays")}
+            for t in rule["NoncurrentVersionTransitions"]
+        ]
+    return shaped
+
+
+def _bucket_policy(r: _Read) -> dict[str, Json]:
+    s3 = r.client("s3")
+    try:
+        policy = s3.get_bucket_policy(Bucket=r.expected["Bucket"])["Policy"]
+    except s3.exceptions.ClientError:
+        policy = None
+    return {"Bucket": r.expected["Bucket"], "PolicyDocument": policy}
+
+
+def _delivery_stream(r: _Read) -> dict[str, Json]:
+    description = r.client("firehose").describe_delivery_stream(DeliveryStreamName=r.physical_id)
+    stream = description["DeliveryStreamDescription"]
+    actual: dict[str, Json] = {
+        "DeliveryStreamName": stream["DeliveryStreamName"],
+        "DeliveryStreamType": stream["DeliveryStreamType"],
+    }
+    source = stream.get("Source", {}).get("KinesisStreamSourceDescription")
+    if source:
+        actual["KinesisStreamSourceConfiguration"] = {
+            "KinesisStreamARN": source.get("KinesisStreamARN"),
+            "RoleARN": source.get("RoleARN"),
+        }
+    for destination in stream.get("Destinations", []):
+        if "ExtendedS3DestinationDescription" in destination:
+            actual["ExtendedS3DestinationConfiguration"] = destination["ExtendedS3DestinationDescription"]
+        if "S3DestinationDescription" in destination:
+            actual["S3DestinationConfiguration"] = destination["S3DestinationDescription"]
+    return actual
+
+
+def _alarm(r: _Read) -> dict[str, Json]:
+    (alarm,) = r.client("cloudwatch").describe_alarms(AlarmNames=[r.physical_id])["MetricAlarms"]
+    return dict(alarm)
+
+
+def _broker(r: _Read) -> dict[str, Json]:
+    mq = r.client("mq")
+    broker = mq.describe_broker(BrokerId=r.physical_id)
+    broker.pop("ResponseMetadata", None)
+    users = []
+    for summary in broker.get("Users", []):
+        user = mq.describe_user(BrokerId=r.physical_id, Username=summary["Username"])
+        users.append({k: user[k] for k in ("Username", "ConsoleAccess", "Groups") if k in user})
+    return {**broker, "Users": users}
+
+
+def _key(r: _Read) -> dict[str, Json]:
+    kms = r.client("kms")
+    metadata = kms.describe_key(KeyId=r.physical_id)["KeyMetadata"]
+    return {
+        "Description": metadata.get("Description"),
+        "Enabled": metadata.get("Enabled"),
+        "KeySpec": metadata.get("KeySpec"),
+        "KeyUsage": metadata.get("KeyUsage"),
+        "EnableKeyRotation": kms.get_key_rotation_status(KeyId=r.physical_id)["KeyRotationEnabled"],
+        "KeyPolicy": kms.get_key_policy(KeyId=r.physical_id, PolicyName="default")["Policy"],
+    }
+
+
+def _role(r: _Read) -> dict[str, Json]:
+    role = r.client("iam").get_role(RoleName=r.physical_id)["Role"]
+    return {**role, "RoleName": role["RoleName"]}
+
+
+def _iam_policy(r: _Read) -> dict[str, Json]:
+    iam, name = r.client("iam"), r.expected["PolicyName"]
+    documents = [
+        iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"] for role in r.expected.get("Roles", [])
+    ]
+    documents += [
+        iam.get_user_policy(UserName=user, PolicyName=name)["PolicyDocument"] for user in r.expected.get("Users", [])
+    ]
+    documents += [
+        iam.get_group_policy(GroupName=group, PolicyName=name)["PolicyDocument"]
+        for group in r.expected.get("Groups", [])
+    ]
+    return {
+        "PolicyName": name,
+        "Roles": r.expected.get("Roles"),
+        "Users": r.expected.get("Users"),
+        "Groups": r.expected.get("Groups"),
+        "PolicyDocument": _same_or_list(documents),
+    }
+
+
+def _log_group(r: _Read) -> dict[str, Json]:
+    groups = r.client("logs").describe_log_groups(logGroupNamePrefix=r.physical_id)["logGroups"]
+    (group,) = [g for g in groups if g["logGroupName"] == r.physical_id]
+    return {"LogGroupName": group["logGroupName"], "RetentionInDays": group.get("retentionInDays")}
+
+
+def _log_stream(r: _Read) -> dict[str, Json]:
+    streams = r.client("logs").describe_log_streams(
+        logGroupName=r.expected["LogGroupName"], logStreamNamePrefix=r.physical_id
+    )["logStreams"]
+    (stream,) = [s for s in streams if s["logStreamName"] == r.physical_id]
+    return {"LogGroupName": r.expected["LogGroupName"], "LogStreamName": stream["logStreamName"]}
+
+
+def _logs_resource_policy(r: _Read) -> dict[str, Json]:
+    policies = r.client("logs").describe_resource_policies()["resourcePolicies"]
+    (policy,) = [p for p in policies if p["policyName"] == r.expected["PolicyName"]]
+    return {"PolicyName": policy["policyName"], "PolicyDocument": policy["policyDocument"]}
+
+
+def _secret(r: _Read) -> dict[str, Json]:
+    secrets = r.client("secretsmanager")
+    described = secrets.describe_secret(SecretId=r.physical_id)
+    value = secrets.get_secret_value(SecretId=r.physical_id)["SecretString"]
+    actual: dict[str, Json] = {"Name": described["Name"], "Description": described.get("Description")}
+    generate = r.expected.get("GenerateSecretString")
+    if generate is not None:
+        actual["GenerateSecretString"] = _generated(value, generate)
+    return actual
+
+
+def _generated(value: str, generate: dict[str, Json]) -> dict[str, Json]:
+    """What the stored secret shows of how it was generated, in ``GenerateSecretString``'s shape."""
+    key = generate.get("GenerateStringKey")
+    fields = json.loads(value) if key else {}
+    password = str(fields.pop(key, "")) if key else value
+    seen: dict[str, Json] = {"PasswordLength": len(password)}
+    if key and key in json.loads(value):
+        seen["GenerateStringKey"] = key
+    if "SecretStringTemplate" in generate:
+        seen["SecretStringTemplate"] = json.dumps(fields)
+    if "ExcludeCharacters" in generate:
+        found = "".join(sorted({c for c in password if c in generate["ExcludeCharacters"]}))
+        seen["ExcludeCharacters"] = generate["ExcludeCharacters"] if not found else f"but found {found!r}"
+    for option, characters in _CHARACTER_CLASSES.items():
+        if option in generate:
+            seen[option] = not any(c in characters for c in password)
+    return seen
+
+
+_CHARACTER_CLASSES = {
+    "ExcludePunctuation": "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+    "ExcludeNumbers": "0123456789",
+    "ExcludeUppercase": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "ExcludeLowercase": "abcdefghijklmnopqrstuvwxyz",
+}
+
+
+def _vpc(r: _Read) -> dict[str, Json]:
+    ec2 = r.client("ec2")
+    (vpc,) = ec2.describe_vpcs(VpcIds=[r.physical_id])["Vpcs"]
+
+    def attribute(name: str) -> Json:
+        response = ec2.describe_vpc_attribute(VpcId=r.physical_id, Attribute=name)
+        return response[name[0].upper() + name[1:]]["Value"]
+
+    return {
+        "CidrBlock": vpc["CidrBlock"],
+        "InstanceTenancy": vpc.get("InstanceTenancy"),
+        "EnableDnsHostnames": attribute("enableDnsHostnames"),
+        "EnableDnsSupport": attribute("enableDnsSupport"),
+    }
+
+
+def _subnet(r: _Read) -> dict[str, Json]:
+    (subnet,) = r.client("ec2").describe_subnets(SubnetIds=[r.physical_id])["Subnets"]
+    return dict(subnet)
+
+
+def _route_table(r: _Read) -> dict[str, Json]:
+    (table,) = r.client("ec2").describe_route_tables(RouteTableIds=[r.physical_id])["RouteTables"]
+    return dict(table)
+
+
+def _route_table_association(r: _Read) -> dict[str, Json]:
+    tables = r.client("ec2").describe_route_tables(RouteTableIds=[r.expected["RouteTableId"]])["RouteTables"]
+    subnets = [a.get("SubnetId") for t in tables for a in t.get("Associations", [])]
+    return {
+        "RouteTableId": r.expected["RouteTableId"],
+        "SubnetId": r.expected["SubnetId"] if r.expected["SubnetId"] in subnets else subnets,
+    }
+
+
+def _permissions(permissions: list[dict[str, Json]]) -> list[dict[str, Json]]:
+    """API security-group rules in the template's flat shape (one per CIDR or source group)."""
+    rules = []
+    for p in permissions:
+        base: dict[str, Json] = {"IpProtocol": p["IpProtocol"], **{k: p[k] for k in ("FromPort", "ToPort") if k in p}}
+        for cidr in p.get("IpRanges", []):
+            rules.append({**base, "CidrIp": cidr["CidrIp"], **_description(cidr)})
+        for pair in p.get("UserIdGroupPairs", []):
+            rules.append({**base, "SourceSecurityGroupId": pair["GroupId"], **_description(pair)})
+    return rules
+
+
+def _description(item: dict[str, Json]) -> dict[str, Json]:
+    return {"Description": item["Description"]} if "Description" in item else {}
+
+
+def _security_group(r: _Read) -> dict[str, Json]:
+    (group,) = r.client("ec2").describe_security_groups(GroupIds=[r.physical_id])["SecurityGroups"]
+    return {
+        "GroupDescription": group["Description"],
+        "VpcId": group.get("VpcId"),
+        "SecurityGroupEgress": _permissions(group.get("IpPermissionsEgress", [])),
+        "SecurityGroupIngress": _permissions(group.get("IpPermissions", [])),
+    }
+
+
+def _security_group_ingress(r: _Read) -> dict[str, Json]:
+    (group,) = r.client("ec2").describe_security_groups(GroupIds=[r.expected["GroupId"]])["SecurityGroups"]
+    rules = _permissions(group.get("IpPermissions", []))
+    # The rule is found by what identifies it; its description is then compared like any property.
+    wanted = {k: v for k, v in r.expected.items() if k not in ("GroupId", "Description")}
+    found = next((rule for rule in rules if _contains(_canon(rule), _canon(wanted))), None)
+    return {"GroupId": r.expected["GroupId"], **(found or {"rules in the group": rules})}
+
+
+def _flow_log(r: _Read) -> dict[str, Json]:
+    (flow_log,) = r.client("ec2").describe_flow_logs(FlowLogIds=[r.physical_id])["FlowLogs"]
+    return {
+        "DeliverLogsPermissionArn": flow_log.get("DeliverLogsPermissionArn"),
+        "LogDestinationType": flow_log.get("LogDestinationType"),
+        "LogGroupName": flow_log.get("LogGroupName"),
+        "ResourceId": flow_log.get("ResourceId"),
+        "ResourceType": r.expected.get("ResourceType") if flow_log.get("ResourceId", "").startswith("vpc-") else None,
+        "TrafficType": flow_log.get("TrafficType"),
+    }
+
+
+READERS: dict[str, Callable[[_Read], dict[str, Json]]] = {
+    "AWS::SQS::Queue": _queue,
+    "AWS::SQS::QueuePolicy": _queue_policy,
+    "AWS::SNS::Topic": _topic,
+    "AWS::SNS::TopicPolicy": _topic_policy,
+    "AWS::SNS::Subscription": _subscription,
+    "AWS::Kinesis::Stream": _stream,
+    "AWS::S3::Bucket": _bucket,
+    "AWS::S3::BucketPolicy": _bucket_policy,
+    "AWS::KinesisFirehose::DeliveryStream": _delivery_stream,
+    "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::AmazonMQ::Broker": _broker,
+    "AWS::KMS::Key": _key,
+    "AWS::IAM::Role": _role,
+    "AWS::IAM::Policy": _iam_policy,
+    "AWS::Logs::LogGroup": _log_group,
+    "AWS::Logs::LogStream": _log_stream,
+    "AWS::Logs::ResourcePolicy": _logs_resource_policy,
+    "AWS::SecretsManager::Secret": _secret,
+    "AWS::EC2::VPC": _vpc,
+    "AWS::EC2::Subnet": _subnet,
+    "AWS::EC2::RouteTable": _route_table,
+    "AWS::EC2::SubnetRouteTableAssociation": _route_table_association,
+    "AWS::EC2::SecurityGroup": _security_group,
+    "AWS::EC2::SecurityGroupIngress": _security_group_ingress,
+    "AWS::EC2::FlowLog": _flow_log,
+}
+
+__all__ = ["NOT_STORED", "READERS", "Finding", "VerificationError", "VerificationReport", "verify"]

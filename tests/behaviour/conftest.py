@@ -1,0 +1,48 @@
+"""Session fixtures for the real-deploy behaviour tests: each emulator starts once per test process (pytest-xdist
+runs one per worker), on 127.0.0.1 and a free port, and stops when the session ends, whatever happened."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+
+from decoupling_constructs.demo import EMULATOR_FOR
+from decoupling_constructs.testing import Deployment, deploy_to_moto
+from decoupling_constructs.testing.emulators import Emulator, cdk_deploy, ministack, moto_server
+
+MINISTACK_STACKS = [name for name, (emulator, _) in EMULATOR_FOR.items() if emulator == "ministack"]
+MOTO_STACKS = [name for name, (emulator, _) in EMULATOR_FOR.items() if emulator == "moto"]
+
+
+@pytest.fixture(scope="session")
+def cdk_out(reference_stacks: dict[str, cdk.Stack]) -> Path:
+    """The cloud assembly the session's reference app was synthesized into (no second synthesis)."""
+    stack = next(iter(reference_stacks.values()))
+    return Path(cdk.Stage.of(stack).synth().directory)
+
+
+@pytest.fixture(scope="session")
+def on_ministack(
+    cdk_out: Path, reference_templates: dict[str, dict], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Emulator, dict[str, Deployment]]]:
+    """The messaging stacks deployed into MiniStack by the real CLI: `cdk bootstrap`, then `cdk deploy`."""
+    logs = tmp_path_factory.mktemp("ministack")
+    with ministack(log_file=logs / "ministack.log") as emulator:
+        cdk_deploy(cdk_out, MINISTACK_STACKS, emulator, log_file=logs / "cdk.log")
+        yield emulator, {name: emulator.deployment(name, reference_templates[name]) for name in MINISTACK_STACKS}
+
+
+@pytest.fixture(scope="session")
+def on_moto_server(reference_templates: dict[str, dict]) -> Iterator[tuple[Emulator, dict[str, Deployment]]]:
+    """The stacks no other emulator creates (AmazonMQ), deployed into a moto server by the library's helper."""
+    with moto_server() as emulator:
+        yield (
+            emulator,
+            {
+                name: deploy_to_moto(reference_templates[name], stack_name=name, endpoint_url=emulator.endpoint_url)
+                for name in MOTO_STACKS
+            },
+        )
