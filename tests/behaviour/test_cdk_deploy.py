@@ -27,6 +27,9 @@ from decoupling_constructs.testing import NO_RUNTIME_BEHAVIOUR, VerificationErro
 from decoupling_constructs.testing.delivery import expanded_prefixes, object_keys, wait_for_records
 from decoupling_constructs.testing.verify import NOT_STORED
 
+# One worker starts MiniStack and runs `cdk deploy` once for every test here (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("emulator-deploys")
+
 pytestmark = pytest.mark.slow
 
 # The data prefixes given in stacks/stream_stack.py (the clickstream uses the module default).
