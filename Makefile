@@ -13,7 +13,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup system-deps synth demo deploy destroy test lint format bench diagrams clean test-floor test-pythons
+.PHONY: help setup system-deps synth demo deploy destroy test lint format bench diagrams clean
 
 help:
 	@echo "make demo    deploy every reference stack into a local emulator and drive traffic through it"
@@ -81,6 +81,8 @@ $(FLOOR_STAMP): requirements.txt requirements-dev.txt requirements-floor.txt
 	@grep -hvE '$(FLOOR_PINNED)' requirements.txt requirements-dev.txt | cat - requirements-floor.txt \
 		| $(FLOOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r /dev/stdin
 	@touch $@
+
+.PHONY: test-floor test-pythons
 
 test-floor: $(FLOOR_STAMP)
 	$(FLOOR_VENV)/bin/python -m pytest -n 2 tests/unit tests/static
