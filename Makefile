@@ -23,7 +23,9 @@ help:
 	@echo "make demo    cdk deploy every reference stack into local emulators, verify it, drive traffic through it"
 	@echo "make preflight  cdk diff, the static checks, then the emulator deploy (before cdk deploy to an account)"
 	@echo "make synth   synthesize every reference stack with the CDK CLI (into cdk.out/)"
-	@echo "make test    lint, then the whole test suite (template, static, behaviour, packaging)"
+	@echo "make test    lint, then the whole test suite (template, static, behaviour, packaging), test-floor and test-pythons"
+	@echo "make test-floor   template and static tests on the oldest supported aws-cdk-lib (requirements-floor.txt)"
+	@echo "make test-pythons the unit suite on Python $(EXTRA_PYTHONS) (3.11 is .venv's)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   synth-time and runtime benchmarks, printed as ratios"
 	@echo "make diagrams regenerate the README's reference-stack diagrams from the templates"
@@ -84,8 +86,48 @@ format: $(PY_STAMP)
 	ruff check --fix .
 	ruff format .
 
-test: setup system-deps lint
+test: setup system-deps lint test-floor test-pythons
 	python -m pytest -n 2 --durations=5
+
+# The oldest aws-cdk-lib and constructs in pyproject's range, in a venv of their own: every other pin
+# as in requirements*.txt, the two CDK pins from requirements-floor.txt (one pip resolve, so they must agree).
+FLOOR_VENV := .venvs/floor
+FLOOR_STAMP := $(FLOOR_VENV)/.installed
+FLOOR_PINNED := ^(-r |aws-cdk-lib==|constructs==)
+
+$(FLOOR_STAMP): requirements.txt requirements-dev.txt requirements-floor.txt
+	@test -x $(FLOOR_VENV)/bin/python || $(PYTHON) -m venv $(FLOOR_VENV)
+	@grep -hvE '$(FLOOR_PINNED)' requirements.txt requirements-dev.txt | cat - requirements-floor.txt \
+		| $(FLOOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r /dev/stdin
+	@touch $@
+
+.PHONY: test-floor test-pythons
+
+test-floor: $(FLOOR_STAMP)
+	$(FLOOR_VENV)/bin/python -m pytest -n 2 tests/unit tests/static
+
+# The other supported Pythons run the unit suite; pyenv's interpreters first (its shims fail for a
+# version that is not selected), then PATH's. A missing interpreter fails the target, never skips it.
+EXTRA_PYTHONS := 3.12 3.13
+PYENV_ROOT ?= $(HOME)/.pyenv
+
+.venvs/py%/.installed: requirements.txt requirements-dev.txt
+	@if ! test -x .venvs/py$*/bin/python; then \
+		for candidate in $$(ls -d $(PYENV_ROOT)/versions/$*.*/bin/python$* 2>/dev/null | sort -rV) \
+				$$(command -v python$* || true) ""; do \
+			test -n "$$candidate" || { echo "no working python$* (looked in $(PYENV_ROOT)/versions/$*.*/bin and on PATH): install Python $* (e.g. pyenv install $*)" >&2; exit 1; }; \
+			"$$candidate" -c 'import venv' 2>/dev/null && break; \
+		done; \
+		"$$candidate" -m venv .venvs/py$*; \
+	fi
+	@.venvs/py$*/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+test-pythons: $(foreach v,$(EXTRA_PYTHONS),.venvs/py$(v)/.installed)
+	@for v in $(EXTRA_PYTHONS); do \
+		echo "== Python $$v: tests/unit"; \
+		.venvs/py$$v/bin/python -m pytest -n 2 tests/unit || exit 1; \
+	done
 
 diagrams: $(PY_STAMP)
 	python scripts/diagrams.py --write
@@ -95,4 +137,4 @@ bench: setup
 	python benchmarks/runtime.py
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venvs node_modules cdk.out build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

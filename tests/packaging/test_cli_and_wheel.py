@@ -46,35 +46,59 @@ def test_cdk_cli_synthesizes_every_reference_stack(tmp_path: Path, cdk_cli: str,
         assert template["Resources"]
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the wheel from a copy of the package sources (no build/ left in the repo)."""
-    source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    shutil.copytree(
-        ROOT / "decoupling_constructs", source / "decoupling_constructs", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    dist = tmp_path_factory.mktemp("dist")
+# What a fresh clone does not have: venvs, node_modules, build output and caches.
+NOT_IN_A_CLONE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".venvs",
+    "node_modules",
+    "cdk.out",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".*cache",
+    ".hypothesis",
+)
+
+
+def pip(*args: str | Path) -> None:
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--wheel-dir",
-            str(dist),
-            str(source),
-        ],
+        [sys.executable, "-m", "pip", *map(str, args), "--quiet", "--disable-pip-version-check"],
         check=True,
         timeout=300,
     )
+
+
+def files_in(tree: Path) -> set[str]:
+    return {str(path.relative_to(tree)) for path in tree.rglob("*")}
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the repository as a fresh clone has it (builds here leave the repository itself alone)."""
+    copy = tmp_path_factory.mktemp("clone") / "decoupling-constructs"
+    shutil.copytree(ROOT, copy, ignore=NOT_IN_A_CLONE)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def wheel(clone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from the clone with pyproject's backend (pinned in requirements-dev.txt too)."""
+    dist = tmp_path_factory.mktemp("dist")
+    pip("wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", dist, clone)
     (built,) = dist.glob("decoupling_constructs-*.whl")
     return built
+
+
+@pytest.mark.slow
+def test_pip_install_of_a_clone_writes_nothing_into_it(clone: Path, tmp_path: Path) -> None:
+    """`pip install ./decoupling-constructs` (the README's Quick start) leaves no build/ or *.egg-info behind."""
+    before = files_in(clone)
+    site = tmp_path / "site"
+    pip("install", "--no-deps", "--no-build-isolation", "--target", site, clone)
+    assert (site / "decoupling_constructs" / "py.typed").is_file()
+    assert sorted(files_in(clone) ^ before) == []
 
 
 @pytest.mark.slow
@@ -96,22 +120,7 @@ def test_wheel_ships_the_library_only(wheel: Path) -> None:
 def test_installed_wheel_works_in_a_users_stack(wheel: Path, tmp_path: Path, node_bin: Path) -> None:
     """Install the wheel outside the repo and synthesize a user's stack that imports ReliableQueue."""
     site = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--target",
-            str(site),
-            str(wheel),
-        ],
-        check=True,
-        timeout=300,
-    )
+    pip("install", "--no-deps", "--target", site, wheel)
     user_app = tmp_path / "user_app"
     user_app.mkdir()
     (user_app / "app.py").write_text(
