@@ -125,8 +125,8 @@ PYENV_ROOT ?= $(HOME)/.pyenv
 
 test-pythons: $(foreach v,$(EXTRA_PYTHONS),.venvs/py$(v)/.installed)
 	@for v in $(EXTRA_PYTHONS); do \
-		echo "== Python $$v: tests/unit"; \
-		.venvs/py$$v/bin/python -m pytest -n 2 tests/unit || exit 1; \
+		echo "== Python $$v: tests/unit (apps: bare-agnostic, flags-bound)"; \
+		DECOUPLING_APP_VARIANTS=bare-agnostic,flags-bound .venvs/py$$v/bin/python -m pytest -n 2 tests/unit || exit 1; \
 	done
 
 diagrams: $(PY_STAMP)

@@ -1,6 +1,6 @@
 """What the constructs rely on in aws-cdk-lib beyond its documented props, in one place.
 
-Verified against aws-cdk-lib 2.257.0 to 2.275.0 (the supported range's floor and the pinned version).
+Verified against aws-cdk-lib 2.258.0 to 2.275.0 (the supported range's floor and the pinned version).
 """
 
 from __future__ import annotations
