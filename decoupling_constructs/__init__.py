@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._alarms import AlarmOptions, AlarmSettings
     from .alarm_topic import AlarmTopic
     from .broker import BrokerEngine, DeploymentMode, MaintenanceWindow, MessageBroker
     from .capacity import Throughput
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from .stream_to_s3 import StreamToS3
 
 _EXPORTS = {
+    "AlarmOptions": "._alarms",
+    "AlarmSettings": "._alarms",
     "AlarmTopic": ".alarm_topic",
     "BrokerEngine": ".broker",
     "DeploymentMode": ".broker",
@@ -30,6 +33,8 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "AlarmOptions",
+    "AlarmSettings",
     "AlarmTopic",
     "BrokerEngine",
     "DeploymentMode",

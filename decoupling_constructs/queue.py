@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _validate as v
-from ._alarms import add_alarm, resolve_alarm_topic
+from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 
 # SQS limits (Amazon SQS developer guide, "Amazon SQS quotas" / CreateQueue):
@@ -47,8 +46,10 @@ class ReliableQueue(PatternConstruct):
     * ``dead_letter_queue``: same encryption, TLS policy and long polling, retention 14 days
       (the SQS maximum, so never shorter than the source queue's), and a
       ``RedriveAllowPolicy`` that admits only this source queue.
-    * ``alarms``: any message visible in the dead-letter queue; the oldest
-      message of the source queue older than ``oldest_message_age_alarm``.
+    * ``alarms``: a read-only mapping of stable keys to alarms:
+      ``"dead_letter_queue"`` (any message visible in the DLQ) and
+      ``"oldest_message_age"`` (the source queue's oldest message older than
+      15 minutes by default; a ``Duration`` threshold shorter than ``retention_period``).
       Both notify ``alarm_topic`` (on ALARM and OK) when it is given.
 
     Both queues have names known at synth time: ``queue_name`` (the DLQ is
@@ -69,10 +70,14 @@ class ReliableQueue(PatternConstruct):
         rotation); default SSE-SQS, which SNS and EventBridge can deliver to
         (the AWS-managed ``alias/aws/sqs`` key cannot be granted to them).
     :param alarm_topic: SNS topic (or ``AlarmTopic``) the alarms notify; default none (alarms still exist).
-    :param oldest_message_age_alarm: age threshold; default 15 minutes; None disables
-        that alarm. Must be shorter than ``retention_period``.
+    :param create_alarms: default True; False creates no alarm.
+    :param alarm_settings: an ``AlarmSettings``: name prefix, extra ALARM/OK actions, and
+        per-key overrides (``AlarmOptions``, or None to drop that alarm).
     :param removal_policy: for both queues, default RETAIN.
     """
+
+    #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = ("dead_letter_queue", "oldest_message_age")
 
     def __init__(
         self,
@@ -89,7 +94,8 @@ class ReliableQueue(PatternConstruct):
         high_throughput: bool = False,
         encryption_key: kms.IKey | None = None,
         alarm_topic: sns.ITopic | AlarmTopic | None = None,
-        oldest_message_age_alarm: Duration | None = DEFAULT_OLDEST_MESSAGE_AGE_ALARM,
+        create_alarms: bool = True,
+        alarm_settings: AlarmSettings | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -104,10 +110,18 @@ class ReliableQueue(PatternConstruct):
                 content_based_deduplication=content_based_deduplication,
                 high_throughput=high_throughput,
                 encryption_key=encryption_key,
-                oldest_message_age_alarm=oldest_message_age_alarm,
                 removal_policy=removal_policy,
             )
-            alarm_topic = resolve_alarm_topic(alarm_topic)
+            alarms = Alarms(
+                self,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                alarm_settings=alarm_settings,
+                keys=self.ALARM_KEYS,
+            )
+            if alarms.enabled("oldest_message_age"):
+                age = alarms.threshold("oldest_message_age", DEFAULT_OLDEST_MESSAGE_AGE_ALARM)
+                _check_oldest_message_age(age, retention_period)  # type: ignore[arg-type]
         self.fifo = fifo
         name, dlq_name = self._names(queue_name, fifo)
 
@@ -154,33 +168,23 @@ class ReliableQueue(PatternConstruct):
             **fifo_props,  # type: ignore[arg-type]
         )
 
-        self.alarms: list[cloudwatch.Alarm] = [
-            add_alarm(
-                self,
-                "DeadLetterQueueAlarm",
-                metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
-                threshold=1,
-                description="Messages are waiting in the dead-letter queue: consumers failed them "
-                f"{max_receive_count} times. Inspect, fix, then redrive.",
-                alarm_topic=alarm_topic,
-            )
-        ]
-        if oldest_message_age_alarm is not None:
-            self.alarms.append(
-                add_alarm(
-                    self,
-                    "OldestMessageAgeAlarm",
-                    metric=self.queue.metric_approximate_age_of_oldest_message(
-                        period=Duration.minutes(1), statistic="Maximum"
-                    ),
-                    threshold=oldest_message_age_alarm.to_seconds(),
-                    description="The oldest message has waited longer than "
-                    f"{oldest_message_age_alarm.to_human_string()}: consumers are down or too slow.",
-                    alarm_topic=alarm_topic,
-                )
-            )
+        alarms.add(
+            "dead_letter_queue",
+            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=1,
+            description="Messages are waiting in the dead-letter queue: consumers failed them "
+            f"{max_receive_count} times. Inspect, fix, then redrive.",
+        )
+        alarms.add(
+            "oldest_message_age",
+            metric=self.queue.metric_approximate_age_of_oldest_message(period=Duration.minutes(1), statistic="Maximum"),
+            threshold=DEFAULT_OLDEST_MESSAGE_AGE_ALARM,
+            unit=Duration.to_seconds,
+            description="The oldest message has waited longer than {threshold}: consumers are down or too slow.",
+        )
+        self.alarms = alarms.mapping
 
     def _names(self, queue_name: str | None, fifo: bool) -> tuple[str, str]:
         suffix = FIFO_SUFFIX if fifo else ""
@@ -219,7 +223,6 @@ def _validate_props(
     content_based_deduplication: bool,
     high_throughput: bool,
     encryption_key: kms.IKey | None,
-    oldest_message_age_alarm: Duration | None,
     removal_policy: RemovalPolicy,
 ) -> None:
     for prop, flag in (
@@ -254,24 +257,16 @@ def _validate_props(
         allowed=f"60 seconds-14 days ({MAX_RETENTION_SECONDS} seconds)",
     )
     v.check_int("max_receive_count", max_receive_count, minimum=1, maximum=MAX_RECEIVE_COUNT)
-    if oldest_message_age_alarm is not None:
-        # The threshold is computed from it: a token cannot be compared with the retention period.
-        age = v.duration_seconds("oldest_message_age_alarm", oldest_message_age_alarm)
-        if age is None:
-            raise ValueError(
-                "oldest_message_age_alarm must be a concrete Duration (its threshold is computed), got a token"
-            )
-        v.check_duration(
-            "oldest_message_age_alarm",
-            oldest_message_age_alarm,
-            minimum=1,
-            maximum=MAX_RETENTION_SECONDS,
-            allowed="at least 1 second",
-        )
-        retention = v.duration_seconds("retention_period", retention_period)
-        if retention is not None and age >= retention:
-            raise ValueError(
-                "oldest_message_age_alarm must be shorter than retention_period "
-                f"({v.seconds_text(retention)}) or it can never fire, got {v.seconds_text(age)}"
-            )
     v.check_removal_policy(removal_policy)
+
+
+def _check_oldest_message_age(threshold: Duration, retention_period: Duration) -> None:
+    prop = "alarm_settings.overrides['oldest_message_age'].threshold"
+    v.check_duration(prop, threshold, minimum=1, maximum=MAX_RETENTION_SECONDS, allowed="at least 1 second")
+    age = v.duration_seconds(prop, threshold)
+    retention = v.duration_seconds("retention_period", retention_period)
+    if age is not None and retention is not None and age >= retention:
+        raise ValueError(
+            f"{prop} must be shorter than retention_period ({v.seconds_text(retention)}) or the alarm can never "
+            f"fire, got {v.seconds_text(age)}"
+        )

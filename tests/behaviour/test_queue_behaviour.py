@@ -16,7 +16,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 
-from decoupling_constructs import ReliableQueue
+from decoupling_constructs import AlarmSettings, ReliableQueue
 from decoupling_constructs.testing import Deployment, deploy_to_moto
 
 
@@ -26,7 +26,11 @@ class FastQueues(cdk.Stack):
     def __init__(self, scope: cdk.App, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.work = ReliableQueue(
-            self, "Work", visibility_timeout=Duration.seconds(2), max_receive_count=2, oldest_message_age_alarm=None
+            self,
+            "Work",
+            visibility_timeout=Duration.seconds(2),
+            max_receive_count=2,
+            alarm_settings=AlarmSettings(overrides={"oldest_message_age": None}),
         )
         self.ordered = ReliableQueue(self, "Ordered", fifo=True, visibility_timeout=Duration.seconds(2))
 
@@ -210,10 +214,12 @@ def test_batches_of_ten_for_send_receive_and_delete(reference) -> None:
 def test_alarms_watch_the_deployed_queues(reference) -> None:
     stack, deployment = reference
     cloudwatch = deployment.client("cloudwatch")
-    alarms = {deployment.physical_id(alarm): alarm for alarm in stack.jobs.alarms + stack.orders.alarms}
+    alarms = {
+        deployment.physical_id(alarm): alarm for alarm in [*stack.jobs.alarms.values(), *stack.orders.alarms.values()]
+    }
     described = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNames=list(alarms))["MetricAlarms"]}
     assert set(described) == set(alarms)
-    dlq_alarm = described[deployment.physical_id(stack.jobs.alarms[0])]
+    dlq_alarm = described[deployment.physical_id(stack.jobs.alarms["dead_letter_queue"])]
     dlq_name = deployment.attribute(stack.jobs.dead_letter_queue, "QueueName")
     assert dlq_alarm["Dimensions"] == [{"Name": "QueueName", "Value": dlq_name}]
     assert dlq_alarm["AlarmActions"] == [deployment.outputs["AlarmTopicArn"]]

@@ -24,6 +24,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from decoupling_constructs import (
+    AlarmOptions,
+    AlarmSettings,
     AlarmTopic,
     BrokerEngine,
     DeploymentMode,
@@ -96,6 +98,51 @@ def with_scope(cls: type, prop: str, make: Callable[[cdk.Stack], Any], **others:
     )
 
 
+def override(cls: type, key: str, make: Callable[[cdk.Stack], Any] | None = None, **options: Any) -> Row:
+    """``cls`` with ``alarm_settings.overrides[key] = AlarmOptions(**options)`` names the override.
+
+    ``make`` builds a value from the stack for ``options["threshold"]`` (a token, say)."""
+
+    def build(s: cdk.Stack) -> Any:
+        given = {**options, "threshold": make(s)} if make else options
+        return cls(s, "X", alarm_settings=AlarmSettings(overrides={key: AlarmOptions(**given)}))
+
+    return Row(f"{cls.__name__}-overrides-{key}-{show(options)}", build, (cls.__name__, PATH, f"[{key!r}]"))
+
+
+def alarm_settings_rows(cls: type, key: str) -> list[Row]:
+    """The alarm props every construct shares, refused the same way everywhere."""
+    return [
+        construct(cls, "create_alarms", "no"),
+        construct(cls, "alarm_settings", {"name_prefix": "prod"}),
+        call(
+            f"{cls.__name__}-unknown-alarm-key",
+            lambda s: cls(s, "X", alarm_settings=AlarmSettings(overrides={"no_such_alarm": None})),
+            cls.__name__,
+            PATH,
+            "'no_such_alarm'",
+            repr(key),
+        ),
+        call(
+            f"{cls.__name__}-name-prefix",
+            lambda s: cls(s, "X", alarm_settings=AlarmSettings(name_prefix="")),
+            cls.__name__,
+            PATH,
+            "name_prefix",
+        ),
+        call(
+            f"{cls.__name__}-alarm-action",
+            lambda s: cls(s, "X", alarm_settings=AlarmSettings(alarm_actions=["arn:aws:sns:::x"])),
+            cls.__name__,
+            PATH,
+            "alarm_actions[0]",
+        ),
+        override(cls, key, evaluation_periods=0),
+        override(cls, key, evaluation_periods=2, datapoints_to_alarm=3),
+        override(cls, key, treat_missing_data="breaching"),
+    ]
+
+
 def call(name: str, build: Callable[[cdk.Stack], Any], *names: str) -> Row:
     return Row(name, build, names)
 
@@ -158,11 +205,13 @@ ROWS += [
     construct(RQ, "alarm_topic", "arn:aws:sns:us-east-1:111111111111:alarms"),
     construct(RQ, "alarm_topic", 42),
     with_scope(RQ, "alarm_topic", a_queue),
-    construct(RQ, "oldest_message_age_alarm", Duration.millis(1500)),
-    construct(RQ, "oldest_message_age_alarm", Duration.seconds(0)),
-    construct(RQ, "oldest_message_age_alarm", Duration.days(4)),  # = retention: never fires
-    construct(RQ, "oldest_message_age_alarm", 900),
-    with_scope(RQ, "oldest_message_age_alarm", a_token),
+    override(RQ, "oldest_message_age", threshold=Duration.millis(1500)),
+    override(RQ, "oldest_message_age", threshold=Duration.seconds(0)),
+    override(RQ, "oldest_message_age", threshold=Duration.days(4)),  # = retention: never fires
+    override(RQ, "oldest_message_age", threshold=900),  # a number: seconds or milliseconds?
+    override(RQ, "oldest_message_age", a_token),
+    override(RQ, "dead_letter_queue", threshold=Duration.seconds(1)),  # a count, not a duration
+    *alarm_settings_rows(RQ, "dead_letter_queue"),
     construct(RQ, "removal_policy", "retain"),
     construct(RQ, "removal_policy", None),
 ]

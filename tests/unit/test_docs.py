@@ -10,13 +10,20 @@ import pytest
 
 from decoupling_constructs import FanOut, MessageBroker, ReliableQueue, StreamToS3
 from decoupling_constructs.capacity import describe
+from decoupling_constructs.queue import DEFAULT_OLDEST_MESSAGE_AGE_ALARM
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
-def table_props(section: str) -> set[str]:
+def table_rows(section: str, header: str) -> list[str]:
+    """The first column of the table headed ``| <header> |`` in the README's ``## <section>``."""
     body = README.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
-    return set(re.findall(r"^\| `(\w+)` \|", body, flags=re.MULTILINE))
+    table = body.split(f"| {header} |", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE)
+
+
+def table_props(section: str) -> set[str]:
+    return set(table_rows(section, "prop"))
 
 
 def constructor_props(construct: type) -> set[str]:
@@ -47,8 +54,13 @@ def test_readme_defaults_match_the_signature() -> None:
     assert "| `retention_period` | 4 days |" in README
     assert signature["max_receive_count"].default == 5
     assert "| `max_receive_count` | 5 |" in README
-    assert signature["oldest_message_age_alarm"].default.to_minutes() == 15
-    assert "| `oldest_message_age_alarm` | 15 minutes |" in README
+    assert DEFAULT_OLDEST_MESSAGE_AGE_ALARM.to_minutes() == 15
+    assert "| `oldest_message_age` | `ApproximateAgeOfOldestMessage` (max, 1 min) | >= 15 minutes" in README
+
+
+@pytest.mark.parametrize("construct", [ReliableQueue], ids=lambda c: c.__name__)
+def test_readme_alarm_table_lists_exactly_the_alarm_keys(construct: type) -> None:
+    assert tuple(table_rows(construct.__name__, "alarm key")) == construct.ALARM_KEYS
 
 
 @pytest.mark.parametrize(

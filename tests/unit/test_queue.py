@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from decoupling_constructs import ReliableQueue
+from decoupling_constructs import AlarmOptions, AlarmSettings, ReliableQueue
 from tests.unit.cdk_helpers import lid, new_stack
 
 
@@ -145,14 +149,56 @@ def test_alarm_actions_go_to_alarm_topic() -> None:
         assert alarm["Properties"]["OKActions"] == [topic_ref]
 
 
-def test_oldest_message_age_alarm_can_be_disabled_or_tuned() -> None:
-    _, rq, template = build(oldest_message_age_alarm=None)
+def test_oldest_message_age_alarm_can_be_removed_or_tuned() -> None:
+    _, rq, template = build(alarm_settings=AlarmSettings(overrides={"oldest_message_age": None}))
     template.resource_count_is("AWS::CloudWatch::Alarm", 1)
-    assert len(rq.alarms) == 1
-    _, _, template = build(oldest_message_age_alarm=Duration.minutes(2))
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm", {"MetricName": "ApproximateAgeOfOldestMessage", "Threshold": 120}
+    assert list(rq.alarms) == ["dead_letter_queue"]
+    tuned = AlarmOptions(
+        threshold=Duration.minutes(2),
+        evaluation_periods=5,
+        datapoints_to_alarm=3,
+        treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
     )
+    _, _, template = build(alarm_settings=AlarmSettings(overrides={"oldest_message_age": tuned}))
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateAgeOfOldestMessage",
+            "Threshold": 120,
+            "EvaluationPeriods": 5,
+            "DatapointsToAlarm": 3,
+            "TreatMissingData": "breaching",
+        },
+    )
+
+
+def test_alarms_are_a_read_only_mapping_with_stable_names() -> None:
+    _, rq, template = build()
+    assert set(rq.alarms) == {"dead_letter_queue", "oldest_message_age"}
+    with pytest.raises(TypeError):
+        rq.alarms["x"] = rq.alarms["dead_letter_queue"]  # type: ignore[index]
+    names = {a["Properties"]["AlarmName"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()}
+    # The path in the stack, not the stack's name: renaming the stack keeps the alarms.
+    assert names == {"Work/dead_letter_queue", "Work/oldest_message_age"}
+    _, _, template = build(alarm_settings=AlarmSettings(name_prefix="prod"))
+    names = {a["Properties"]["AlarmName"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()}
+    assert names == {"prod/Work/dead_letter_queue", "prod/Work/oldest_message_age"}
+
+
+def test_create_alarms_false_creates_none() -> None:
+    _, rq, template = build(create_alarms=False, alarm_settings=AlarmSettings(name_prefix="prod"))
+    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    assert dict(rq.alarms) == {}
+
+
+def test_alarm_and_ok_actions_take_any_alarm_action() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    topic, pager = sns.Topic(stack, "Alarms"), sns.Topic(stack, "Pager")
+    settings = AlarmSettings(alarm_actions=[cw_actions.SnsAction(pager)], ok_actions=[])
+    ReliableQueue(stack, "Work", alarm_topic=topic, alarm_settings=settings)
+    for alarm in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": lid(stack, topic)}, {"Ref": lid(stack, pager)}]
+        assert alarm["Properties"]["OKActions"] == [{"Ref": lid(stack, topic)}]
 
 
 def test_overrides() -> None:
@@ -283,17 +329,20 @@ def test_tokens_pass_through_validation() -> None:
         ({"queue_name": "a" * 77}, "queue_name must be at most 76 characters"),
         ({"fifo": "yes"}, "fifo must be True or False"),
         (
-            {"oldest_message_age_alarm": Duration.days(4)},
-            "oldest_message_age_alarm must be shorter than retention_period",
+            {
+                "alarm_settings": AlarmSettings(
+                    overrides={"oldest_message_age": AlarmOptions(threshold=Duration.days(4))}
+                )
+            },
+            "alarm_settings.overrides['oldest_message_age'].threshold must be shorter than retention_period",
         ),
-        ({"oldest_message_age_alarm": Duration.seconds(0)}, "oldest_message_age_alarm must be at least 1 second"),
         ({"removal_policy": "retain"}, "removal_policy must be an aws_cdk.RemovalPolicy"),
         ({"visibility_timeout": 30}, "visibility_timeout must be an aws_cdk.Duration, got 30"),
     ],
 )
 def test_bad_input_fails_at_synth_time(props: dict, message: str) -> None:
     stack = cdk.Stack(cdk.App(), "Test")
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         ReliableQueue(stack, "Work", **props)
 
 
