@@ -6,10 +6,9 @@ import inspect
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aws_cdk import Acknowledgment, Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -17,11 +16,14 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _validate as v
-from ._alarms import add_alarm, resolve_alarm_topic
+from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._security import allow_service_publisher, allow_service_to_use_key, managed_key
 from ._validate import PropTypeError
 from .queue import DEFAULT_WAIT_TIME, FIFO_SUFFIX, MAX_RETENTION_SECONDS, ReliableQueue
+
+if TYPE_CHECKING:
+    from .alarm_topic import AlarmTopic
 
 # SNS limits (Amazon SNS developer guide, "Filter policy constraints"):
 FILTER_POLICY_MAX_KEYS = 5
@@ -46,9 +48,10 @@ class FanOut(PatternConstruct):
       message SNS cannot deliver (deleted queue, denied key) is kept, not
       dropped. TLS-only, encrypted like the topic's subscribers (SSE-SQS or
       ``encryption_key``), retained 14 days, long polling, FIFO with a FIFO topic.
-    * ``alarms``: ``NumberOfNotificationsFailed`` >= 1 on the topic and any
-      message visible in ``undeliverable_queue``, plus each subscriber
-      ReliableQueue's own alarms (in ``subscribers[id].alarms``).
+    * ``alarms``: a read-only mapping of stable keys to alarms:
+      ``"notifications_failed"`` (``NumberOfNotificationsFailed`` >= 1 on the topic) and
+      ``"undeliverable_queue"`` (any message visible in ``undeliverable_queue``). Each subscriber
+      ReliableQueue made by :meth:`add_queue` has its own (``subscribers[id].alarms``).
     * ``subscribers``: id -> ReliableQueue made by :meth:`add_queue`;
       ``subscriptions``: id -> ``sns.Subscription`` for every subscribed queue.
 
@@ -63,9 +66,18 @@ class FanOut(PatternConstruct):
     :param encryption_key: customer-managed KMS key for the topic and the undeliverable queue.
     :param service_publishers: AWS service principals allowed to publish, see
         :meth:`allow_service_publisher`. Default none.
-    :param alarm_topic: where every alarm (also the subscribers') notifies; default none.
+    :param alarm_topic: SNS topic (or ``AlarmTopic``) the alarms notify, also the subscribers'
+        by default; default none (alarms still exist).
+    :param create_alarms: default True; False creates no alarm, here nor (by default) in the subscribers.
+    :param alarm_settings: an ``AlarmSettings`` for this construct's alarm keys. Its name prefix and
+        ALARM/OK actions are passed on to the subscribers (``subscriber_alarm_settings``); its
+        overrides are not, being keyed by FanOut's keys: give ``add_queue`` an ``alarm_settings``
+        of its own to tune a subscriber's alarms.
     :param removal_policy: topic, undeliverable queue and queues made here; default RETAIN.
     """
+
+    #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = ("notifications_failed", "undeliverable_queue")
 
     def __init__(
         self,
@@ -77,7 +89,9 @@ class FanOut(PatternConstruct):
         content_based_deduplication: bool = False,
         encryption_key: kms.IKey | None = None,
         service_publishers: Sequence[str] = (),
-        alarm_topic: sns.ITopic | None = None,
+        alarm_topic: sns.ITopic | AlarmTopic | None = None,
+        create_alarms: bool = True,
+        alarm_settings: AlarmSettings | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -90,12 +104,25 @@ class FanOut(PatternConstruct):
             v.check_topic_name("topic_name", topic_name, fifo=fifo)
             v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
             service_publishers = v.check_sequence("service_publishers", service_publishers, _check_service_principal)
-            alarm_topic = resolve_alarm_topic(alarm_topic)
             v.check_removal_policy(removal_policy)
+            alarms = Alarms(
+                self,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                alarm_settings=alarm_settings,
+                keys=self.ALARM_KEYS,
+            )
 
         self.fifo = fifo
         self.content_based_deduplication = content_based_deduplication
-        self.alarm_topic = alarm_topic
+        self.alarm_topic = alarms.topic
+        self.create_alarms = create_alarms
+        #: What the queues made by add_queue get by default: the prefix and actions, not the overrides.
+        self.subscriber_alarm_settings = AlarmSettings(
+            name_prefix=alarms.settings.name_prefix,
+            alarm_actions=alarms.settings.alarm_actions,
+            ok_actions=alarms.settings.ok_actions,
+        )
         self.removal_policy = removal_policy
         if encryption_key is None and service_publishers:
             encryption_key = managed_key(self, "Key", "Encrypts the fan-out topic; AWS services may publish with it")
@@ -150,27 +177,22 @@ class FanOut(PatternConstruct):
 
         self.subscribers: dict[str, ReliableQueue] = {}
         self.subscriptions: dict[str, sns.Subscription] = {}
-        self.alarms: list[cloudwatch.Alarm] = [
-            add_alarm(
-                self,
-                "NotificationsFailedAlarm",
-                metric=self.topic.metric_number_of_notifications_failed(period=Duration.minutes(1), statistic="Sum"),
-                threshold=1,
-                description="SNS failed to deliver notifications; undelivered ones are kept in the "
-                "undeliverable queue. Check the subscriber queues' policies and keys.",
-                alarm_topic=alarm_topic,
+        alarms.add(
+            "notifications_failed",
+            metric=self.topic.metric_number_of_notifications_failed(period=Duration.minutes(1), statistic="Sum"),
+            threshold=1,
+            description="SNS failed to deliver notifications; undelivered ones are kept in the "
+            "undeliverable queue. Check the subscriber queues' policies and keys.",
+        )
+        alarms.add(
+            "undeliverable_queue",
+            metric=self.undeliverable_queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
             ),
-            add_alarm(
-                self,
-                "UndeliverableQueueAlarm",
-                metric=self.undeliverable_queue.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
-                threshold=1,
-                description="Messages SNS could not deliver to a subscriber are waiting in the undeliverable queue.",
-                alarm_topic=alarm_topic,
-            ),
-        ]
+            threshold=1,
+            description="Messages SNS could not deliver to a subscriber are waiting in the undeliverable queue.",
+        )
+        self.alarms = alarms.mapping
         for principal in service_publishers:
             self.allow_service_publisher(principal)
 
@@ -186,8 +208,11 @@ class FanOut(PatternConstruct):
         """Create a ReliableQueue (its own DLQ, long polling, alarms) and subscribe it.
 
         ``queue_options`` are ReliableQueue's props; ``fifo`` follows the topic,
-        ``content_based_deduplication``, ``alarm_topic`` and ``removal_policy``
-        default to the FanOut's.
+        ``content_based_deduplication``, ``alarm_topic``, ``create_alarms`` and ``removal_policy``
+        default to the FanOut's, and ``alarm_settings`` to ``subscriber_alarm_settings`` (the FanOut's
+        name prefix and actions). An ``alarm_settings`` given here replaces that default: its
+        overrides use ReliableQueue's alarm keys (``"dead_letter_queue"``, ``"oldest_message_age"``);
+        ``dataclasses.replace(fan_out.subscriber_alarm_settings, overrides={...})`` keeps the rest.
 
         :param filter_policy: attribute-scope filter (``sns.SubscriptionFilter`` per attribute).
         :param filter_policy_with_message_body: body-scope filter (``sns.FilterOrPolicy``); not with ``filter_policy``.
@@ -212,6 +237,8 @@ class FanOut(PatternConstruct):
         options = {
             "content_based_deduplication": self.content_based_deduplication,
             "alarm_topic": self.alarm_topic,
+            "create_alarms": self.create_alarms,
+            "alarm_settings": self.subscriber_alarm_settings,
             "removal_policy": self.removal_policy,
             **queue_options,
             "fifo": self.fifo,
