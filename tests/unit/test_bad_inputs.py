@@ -544,6 +544,8 @@ ROWS += [
     construct(AlarmTopic, "topic_name", "alarms.fifo"),
     construct(AlarmTopic, "topic_name", "x" * 257),
     construct(AlarmTopic, "topic_name", 5),
+    construct(AlarmTopic, "removal_policy", "destroy"),
+    construct(AlarmTopic, "removal_policy", None),
 ]
 
 # --- the capacity planner ---
