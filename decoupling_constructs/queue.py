@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, ClassVar
 
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
@@ -34,6 +35,12 @@ DEFAULT_OLDEST_MESSAGE_AGE_ALARM = Duration.minutes(15)
 DLQ_SUFFIX = "-dlq"
 FIFO_SUFFIX = ".fifo"
 
+# What a queue's customer-managed key must allow (Amazon SQS developer guide, "Amazon SQS key
+# management"): a producer kms:GenerateDataKey and kms:Decrypt, a consumer kms:Decrypt. Other SQS
+# actions (purge, attributes, tags) read or write no message body and need no key.
+_ACTIONS_THAT_ENCRYPT = ("sqs:SendMessage", "sqs:SendMessageBatch")
+_ACTIONS_THAT_DECRYPT = ("sqs:ReceiveMessage",)
+
 
 class ReliableQueue(PatternConstruct):
     """An SQS queue that cannot lose a message silently.
@@ -51,6 +58,9 @@ class ReliableQueue(PatternConstruct):
       ``"oldest_message_age"`` (the source queue's oldest message older than
       15 minutes by default; a ``Duration`` threshold shorter than ``retention_period``).
       Both notify ``alarm_topic`` (on ALARM and OK) when it is given.
+
+    ``queue_arn``, ``queue_url``, ``queue_name`` and the ``grant*`` methods delegate to ``queue``;
+    each grant covers ``encryption_key`` (an attribute: the key, or None) as its actions need.
 
     Both queues have names known at synth time: ``queue_name`` (the DLQ is
     ``<name>-dlq``, ``.fifo`` kept last), or names derived from the construct
@@ -123,6 +133,7 @@ class ReliableQueue(PatternConstruct):
                 age = alarms.threshold("oldest_message_age", DEFAULT_OLDEST_MESSAGE_AGE_ALARM)
                 _check_oldest_message_age(age, retention_period)  # type: ignore[arg-type]
         self.fifo = fifo
+        self.encryption_key: kms.IKey | None = encryption_key
         name, dlq_name = self._names(queue_name, fifo)
 
         fifo_props: dict[str, object] = {}
@@ -199,17 +210,50 @@ class ReliableQueue(PatternConstruct):
         return f"{base}{suffix}", f"{base}{DLQ_SUFFIX}{suffix}"
 
     @property
+    def queue_arn(self) -> str:
+        """The source queue's ARN."""
+        return self.queue.queue_arn
+
+    @property
+    def queue_url(self) -> str:
+        """The source queue's URL."""
+        return self.queue.queue_url
+
+    @property
     def queue_name(self) -> str:
         """The source queue's name (a token resolving to the physical name)."""
         return self.queue.queue_name
 
     def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` send to the source queue (and use its KMS key)."""
+        """Let ``grantee`` send to the source queue (and encrypt with ``encryption_key``, if any)."""
         return self.queue.grant_send_messages(grantee)
 
     def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` receive, delete and change visibility on the source queue."""
+        """Let ``grantee`` receive, delete and change visibility on the source queue (and decrypt
+        with ``encryption_key``, if any)."""
         return self.queue.grant_consume_messages(grantee)
+
+    def grant_purge(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` purge the source queue (PurgeQueue reads no message: no key is needed)."""
+        return self.queue.grant_purge(grantee)
+
+    def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
+        """Let ``grantee`` perform ``actions`` (wildcards allowed) on the source queue, and use
+        ``encryption_key`` as those actions need: encrypt and decrypt for a send, decrypt for a receive."""
+        grant = self.queue.grant(grantee, *actions)
+        key = self.encryption_key
+        if key is None:
+            return grant
+        if _any_matches(actions, _ACTIONS_THAT_ENCRYPT):
+            return grant.combine(key.grant_encrypt_decrypt(grantee))
+        if _any_matches(actions, _ACTIONS_THAT_DECRYPT):
+            return grant.combine(key.grant_decrypt(grantee))
+        return grant
+
+
+def _any_matches(patterns: tuple[str, ...], actions: tuple[str, ...]) -> bool:
+    """Whether an IAM action pattern (``sqs:*``, ``sqs:Send*``; case-insensitive) covers one of ``actions``."""
+    return any(fnmatchcase(action.lower(), pattern.lower()) for pattern in patterns for action in actions)
 
 
 def _validate_props(
