@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
 
 from aws_cdk import Acknowledgment, Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
@@ -31,6 +30,25 @@ FILTER_POLICY_MAX_COMBINATIONS = 150  # product of the number of values of every
 FILTER_POLICY_MAX_BYTES = 256 * 1024
 UNDELIVERABLE_SUFFIX = "-undeliverable"
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
+
+
+class QueueOptions(TypedDict, total=False):
+    """The ReliableQueue props :meth:`FanOut.add_queue` passes on: all of them but ``fifo``, which
+    follows the topic. Left out, ``content_based_deduplication``, ``alarm_topic``, ``create_alarms``,
+    ``alarm_settings`` and ``removal_policy`` come from the FanOut, the others are ReliableQueue's defaults."""
+
+    queue_name: str | None
+    visibility_timeout: Duration
+    receive_message_wait_time: Duration
+    retention_period: Duration
+    max_receive_count: int
+    content_based_deduplication: bool
+    high_throughput: bool
+    encryption_key: kms.IKey | None
+    alarm_topic: sns.ITopic | AlarmTopic | None
+    create_alarms: bool
+    alarm_settings: AlarmSettings | None
+    removal_policy: RemovalPolicy
 
 
 class FanOut(PatternConstruct):
@@ -203,11 +221,11 @@ class FanOut(PatternConstruct):
         filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
         filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None = None,
         raw_message_delivery: bool = False,
-        **queue_options: Any,
+        **queue_options: Unpack[QueueOptions],
     ) -> ReliableQueue:
         """Create a ReliableQueue (its own DLQ, long polling, alarms) and subscribe it.
 
-        ``queue_options`` are ReliableQueue's props; ``fifo`` follows the topic,
+        ``queue_options`` (:class:`QueueOptions`) are ReliableQueue's props but ``fifo``, which follows the topic;
         ``content_based_deduplication``, ``alarm_topic``, ``create_alarms`` and ``removal_policy``
         default to the FanOut's, and ``alarm_settings`` to ``subscriber_alarm_settings`` (the FanOut's
         name prefix and actions). An ``alarm_settings`` given here replaces that default: its
@@ -222,19 +240,8 @@ class FanOut(PatternConstruct):
             self._check_new_id(construct_id)
             _check_filters(construct_id, filter_policy, filter_policy_with_message_body)
             v.check_bool("raw_message_delivery", raw_message_delivery)
-            unknown = sorted(set(queue_options) - _RELIABLE_QUEUE_PROPS)
-            if unknown:
-                raise PropTypeError(
-                    f"add_queue({construct_id!r}) got unknown option(s) {', '.join(unknown)}; allowed: filter_policy, "
-                    f"filter_policy_with_message_body, raw_message_delivery, {', '.join(sorted(_RELIABLE_QUEUE_PROPS))}"
-                )
-            if "fifo" in queue_options and queue_options["fifo"] != self.fifo:
-                raise ValueError(
-                    f"fifo={queue_options['fifo']!r} in add_queue({construct_id!r}) contradicts the FanOut "
-                    f"(fifo={self.fifo}): queues made by add_queue follow the topic; use add_existing_queue "
-                    "to subscribe a standard queue to a FIFO topic"
-                )
-        options = {
+            _check_queue_options(construct_id, queue_options, fifo=self.fifo)
+        options: dict[str, Any] = {
             "content_based_deduplication": self.content_based_deduplication,
             "alarm_topic": self.alarm_topic,
             "create_alarms": self.create_alarms,
@@ -409,6 +416,22 @@ def _check_service_principal(prop: str, value: object) -> None:
         raise ValueError(f"{prop} must be an AWS service principal such as 's3.amazonaws.com', got {value!r}")
 
 
+def _check_queue_options(construct_id: str, options: Mapping[str, object], *, fifo: bool) -> None:
+    """Only :class:`QueueOptions` keys: a misspelt prop must not be dropped silently."""
+    if "fifo" in options:
+        raise ValueError(
+            f"add_queue({construct_id!r}) got fifo={options['fifo']!r}: the queues add_queue makes follow the "
+            f"FanOut's topic (fifo={fifo}); use add_existing_queue to subscribe a queue of your own"
+        )
+    unknown = sorted(set(options) - QueueOptions.__optional_keys__)
+    if unknown:
+        allowed = ["filter_policy", "filter_policy_with_message_body", "raw_message_delivery"]
+        raise PropTypeError(
+            f"add_queue({construct_id!r}) got unknown option(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(allowed + sorted(QueueOptions.__optional_keys__))}"
+        )
+
+
 def _check_filters(
     construct_id: str,
     filter_policy: Mapping[str, sns.SubscriptionFilter] | None,
@@ -457,12 +480,6 @@ def _check_policy_shape(prop: str, policy: object, *, body: bool) -> None:
             raise PropTypeError(f"{prop}[{key!r}] must be an sns.SubscriptionFilter, got {item!r}")
 
 
-# ReliableQueue's props, which add_queue passes on.
-_RELIABLE_QUEUE_PROPS = frozenset(inspect.signature(ReliableQueue.__init__).parameters) - {
-    "self",
-    "scope",
-    "construct_id",
-}
 _LOWER_BOUNDS = {">", ">="}
 _UPPER_BOUNDS = {"<", "<="}
 

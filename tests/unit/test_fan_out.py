@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 
 import aws_cdk as cdk
@@ -16,7 +17,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match, Template
 
-from decoupling_constructs import AlarmOptions, AlarmSettings, AlarmTopic, FanOut, ReliableQueue
+from decoupling_constructs import AlarmOptions, AlarmSettings, AlarmTopic, FanOut, QueueOptions, ReliableQueue
 from tests.unit.cdk_helpers import lid, new_stack
 
 
@@ -335,8 +336,8 @@ def test_standard_queue_may_subscribe_to_a_fifo_topic_but_not_the_reverse() -> N
     standard_topic = FanOut(stack, "Orders")
     with pytest.raises(ValueError, match="a FIFO queue cannot subscribe to a standard topic"):
         standard_topic.add_existing_queue(sqs.Queue(stack, "Fifo", fifo=True))
-    with pytest.raises(ValueError, match=r"fifo=False in add_queue\('Plain'\) contradicts the FanOut"):
-        fifo_topic.add_queue("Plain", fifo=False)
+    with pytest.raises(ValueError, match=r"add_queue\('Plain'\) got fifo=False: the queues add_queue makes follow"):
+        fifo_topic.add_queue("Plain", fifo=False)  # type: ignore[call-arg]
 
 
 def test_service_publishers_get_a_customer_key_topic_policy_and_key_grant() -> None:
@@ -403,6 +404,27 @@ def test_removal_policy_reaches_topic_undeliverable_queue_and_subscribers() -> N
     for resource_type in ("AWS::SNS::Topic", "AWS::SQS::Queue"):
         for resource in template.find_resources(resource_type).values():
             assert resource["DeletionPolicy"] == "Delete"
+
+
+def test_queue_options_are_reliable_queue_s_props_but_fifo() -> None:
+    """QueueOptions is the one list of what add_queue passes on; fifo follows the topic."""
+    parameters = inspect.signature(ReliableQueue.__init__).parameters.values()
+    props = {p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert QueueOptions.__optional_keys__ == props - {"fifo"}
+    assert QueueOptions.__required_keys__ == frozenset()
+
+
+def test_typed_options_reach_the_queue_and_unknown_ones_are_refused() -> None:
+    stack = new_stack()
+    fan_out = FanOut(stack, "Orders")
+    options: QueueOptions = {"max_receive_count": 3, "visibility_timeout": Duration.minutes(2)}
+    billing = fan_out.add_queue("Billing", **options)
+    queue = props_of(Template.from_stack(stack), lid(stack, billing.queue))
+    assert (queue["RedrivePolicy"]["maxReceiveCount"], queue["VisibilityTimeout"]) == (3, 120)
+    with pytest.raises(
+        TypeError, match=r"unknown option\(s\) max_receives; allowed: filter_policy, .*max_receive_count"
+    ):
+        fan_out.add_queue("Shipping", max_receives=3)  # type: ignore[call-arg]
 
 
 def many_keys(n: int) -> dict[str, sns.SubscriptionFilter]:
