@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
 
@@ -17,17 +15,14 @@ from constructs import Construct
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
+from ._filter_policy import check_filters
 from ._security import allow_service_publisher, allow_service_to_use_key, managed_key
 from ._validate import PropTypeError
-from .queue import DEFAULT_WAIT_TIME, FIFO_SUFFIX, MAX_RETENTION_SECONDS, ReliableQueue
+from .queue import FIFO_SUFFIX, ReliableQueue, dead_letter_queue, fifo_queue_props
 
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
-# SNS limits (Amazon SNS developer guide, "Filter policy constraints"):
-FILTER_POLICY_MAX_KEYS = 5
-FILTER_POLICY_MAX_COMBINATIONS = 150  # product of the number of values of every key
-FILTER_POLICY_MAX_BYTES = 256 * 1024
 UNDELIVERABLE_SUFFIX = "-undeliverable"
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 
@@ -114,25 +109,18 @@ class FanOut(PatternConstruct):
     ) -> None:
         super().__init__(scope, construct_id)
         with v.validating(self):
-            v.check_bool("fifo", fifo)
-            v.check_bool("content_based_deduplication", content_based_deduplication)
-            v.check_requires(
-                "content_based_deduplication", content_based_deduplication, requires="fifo=True", condition=fifo
+            service_publishers = _validate_props(
+                fifo=fifo,
+                topic_name=topic_name,
+                content_based_deduplication=content_based_deduplication,
+                encryption_key=encryption_key,
+                service_publishers=service_publishers,
+                removal_policy=removal_policy,
             )
-            v.check_topic_name("topic_name", topic_name, fifo=fifo)
-            v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
-            service_publishers = v.check_sequence("service_publishers", service_publishers, _check_service_principal)
-            v.check_removal_policy(removal_policy)
-            alarms = Alarms(
-                self,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                alarm_settings=alarm_settings,
-                keys=self.ALARM_KEYS,
-            )
-
+            alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
         self.fifo = fifo
         self.content_based_deduplication = content_based_deduplication
+        self.removal_policy = removal_policy
         self.alarm_topic = alarms.topic
         self.create_alarms = create_alarms
         #: What the queues made by add_queue get by default: the prefix and actions, not the overrides.
@@ -141,7 +129,6 @@ class FanOut(PatternConstruct):
             alarm_actions=alarms.settings.alarm_actions,
             ok_actions=alarms.settings.ok_actions,
         )
-        self.removal_policy = removal_policy
         if encryption_key is None and service_publishers:
             encryption_key = managed_key(self, "Key", "Encrypts the fan-out topic; AWS services may publish with it")
         self.encryption_key: kms.IKey | None = encryption_key
@@ -150,51 +137,54 @@ class FanOut(PatternConstruct):
         base = Names.unique_resource_name(
             self, max_length=v.SQS_QUEUE_NAME_MAX - len(UNDELIVERABLE_SUFFIX) - len(FIFO_SUFFIX), separator="-"
         )
-        name = topic_name if topic_name is not None else f"{base}{suffix}"
+        self.topic = self._build_topic(topic_name if topic_name is not None else f"{base}{suffix}")
+        self.undeliverable_queue = self._build_undeliverable_queue(f"{base}{UNDELIVERABLE_SUFFIX}{suffix}")
+        if encryption_key is not None:
+            self._allow_sns_to_use(encryption_key, "encryption_key")
+        self.subscribers: dict[str, ReliableQueue] = {}
+        self.subscriptions: dict[str, sns.Subscription] = {}
+        self._add_alarms(alarms)
+        self.alarms = alarms.mapping
+        for principal in service_publishers:
+            self.allow_service_publisher(principal)
+
+    def _build_topic(self, name: str) -> sns.Topic:
         # The topic's ARN from its name: key policies can name it without referencing the topic.
         self.topic_arn_from_name = Stack.of(self).format_arn(
             service="sns", resource=name, arn_format=ArnFormat.NO_RESOURCE_NAME
         )
-        self.topic = sns.Topic(
+        topic = sns.Topic(
             self,
             "Topic",
             topic_name=name,
-            fifo=fifo or None,
-            content_based_deduplication=content_based_deduplication or None,
-            master_key=encryption_key or kms.Alias.from_alias_name(self, "AwsManagedKey", AWS_MANAGED_SNS_KEY),
+            fifo=self.fifo or None,
+            content_based_deduplication=self.content_based_deduplication or None,
+            master_key=self.encryption_key or kms.Alias.from_alias_name(self, "AwsManagedKey", AWS_MANAGED_SNS_KEY),
             enforce_ssl=True,
         )
-        self.topic.apply_removal_policy(removal_policy)
+        topic.apply_removal_policy(self.removal_policy)
+        return topic
 
-        queue_encryption: dict[str, Any] = (
-            {"encryption": sqs.QueueEncryption.KMS, "encryption_master_key": encryption_key}
-            if encryption_key is not None
-            else {"encryption": sqs.QueueEncryption.SQS_MANAGED}
-        )
-        self.undeliverable_queue = sqs.Queue(
+    def _build_undeliverable_queue(self, name: str) -> sqs.Queue:
+        queue = dead_letter_queue(
             self,
             "UndeliverableQueue",
-            queue_name=f"{base}{UNDELIVERABLE_SUFFIX}{suffix}",
-            fifo=fifo or None,
-            retention_period=Duration.seconds(MAX_RETENTION_SECONDS),
-            receive_message_wait_time=DEFAULT_WAIT_TIME,
-            enforce_ssl=True,
-            removal_policy=removal_policy,
-            **queue_encryption,
+            queue_name=name,
+            encryption_key=self.encryption_key,
+            removal_policy=self.removal_policy,
+            fifo_props=fifo_queue_props(self.fifo),
         )
         # cdk-nag recognizes DLQs only through SQS redrive policies, not SNS subscription redrive policies.
-        Validations.of(self.undeliverable_queue).acknowledge(
+        Validations.of(queue).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-SQS3",
                 reason="This queue IS a dead-letter queue: the SNS subscription redrive target of every "
                 "subscription of the topic, which cdk-nag does not recognize as a DLQ.",
             )
         )
-        if encryption_key is not None:
-            self._allow_sns_to_use(encryption_key, "encryption_key")
+        return queue
 
-        self.subscribers: dict[str, ReliableQueue] = {}
-        self.subscriptions: dict[str, sns.Subscription] = {}
+    def _add_alarms(self, alarms: Alarms) -> None:
         alarms.add(
             "notifications_failed",
             metric=self.topic.metric_number_of_notifications_failed(period=Duration.minutes(1), statistic="Sum"),
@@ -210,9 +200,6 @@ class FanOut(PatternConstruct):
             threshold=1,
             description="Messages SNS could not deliver to a subscriber are waiting in the undeliverable queue.",
         )
-        self.alarms = alarms.mapping
-        for principal in service_publishers:
-            self.allow_service_publisher(principal)
 
     def add_queue(
         self,
@@ -238,7 +225,7 @@ class FanOut(PatternConstruct):
         """
         with v.validating(self, "add_queue"):
             self._check_new_id(construct_id)
-            _check_filters(construct_id, filter_policy, filter_policy_with_message_body)
+            check_filters(construct_id, filter_policy, filter_policy_with_message_body)
             v.check_bool("raw_message_delivery", raw_message_delivery)
             _check_queue_options(construct_id, queue_options, fifo=self.fifo)
         options: dict[str, Any] = {
@@ -304,7 +291,7 @@ class FanOut(PatternConstruct):
                 below_stack = queue.node.scopes[len(Stack.of(queue).node.scopes) :]
                 construct_id = "".join(scope.node.id for scope in below_stack)
             self._check_new_id(construct_id)
-            _check_filters(construct_id, filter_policy, filter_policy_with_message_body)
+            check_filters(construct_id, filter_policy, filter_policy_with_message_body)
             v.check_bool("raw_message_delivery", raw_message_delivery)
             if queue.fifo and not self.fifo:
                 raise ValueError(
@@ -411,6 +398,26 @@ class FanOut(PatternConstruct):
         return subscription
 
 
+def _validate_props(
+    *,
+    fifo: bool,
+    topic_name: str | None,
+    content_based_deduplication: bool,
+    encryption_key: kms.IKey | None,
+    service_publishers: Sequence[str],
+    removal_policy: RemovalPolicy,
+) -> list[str]:
+    """Check FanOut's own props; returns ``service_publishers`` as a list."""
+    v.check_bool("fifo", fifo)
+    v.check_bool("content_based_deduplication", content_based_deduplication)
+    v.check_requires("content_based_deduplication", content_based_deduplication, requires="fifo=True", condition=fifo)
+    v.check_topic_name("topic_name", topic_name, fifo=fifo)
+    v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
+    checked = v.check_sequence("service_publishers", service_publishers, _check_service_principal)
+    v.check_removal_policy(removal_policy)
+    return checked
+
+
 def _check_service_principal(prop: str, value: object) -> None:
     if not isinstance(value, str) or not value.endswith(".amazonaws.com") or v.is_token(value):
         raise ValueError(f"{prop} must be an AWS service principal such as 's3.amazonaws.com', got {value!r}")
@@ -430,150 +437,3 @@ def _check_queue_options(construct_id: str, options: Mapping[str, object], *, fi
             f"add_queue({construct_id!r}) got unknown option(s) {', '.join(unknown)}; allowed: "
             f"{', '.join(allowed + sorted(QueueOptions.__optional_keys__))}"
         )
-
-
-def _check_filters(
-    construct_id: str,
-    filter_policy: Mapping[str, sns.SubscriptionFilter] | None,
-    filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None,
-) -> None:
-    if filter_policy is not None and filter_policy_with_message_body is not None:
-        raise ValueError(
-            "give only one of filter_policy (message attributes) and filter_policy_with_message_body "
-            "(message body): a subscription filters on one scope"
-        )
-    if filter_policy is not None:
-        _check_policy_shape("filter_policy", filter_policy, body=False)
-        _check_filter_limits(construct_id, "filter_policy", {k: f.conditions for k, f in filter_policy.items()})
-    if filter_policy_with_message_body is not None:
-        _check_policy_shape("filter_policy_with_message_body", filter_policy_with_message_body, body=True)
-        _check_filter_limits(
-            construct_id, "filter_policy_with_message_body", _body_policy(filter_policy_with_message_body)
-        )
-
-
-def _check_policy_shape(prop: str, policy: object, *, body: bool) -> None:
-    """A mapping of attribute (or body key) to ``sns.SubscriptionFilter`` (body scope: ``sns.FilterOrPolicy``),
-    not empty: SNS refuses an empty policy, and None already means "every message"."""
-    allowed = (
-        "a dict of key -> sns.FilterOrPolicy.filter(...) or sns.FilterOrPolicy.policy({...})"
-        if body
-        else "a dict of message attribute -> sns.SubscriptionFilter"
-    )
-    if not isinstance(policy, Mapping):
-        raise PropTypeError(f"{prop} must be {allowed}, got {policy!r}")
-    if not policy:
-        raise ValueError(f"{prop} must not be empty (give None to receive every message), got {{}}")
-    for key, item in policy.items():
-        if not isinstance(key, str) or not key:
-            raise PropTypeError(f"{prop} keys must be non-empty strings, got {key!r}")
-        if body:
-            if isinstance(item, sns.SubscriptionFilter):
-                raise PropTypeError(
-                    f"{prop}[{key!r}] is an sns.SubscriptionFilter; wrap it: sns.FilterOrPolicy.filter(...)"
-                )
-            if not (hasattr(item, "filter_doc") or hasattr(item, "policy_doc")):
-                raise PropTypeError(f"{prop}[{key!r}] must be an sns.FilterOrPolicy, got {item!r}")
-            if hasattr(item, "policy_doc"):
-                _check_policy_shape(f"{prop}[{key!r}]", item.policy_doc, body=True)
-        elif not isinstance(item, sns.SubscriptionFilter):
-            raise PropTypeError(f"{prop}[{key!r}] must be an sns.SubscriptionFilter, got {item!r}")
-
-
-_LOWER_BOUNDS = {">", ">="}
-_UPPER_BOUNDS = {"<", "<="}
-
-
-def _matches_every_number(values: list[Any]) -> bool:
-    """True when a key's conditions OR a lower bound with an upper bound that overlap: e.g. what
-    ``numeric_filter(greater_than_or_equal_to=100, less_than=1000)`` renders, ``[>=100] or [<1000]``."""
-    lows, highs = [], []
-    for value in values:
-        numeric = value.get("numeric") if isinstance(value, dict) else None
-        if isinstance(numeric, list) and len(numeric) == 2 and not v.is_token(numeric):
-            operator, bound = numeric
-            if operator in _LOWER_BOUNDS:
-                lows.append((bound, operator))
-            elif operator in _UPPER_BOUNDS:
-                highs.append((bound, operator))
-    return any(
-        low < high or (low == high and (low_op == ">=" or high_op == "<="))
-        for low, low_op in lows
-        for high, high_op in highs
-    )
-
-
-def _matches_no_number(value: Any) -> bool:
-    """True for a range condition whose start is above its stop, e.g. what
-    ``numeric_filter(between=BetweenCondition(start=10, stop=1))`` renders: ``[">=", 10, "<=", 1]``."""
-    numeric = value.get("numeric") if isinstance(value, dict) else None
-    if not isinstance(numeric, list) or len(numeric) != 4 or v.is_token(numeric):
-        return False
-    low_op, low, high_op, high = numeric
-    if low_op not in _LOWER_BOUNDS or high_op not in _UPPER_BOUNDS:
-        return False
-    if not all(isinstance(n, (int, float)) for n in (low, high)):
-        return False
-    return bool(low > high or (low == high and (low_op == ">" or high_op == "<")))
-
-
-def _body_policy(policy: Mapping[str, sns.FilterOrPolicy]) -> dict[str, Any]:
-    """The JSON document of a body-scope filter policy, rendered from aws-cdk-lib's objects."""
-    return {
-        key: item.filter_doc.conditions if item.is_filter() else _body_policy(item.policy_doc)  # type: ignore[attr-defined]
-        for key, item in policy.items()
-    }
-
-
-def _leaf_arrays(policy: Any, path: str = "") -> list[tuple[str, list[Any]]]:
-    """(key path, values) of every leaf of a filter policy; ``$or`` branches are all counted."""
-    if isinstance(policy, list):
-        return [(path, policy)]
-    leaves: list[tuple[str, list[Any]]] = []
-    for key, value in policy.items():
-        if key == "$or":
-            for branch in value:
-                leaves += _leaf_arrays(branch, path)
-        else:
-            leaves += _leaf_arrays(value, f"{path}.{key}" if path else key)
-    return leaves
-
-
-def _check_filter_limits(construct_id: str, prop: str, policy: dict[str, Any]) -> None:
-    if v.is_token(policy):
-        return
-    leaves = _leaf_arrays(policy)
-    for path, values in leaves:
-        if not values:
-            raise ValueError(
-                f"{prop} of {construct_id!r}: the conditions on {path!r} are empty and would match no message "
-                "(an empty allowlist?); give at least one value, or remove the key"
-            )
-        empty_range = next((value for value in values if _matches_no_number(value)), None)
-        if empty_range is not None:
-            raise ValueError(
-                f"{prop} of {construct_id!r}: the numeric range on {path!r} matches no number (start above "
-                f"stop), got {json.dumps(empty_range, default=str)}"
-            )
-        if _matches_every_number(values):
-            raise ValueError(
-                f"{prop} of {construct_id!r}: the conditions on {path!r} match every number (SNS ORs the "
-                f"conditions of a key), got {json.dumps(values, default=str)}; for a range put both bounds in "
-                "one condition: SubscriptionFilter([{'numeric': ['>=', low, '<', high]}]) or "
-                "numeric_filter(between=...)"
-            )
-    keys = sorted({path for path, _ in leaves})
-    if len(keys) > FILTER_POLICY_MAX_KEYS:
-        raise ValueError(
-            f"{prop} of {construct_id!r} must have at most {FILTER_POLICY_MAX_KEYS} keys, "
-            f"got {len(keys)}: {', '.join(keys)}"
-        )
-    combinations = math.prod(len(values) for _, values in leaves)
-    if combinations > FILTER_POLICY_MAX_COMBINATIONS:
-        raise ValueError(
-            f"{prop} of {construct_id!r} must have at most {FILTER_POLICY_MAX_COMBINATIONS} combinations of "
-            f"values (the product of the number of values of every key), got {combinations}"
-        )
-    size = len(json.dumps(policy, default=str).encode())
-    if size > FILTER_POLICY_MAX_BYTES:
-        raise ValueError(f"{prop} of {construct_id!r} must be at most 256 KB, got {size} bytes")
