@@ -38,8 +38,9 @@ FIFO_SUFFIX = ".fifo"
 
 # What a queue's customer-managed key must allow (Amazon SQS developer guide, "Amazon SQS key
 # management"): a producer kms:GenerateDataKey and kms:Decrypt, a consumer kms:Decrypt. Other SQS
-# actions (purge, attributes, tags) read or write no message body and need no key.
-_ACTIONS_THAT_ENCRYPT = ("sqs:SendMessage", "sqs:SendMessageBatch")
+# actions (purge, attributes, tags) read or write no message body and need no key. (SendMessageBatch
+# and ReceiveMessage's batches are authorized by sqs:SendMessage and sqs:ReceiveMessage.)
+_ACTIONS_THAT_ENCRYPT = ("sqs:SendMessage",)
 _ACTIONS_THAT_DECRYPT = ("sqs:ReceiveMessage",)
 
 
