@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
     from .broker import BrokerEngine, DeploymentMode, MaintenanceWindow, MessageBroker
     from .capacity import Throughput
-    from .fan_out import FanOut
+    from .fan_out import FanOut, QueueOptions
     from .queue import ReliableQueue
     from .stream_to_s3 import StreamToS3
 
@@ -27,6 +27,7 @@ _EXPORTS = {
     "MaintenanceWindow": ".broker",
     "MessageBroker": ".broker",
     "FanOut": ".fan_out",
+    "QueueOptions": ".fan_out",
     "ReliableQueue": ".queue",
     "StreamToS3": ".stream_to_s3",
     "Throughput": ".capacity",
@@ -41,6 +42,7 @@ __all__ = [
     "FanOut",
     "MaintenanceWindow",
     "MessageBroker",
+    "QueueOptions",
     "ReliableQueue",
     "StreamToS3",
     "Throughput",

@@ -185,6 +185,20 @@ class Alarms:
         self._alarms: dict[str, cloudwatch.Alarm] = {}
         self.mapping: Mapping[str, cloudwatch.Alarm] = MappingProxyType(self._alarms)
 
+    @classmethod
+    def of(
+        cls,
+        owner: Construct,
+        alarm_topic: sns.ITopic | AlarmTopic | None,
+        create_alarms: bool,
+        alarm_settings: AlarmSettings | None,
+    ) -> Alarms:
+        """The three alarm props of ``owner``, keyed by its ``ALARM_KEYS`` (one spelling for every construct)."""
+        keys: Collection[str] = getattr(owner, "ALARM_KEYS")  # noqa: B009 (a ClassVar of each construct)
+        return cls(
+            owner, alarm_topic=alarm_topic, create_alarms=create_alarms, alarm_settings=alarm_settings, keys=keys
+        )
+
     def enabled(self, key: str) -> bool:
         """Whether the alarm(s) of ``key`` will exist."""
         assert key in self.keys, key

@@ -177,23 +177,7 @@ _SQS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 def check_queue_name(prop: str, name: str | None, *, fifo: bool, reserve: int = 0) -> None:
     """Validate an SQS queue name; ``reserve`` characters are kept free for a derived name."""
-    if name is None or is_token(name):
-        return
-    if not isinstance(name, str):
-        raise PropTypeError(f"{prop} must be a string, got {name!r}")
-    base = name[: -len(".fifo")] if name.endswith(".fifo") else name
-    if fifo and not name.endswith(".fifo"):
-        raise ValueError(f"{prop} of a FIFO queue must end in '.fifo', got {name!r}")
-    if not fifo and name.endswith(".fifo"):
-        raise ValueError(f"{prop} ends in '.fifo' but fifo is False; set fifo=True or rename, got {name!r}")
-    if not base or not _SQS_NAME.match(base):
-        raise ValueError(
-            f"{prop} may contain only letters, digits, hyphens and underscores (plus a '.fifo' suffix), got {name!r}"
-        )
-    limit = SQS_QUEUE_NAME_MAX - reserve
-    if len(name) > limit:
-        why = f" (the dead-letter queue's name adds {reserve} characters)" if reserve else ""
-        raise ValueError(f"{prop} must be at most {limit} characters{why}, got {len(name)}: {name!r}")
+    check_resource_name(prop, name, kind="queue", fifo=fifo, max_length=SQS_QUEUE_NAME_MAX, reserve=reserve)
 
 
 # SNS topic names: 1-256 letters, digits, hyphens and underscores, including the ".fifo" suffix of a
@@ -202,12 +186,21 @@ SNS_TOPIC_NAME_MAX = 256
 
 
 def check_topic_name(prop: str, name: str | None, *, fifo: bool) -> None:
+    """Validate an SNS topic name."""
+    check_resource_name(prop, name, kind="topic", fifo=fifo, max_length=SNS_TOPIC_NAME_MAX)
+
+
+def check_resource_name(
+    prop: str, name: str | None, *, kind: str, fifo: bool, max_length: int, reserve: int = 0
+) -> None:
+    """An SQS queue or SNS topic name (``kind``): one rule for both, letters, digits, hyphens and
+    underscores, ``.fifo`` last exactly when ``fifo``, at most ``max_length - reserve`` characters."""
     if name is None or is_token(name):
         return
     if not isinstance(name, str):
         raise PropTypeError(f"{prop} must be a string, got {name!r}")
     if fifo and not name.endswith(".fifo"):
-        raise ValueError(f"{prop} of a FIFO topic must end in '.fifo', got {name!r}")
+        raise ValueError(f"{prop} of a FIFO {kind} must end in '.fifo', got {name!r}")
     if not fifo and name.endswith(".fifo"):
         raise ValueError(f"{prop} ends in '.fifo' but fifo is False; set fifo=True or rename, got {name!r}")
     base = name.removesuffix(".fifo")
@@ -215,5 +208,7 @@ def check_topic_name(prop: str, name: str | None, *, fifo: bool) -> None:
         raise ValueError(
             f"{prop} may contain only letters, digits, hyphens and underscores (plus a '.fifo' suffix), got {name!r}"
         )
-    if len(name) > SNS_TOPIC_NAME_MAX:
-        raise ValueError(f"{prop} must be at most {SNS_TOPIC_NAME_MAX} characters, got {len(name)}")
+    limit = max_length - reserve
+    if len(name) > limit:
+        why = f" (the dead-letter queue's name adds {reserve} characters)" if reserve else ""
+        raise ValueError(f"{prop} must be at most {limit} characters{why}, got {len(name)}: {name!r}")

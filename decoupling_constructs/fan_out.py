@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
-import json
-import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
 
 from aws_cdk import Acknowledgment, Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -17,18 +13,37 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _validate as v
-from ._alarms import add_alarm, resolve_alarm_topic
+from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
+from ._filter_policy import check_filters
 from ._security import allow_service_publisher, allow_service_to_use_key, managed_key
 from ._validate import PropTypeError
-from .queue import DEFAULT_WAIT_TIME, FIFO_SUFFIX, MAX_RETENTION_SECONDS, ReliableQueue
+from .queue import FIFO_SUFFIX, ReliableQueue, dead_letter_queue, fifo_queue_props
 
-# SNS limits (Amazon SNS developer guide, "Filter policy constraints"):
-FILTER_POLICY_MAX_KEYS = 5
-FILTER_POLICY_MAX_COMBINATIONS = 150  # product of the number of values of every key
-FILTER_POLICY_MAX_BYTES = 256 * 1024
+if TYPE_CHECKING:
+    from .alarm_topic import AlarmTopic
+
 UNDELIVERABLE_SUFFIX = "-undeliverable"
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
+
+
+class QueueOptions(TypedDict, total=False):
+    """The ReliableQueue props :meth:`FanOut.add_queue` passes on: all of them but ``fifo``, which
+    follows the topic. Left out, ``content_based_deduplication``, ``alarm_topic``, ``create_alarms``,
+    ``alarm_settings`` and ``removal_policy`` come from the FanOut, the others are ReliableQueue's defaults."""
+
+    queue_name: str | None
+    visibility_timeout: Duration
+    receive_message_wait_time: Duration
+    retention_period: Duration
+    max_receive_count: int
+    content_based_deduplication: bool
+    high_throughput: bool
+    encryption_key: kms.IKey | None
+    alarm_topic: sns.ITopic | AlarmTopic | None
+    create_alarms: bool
+    alarm_settings: AlarmSettings | None
+    removal_policy: RemovalPolicy
 
 
 class FanOut(PatternConstruct):
@@ -46,9 +61,10 @@ class FanOut(PatternConstruct):
       message SNS cannot deliver (deleted queue, denied key) is kept, not
       dropped. TLS-only, encrypted like the topic's subscribers (SSE-SQS or
       ``encryption_key``), retained 14 days, long polling, FIFO with a FIFO topic.
-    * ``alarms``: ``NumberOfNotificationsFailed`` >= 1 on the topic and any
-      message visible in ``undeliverable_queue``, plus each subscriber
-      ReliableQueue's own alarms (in ``subscribers[id].alarms``).
+    * ``alarms``: a read-only mapping of stable keys to alarms:
+      ``"notifications_failed"`` (``NumberOfNotificationsFailed`` >= 1 on the topic) and
+      ``"undeliverable_queue"`` (any message visible in ``undeliverable_queue``). Each subscriber
+      ReliableQueue made by :meth:`add_queue` has its own (``subscribers[id].alarms``).
     * ``subscribers``: id -> ReliableQueue made by :meth:`add_queue`;
       ``subscriptions``: id -> ``sns.Subscription`` for every subscribed queue.
 
@@ -63,9 +79,18 @@ class FanOut(PatternConstruct):
     :param encryption_key: customer-managed KMS key for the topic and the undeliverable queue.
     :param service_publishers: AWS service principals allowed to publish, see
         :meth:`allow_service_publisher`. Default none.
-    :param alarm_topic: where every alarm (also the subscribers') notifies; default none.
+    :param alarm_topic: SNS topic (or ``AlarmTopic``) the alarms notify, also the subscribers'
+        by default; default none (alarms still exist).
+    :param create_alarms: default True; False creates no alarm, here nor (by default) in the subscribers.
+    :param alarm_settings: an ``AlarmSettings`` for this construct's alarm keys. Its name prefix and
+        ALARM/OK actions are passed on to the subscribers (``subscriber_alarm_settings``); its
+        overrides are not, being keyed by FanOut's keys: give ``add_queue`` an ``alarm_settings``
+        of its own to tune a subscriber's alarms.
     :param removal_policy: topic, undeliverable queue and queues made here; default RETAIN.
     """
+
+    #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = ("notifications_failed", "undeliverable_queue")
 
     def __init__(
         self,
@@ -77,26 +102,33 @@ class FanOut(PatternConstruct):
         content_based_deduplication: bool = False,
         encryption_key: kms.IKey | None = None,
         service_publishers: Sequence[str] = (),
-        alarm_topic: sns.ITopic | None = None,
+        alarm_topic: sns.ITopic | AlarmTopic | None = None,
+        create_alarms: bool = True,
+        alarm_settings: AlarmSettings | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         with v.validating(self):
-            v.check_bool("fifo", fifo)
-            v.check_bool("content_based_deduplication", content_based_deduplication)
-            v.check_requires(
-                "content_based_deduplication", content_based_deduplication, requires="fifo=True", condition=fifo
+            service_publishers = _validate_props(
+                fifo=fifo,
+                topic_name=topic_name,
+                content_based_deduplication=content_based_deduplication,
+                encryption_key=encryption_key,
+                service_publishers=service_publishers,
+                removal_policy=removal_policy,
             )
-            v.check_topic_name("topic_name", topic_name, fifo=fifo)
-            v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
-            service_publishers = v.check_sequence("service_publishers", service_publishers, _check_service_principal)
-            alarm_topic = resolve_alarm_topic(alarm_topic)
-            v.check_removal_policy(removal_policy)
-
+            alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
         self.fifo = fifo
         self.content_based_deduplication = content_based_deduplication
-        self.alarm_topic = alarm_topic
         self.removal_policy = removal_policy
+        self.alarm_topic = alarms.topic
+        self.create_alarms = create_alarms
+        #: What the queues made by add_queue get by default: the prefix and actions, not the overrides.
+        self.subscriber_alarm_settings = AlarmSettings(
+            name_prefix=alarms.settings.name_prefix,
+            alarm_actions=alarms.settings.alarm_actions,
+            ok_actions=alarms.settings.ok_actions,
+        )
         if encryption_key is None and service_publishers:
             encryption_key = managed_key(self, "Key", "Encrypts the fan-out topic; AWS services may publish with it")
         self.encryption_key: kms.IKey | None = encryption_key
@@ -105,74 +137,69 @@ class FanOut(PatternConstruct):
         base = Names.unique_resource_name(
             self, max_length=v.SQS_QUEUE_NAME_MAX - len(UNDELIVERABLE_SUFFIX) - len(FIFO_SUFFIX), separator="-"
         )
-        name = topic_name if topic_name is not None else f"{base}{suffix}"
+        self.topic = self._build_topic(topic_name if topic_name is not None else f"{base}{suffix}")
+        self.undeliverable_queue = self._build_undeliverable_queue(f"{base}{UNDELIVERABLE_SUFFIX}{suffix}")
+        if encryption_key is not None:
+            self._allow_sns_to_use(encryption_key, "encryption_key")
+        self.subscribers: dict[str, ReliableQueue] = {}
+        self.subscriptions: dict[str, sns.Subscription] = {}
+        self._add_alarms(alarms)
+        self.alarms = alarms.mapping
+        for principal in service_publishers:
+            self.allow_service_publisher(principal)
+
+    def _build_topic(self, name: str) -> sns.Topic:
         # The topic's ARN from its name: key policies can name it without referencing the topic.
         self.topic_arn_from_name = Stack.of(self).format_arn(
             service="sns", resource=name, arn_format=ArnFormat.NO_RESOURCE_NAME
         )
-        self.topic = sns.Topic(
+        topic = sns.Topic(
             self,
             "Topic",
             topic_name=name,
-            fifo=fifo or None,
-            content_based_deduplication=content_based_deduplication or None,
-            master_key=encryption_key or kms.Alias.from_alias_name(self, "AwsManagedKey", AWS_MANAGED_SNS_KEY),
+            fifo=self.fifo or None,
+            content_based_deduplication=self.content_based_deduplication or None,
+            master_key=self.encryption_key or kms.Alias.from_alias_name(self, "AwsManagedKey", AWS_MANAGED_SNS_KEY),
             enforce_ssl=True,
         )
-        self.topic.apply_removal_policy(removal_policy)
+        topic.apply_removal_policy(self.removal_policy)
+        return topic
 
-        queue_encryption: dict[str, Any] = (
-            {"encryption": sqs.QueueEncryption.KMS, "encryption_master_key": encryption_key}
-            if encryption_key is not None
-            else {"encryption": sqs.QueueEncryption.SQS_MANAGED}
-        )
-        self.undeliverable_queue = sqs.Queue(
+    def _build_undeliverable_queue(self, name: str) -> sqs.Queue:
+        queue = dead_letter_queue(
             self,
             "UndeliverableQueue",
-            queue_name=f"{base}{UNDELIVERABLE_SUFFIX}{suffix}",
-            fifo=fifo or None,
-            retention_period=Duration.seconds(MAX_RETENTION_SECONDS),
-            receive_message_wait_time=DEFAULT_WAIT_TIME,
-            enforce_ssl=True,
-            removal_policy=removal_policy,
-            **queue_encryption,
+            queue_name=name,
+            encryption_key=self.encryption_key,
+            removal_policy=self.removal_policy,
+            fifo_props=fifo_queue_props(self.fifo),
         )
         # cdk-nag recognizes DLQs only through SQS redrive policies, not SNS subscription redrive policies.
-        Validations.of(self.undeliverable_queue).acknowledge(
+        Validations.of(queue).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-SQS3",
                 reason="This queue IS a dead-letter queue: the SNS subscription redrive target of every "
                 "subscription of the topic, which cdk-nag does not recognize as a DLQ.",
             )
         )
-        if encryption_key is not None:
-            self._allow_sns_to_use(encryption_key, "encryption_key")
+        return queue
 
-        self.subscribers: dict[str, ReliableQueue] = {}
-        self.subscriptions: dict[str, sns.Subscription] = {}
-        self.alarms: list[cloudwatch.Alarm] = [
-            add_alarm(
-                self,
-                "NotificationsFailedAlarm",
-                metric=self.topic.metric_number_of_notifications_failed(period=Duration.minutes(1), statistic="Sum"),
-                threshold=1,
-                description="SNS failed to deliver notifications; undelivered ones are kept in the "
-                "undeliverable queue. Check the subscriber queues' policies and keys.",
-                alarm_topic=alarm_topic,
+    def _add_alarms(self, alarms: Alarms) -> None:
+        alarms.add(
+            "notifications_failed",
+            metric=self.topic.metric_number_of_notifications_failed(period=Duration.minutes(1), statistic="Sum"),
+            threshold=1,
+            description="SNS failed to deliver notifications; undelivered ones are kept in the "
+            "undeliverable queue. Check the subscriber queues' policies and keys.",
+        )
+        alarms.add(
+            "undeliverable_queue",
+            metric=self.undeliverable_queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
             ),
-            add_alarm(
-                self,
-                "UndeliverableQueueAlarm",
-                metric=self.undeliverable_queue.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
-                threshold=1,
-                description="Messages SNS could not deliver to a subscriber are waiting in the undeliverable queue.",
-                alarm_topic=alarm_topic,
-            ),
-        ]
-        for principal in service_publishers:
-            self.allow_service_publisher(principal)
+            threshold=1,
+            description="Messages SNS could not deliver to a subscriber are waiting in the undeliverable queue.",
+        )
 
     def add_queue(
         self,
@@ -181,13 +208,16 @@ class FanOut(PatternConstruct):
         filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
         filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None = None,
         raw_message_delivery: bool = False,
-        **queue_options: Any,
+        **queue_options: Unpack[QueueOptions],
     ) -> ReliableQueue:
         """Create a ReliableQueue (its own DLQ, long polling, alarms) and subscribe it.
 
-        ``queue_options`` are ReliableQueue's props; ``fifo`` follows the topic,
-        ``content_based_deduplication``, ``alarm_topic`` and ``removal_policy``
-        default to the FanOut's.
+        ``queue_options`` (:class:`QueueOptions`) are ReliableQueue's props but ``fifo``, which follows the topic;
+        ``content_based_deduplication``, ``alarm_topic``, ``create_alarms`` and ``removal_policy``
+        default to the FanOut's, and ``alarm_settings`` to ``subscriber_alarm_settings`` (the FanOut's
+        name prefix and actions). An ``alarm_settings`` given here replaces that default: its
+        overrides use ReliableQueue's alarm keys (``"dead_letter_queue"``, ``"oldest_message_age"``);
+        ``dataclasses.replace(fan_out.subscriber_alarm_settings, overrides={...})`` keeps the rest.
 
         :param filter_policy: attribute-scope filter (``sns.SubscriptionFilter`` per attribute).
         :param filter_policy_with_message_body: body-scope filter (``sns.FilterOrPolicy``); not with ``filter_policy``.
@@ -195,23 +225,14 @@ class FanOut(PatternConstruct):
         """
         with v.validating(self, "add_queue"):
             self._check_new_id(construct_id)
-            _check_filters(construct_id, filter_policy, filter_policy_with_message_body)
+            check_filters(construct_id, filter_policy, filter_policy_with_message_body)
             v.check_bool("raw_message_delivery", raw_message_delivery)
-            unknown = sorted(set(queue_options) - _RELIABLE_QUEUE_PROPS)
-            if unknown:
-                raise PropTypeError(
-                    f"add_queue({construct_id!r}) got unknown option(s) {', '.join(unknown)}; allowed: filter_policy, "
-                    f"filter_policy_with_message_body, raw_message_delivery, {', '.join(sorted(_RELIABLE_QUEUE_PROPS))}"
-                )
-            if "fifo" in queue_options and queue_options["fifo"] != self.fifo:
-                raise ValueError(
-                    f"fifo={queue_options['fifo']!r} in add_queue({construct_id!r}) contradicts the FanOut "
-                    f"(fifo={self.fifo}): queues made by add_queue follow the topic; use add_existing_queue "
-                    "to subscribe a standard queue to a FIFO topic"
-                )
-        options = {
+            _check_queue_options(construct_id, queue_options, fifo=self.fifo)
+        options: dict[str, Any] = {
             "content_based_deduplication": self.content_based_deduplication,
             "alarm_topic": self.alarm_topic,
+            "create_alarms": self.create_alarms,
+            "alarm_settings": self.subscriber_alarm_settings,
             "removal_policy": self.removal_policy,
             **queue_options,
             "fifo": self.fifo,
@@ -270,7 +291,7 @@ class FanOut(PatternConstruct):
                 below_stack = queue.node.scopes[len(Stack.of(queue).node.scopes) :]
                 construct_id = "".join(scope.node.id for scope in below_stack)
             self._check_new_id(construct_id)
-            _check_filters(construct_id, filter_policy, filter_policy_with_message_body)
+            check_filters(construct_id, filter_policy, filter_policy_with_message_body)
             v.check_bool("raw_message_delivery", raw_message_delivery)
             if queue.fifo and not self.fifo:
                 raise ValueError(
@@ -377,159 +398,42 @@ class FanOut(PatternConstruct):
         return subscription
 
 
+def _validate_props(
+    *,
+    fifo: bool,
+    topic_name: str | None,
+    content_based_deduplication: bool,
+    encryption_key: kms.IKey | None,
+    service_publishers: Sequence[str],
+    removal_policy: RemovalPolicy,
+) -> list[str]:
+    """Check FanOut's own props; returns ``service_publishers`` as a list."""
+    v.check_bool("fifo", fifo)
+    v.check_bool("content_based_deduplication", content_based_deduplication)
+    v.check_requires("content_based_deduplication", content_based_deduplication, requires="fifo=True", condition=fifo)
+    v.check_topic_name("topic_name", topic_name, fifo=fifo)
+    v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
+    checked = v.check_sequence("service_publishers", service_publishers, _check_service_principal)
+    v.check_removal_policy(removal_policy)
+    return checked
+
+
 def _check_service_principal(prop: str, value: object) -> None:
     if not isinstance(value, str) or not value.endswith(".amazonaws.com") or v.is_token(value):
         raise ValueError(f"{prop} must be an AWS service principal such as 's3.amazonaws.com', got {value!r}")
 
 
-def _check_filters(
-    construct_id: str,
-    filter_policy: Mapping[str, sns.SubscriptionFilter] | None,
-    filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None,
-) -> None:
-    if filter_policy is not None and filter_policy_with_message_body is not None:
+def _check_queue_options(construct_id: str, options: Mapping[str, object], *, fifo: bool) -> None:
+    """Only :class:`QueueOptions` keys: a misspelt prop must not be dropped silently."""
+    if "fifo" in options:
         raise ValueError(
-            "give only one of filter_policy (message attributes) and filter_policy_with_message_body "
-            "(message body): a subscription filters on one scope"
+            f"add_queue({construct_id!r}) got fifo={options['fifo']!r}: the queues add_queue makes follow the "
+            f"FanOut's topic (fifo={fifo}); use add_existing_queue to subscribe a queue of your own"
         )
-    if filter_policy is not None:
-        _check_policy_shape("filter_policy", filter_policy, body=False)
-        _check_filter_limits(construct_id, "filter_policy", {k: f.conditions for k, f in filter_policy.items()})
-    if filter_policy_with_message_body is not None:
-        _check_policy_shape("filter_policy_with_message_body", filter_policy_with_message_body, body=True)
-        _check_filter_limits(
-            construct_id, "filter_policy_with_message_body", _body_policy(filter_policy_with_message_body)
+    unknown = sorted(set(options) - QueueOptions.__optional_keys__)
+    if unknown:
+        allowed = ["filter_policy", "filter_policy_with_message_body", "raw_message_delivery"]
+        raise PropTypeError(
+            f"add_queue({construct_id!r}) got unknown option(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(allowed + sorted(QueueOptions.__optional_keys__))}"
         )
-
-
-def _check_policy_shape(prop: str, policy: object, *, body: bool) -> None:
-    """A mapping of attribute (or body key) to ``sns.SubscriptionFilter`` (body scope: ``sns.FilterOrPolicy``),
-    not empty: SNS refuses an empty policy, and None already means "every message"."""
-    allowed = (
-        "a dict of key -> sns.FilterOrPolicy.filter(...) or sns.FilterOrPolicy.policy({...})"
-        if body
-        else "a dict of message attribute -> sns.SubscriptionFilter"
-    )
-    if not isinstance(policy, Mapping):
-        raise PropTypeError(f"{prop} must be {allowed}, got {policy!r}")
-    if not policy:
-        raise ValueError(f"{prop} must not be empty (give None to receive every message), got {{}}")
-    for key, item in policy.items():
-        if not isinstance(key, str) or not key:
-            raise PropTypeError(f"{prop} keys must be non-empty strings, got {key!r}")
-        if body:
-            if isinstance(item, sns.SubscriptionFilter):
-                raise PropTypeError(
-                    f"{prop}[{key!r}] is an sns.SubscriptionFilter; wrap it: sns.FilterOrPolicy.filter(...)"
-                )
-            if not (hasattr(item, "filter_doc") or hasattr(item, "policy_doc")):
-                raise PropTypeError(f"{prop}[{key!r}] must be an sns.FilterOrPolicy, got {item!r}")
-            if hasattr(item, "policy_doc"):
-                _check_policy_shape(f"{prop}[{key!r}]", item.policy_doc, body=True)
-        elif not isinstance(item, sns.SubscriptionFilter):
-            raise PropTypeError(f"{prop}[{key!r}] must be an sns.SubscriptionFilter, got {item!r}")
-
-
-# ReliableQueue's props, which add_queue passes on.
-_RELIABLE_QUEUE_PROPS = frozenset(inspect.signature(ReliableQueue.__init__).parameters) - {
-    "self",
-    "scope",
-    "construct_id",
-}
-_LOWER_BOUNDS = {">", ">="}
-_UPPER_BOUNDS = {"<", "<="}
-
-
-def _matches_every_number(values: list[Any]) -> bool:
-    """True when a key's conditions OR a lower bound with an upper bound that overlap: e.g. what
-    ``numeric_filter(greater_than_or_equal_to=100, less_than=1000)`` renders, ``[>=100] or [<1000]``."""
-    lows, highs = [], []
-    for value in values:
-        numeric = value.get("numeric") if isinstance(value, dict) else None
-        if isinstance(numeric, list) and len(numeric) == 2 and not v.is_token(numeric):
-            operator, bound = numeric
-            if operator in _LOWER_BOUNDS:
-                lows.append((bound, operator))
-            elif operator in _UPPER_BOUNDS:
-                highs.append((bound, operator))
-    return any(
-        low < high or (low == high and (low_op == ">=" or high_op == "<="))
-        for low, low_op in lows
-        for high, high_op in highs
-    )
-
-
-def _matches_no_number(value: Any) -> bool:
-    """True for a range condition whose start is above its stop, e.g. what
-    ``numeric_filter(between=BetweenCondition(start=10, stop=1))`` renders: ``[">=", 10, "<=", 1]``."""
-    numeric = value.get("numeric") if isinstance(value, dict) else None
-    if not isinstance(numeric, list) or len(numeric) != 4 or v.is_token(numeric):
-        return False
-    low_op, low, high_op, high = numeric
-    if low_op not in _LOWER_BOUNDS or high_op not in _UPPER_BOUNDS:
-        return False
-    if not all(isinstance(n, (int, float)) for n in (low, high)):
-        return False
-    return bool(low > high or (low == high and (low_op == ">" or high_op == "<")))
-
-
-def _body_policy(policy: Mapping[str, sns.FilterOrPolicy]) -> dict[str, Any]:
-    """The JSON document of a body-scope filter policy, rendered from aws-cdk-lib's objects."""
-    return {
-        key: item.filter_doc.conditions if item.is_filter() else _body_policy(item.policy_doc)  # type: ignore[attr-defined]
-        for key, item in policy.items()
-    }
-
-
-def _leaf_arrays(policy: Any, path: str = "") -> list[tuple[str, list[Any]]]:
-    """(key path, values) of every leaf of a filter policy; ``$or`` branches are all counted."""
-    if isinstance(policy, list):
-        return [(path, policy)]
-    leaves: list[tuple[str, list[Any]]] = []
-    for key, value in policy.items():
-        if key == "$or":
-            for branch in value:
-                leaves += _leaf_arrays(branch, path)
-        else:
-            leaves += _leaf_arrays(value, f"{path}.{key}" if path else key)
-    return leaves
-
-
-def _check_filter_limits(construct_id: str, prop: str, policy: dict[str, Any]) -> None:
-    if v.is_token(policy):
-        return
-    leaves = _leaf_arrays(policy)
-    for path, values in leaves:
-        if not values:
-            raise ValueError(
-                f"{prop} of {construct_id!r}: the conditions on {path!r} are empty and would match no message "
-                "(an empty allowlist?); give at least one value, or remove the key"
-            )
-        empty_range = next((value for value in values if _matches_no_number(value)), None)
-        if empty_range is not None:
-            raise ValueError(
-                f"{prop} of {construct_id!r}: the numeric range on {path!r} matches no number (start above "
-                f"stop), got {json.dumps(empty_range, default=str)}"
-            )
-        if _matches_every_number(values):
-            raise ValueError(
-                f"{prop} of {construct_id!r}: the conditions on {path!r} match every number (SNS ORs the "
-                f"conditions of a key), got {json.dumps(values, default=str)}; for a range put both bounds in "
-                "one condition: SubscriptionFilter([{'numeric': ['>=', low, '<', high]}]) or "
-                "numeric_filter(between=...)"
-            )
-    keys = sorted({path for path, _ in leaves})
-    if len(keys) > FILTER_POLICY_MAX_KEYS:
-        raise ValueError(
-            f"{prop} of {construct_id!r} must have at most {FILTER_POLICY_MAX_KEYS} keys, "
-            f"got {len(keys)}: {', '.join(keys)}"
-        )
-    combinations = math.prod(len(values) for _, values in leaves)
-    if combinations > FILTER_POLICY_MAX_COMBINATIONS:
-        raise ValueError(
-            f"{prop} of {construct_id!r} must have at most {FILTER_POLICY_MAX_COMBINATIONS} combinations of "
-            f"values (the product of the number of values of every key), got {combinations}"
-        )
-    size = len(json.dumps(policy, default=str).encode())
-    if size > FILTER_POLICY_MAX_BYTES:
-        raise ValueError(f"{prop} of {construct_id!r} must be at most 256 KB, got {size} bytes")

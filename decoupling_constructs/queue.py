@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -34,6 +36,13 @@ DEFAULT_OLDEST_MESSAGE_AGE_ALARM = Duration.minutes(15)
 DLQ_SUFFIX = "-dlq"
 FIFO_SUFFIX = ".fifo"
 
+# What a queue's customer-managed key must allow (Amazon SQS developer guide, "Amazon SQS key
+# management"): a producer kms:GenerateDataKey and kms:Decrypt, a consumer kms:Decrypt. Other SQS
+# actions (purge, attributes, tags) read or write no message body and need no key. (SendMessageBatch
+# and ReceiveMessage's batches are authorized by sqs:SendMessage and sqs:ReceiveMessage.)
+_ACTIONS_THAT_ENCRYPT = ("sqs:SendMessage",)
+_ACTIONS_THAT_DECRYPT = ("sqs:ReceiveMessage",)
+
 
 class ReliableQueue(PatternConstruct):
     """An SQS queue that cannot lose a message silently.
@@ -51,6 +60,9 @@ class ReliableQueue(PatternConstruct):
       ``"oldest_message_age"`` (the source queue's oldest message older than
       15 minutes by default; a ``Duration`` threshold shorter than ``retention_period``).
       Both notify ``alarm_topic`` (on ALARM and OK) when it is given.
+
+    ``queue_arn``, ``queue_url``, ``queue_name`` and the ``grant*`` methods delegate to ``queue``;
+    each grant covers ``encryption_key`` (an attribute: the key, or None) as its actions need.
 
     Both queues have names known at synth time: ``queue_name`` (the DLQ is
     ``<name>-dlq``, ``.fifo`` kept last), or names derived from the construct
@@ -112,47 +124,20 @@ class ReliableQueue(PatternConstruct):
                 encryption_key=encryption_key,
                 removal_policy=removal_policy,
             )
-            alarms = Alarms(
-                self,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                alarm_settings=alarm_settings,
-                keys=self.ALARM_KEYS,
-            )
-            if alarms.enabled("oldest_message_age"):
-                age = alarms.threshold("oldest_message_age", DEFAULT_OLDEST_MESSAGE_AGE_ALARM)
-                _check_oldest_message_age(age, retention_period)  # type: ignore[arg-type]
+            alarms = self._checked_alarms(alarm_topic, create_alarms, alarm_settings, retention_period)
         self.fifo = fifo
+        self.encryption_key: kms.IKey | None = encryption_key
         name, dlq_name = self._names(queue_name, fifo)
-
-        fifo_props: dict[str, object] = {}
-        if fifo:
-            fifo_props = {"fifo": True, "content_based_deduplication": content_based_deduplication or None}
-            if high_throughput:
-                fifo_props["deduplication_scope"] = sqs.DeduplicationScope.MESSAGE_GROUP
-                fifo_props["fifo_throughput_limit"] = sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID
-        encryption: dict[str, object] = (
-            {"encryption": sqs.QueueEncryption.KMS, "encryption_master_key": encryption_key}
-            if encryption_key is not None
-            else {"encryption": sqs.QueueEncryption.SQS_MANAGED}
-        )
-
-        source_arn = Stack.of(self).format_arn(service="sqs", resource=name, arn_format=ArnFormat.NO_RESOURCE_NAME)
-        self.dead_letter_queue = sqs.Queue(
+        fifo_props = fifo_queue_props(fifo, content_based_deduplication, high_throughput)
+        self.dead_letter_queue = dead_letter_queue(
             self,
             "DeadLetterQueue",
             queue_name=dlq_name,
-            # SQS maximum: a DLQ must keep a message at least as long as its source queue.
-            retention_period=Duration.seconds(MAX_RETENTION_SECONDS),
-            receive_message_wait_time=receive_message_wait_time,
-            enforce_ssl=True,
+            encryption_key=encryption_key,
             removal_policy=removal_policy,
-            redrive_allow_policy=sqs.RedriveAllowPolicy(
-                redrive_permission=sqs.RedrivePermission.BY_QUEUE,
-                source_queues=[sqs.Queue.from_queue_arn(self, "SourceQueueRef", source_arn)],
-            ),
-            **encryption,  # type: ignore[arg-type]
-            **fifo_props,  # type: ignore[arg-type]
+            receive_message_wait_time=receive_message_wait_time,
+            redrive_allow_policy=self._redrive_from(name),
+            fifo_props=fifo_props,
         )
         self.queue = sqs.Queue(
             self,
@@ -164,10 +149,35 @@ class ReliableQueue(PatternConstruct):
             enforce_ssl=True,
             removal_policy=removal_policy,
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=max_receive_count, queue=self.dead_letter_queue),
-            **encryption,  # type: ignore[arg-type]
-            **fifo_props,  # type: ignore[arg-type]
+            **sqs_encryption(encryption_key),
+            **fifo_props,
+        )
+        self._add_alarms(alarms, max_receive_count)
+        self.alarms = alarms.mapping
+
+    def _checked_alarms(
+        self,
+        alarm_topic: sns.ITopic | AlarmTopic | None,
+        create_alarms: bool,
+        alarm_settings: AlarmSettings | None,
+        retention_period: Duration,
+    ) -> Alarms:
+        alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+        if alarms.enabled("oldest_message_age"):
+            age = alarms.threshold("oldest_message_age", DEFAULT_OLDEST_MESSAGE_AGE_ALARM)
+            _check_oldest_message_age(age, retention_period)  # type: ignore[arg-type]
+        return alarms
+
+    def _redrive_from(self, name: str) -> sqs.RedriveAllowPolicy:
+        """Only the source queue may redrive to the DLQ, named by an ARN built from its synth-time name:
+        its ``Arn`` attribute would make a cycle (queue -> DLQ -> queue)."""
+        source_arn = Stack.of(self).format_arn(service="sqs", resource=name, arn_format=ArnFormat.NO_RESOURCE_NAME)
+        return sqs.RedriveAllowPolicy(
+            redrive_permission=sqs.RedrivePermission.BY_QUEUE,
+            source_queues=[sqs.Queue.from_queue_arn(self, "SourceQueueRef", source_arn)],
         )
 
+    def _add_alarms(self, alarms: Alarms, max_receive_count: int) -> None:
         alarms.add(
             "dead_letter_queue",
             metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
@@ -184,7 +194,6 @@ class ReliableQueue(PatternConstruct):
             unit=Duration.to_seconds,
             description="The oldest message has waited longer than {threshold}: consumers are down or too slow.",
         )
-        self.alarms = alarms.mapping
 
     def _names(self, queue_name: str | None, fifo: bool) -> tuple[str, str]:
         suffix = FIFO_SUFFIX if fifo else ""
@@ -199,17 +208,99 @@ class ReliableQueue(PatternConstruct):
         return f"{base}{suffix}", f"{base}{DLQ_SUFFIX}{suffix}"
 
     @property
+    def queue_arn(self) -> str:
+        """The source queue's ARN."""
+        return self.queue.queue_arn
+
+    @property
+    def queue_url(self) -> str:
+        """The source queue's URL."""
+        return self.queue.queue_url
+
+    @property
     def queue_name(self) -> str:
         """The source queue's name (a token resolving to the physical name)."""
         return self.queue.queue_name
 
     def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` send to the source queue (and use its KMS key)."""
+        """Let ``grantee`` send to the source queue (and encrypt with ``encryption_key``, if any)."""
         return self.queue.grant_send_messages(grantee)
 
     def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` receive, delete and change visibility on the source queue."""
+        """Let ``grantee`` receive, delete and change visibility on the source queue (and decrypt
+        with ``encryption_key``, if any)."""
         return self.queue.grant_consume_messages(grantee)
+
+    def grant_purge(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` purge the source queue (PurgeQueue reads no message: no key is needed)."""
+        return self.queue.grant_purge(grantee)
+
+    def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
+        """Let ``grantee`` perform ``actions`` (wildcards allowed) on the source queue, and use
+        ``encryption_key`` as those actions need: encrypt and decrypt for a send, decrypt for a receive."""
+        grant = self.queue.grant(grantee, *actions)
+        key = self.encryption_key
+        if key is None:
+            return grant
+        if _any_matches(actions, _ACTIONS_THAT_ENCRYPT):
+            return grant.combine(key.grant_encrypt_decrypt(grantee))
+        if _any_matches(actions, _ACTIONS_THAT_DECRYPT):
+            return grant.combine(key.grant_decrypt(grantee))
+        return grant
+
+
+def sqs_encryption(encryption_key: kms.IKey | None) -> dict[str, Any]:
+    """``sqs.Queue`` props encrypting with ``encryption_key``, or SSE-SQS without one: unlike the
+    AWS-managed ``alias/aws/sqs`` key, SSE-SQS lets SNS and EventBridge deliver (aws/aws-cdk#19796)."""
+    if encryption_key is None:
+        return {"encryption": sqs.QueueEncryption.SQS_MANAGED}
+    return {"encryption": sqs.QueueEncryption.KMS, "encryption_master_key": encryption_key}
+
+
+def dead_letter_queue(
+    scope: Construct,
+    construct_id: str,
+    *,
+    queue_name: str,
+    encryption_key: kms.IKey | None,
+    removal_policy: RemovalPolicy,
+    receive_message_wait_time: Duration = DEFAULT_WAIT_TIME,
+    redrive_allow_policy: sqs.RedriveAllowPolicy | None = None,
+    fifo_props: Mapping[str, Any] | None = None,
+) -> sqs.Queue:
+    """A queue keeping what failed elsewhere (a ReliableQueue's DLQ, FanOut's undeliverable queue):
+    retention at the SQS maximum, so never shorter than its sources'; TLS only; long polling; encrypted
+    with ``encryption_key`` (SSE-SQS without one). ``fifo_props``: from :func:`fifo_queue_props`."""
+    return sqs.Queue(
+        scope,
+        construct_id,
+        queue_name=queue_name,
+        retention_period=Duration.seconds(MAX_RETENTION_SECONDS),
+        receive_message_wait_time=receive_message_wait_time,
+        enforce_ssl=True,
+        removal_policy=removal_policy,
+        redrive_allow_policy=redrive_allow_policy,
+        **sqs_encryption(encryption_key),
+        **(fifo_props or {}),
+    )
+
+
+def fifo_queue_props(
+    fifo: bool, content_based_deduplication: bool = False, high_throughput: bool = False
+) -> dict[str, Any]:
+    """``sqs.Queue`` props of a FIFO queue (none for a standard one)."""
+    if not fifo:
+        return {}
+    props: dict[str, Any] = {"fifo": True, "content_based_deduplication": content_based_deduplication or None}
+    if high_throughput:
+        props["deduplication_scope"] = sqs.DeduplicationScope.MESSAGE_GROUP
+        props["fifo_throughput_limit"] = sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID
+    return props
+
+
+def _any_matches(patterns: tuple[str, ...], actions: tuple[str, ...]) -> bool:
+    """Whether an IAM action pattern (``sqs:*``, ``sqs:Send*``; case-insensitive) covers one of ``actions``."""
+    return any(fnmatchcase(action.lower(), pattern.lower()) for pattern in patterns for action in actions)
 
 
 def _validate_props(

@@ -328,3 +328,29 @@ def test_every_message_reaches_exactly_the_queues_its_attributes_and_body_select
             )
 
     check()
+
+
+def test_alarms_are_deployed_under_their_stable_names_and_watch_the_topic_and_undeliverable_queue(fan_out) -> None:
+    """The FanOut's own alarms (its subscribers' are ReliableQueue's, covered in test_queue_behaviour)."""
+    stack, deployment = fan_out
+    alarms = {
+        f"{path}/{key}": alarm
+        for path, construct in (("OrderEvents", stack.orders), ("Ledger", stack.ledger))
+        for key, alarm in construct.alarms.items()
+    }
+    assert {deployment.physical_id(alarm) for alarm in alarms.values()} == set(alarms)
+    described = {
+        a["AlarmName"]: a
+        for a in deployment.client("cloudwatch").describe_alarms(AlarmNames=list(alarms))["MetricAlarms"]
+    }
+    assert set(described) == set(alarms)
+    failed, undeliverable = described["OrderEvents/notifications_failed"], described["OrderEvents/undeliverable_queue"]
+    topic_name = deployment.topic_arn(stack.orders.topic).rsplit(":", 1)[1]
+    assert (failed["MetricName"], failed["Dimensions"]) == (
+        "NumberOfNotificationsFailed",
+        [{"Name": "TopicName", "Value": topic_name}],
+    )
+    queue_name = deployment.queue_url(stack.orders.undeliverable_queue).rsplit("/", 1)[1]
+    assert undeliverable["Dimensions"] == [{"Name": "QueueName", "Value": queue_name}]
+    for alarm in described.values():
+        assert alarm["AlarmActions"] and alarm["AlarmActions"] == alarm["OKActions"]

@@ -233,6 +233,10 @@ ROWS += [
     construct(FO, "service_publishers", [5]),
     construct(FO, "service_publishers", None),
     construct(FO, "alarm_topic", "alarms"),
+    with_scope(FO, "alarm_topic", a_queue),
+    override(FO, "notifications_failed", threshold=Duration.minutes(1)),  # a count, not a duration
+    override(FO, "undeliverable_queue", threshold=-1),
+    *alarm_settings_rows(FO, "notifications_failed"),
     construct(FO, "removal_policy", "destroy"),
 ]
 
@@ -283,6 +287,23 @@ ROWS += [
         "ReliableQueue",
         "'T/X/Billing'",
         "alarm_topic",
+    ),
+    call(
+        "add_queue-alarm_settings-fan-out-key",
+        lambda s: fan_out(s).add_queue(
+            "Billing", alarm_settings=AlarmSettings(overrides={"notifications_failed": None})
+        ),
+        "ReliableQueue",
+        "'T/X/Billing'",
+        "'notifications_failed'",
+        "'dead_letter_queue'",
+    ),
+    call(
+        "add_queue-create_alarms",
+        lambda s: fan_out(s).add_queue("Billing", create_alarms="no"),
+        "ReliableQueue",
+        "'T/X/Billing'",
+        "create_alarms",
     ),
     call("add_queue-id-empty", lambda s: fan_out(s).add_queue(""), "FanOut", PATH, "construct_id"),
     call("add_queue-id-number", lambda s: fan_out(s).add_queue(5), "FanOut", PATH, "construct_id"),  # type: ignore[arg-type]
@@ -523,6 +544,8 @@ ROWS += [
     construct(AlarmTopic, "topic_name", "alarms.fifo"),
     construct(AlarmTopic, "topic_name", "x" * 257),
     construct(AlarmTopic, "topic_name", 5),
+    construct(AlarmTopic, "removal_policy", "destroy"),
+    construct(AlarmTopic, "removal_policy", None),
 ]
 
 # --- the capacity planner ---

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match, Template
 
-from decoupling_constructs import FanOut, ReliableQueue
+from decoupling_constructs import AlarmOptions, AlarmSettings, AlarmTopic, FanOut, QueueOptions, ReliableQueue
 from tests.unit.cdk_helpers import lid, new_stack
 
 
@@ -159,8 +163,100 @@ def test_alarm_topic_reaches_fan_out_and_subscriber_alarms() -> None:
     topic = sns.Topic(stack, "Alarms")
     fan_out = FanOut(stack, "Orders", alarm_topic=topic)
     fan_out.add_queue("Billing")
-    for alarm in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values():
+    alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values()
+    assert len(alarms) == 4
+    for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": lid(stack, topic)}]
+        assert alarm["Properties"]["OKActions"] == [{"Ref": lid(stack, topic)}]
+
+
+def alarm_names(stack: cdk.Stack) -> set[str]:
+    alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values()
+    return {alarm["Properties"]["AlarmName"] for alarm in alarms}
+
+
+def test_alarms_are_a_read_only_mapping_with_stable_names(orders) -> None:
+    stack, fan_out, _ = orders
+    assert tuple(fan_out.alarms) == FanOut.ALARM_KEYS == ("notifications_failed", "undeliverable_queue")
+    with pytest.raises(TypeError):
+        fan_out.alarms["x"] = fan_out.alarms["notifications_failed"]  # type: ignore[index]
+    assert alarm_names(stack) == {
+        "Orders/notifications_failed",
+        "Orders/undeliverable_queue",
+        *(f"Orders/{q}/{key}" for q in ("Billing", "Shipping", "Analytics") for key in ReliableQueue.ALARM_KEYS),
+    }
+
+
+def test_name_prefix_and_actions_reach_the_subscribers_but_not_the_overrides() -> None:
+    stack = new_stack()
+    alarms, pager = AlarmTopic(stack, "Alarms"), sns.Topic(stack, "Pager")
+    settings = AlarmSettings(
+        name_prefix="prod",
+        alarm_actions=[cw_actions.SnsAction(pager)],
+        overrides={"undeliverable_queue": AlarmOptions(threshold=10, evaluation_periods=3)},
+    )
+    fan_out = FanOut(stack, "Orders", alarm_topic=alarms, alarm_settings=settings)
+    billing = fan_out.add_queue("Billing")
+    assert fan_out.subscriber_alarm_settings == AlarmSettings(name_prefix="prod", alarm_actions=settings.alarm_actions)
+    assert alarm_names(stack) == {
+        "prod/Orders/notifications_failed",
+        "prod/Orders/undeliverable_queue",
+        "prod/Orders/Billing/dead_letter_queue",
+        "prod/Orders/Billing/oldest_message_age",
+    }
+    template = Template.from_stack(stack)
+    for alarm in [*fan_out.alarms.values(), *billing.alarms.values()]:
+        props = props_of(template, lid(stack, alarm))
+        assert props["AlarmActions"] == [{"Ref": lid(stack, alarms.topic)}, {"Ref": lid(stack, pager)}]
+        assert props["OKActions"] == [{"Ref": lid(stack, alarms.topic)}]
+    tuned = props_of(template, lid(stack, fan_out.alarms["undeliverable_queue"]))
+    assert (tuned["Threshold"], tuned["EvaluationPeriods"]) == (10, 3)
+    dlq = props_of(template, lid(stack, billing.alarms["dead_letter_queue"]))
+    assert (dlq["Threshold"], dlq["EvaluationPeriods"]) == (1, 1)
+
+
+def test_a_subscriber_s_alarms_are_tuned_by_its_own_alarm_settings() -> None:
+    stack = new_stack()
+    fan_out = FanOut(stack, "Orders", alarm_settings=AlarmSettings(name_prefix="prod"))
+    overrides = {"oldest_message_age": AlarmOptions(threshold=Duration.minutes(2)), "dead_letter_queue": None}
+    billing = fan_out.add_queue(
+        "Billing", alarm_settings=dataclasses.replace(fan_out.subscriber_alarm_settings, overrides=overrides)
+    )
+    assert list(billing.alarms) == ["oldest_message_age"]
+    age = props_of(Template.from_stack(stack), lid(stack, billing.alarms["oldest_message_age"]))
+    assert (age["AlarmName"], age["Threshold"]) == ("prod/Orders/Billing/oldest_message_age", 120)
+    with pytest.raises(ValueError, match="unknown alarm key 'undeliverable_queue'; the keys are 'dead_letter_queue'"):
+        fan_out.add_queue("Shipping", alarm_settings=AlarmSettings(overrides={"undeliverable_queue": None}))
+
+
+def test_create_alarms_false_reaches_the_subscribers_unless_one_asks_for_them() -> None:
+    stack = new_stack()
+    fan_out = FanOut(stack, "Orders", create_alarms=False)
+    quiet = fan_out.add_queue("Billing")
+    watched = fan_out.add_queue("Shipping", create_alarms=True)
+    assert dict(fan_out.alarms) == {} == dict(quiet.alarms)
+    assert alarm_names(stack) == {"Orders/Shipping/dead_letter_queue", "Orders/Shipping/oldest_message_age"}
+    assert set(watched.alarms) == set(ReliableQueue.ALARM_KEYS)
+
+
+def test_fan_out_alarms_can_be_removed_or_tuned() -> None:
+    stack = new_stack()
+    options = AlarmOptions(
+        threshold=5, datapoints_to_alarm=2, evaluation_periods=4, treat_missing_data=cloudwatch.TreatMissingData.IGNORE
+    )
+    settings = AlarmSettings(overrides={"undeliverable_queue": None, "notifications_failed": options})
+    fan_out = FanOut(stack, "Orders", alarm_settings=settings)
+    assert list(fan_out.alarms) == ["notifications_failed"]
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "NumberOfNotificationsFailed",
+            "Threshold": 5,
+            "DatapointsToAlarm": 2,
+            "EvaluationPeriods": 4,
+            "TreatMissingData": "ignore",
+        },
+    )
 
 
 def test_fifo_topic_queues_and_undeliverable_queue() -> None:
@@ -240,8 +336,8 @@ def test_standard_queue_may_subscribe_to_a_fifo_topic_but_not_the_reverse() -> N
     standard_topic = FanOut(stack, "Orders")
     with pytest.raises(ValueError, match="a FIFO queue cannot subscribe to a standard topic"):
         standard_topic.add_existing_queue(sqs.Queue(stack, "Fifo", fifo=True))
-    with pytest.raises(ValueError, match=r"fifo=False in add_queue\('Plain'\) contradicts the FanOut"):
-        fifo_topic.add_queue("Plain", fifo=False)
+    with pytest.raises(ValueError, match=r"add_queue\('Plain'\) got fifo=False: the queues add_queue makes follow"):
+        fifo_topic.add_queue("Plain", fifo=False)  # type: ignore[call-arg]
 
 
 def test_service_publishers_get_a_customer_key_topic_policy_and_key_grant() -> None:
@@ -308,6 +404,27 @@ def test_removal_policy_reaches_topic_undeliverable_queue_and_subscribers() -> N
     for resource_type in ("AWS::SNS::Topic", "AWS::SQS::Queue"):
         for resource in template.find_resources(resource_type).values():
             assert resource["DeletionPolicy"] == "Delete"
+
+
+def test_queue_options_are_reliable_queue_s_props_but_fifo() -> None:
+    """QueueOptions is the one list of what add_queue passes on; fifo follows the topic."""
+    parameters = inspect.signature(ReliableQueue.__init__).parameters.values()
+    props = {p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert QueueOptions.__optional_keys__ == props - {"fifo"}
+    assert QueueOptions.__required_keys__ == frozenset()
+
+
+def test_typed_options_reach_the_queue_and_unknown_ones_are_refused() -> None:
+    stack = new_stack()
+    fan_out = FanOut(stack, "Orders")
+    options: QueueOptions = {"max_receive_count": 3, "visibility_timeout": Duration.minutes(2)}
+    billing = fan_out.add_queue("Billing", **options)
+    queue = props_of(Template.from_stack(stack), lid(stack, billing.queue))
+    assert (queue["RedrivePolicy"]["maxReceiveCount"], queue["VisibilityTimeout"]) == (3, 120)
+    with pytest.raises(
+        TypeError, match=r"unknown option\(s\) max_receives; allowed: filter_policy, .*max_receive_count"
+    ):
+        fan_out.add_queue("Shipping", max_receives=3)  # type: ignore[call-arg]
 
 
 def many_keys(n: int) -> dict[str, sns.SubscriptionFilter]:

@@ -12,7 +12,7 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 
 from decoupling_constructs import AlarmOptions, AlarmSettings, ReliableQueue
 from tests.unit.cdk_helpers import lid, new_stack
@@ -258,37 +258,58 @@ def test_customer_managed_key_for_both_queues() -> None:
         assert "SqsManagedSseEnabled" not in queue["Properties"]
 
 
-def test_grants_delegate_to_the_source_queue() -> None:
+def test_the_source_queue_s_attributes_are_delegated() -> None:
     stack = cdk.Stack(cdk.App(), "Test")
     rq = ReliableQueue(stack, "Work")
-    producer = iam.Role(stack, "Producer", assumed_by=iam.AccountRootPrincipal())
-    consumer = iam.Role(stack, "Consumer", assumed_by=iam.AccountRootPrincipal())
-    rq.grant_send_messages(producer)
-    rq.grant_consume_messages(consumer)
-    template = Template.from_stack(stack)
+    for name in ("queue_arn", "queue_url", "queue_name"):
+        assert stack.resolve(getattr(rq, name)) == stack.resolve(getattr(rq.queue, name))
+    assert rq.encryption_key is None
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    assert ReliableQueue(stack, "Sealed", encryption_key=key).encryption_key is key
+
+
+# Each grant of ReliableQueue, the SQS actions it gives on the source queue, and the KMS actions it
+# needs on encryption_key (SQS developer guide, "Amazon SQS key management").
+ENCRYPT_DECRYPT = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+GRANTS = [
+    ("grant_send_messages", lambda rq, role: rq.grant_send_messages(role), "sqs:SendMessage", ENCRYPT_DECRYPT),
+    ("grant_consume_messages", lambda rq, role: rq.grant_consume_messages(role), "sqs:ReceiveMessage", ["kms:Decrypt"]),
+    ("grant_purge", lambda rq, role: rq.grant_purge(role), "sqs:PurgeQueue", []),
+    ("grant-send", lambda rq, role: rq.grant(role, "sqs:SendMessage"), "sqs:SendMessage", ENCRYPT_DECRYPT),
+    ("grant-wildcard", lambda rq, role: rq.grant(role, "sqs:*"), "sqs:*", ENCRYPT_DECRYPT),
+    ("grant-receive", lambda rq, role: rq.grant(role, "SQS:Receive*"), "SQS:Receive*", ["kms:Decrypt"]),
+    ("grant-attributes", lambda rq, role: rq.grant(role, "sqs:GetQueueAttributes"), "sqs:GetQueueAttributes", []),
+]
+
+
+def granted(encrypted: bool, make_grant) -> tuple[cdk.Stack, ReliableQueue, kms.Key | None, list[dict]]:
+    stack = cdk.Stack(cdk.App(), "Test")
+    key = kms.Key(stack, "Key", enable_key_rotation=True) if encrypted else None
+    rq = ReliableQueue(stack, "Work", encryption_key=key)
+    role = iam.Role(stack, "Role", assumed_by=iam.AccountRootPrincipal())
+    grant = make_grant(rq, role)
+    assert isinstance(grant, iam.Grant) and grant.success
+    (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+    return stack, rq, key, policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def as_list(actions: str | list[str]) -> list[str]:
+    return [actions] if isinstance(actions, str) else actions
+
+
+@pytest.mark.parametrize(("name", "make_grant", "sqs_action", "kms_actions"), GRANTS, ids=[g[0] for g in GRANTS])
+def test_every_grant_covers_the_customer_key_as_its_actions_need(name, make_grant, sqs_action, kms_actions) -> None:
+    stack, rq, key, statements = granted(True, make_grant)
     queue_arn = {"Fn::GetAtt": [lid(stack, rq.queue), "Arn"]}
-    template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": lid(stack, producer)}],
-            "PolicyDocument": {
-                "Statement": [
-                    Match.object_like({"Action": Match.array_with(["sqs:SendMessage"]), "Resource": queue_arn})
-                ]
-            },
-        },
-    )
-    template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": lid(stack, consumer)}],
-            "PolicyDocument": {
-                "Statement": [
-                    Match.object_like({"Action": Match.array_with(["sqs:ReceiveMessage", "sqs:DeleteMessage"])})
-                ]
-            },
-        },
-    )
+    assert any(sqs_action in as_list(s["Action"]) and s["Resource"] == queue_arn for s in statements), statements
+    on_key = [s for s in statements if s["Resource"] == {"Fn::GetAtt": [lid(stack, key), "Arn"]}]
+    assert sorted(a for s in on_key for a in as_list(s["Action"])) == kms_actions
+
+
+@pytest.mark.parametrize(("name", "make_grant", "sqs_action", "kms_actions"), GRANTS, ids=[g[0] for g in GRANTS])
+def test_without_a_customer_key_no_grant_touches_kms(name, make_grant, sqs_action, kms_actions) -> None:
+    _, _, _, statements = granted(False, make_grant)
+    assert not any(a.startswith("kms:") for s in statements for a in as_list(s["Action"]))
 
 
 def test_tokens_pass_through_validation() -> None:
