@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .capacity import Throughput
     from .fan_out import FanOut
     from .queue import ReliableQueue
+    from .queue_function import QueueFunction
     from .stream_to_s3 import StreamToS3
 
 _EXPORTS = {
@@ -27,6 +28,7 @@ _EXPORTS = {
     "MaintenanceWindow": ".broker",
     "MessageBroker": ".broker",
     "FanOut": ".fan_out",
+    "QueueFunction": ".queue_function",
     "ReliableQueue": ".queue",
     "StreamToS3": ".stream_to_s3",
     "Throughput": ".capacity",
@@ -41,6 +43,7 @@ __all__ = [
     "FanOut",
     "MaintenanceWindow",
     "MessageBroker",
+    "QueueFunction",
     "ReliableQueue",
     "StreamToS3",
     "Throughput",
