@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
@@ -197,3 +199,29 @@ def test_an_imported_function_needs_function_timeout_and_gets_the_mapping() -> N
     props = mapping(Template.from_stack(stack))
     assert props["FunctionName"] == "f"
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_two_in_one_stack_with_distinct_alarm_names_in_every_app(app_variant: str) -> None:
+    stack = new_stack(app_variant)
+    QueueFunction(stack, "Shipments", function=function(stack, "ShipmentsFn"))
+    QueueFunction(stack, "Invoices", function=function(stack, "InvoicesFn"), fifo=True)
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::Lambda::EventSourceMapping", 2)
+    template.resource_count_is("AWS::SQS::Queue", 4)
+    names = [a["Properties"]["AlarmName"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()]
+    assert len(names) == len(set(names)) == 8
+
+
+def test_a_queue_of_another_stack_is_consumed_without_a_cycle() -> None:
+    """The function and its QueueFunction in one stack, the ReliableQueue (with a KMS key) in another."""
+    app = cdk.App()
+    shared = cdk.Stack(app, "Shared")
+    queue = ReliableQueue(shared, "Jobs", visibility_timeout=Duration.minutes(2), encryption_key=kms.Key(shared, "Key"))
+    workers = cdk.Stack(app, "Workers")
+    QueueFunction(workers, "Worker", function=function(workers), queue=queue)
+    assembly = app.synth()  # a cycle would raise here
+    template = assembly.get_stack_by_name("Workers").template
+    (esm,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert "Fn::ImportValue" in json.dumps(esm["Properties"]["EventSourceArn"])
+    assert shared in workers.dependencies and workers not in shared.dependencies
+    assert len([r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]) == 2
