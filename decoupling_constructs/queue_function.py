@@ -190,24 +190,27 @@ class QueueFunction(PatternConstruct):
         function.add_event_source(source)
         self.event_source_mapping_id: str = source.event_source_mapping_id
 
-        alarms.add(
-            "function_errors",
-            metric=function.metric_errors(period=Duration.minutes(1), statistic="Sum"),
-            threshold=1,
-            description="The consumer of the queue failed whole invocations (at least {threshold} a minute): "
-            "a crash or a batch that failed entirely. Its messages are retried, then dead-lettered.",
-        )
-        alarms.add(
-            "function_throttles",
-            metric=function.metric_throttles(period=Duration.minutes(1), statistic="Sum"),
-            threshold=1,
-            description="The consumer of the queue was throttled (at least {threshold} a minute): raise its "
-            "concurrency or lower max_concurrency; throttled batches return to the queue.",
-        )
+        for key, metric, description in (
+            (
+                "function_errors",
+                function.metric_errors(period=Duration.minutes(1), statistic="Sum"),
+                "The consumer of the queue failed whole invocations (at least {threshold} a minute): a crash or a "
+                "batch that failed entirely. Its messages are retried, then dead-lettered.",
+            ),
+            (
+                "function_throttles",
+                function.metric_throttles(period=Duration.minutes(1), statistic="Sum"),
+                "The consumer of the queue was throttled (at least {threshold} a minute): raise its concurrency or "
+                "lower max_concurrency; throttled batches return to the queue.",
+            ),
+        ):
+            alarms.add(key, metric=metric, threshold=1, description=description)
         self.alarms: Mapping[str, cloudwatch.Alarm] = MappingProxyType({**alarms.mapping, **own_queue_alarms})
 
 
 def _check_queue_props(queue: ReliableQueue | None, fifo: bool, queue_props: Mapping[str, Any] | None) -> None:
+    if queue is not None and fifo and not queue.fifo:
+        raise ValueError("fifo=True is for the queue this construct creates; the given queue is not FIFO")
     if queue_props is None:
         return
     v.check_type("queue_props", queue_props, Mapping, "a mapping of ReliableQueue props or None")

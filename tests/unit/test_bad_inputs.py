@@ -680,6 +680,19 @@ ROWS += [
         "queue_props",
     ),
     call(
+        "QueueFunction-fifo-with-a-standard-queue",
+        lambda s: QF(
+            s,
+            "X",
+            function=a_function(s),
+            queue=ReliableQueue(s, "Q", visibility_timeout=Duration.minutes(2)),
+            fifo=True,
+        ),
+        "QueueFunction",
+        PATH,
+        "fifo",
+    ),
+    call(
         "QueueFunction-visibility-under-6x",
         lambda s: QF(s, "X", function=a_function(s), queue=short_visibility_queue(s)),
         "QueueFunction",
