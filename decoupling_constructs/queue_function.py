@@ -32,7 +32,8 @@ MAX_BATCHING_WINDOW_SECONDS = 300  # MaximumBatchingWindowInSeconds 0-300; not s
 # ScalingConfig.MaximumConcurrency: 2-1000 (Lambda API reference, ScalingConfig).
 MIN_MAX_CONCURRENCY = 2
 MAX_MAX_CONCURRENCY = 1000
-# FilterCriteria: 5 filters per event source mapping (Lambda quotas; raisable to 10 on request).
+# FilterCriteria: "By default, you can define up to five different filters for a single event source mapping"
+# (Lambda developer guide, event filtering; 10 on a quota increase, which this construct does not assume).
 MAX_FILTERS = 5
 # "set the source queue's visibility timeout to at least six times the timeout that you configure on your
 # function" (Lambda developer guide, SQS event source mapping): retries of a throttled batch fit in it.
@@ -320,5 +321,8 @@ def _check_filters(filters: Sequence[Mapping[str, Any]] | None) -> list[dict[str
 
     checked = v.check_sequence("filters", filters, check)
     if not 1 <= len(checked) <= MAX_FILTERS:
-        raise ValueError(f"filters must hold 1-{MAX_FILTERS} patterns, got {len(checked)}")
+        raise ValueError(
+            f"filters must hold 1-{MAX_FILTERS} patterns (Lambda's default quota per event source mapping), "
+            f"got {len(checked)}"
+        )
     return [dict(item) for item in checked]
