@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .capacity import Throughput
     from .fan_out import FanOut, QueueOptions
     from .queue import ReliableQueue
+    from .queue_function import QueueFunction
     from .stream_to_s3 import StreamToS3
 
 _EXPORTS = {
@@ -28,6 +29,7 @@ _EXPORTS = {
     "MessageBroker": ".broker",
     "FanOut": ".fan_out",
     "QueueOptions": ".fan_out",
+    "QueueFunction": ".queue_function",
     "ReliableQueue": ".queue",
     "StreamToS3": ".stream_to_s3",
     "Throughput": ".capacity",
@@ -43,6 +45,7 @@ __all__ = [
     "MaintenanceWindow",
     "MessageBroker",
     "QueueOptions",
+    "QueueFunction",
     "ReliableQueue",
     "StreamToS3",
     "Throughput",

@@ -15,6 +15,7 @@ from typing import Any
 import aws_cdk as cdk
 
 from .broker_stack import MessageBrokerStack
+from .consumer_stack import ConsumerStack
 from .fan_out_stack import FanOutStack
 from .queue_stack import ReliableQueueStack
 from .stream_stack import StreamToS3Stack
@@ -25,6 +26,7 @@ REFERENCE_STACKS: dict[str, Callable[..., cdk.Stack]] = {
     "DecouplingFanOut": FanOutStack,
     "DecouplingStreamToS3": StreamToS3Stack,
     "DecouplingMessageBroker": MessageBrokerStack,
+    "DecouplingConsumers": ConsumerStack,
 }
 
 

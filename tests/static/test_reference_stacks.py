@@ -81,6 +81,9 @@ REVIEWED_ACKNOWLEDGMENTS = {
     # Amazon MQ users cannot be rotated by a Secrets Manager rotation function without custom code.
     ("DecouplingMessageBroker/Orders/AdminSecret", "AwsSolutions-SMG4"),
     ("DecouplingMessageBroker/Events/AdminSecret", "AwsSolutions-SMG4"),
+    # The handlers' runtime follows the Powertools layer they are tested with (python3.13).
+    ("DecouplingConsumers/ShipmentsHandler", "AwsSolutions-L1"),
+    ("DecouplingConsumers/InvoicesHandler", "AwsSolutions-L1"),
     # Firehose names the objects: PutObject on each prefix's objects, nothing wider.
     (
         "DecouplingStreamToS3/Clickstream/DeliveryPolicy",

@@ -19,6 +19,7 @@ import pytest
 from aws_cdk import Duration, RemovalPolicy, Size, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -32,6 +33,7 @@ from decoupling_constructs import (
     FanOut,
     MaintenanceWindow,
     MessageBroker,
+    QueueFunction,
     ReliableQueue,
     StreamToS3,
     Throughput,
@@ -620,6 +622,151 @@ ROWS += [
         "QueueProducer-fifo-no-group", lambda s: QueueProducer(FIFO_URL, client=NO_CLIENT).send("x"), "message_group_id"
     ),
     call("QueueProducer-body-int", lambda s: QueueProducer(URL, client=NO_CLIENT).send(5), "body"),  # type: ignore[arg-type]
+]
+
+
+# --- QueueFunction ---
+QF = QueueFunction
+TWENTY_SECONDS = Duration.seconds(20)
+
+
+def a_function(s: cdk.Stack, timeout: Duration | None = TWENTY_SECONDS) -> lambda_.Function:
+    return lambda_.Function(
+        s,
+        "Fn",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context): pass"),
+        timeout=timeout,
+    )
+
+
+def queue_function(prop: str, value: Any, **others: Any) -> Row:
+    """``QueueFunction(stack, "X", function=<a 20 s function>, prop=value, **others)``."""
+    return Row(
+        f"QueueFunction-{prop}-{show(value)}-{show(others)}",
+        lambda s: QF(s, "X", function=a_function(s), **{prop: value}, **others),
+        ("QueueFunction", PATH, prop),
+    )
+
+
+def short_visibility_queue(s: cdk.Stack) -> ReliableQueue:
+    return ReliableQueue(s, "Jobs", visibility_timeout=Duration.seconds(100))  # < 6 x 20 s
+
+
+def function_in_another_stack(s: cdk.Stack) -> Any:
+    other = cdk.Stack(s.node.scope, "Other")  # type: ignore[arg-type]
+    return QF(s, "X", function=a_function(other))
+
+
+def queue_function_of(s: cdk.Stack, construct_id: str, **props: Any) -> QueueFunction:
+    """QueueFunction with a function, for :func:`alarm_settings_rows` (which calls ``cls(s, "X", **props)``)."""
+    return QF(s, construct_id, function=a_function(s), **props)
+
+
+queue_function_of.__name__ = "QueueFunction"
+
+ROWS += [
+    *alarm_settings_rows(queue_function_of, "function_errors"),  # type: ignore[arg-type]
+    call("QueueFunction-no-function", lambda s: QF(s, "X", function=None), "QueueFunction", PATH, "function"),  # type: ignore[arg-type]
+    call(
+        "QueueFunction-function-a-queue", lambda s: QF(s, "X", function=a_queue(s)), "QueueFunction", PATH, "function"
+    ),  # type: ignore[arg-type]
+    queue_function("queue", "orders"),
+    queue_function("fifo", "yes"),
+    queue_function("enabled", 1),
+    queue_function("batch_size", 0),
+    queue_function("batch_size", 11),  # no batching window
+    queue_function("batch_size", 10_001, max_batching_window=Duration.seconds(5)),
+    queue_function("batch_size", 11, fifo=True),
+    queue_function("batch_size", 100, max_batching_window=Duration.seconds(0)),
+    queue_function("batch_size", 2.5),
+    queue_function("max_batching_window", Duration.seconds(301)),
+    queue_function("max_batching_window", 5),
+    queue_function("max_batching_window", Duration.seconds(5), fifo=True),
+    queue_function("max_concurrency", 1),
+    queue_function("max_concurrency", 1001),
+    queue_function("max_concurrency", "10"),
+    queue_function("filters", {"body": {"kind": ["order"]}}),
+    queue_function("filters", []),
+    queue_function("filters", [{"pattern": "x"}] * 6),
+    queue_function("filters", ["kind=order"]),
+    queue_function("queue_props", {"visibility_timeout": Duration.minutes(5)}),
+    queue_function("queue_props", {"fifo": True}),
+    queue_function("queue_props", "orders"),
+    queue_function("function_timeout", Duration.seconds(20)),  # the function's timeout is known
+    call(
+        "QueueFunction-queue-and-queue_props",
+        lambda s: QF(s, "X", function=a_function(s), queue=ReliableQueue(s, "Q"), queue_props={"max_receive_count": 3}),
+        "QueueFunction",
+        PATH,
+        "queue_props",
+    ),
+    call(
+        "QueueFunction-fifo-with-a-standard-queue",
+        lambda s: QF(
+            s,
+            "X",
+            function=a_function(s),
+            queue=ReliableQueue(s, "Q", visibility_timeout=Duration.minutes(2)),
+            fifo=True,
+        ),
+        "QueueFunction",
+        PATH,
+        "fifo",
+    ),
+    call(
+        "QueueFunction-visibility-under-6x",
+        lambda s: QF(s, "X", function=a_function(s), queue=short_visibility_queue(s)),
+        "QueueFunction",
+        PATH,
+        "visibility_timeout",
+        "6x",
+        "20 seconds",
+        "120 seconds",
+        "100 seconds",
+    ),
+    call(
+        "QueueFunction-imported-without-timeout",
+        lambda s: QF(s, "X", function=lambda_.Function.from_function_name(s, "F", "f"), queue=ReliableQueue(s, "Q")),
+        "QueueFunction",
+        PATH,
+        "function_timeout",
+    ),
+    call(
+        "QueueFunction-imported-timeout-too-long",
+        lambda s: QF(
+            s,
+            "X",
+            function=lambda_.Function.from_function_name(s, "F", "f"),
+            queue=ReliableQueue(s, "Q"),
+            function_timeout=Duration.minutes(16),
+        ),
+        "QueueFunction",
+        PATH,
+        "function_timeout",
+    ),
+    call(
+        "QueueFunction-queue-alarm-override-on-a-given-queue",
+        lambda s: QF(
+            s,
+            "X",
+            function=a_function(s),
+            queue=ReliableQueue(s, "Q", visibility_timeout=Duration.minutes(2)),
+            alarm_settings=AlarmSettings(overrides={"dead_letter_queue": None}),
+        ),
+        "QueueFunction",
+        PATH,
+        "'dead_letter_queue'",
+    ),
+    call("QueueFunction-function-in-another-stack", function_in_another_stack, "QueueFunction", PATH, "'Other'"),
+    call(
+        "QueueFunction-bad-queue-prop-value",
+        lambda s: QF(s, "X", function=a_function(s), queue_props={"max_receive_count": 0}),
+        "ReliableQueue",
+        "'T/X/Queue'",
+        "max_receive_count",
+    ),
 ]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from decoupling_constructs import FanOut, MessageBroker, ReliableQueue, StreamToS3
+from decoupling_constructs import FanOut, MessageBroker, QueueFunction, ReliableQueue, StreamToS3
 from decoupling_constructs.capacity import describe
 from decoupling_constructs.queue import DEFAULT_OLDEST_MESSAGE_AGE_ALARM
 
@@ -38,6 +38,7 @@ def constructor_props(construct: type) -> set[str]:
         ("FanOut", FanOut),
         ("StreamToS3", StreamToS3),
         ("MessageBroker", MessageBroker),
+        ("QueueFunction", QueueFunction),
     ],
 )
 def test_readme_table_lists_exactly_the_props(section: str, construct: type) -> None:
@@ -58,7 +59,7 @@ def test_readme_defaults_match_the_signature() -> None:
     assert "| `oldest_message_age` | `ApproximateAgeOfOldestMessage` (max, 1 min) | >= 15 minutes" in README
 
 
-@pytest.mark.parametrize("construct", [ReliableQueue, FanOut], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("construct", [ReliableQueue, FanOut, QueueFunction], ids=lambda c: c.__name__)
 def test_readme_alarm_table_lists_exactly_the_alarm_keys(construct: type) -> None:
     assert tuple(table_rows(construct.__name__, "alarm key")) == construct.ALARM_KEYS
 
@@ -69,3 +70,20 @@ def test_readme_alarm_table_lists_exactly_the_alarm_keys(construct: type) -> Non
 )
 def test_readme_sizing_examples_are_what_the_planner_says(args: tuple, kwargs: dict) -> None:
     assert f"# {describe(*args, **kwargs)}\n" in README
+
+
+def test_readme_shows_the_queue_function_handler_that_is_tested_and_deployed() -> None:
+    handler = (Path(__file__).resolve().parents[2] / "examples" / "queue_function_handler.py").read_text()
+    assert f"```python\n{handler}```\n" in README
+
+
+def test_readme_consumer_table_has_a_row_per_consumer_kind() -> None:
+    body = README.split("## Which consumer\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([\w.]+)` \|", body, flags=re.MULTILINE)
+    assert rows == [
+        "QueueFunction",
+        "StreamFunction",
+        "FanOut.add_function",
+        "FanOut.add_delivery_stream",
+        "QueueWorkers",
+    ]
