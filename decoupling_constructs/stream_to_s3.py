@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 from aws_cdk import (
     Acknowledgment,
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _validate as v
-from ._alarms import add_alarm, resolve_alarm_topic
+from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._validate import PropTypeError
 from .capacity import CapacityPlan, Throughput, plan
@@ -102,9 +102,12 @@ class StreamToS3(PatternConstruct):
       rules, server access logs to ``access_log_bucket`` (hardened the same way,
       SSE-S3 as log delivery requires). Both retained by default; no custom
       resources (no auto-delete).
-    * ``alarms``: iterator age above ``iterator_age_alarm``; write throttling for
-      five minutes (provisioned streams); ``DeliveryToS3.DataFreshness`` above
-      twice the buffering interval plus a minute; ``DeliveryToS3.Success`` below 1.
+    * ``alarms``: a read-only mapping of stable keys to alarms: ``iterator_age``
+      (a consumer 10 minutes behind; a ``Duration`` override, at most
+      ``retention_period``), ``write_throttled`` (five minutes of throttled writes;
+      provisioned streams only), ``data_freshness`` (``DeliveryToS3.DataFreshness``
+      above twice the buffering interval plus a minute; a ``Duration`` override),
+      ``delivery_success`` (``DeliveryToS3.Success`` below 1).
 
     :param shard_count: a provisioned stream of this many shards.
     :param expected_throughput: a provisioned stream sized for this load (not with ``shard_count``).
@@ -118,10 +121,15 @@ class StreamToS3(PatternConstruct):
     :param buffering_size: 1-128 MiB, default 5 MiB.
     :param compression: default GZIP.
     :param lifecycle: rules for the created bucket; default :func:`default_lifecycle`; ``[]`` for none.
-    :param iterator_age_alarm: default 10 minutes.
     :param alarm_topic: an SNS topic (or ``AlarmTopic``) the alarms notify; default none.
+    :param create_alarms: default True; False creates no alarm.
+    :param alarm_settings: an ``AlarmSettings``: name prefix, extra ALARM/OK actions, and
+        per-key overrides (``AlarmOptions``, or None to drop that alarm).
     :param removal_policy: stream, buckets and log group; default RETAIN.
     """
+
+    #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = ("iterator_age", "write_throttled", "data_freshness", "delivery_success")
 
     def __init__(
         self,
@@ -139,8 +147,9 @@ class StreamToS3(PatternConstruct):
         buffering_size: Size = DEFAULT_BUFFERING_SIZE,
         compression: firehose.Compression = firehose.Compression.GZIP,
         lifecycle: Sequence[s3.LifecycleRule] | None = None,
-        iterator_age_alarm: Duration = DEFAULT_ITERATOR_AGE_ALARM,
         alarm_topic: sns.ITopic | AlarmTopic | None = None,
+        create_alarms: bool = True,
+        alarm_settings: AlarmSettings | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -157,10 +166,17 @@ class StreamToS3(PatternConstruct):
                 buffering_size=buffering_size,
                 compression=compression,
                 lifecycle=lifecycle,
-                iterator_age_alarm=iterator_age_alarm,
                 removal_policy=removal_policy,
             )
-            alarm_topic = resolve_alarm_topic(alarm_topic)
+            alarms = Alarms(
+                self,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                alarm_settings=alarm_settings,
+                keys=self.ALARM_KEYS,
+            )
+            if alarms.enabled("iterator_age"):
+                _check_iterator_age(alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM), retention_period)  # type: ignore[arg-type]
         stack = Stack.of(self)
         self.capacity_plan: CapacityPlan | None = plan(expected_throughput) if expected_throughput else None
         shards = self.capacity_plan.shards if self.capacity_plan else shard_count
@@ -265,62 +281,53 @@ class StreamToS3(PatternConstruct):
         )
         self._grant_delivery(data_prefix, error_prefix, encryption_key)
 
-        self.alarms: list[cloudwatch.Alarm] = [
-            add_alarm(
-                self,
-                "IteratorAgeAlarm",
-                metric=self.stream.metric_get_records_iterator_age_milliseconds(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
-                threshold=iterator_age_alarm.to_milliseconds(),
-                description=f"Firehose (or another consumer) is more than {iterator_age_alarm.to_human_string()} "
-                "behind the stream: records near the end of the retention period will be lost.",
-                alarm_topic=alarm_topic,
-            )
-        ]
-        if shards is not None:
-            self.alarms.append(
-                add_alarm(
-                    self,
-                    "WriteThrottledAlarm",
-                    metric=self.stream.metric_write_provisioned_throughput_exceeded(
-                        period=Duration.minutes(1), statistic="Sum"
-                    ),
-                    threshold=1,
-                    evaluation_periods=5,
-                    description="Writes to the stream were throttled for five minutes: it has too few shards.",
-                    alarm_topic=alarm_topic,
-                )
-            )
-        freshness = buffering_interval.to_seconds() * 2 + 60
-        self.alarms += [
-            add_alarm(
-                self,
-                "DataFreshnessAlarm",
-                metric=self.delivery_stream.metric(
-                    "DeliveryToS3.DataFreshness", period=Duration.minutes(5), statistic="Maximum"
-                ),
-                threshold=freshness,
-                description=f"Records have waited more than {freshness} s (twice the buffering interval plus "
-                "a minute) to reach S3.",
-                alarm_topic=alarm_topic,
-            ),
-            add_alarm(
-                self,
-                "DeliverySuccessAlarm",
-                metric=self.delivery_stream.metric(
-                    "DeliveryToS3.Success", period=Duration.minutes(5), statistic="Minimum"
-                ),
-                threshold=1,
-                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                description="Firehose failed to put objects into S3; failed records go under the error prefix.",
-                alarm_topic=alarm_topic,
-            ),
-        ]
+        self.alarms = self._add_alarms(alarms, provisioned=shards is not None, buffering_interval=buffering_interval)
 
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` put records on the stream (and use its customer-managed key)."""
         return self.stream.grant_write(grantee)
+
+    def _add_alarms(
+        self, alarms: Alarms, *, provisioned: bool, buffering_interval: Duration
+    ) -> Mapping[str, cloudwatch.Alarm]:
+        alarms.add(
+            "iterator_age",
+            metric=self.stream.metric_get_records_iterator_age_milliseconds(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=DEFAULT_ITERATOR_AGE_ALARM,
+            unit=Duration.to_milliseconds,
+            description="Firehose (or another consumer) is more than {threshold} behind the stream: records near "
+            "the end of the retention period will be lost.",
+        )
+        if provisioned:  # an on-demand stream scales its own write capacity
+            alarms.add(
+                "write_throttled",
+                metric=self.stream.metric_write_provisioned_throughput_exceeded(
+                    period=Duration.minutes(1), statistic="Sum"
+                ),
+                threshold=1,
+                evaluation_periods=5,
+                description="Writes to the stream were throttled for five minutes: it has too few shards.",
+            )
+        alarms.add(
+            "data_freshness",
+            metric=self.delivery_stream.metric(
+                "DeliveryToS3.DataFreshness", period=Duration.minutes(5), statistic="Maximum"
+            ),
+            # Twice the buffering interval plus a minute: a record may wait one full buffer, then its delivery.
+            threshold=Duration.seconds(buffering_interval.to_seconds() * 2 + 60),
+            unit=Duration.to_seconds,
+            description="Records have waited more than {threshold} to reach S3.",
+        )
+        alarms.add(
+            "delivery_success",
+            metric=self.delivery_stream.metric("DeliveryToS3.Success", period=Duration.minutes(5), statistic="Minimum"),
+            threshold=1,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            description="Firehose failed to put objects into S3; failed records go under the error prefix.",
+        )
+        return alarms.mapping
 
     def _grant_delivery(self, data_prefix: str, error_prefix: str | None, key: kms.IKey | None) -> None:
         statements = [
@@ -449,7 +456,6 @@ def _validate_props(
     buffering_size: Size,
     compression: firehose.Compression,
     lifecycle: Sequence[s3.LifecycleRule] | None,
-    iterator_age_alarm: Duration,
     removal_policy: RemovalPolicy,
 ) -> None:
     v.check_exclusive(shard_count=shard_count, expected_throughput=expected_throughput)
@@ -515,15 +521,17 @@ def _validate_props(
     if mib is not None and not MIN_BUFFERING_MIB <= mib <= MAX_BUFFERING_MIB:
         raise ValueError(f"buffering_size must be {MIN_BUFFERING_MIB}-{MAX_BUFFERING_MIB} MiB, got {mib:g} MiB")
     v.check_type("compression", compression, firehose.Compression, "an aws_kinesisfirehose.Compression (e.g. GZIP)")
+    v.check_removal_policy(removal_policy)
+
+
+def _check_iterator_age(threshold: Duration, retention_period: Duration) -> None:
+    prop = "alarm_settings.overrides['iterator_age'].threshold"
     retention = v.duration_seconds("retention_period", retention_period)
     v.check_duration(
-        "iterator_age_alarm",
-        iterator_age_alarm,
+        prop,
+        threshold,
         minimum=1,
         maximum=retention if retention is not None else MAX_RETENTION_HOURS * 3600,
         allowed="at least 1 second and at most retention_period (an older record has expired: the alarm "
         "could never fire)",
     )
-    if v.duration_seconds("iterator_age_alarm", iterator_age_alarm) is None:
-        raise ValueError("iterator_age_alarm must be a concrete Duration (its threshold is computed), got a token")
-    v.check_removal_policy(removal_policy)

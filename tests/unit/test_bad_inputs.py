@@ -435,11 +435,14 @@ ROWS += [
         ),
         ("StreamToS3", PATH, "lifecycle"),
     ),
-    construct(SS, "iterator_age_alarm", Duration.days(2)),  # longer than the 24 h retention: never fires
-    construct(SS, "iterator_age_alarm", Duration.seconds(0)),
-    construct(SS, "iterator_age_alarm", Duration.millis(500)),
-    construct(SS, "iterator_age_alarm", 600),
-    with_scope(SS, "iterator_age_alarm", a_token),
+    override(SS, "iterator_age", threshold=Duration.days(2)),  # longer than the 24 h retention: never fires
+    override(SS, "iterator_age", threshold=Duration.seconds(0)),
+    override(SS, "iterator_age", threshold=Duration.millis(500)),
+    override(SS, "iterator_age", threshold=600),  # a number: seconds or milliseconds?
+    override(SS, "iterator_age", a_token),
+    override(SS, "data_freshness", threshold=900),  # a delay: a Duration
+    override(SS, "delivery_success", threshold=Duration.seconds(1)),  # a count, not a duration
+    *alarm_settings_rows(SS, "iterator_age"),
     construct(SS, "alarm_topic", "alarms"),
     with_scope(SS, "alarm_topic", a_key),
     construct(SS, "removal_policy", "retain"),

@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from decoupling_constructs import StreamToS3, Throughput
+from decoupling_constructs import AlarmOptions, AlarmSettings, StreamToS3, Throughput
 from decoupling_constructs.stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
 from tests.unit.cdk_helpers import lid, new_stack
 
@@ -240,13 +240,43 @@ def test_alarms_of_a_provisioned_pipeline() -> None:
     assert alarms["DeliveryToS3.Success"]["Threshold"] == 1
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": lid(stack, topic)}]
-    assert len(pipeline.alarms) == 4
+        assert alarm["OKActions"] == [{"Ref": lid(stack, topic)}]
+    assert tuple(pipeline.alarms) == StreamToS3.ALARM_KEYS
+    names = {a["AlarmName"] for a in alarms.values()}
+    assert names == {f"Clicks/{key}" for key in StreamToS3.ALARM_KEYS}
+    with pytest.raises(TypeError):
+        pipeline.alarms["x"] = pipeline.alarms["iterator_age"]  # type: ignore[index]
 
 
 def test_on_demand_streams_have_no_throttling_alarm(default) -> None:
     _, pipeline, template = default
     assert "WriteProvisionedThroughputExceeded" not in alarms_by_metric(template)
-    assert len(pipeline.alarms) == 3
+    assert set(pipeline.alarms) == {"iterator_age", "data_freshness", "delivery_success"}
+
+
+def test_iterator_age_alarm_can_be_removed_or_tuned() -> None:
+    _, pipeline, template = build(alarm_settings=AlarmSettings(overrides={"iterator_age": None}))
+    assert "GetRecords.IteratorAgeMilliseconds" not in alarms_by_metric(template)
+    assert "iterator_age" not in pipeline.alarms
+    tuned = AlarmOptions(threshold=Duration.hours(2), evaluation_periods=3, datapoints_to_alarm=2)
+    _, _, template = build(
+        retention_period=Duration.hours(48), alarm_settings=AlarmSettings(overrides={"iterator_age": tuned})
+    )
+    alarm = alarms_by_metric(template)["GetRecords.IteratorAgeMilliseconds"]
+    assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (2 * 3600 * 1000, 3, 2)
+    assert "2 hours behind" in alarm["AlarmDescription"]
+
+
+def test_data_freshness_threshold_is_a_duration_override() -> None:
+    freshness = AlarmOptions(threshold=Duration.minutes(30))
+    _, _, template = build(alarm_settings=AlarmSettings(overrides={"data_freshness": freshness}))
+    assert alarms_by_metric(template)["DeliveryToS3.DataFreshness"]["Threshold"] == 30 * 60
+
+
+def test_create_alarms_false_creates_none() -> None:
+    _, pipeline, template = build(shard_count=1, create_alarms=False)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    assert dict(pipeline.alarms) == {}
 
 
 def test_grant_write_lets_a_producer_put_records(default) -> None:
