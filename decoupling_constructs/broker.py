@@ -6,9 +6,9 @@ import enum
 import json
 import re
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from aws_cdk import Acknowledgment, ArnFormat, Duration, Fn, Names, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_amazonmq as mq
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _validate as v
-from ._alarms import add_alarm, resolve_alarm_topic
+from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._validate import PropTypeError
 
@@ -134,6 +134,16 @@ SUBNETS_NEEDED = {
 _USERNAME = re.compile(r"^[A-Za-z0-9\-._~]{2,100}$")  # Amazon MQ users: 2-100 of letters, digits, -._~
 BROKER_NAME_MAX = 50  # Amazon MQ broker names: 1-50 characters
 ALARM_PERCENT = 80
+# Alarm keys per engine. ActiveMQ's are families: one alarm per broker instance, keyed "<key>_<n>" in
+# ``alarms`` (n = 1, 2), tuned together by "<key>" in ``alarm_settings.overrides``.
+ACTIVEMQ_ALARMS = {  # key: (CloudWatch metric, what it measures)
+    "cpu_utilization": ("CpuUtilization", "CPU"),
+    "heap_usage": ("HeapUsage", "JVM heap"),
+    "store_percent_usage": ("StorePercentUsage", "message store (producers are blocked at 100 %)"),
+}
+RABBITMQ_ALARM_KEYS = ("system_cpu_utilization", "memory_used", "disk_free")
+ALARM_KEYS_BY_ENGINE = {BrokerEngine.ACTIVEMQ: tuple(ACTIVEMQ_ALARMS), BrokerEngine.RABBITMQ: RABBITMQ_ALARM_KEYS}
+DEFAULT_METRIC_PERIOD = Duration.minutes(5)
 DEFAULT_MAINTENANCE_WINDOW = MaintenanceWindow()
 
 
@@ -157,12 +167,22 @@ class MessageBroker(PatternConstruct):
       upgrades in ``maintenance_window``, a current ``engine_version`` pinned,
       general (and, for ActiveMQ, audit) logs to CloudWatch Logs, encrypted with
       ``encryption_key`` (ActiveMQ) or an AWS-owned key.
-    * ``alarms`` (per instance, ``<name>-1``/``-2``, for ActiveMQ): CpuUtilization,
-      HeapUsage, StorePercentUsage above 80 %; RabbitMQ: SystemCpuUtilization,
-      memory used over its limit and disk free under twice its limit.
+    * ``alarms``: a read-only mapping of stable keys to alarms. ActiveMQ, one per
+      instance (``<key>_1``, ``<key>_2``; overridden together by ``<key>``):
+      ``cpu_utilization``, ``heap_usage``, ``store_percent_usage`` at 80 %;
+      RabbitMQ: ``system_cpu_utilization`` at 80 %, ``memory_used`` at 80 % of its
+      limit, ``disk_free`` under twice its limit.
     * ``endpoints`` (tokens) and ``failover_url``: ActiveMQ
       ``failover:(ssl://…-1…:61617,ssl://…-2…:61617)``, RabbitMQ the amqps endpoint.
+
+    :param alarm_topic: an SNS topic (or ``AlarmTopic``) the alarms notify; default none.
+    :param create_alarms: default True; False creates no alarm.
+    :param alarm_settings: an ``AlarmSettings``: name prefix, extra ALARM/OK actions, and
+        per-key overrides (``AlarmOptions``, or None to drop that alarm or family).
     """
+
+    #: The keys of ``alarm_settings.overrides``: ActiveMQ's three, then RabbitMQ's three.
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = (*ACTIVEMQ_ALARMS, *RABBITMQ_ALARM_KEYS)
 
     def __init__(
         self,
@@ -180,6 +200,8 @@ class MessageBroker(PatternConstruct):
         allowed_peers: Sequence[ec2.IPeer] = (),
         maintenance_window: MaintenanceWindow = DEFAULT_MAINTENANCE_WINDOW,
         alarm_topic: sns.ITopic | AlarmTopic | None = None,
+        create_alarms: bool = True,
+        alarm_settings: AlarmSettings | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -197,7 +219,13 @@ class MessageBroker(PatternConstruct):
                 maintenance_window=maintenance_window,
                 removal_policy=removal_policy,
             )
-            alarm_topic = resolve_alarm_topic(alarm_topic)
+            alarms = Alarms(
+                self,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                alarm_settings=alarm_settings,
+                keys=ALARM_KEYS_BY_ENGINE[engine],
+            )
         self.engine = engine
         self.deployment_mode = mode
         self.engine_version = engine_version or DEFAULT_ENGINE_VERSIONS[engine]
@@ -294,7 +322,7 @@ class MessageBroker(PatternConstruct):
             if activemq
             else Fn.select(0, self.broker.attr_amqp_endpoints)
         )
-        self.alarms = self._alarms(alarm_topic)
+        self.alarms = self._add_alarms(alarms)
 
     @property
     def instance_names(self) -> list[str]:
@@ -376,90 +404,99 @@ class MessageBroker(PatternConstruct):
             ],
         )
 
-    def _metric(self, name: str, broker: str, statistic: str = "Average") -> cloudwatch.Metric:
+    def metric(
+        self,
+        name: str,
+        *,
+        instance: int | None = None,
+        statistic: str = "Average",
+        period: Duration = DEFAULT_METRIC_PERIOD,
+    ) -> cloudwatch.Metric:
+        """The ``AWS/AmazonMQ`` metric ``name`` (e.g. ``"CpuUtilization"``, ``"RabbitMQMemUsed"``).
+
+        :param instance: ActiveMQ: the broker instance, 1 or (active/standby) 2; its metrics are per
+            instance (``Broker`` dimension ``<broker_name>-<instance>``). RabbitMQ: none (per broker).
+        """
+        with v.validating(self, "metric"):
+            if not isinstance(name, str) or not name:
+                raise v.PropTypeError(f"name must be an Amazon MQ metric name such as 'CpuUtilization', got {name!r}")
+            broker = self._metric_dimension(instance)
         return cloudwatch.Metric(
             namespace="AWS/AmazonMQ",
             metric_name=name,
             dimensions_map={"Broker": broker},
             statistic=statistic,
-            period=Duration.minutes(5),
+            period=period,
         )
 
-    def _alarms(self, alarm_topic: sns.ITopic | None) -> list[cloudwatch.Alarm]:
-        alarms = []
+    def _metric_dimension(self, instance: int | None) -> str:
+        if self.engine is BrokerEngine.RABBITMQ:
+            if instance is not None:
+                raise ValueError(f"instance must be None for RabbitMQ (its metrics are per broker), got {instance!r}")
+            return self.broker_name
+        count = len(self.instance_names)
+        if isinstance(instance, bool) or not isinstance(instance, int) or not 1 <= instance <= count:
+            raise ValueError(
+                f"instance must be the ActiveMQ broker instance, 1-{count} for {self.deployment_mode.value} "
+                f"(its metrics are per instance), got {instance!r}"
+            )
+        return self.instance_names[instance - 1]
+
+    def _add_alarms(self, alarms: Alarms) -> Mapping[str, cloudwatch.Alarm]:
         if self.engine is BrokerEngine.ACTIVEMQ:
-            for instance in self.instance_names:
-                suffix = instance.rsplit("-", 1)[1]
-                for metric, what in (
-                    ("CpuUtilization", "CPU"),
-                    ("HeapUsage", "JVM heap"),
-                    ("StorePercentUsage", "message store (producers are blocked at 100 %)"),
-                ):
-                    alarms.append(
-                        add_alarm(
-                            self,
-                            f"{metric}Alarm{suffix}",
-                            metric=self._metric(metric, instance, "Maximum"),
-                            threshold=ALARM_PERCENT,
-                            description=f"Broker instance {instance}: {what} above {ALARM_PERCENT} %.",
-                            alarm_topic=alarm_topic,
-                            evaluation_periods=3,
-                        )
+            for number, instance in enumerate(self.instance_names, start=1):
+                for key, (metric, what) in ACTIVEMQ_ALARMS.items():
+                    alarms.add(
+                        f"{key}_{number}",
+                        option_key=key,
+                        metric=self.metric(metric, instance=number, statistic="Maximum"),
+                        threshold=ALARM_PERCENT,
+                        evaluation_periods=3,
+                        description=f"Broker instance {instance}: {what} above {{threshold}} %.",
                     )
-            return alarms
+            return alarms.mapping
         name = self.broker_name
         memory = cloudwatch.MathExpression(
             expression="100 * used / limit",
             using_metrics={
-                "used": self._metric("RabbitMQMemUsed", name, "Maximum"),
-                "limit": self._metric("RabbitMQMemLimit", name, "Minimum"),
+                "used": self.metric("RabbitMQMemUsed", statistic="Maximum"),
+                "limit": self.metric("RabbitMQMemLimit", statistic="Minimum"),
             },
             label="memory used, % of the high-memory-alarm limit",
-            period=Duration.minutes(5),
+            period=DEFAULT_METRIC_PERIOD,
         )
         disk = cloudwatch.MathExpression(
             expression="free / limit",
             using_metrics={
-                "free": self._metric("RabbitMQDiskFree", name, "Minimum"),
-                "limit": self._metric("RabbitMQDiskFreeLimit", name, "Maximum"),
+                "free": self.metric("RabbitMQDiskFree", statistic="Minimum"),
+                "limit": self.metric("RabbitMQDiskFreeLimit", statistic="Maximum"),
             },
             label="disk free, multiples of the disk alarm limit",
-            period=Duration.minutes(5),
+            period=DEFAULT_METRIC_PERIOD,
         )
-        alarms.append(
-            add_alarm(
-                self,
-                "SystemCpuUtilizationAlarm",
-                metric=self._metric("SystemCpuUtilization", name, "Maximum"),
-                threshold=ALARM_PERCENT,
-                description=f"Broker {name}: CPU above {ALARM_PERCENT} %.",
-                alarm_topic=alarm_topic,
-                evaluation_periods=3,
-            )
+        alarms.add(
+            "system_cpu_utilization",
+            metric=self.metric("SystemCpuUtilization", statistic="Maximum"),
+            threshold=ALARM_PERCENT,
+            evaluation_periods=3,
+            description=f"Broker {name}: CPU above {{threshold}} %.",
         )
-        alarms.append(
-            add_alarm(
-                self,
-                "MemoryAlarm",
-                metric=memory,
-                threshold=ALARM_PERCENT,
-                description=f"Broker {name}: memory above {ALARM_PERCENT} % of the limit at which RabbitMQ "
-                "blocks every publisher.",
-                alarm_topic=alarm_topic,
-            )
+        alarms.add(
+            "memory_used",
+            metric=memory,
+            threshold=ALARM_PERCENT,
+            description=f"Broker {name}: memory above {{threshold}} % of the limit at which RabbitMQ "
+            "blocks every publisher.",
         )
-        alarms.append(
-            add_alarm(
-                self,
-                "DiskFreeAlarm",
-                metric=disk,
-                threshold=2,
-                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                description=f"Broker {name}: free disk below twice the limit at which RabbitMQ blocks publishers.",
-                alarm_topic=alarm_topic,
-            )
+        alarms.add(
+            "disk_free",
+            metric=disk,
+            threshold=2,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            description=f"Broker {name}: free disk below {{threshold}} times the limit at which RabbitMQ blocks "
+            "publishers.",
         )
-        return alarms
+        return alarms.mapping
 
 
 def isolated_vpc(

@@ -87,7 +87,7 @@ def test_failover_url_lists_every_active_standby_instance(brokers) -> None:
 
 def test_broker_alarms_are_dimensioned_by_instance(brokers) -> None:
     stack, deployment = brokers
-    names = {deployment.physical_id(alarm) for alarm in stack.activemq.alarms}
+    names = {deployment.physical_id(alarm) for alarm in stack.activemq.alarms.values()}
     alarms = deployment.client("cloudwatch").describe_alarms(AlarmNames=sorted(names))["MetricAlarms"]
     assert {a["Dimensions"][0]["Value"] for a in alarms} == {
         f"{stack.activemq.broker_name}-1",

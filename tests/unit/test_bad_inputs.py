@@ -501,6 +501,20 @@ ROWS += [
     construct(MB, "allowed_peers", "sg-0123456789abcdef0"),
     construct(MB, "maintenance_window", "SUNDAY 03:00"),
     construct(MB, "alarm_topic", "alarms"),
+    override(MB, "cpu_utilization", threshold=Duration.minutes(1)),  # a percentage, not a duration
+    override(MB, "store_percent_usage", threshold=-1),
+    override(MB, "heap_usage", evaluation_periods=0),
+    *alarm_settings_rows(MB, "cpu_utilization"),
+    call(
+        "MessageBroker-rabbitmq-override-activemq-key",
+        lambda s: MB(s, "X", **RABBIT, alarm_settings=AlarmSettings(overrides={"heap_usage": None})),  # type: ignore[arg-type]
+        "MessageBroker",
+        PATH,
+        "'heap_usage'",
+        "'disk_free'",
+    ),
+    call("MessageBroker-metric-instance", lambda s: MB(s, "X").metric("CpuUtilization", instance=3), PATH, "instance"),
+    call("MessageBroker-metric-name", lambda s: MB(s, "X").metric("", instance=1), PATH, "name"),
     construct(MB, "removal_policy", 1),
     call(
         "MessageBroker-allow_from-anywhere",

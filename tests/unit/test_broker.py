@@ -12,7 +12,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from decoupling_constructs import BrokerEngine, DeploymentMode, MaintenanceWindow, MessageBroker
+from decoupling_constructs import (
+    AlarmOptions,
+    AlarmSettings,
+    BrokerEngine,
+    DeploymentMode,
+    MaintenanceWindow,
+    MessageBroker,
+)
 from tests.unit.cdk_helpers import lid, new_stack
 
 
@@ -21,10 +28,10 @@ def broker_props(template: Template) -> dict:
     return broker
 
 
-def app_vpc(stack: cdk.Stack, azs: int = 2) -> ec2.Vpc:
+def app_vpc(stack: cdk.Stack, azs: int = 2, name: str = "AppVpc") -> ec2.Vpc:
     return ec2.Vpc(
         stack,
-        "AppVpc",
+        name,
         max_azs=azs,
         nat_gateways=0,
         subnet_configuration=[ec2.SubnetConfiguration(name="App", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
@@ -158,6 +165,70 @@ def test_activemq_alarms_per_instance(activemq) -> None:
         assert alarm["Properties"]["Dimensions"][0]["Name"] == "Broker"
         assert alarm["Properties"]["Threshold"] == 80
     assert broker.instance_names == [f"{name}-1", f"{name}-2"]
+    family = ("cpu_utilization", "heap_usage", "store_percent_usage")
+    assert set(broker.alarms) == {f"{key}_{i}" for key in family for i in (1, 2)}
+    names = {a["Properties"]["AlarmName"] for a in alarms.values()}
+    assert names == {f"Orders/{key}_{i}" for key in family for i in (1, 2)}
+    with pytest.raises(TypeError):
+        broker.alarms["x"] = broker.alarms["cpu_utilization_1"]  # type: ignore[index]
+
+
+def test_alarm_families_are_tuned_or_removed_by_one_key() -> None:
+    stack = new_stack()
+    topic = sns.Topic(stack, "Alarms")
+    settings = AlarmSettings(
+        overrides={"cpu_utilization": AlarmOptions(threshold=95, evaluation_periods=5), "heap_usage": None}
+    )
+    broker = MessageBroker(stack, "Orders", alarm_topic=topic, alarm_settings=settings)
+    assert set(broker.alarms) == {f"{key}_{i}" for key in ("cpu_utilization", "store_percent_usage") for i in (1, 2)}
+    rabbit = MessageBroker(
+        stack,
+        "Events",
+        engine=BrokerEngine.RABBITMQ,
+        vpc=app_vpc(stack),
+        alarm_settings=AlarmSettings(overrides={"disk_free": AlarmOptions(threshold=3)}),
+    )
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    for i in (1, 2):
+        cpu = resources[lid(stack, broker.alarms[f"cpu_utilization_{i}"])]["Properties"]
+        assert (cpu["Threshold"], cpu["EvaluationPeriods"]) == (95, 5)
+        assert cpu["AlarmActions"] == cpu["OKActions"] == [{"Ref": lid(stack, topic)}]
+    assert set(rabbit.alarms) == {"system_cpu_utilization", "memory_used", "disk_free"}
+    disk = resources[lid(stack, rabbit.alarms["disk_free"])]["Properties"]
+    assert (disk["Threshold"], disk["ComparisonOperator"]) == (3, "LessThanThreshold")
+    assert "below 3 times the limit" in disk["AlarmDescription"]
+    with pytest.raises(ValueError, match=r"'cpu_utilization'.*the keys are 'disk_free', 'memory_used'"):
+        MessageBroker(
+            stack,
+            "Wrong",
+            engine=BrokerEngine.RABBITMQ,
+            vpc=app_vpc(stack, name="OtherVpc"),
+            alarm_settings=AlarmSettings(overrides={"cpu_utilization": None}),
+        )
+
+
+def test_create_alarms_false_creates_none() -> None:
+    stack = new_stack()
+    broker = MessageBroker(stack, "Orders", create_alarms=False)
+    Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
+    assert dict(broker.alarms) == {}
+
+
+def test_metric_is_per_instance_for_activemq_and_per_broker_for_rabbitmq(activemq) -> None:
+    _, broker, _ = activemq
+    metric = broker.metric("CpuUtilization", instance=2, statistic="Maximum", period=cdk.Duration.minutes(1))
+    assert (metric.namespace, metric.metric_name, metric.statistic) == ("AWS/AmazonMQ", "CpuUtilization", "Maximum")
+    assert metric.dimensions == {"Broker": f"{broker.broker_name}-2"}
+    assert metric.period.to_seconds() == 60
+    with pytest.raises(ValueError, match=r"instance must be the ActiveMQ broker instance, 1-2 .* got None"):
+        broker.metric("CpuUtilization")
+    with pytest.raises(ValueError, match="got 3"):
+        broker.metric("CpuUtilization", instance=3)
+    rabbit_stack = new_stack()
+    rabbit = MessageBroker(rabbit_stack, "Events", engine=BrokerEngine.RABBITMQ, vpc=app_vpc(rabbit_stack))
+    assert rabbit.metric("RabbitMQMemUsed").dimensions == {"Broker": rabbit.broker_name}
+    with pytest.raises(ValueError, match="instance must be None for RabbitMQ"):
+        rabbit.metric("RabbitMQMemUsed", instance=1)
 
 
 def test_allowed_peers_get_every_tls_port_and_nothing_else() -> None:

@@ -58,7 +58,7 @@ def test_readme_defaults_match_the_signature() -> None:
     assert "| `oldest_message_age` | `ApproximateAgeOfOldestMessage` (max, 1 min) | >= 15 minutes" in README
 
 
-@pytest.mark.parametrize("construct", [ReliableQueue, StreamToS3], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("construct", [ReliableQueue, StreamToS3, MessageBroker], ids=lambda c: c.__name__)
 def test_readme_alarm_table_lists_exactly_the_alarm_keys(construct: type) -> None:
     assert tuple(table_rows(construct.__name__, "alarm key")) == construct.ALARM_KEYS
 
