@@ -92,11 +92,12 @@ class StreamToS3(PatternConstruct):
     * ``delivery_stream`` (aws-cdk-lib's Firehose L2): reads the stream and writes
       GZIP objects under ``data_prefix``, failed records under ``error_prefix``,
       buffered by ``buffering_interval``/``buffering_size``; delivery errors are
-      logged to ``log_group`` (one month). Its ``role`` may read only this stream
-      (DescribeStream, DescribeStreamSummary, GetRecords, GetShardIterator,
-      ListShards) and write only objects under the two prefixes (PutObject,
-      AbortMultipartUpload), plus the bucket-level calls Firehose makes
-      (GetBucketLocation, ListBucket, ListBucketMultipartUploads).
+      logged to ``log_group`` (one month; encrypted with ``encryption_key`` when
+      given). Its ``role`` may read only this stream (DescribeStream,
+      DescribeStreamSummary, GetRecords, GetShardIterator, ListShards) and write
+      only objects under the two prefixes (PutObject, AbortMultipartUpload), plus
+      the bucket-level calls Firehose makes (GetBucketLocation, ListBucket,
+      ListBucketMultipartUploads).
     * ``bucket`` (unless ``existing_bucket``): public access blocked, TLS-only,
       SSE-S3 (or SSE-KMS with ``encryption_key``), versioned, ``lifecycle``
       rules, server access logs to ``access_log_bucket`` (hardened the same way,
@@ -112,7 +113,8 @@ class StreamToS3(PatternConstruct):
     :param shard_count: a provisioned stream of this many shards.
     :param expected_throughput: a provisioned stream sized for this load (not with ``shard_count``).
     :param retention_period: 24 hours to 365 days; default 24 hours.
-    :param encryption_key: customer-managed KMS key for the stream, the bucket and the objects.
+    :param encryption_key: customer-managed KMS key for the stream, the bucket, the objects and the
+        delivery log group (a key of this app gets a key-policy statement letting CloudWatch Logs use it).
     :param existing_bucket: deliver to this bucket instead of creating one (its policies are yours).
     :param data_prefix: S3 prefix of delivered objects; Firehose expressions allowed.
     :param error_prefix: S3 prefix of failed records; required when ``data_prefix`` has
@@ -178,6 +180,7 @@ class StreamToS3(PatternConstruct):
             if alarms.enabled("iterator_age"):
                 _check_iterator_age(alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM), retention_period)  # type: ignore[arg-type]
         stack = Stack.of(self)
+        self.encryption_key = encryption_key
         self.capacity_plan: CapacityPlan | None = plan(expected_throughput) if expected_throughput else None
         shards = self.capacity_plan.shards if self.capacity_plan else shard_count
         self.stream = kinesis.Stream(
@@ -229,8 +232,14 @@ class StreamToS3(PatternConstruct):
             self.bucket = existing_bucket
 
         self.log_group = logs.LogGroup(
-            self, "DeliveryLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=removal_policy
+            self,
+            "DeliveryLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
         )
+        if encryption_key is not None:
+            _allow_logs_to_use(encryption_key, stack)
         self.role = iam.Role(
             self,
             "DeliveryRole",
@@ -286,6 +295,11 @@ class StreamToS3(PatternConstruct):
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` put records on the stream (and use its customer-managed key)."""
         return self.stream.grant_write(grantee)
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` consume the stream as one more consumer beside Firehose (list shards, get
+        records, and decrypt with its customer-managed key). Count it in ``expected_throughput.consumers``."""
+        return self.stream.grant_read(grantee)
 
     def _add_alarms(
         self, alarms: Alarms, *, provisioned: bool, buffering_interval: Duration
@@ -395,6 +409,33 @@ class StreamToS3(PatternConstruct):
             resource_name=f"{self.log_group.log_group_name}:log-stream:{log_stream.log_stream_name}",  # type: ignore[attr-defined]
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+
+
+def _allow_logs_to_use(key: kms.IKey, stack: Stack) -> None:
+    """A KMS-encrypted log group needs its key to let CloudWatch Logs of the region use it, for log groups
+    of this account and region only (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using
+    AWS Key Management Service": principal logs.<region>.amazonaws.com, condition on the encryption context
+    kms:EncryptionContext:aws:logs:arn). A key of this app gets the statement; an imported key's policy is
+    its owner's to extend the same way. The condition names no log group: the group's ARN would make a
+    cycle (the group names the key, the key's policy would name the group)."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="LetCloudWatchLogsEncryptThisAccountsLogGroups",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
+        )
+    )
 
 
 def _nag_arn_token(scope: Construct, bucket: s3.IBucket) -> str | None:

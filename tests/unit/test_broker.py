@@ -8,6 +8,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
@@ -139,15 +140,16 @@ def test_activemq_log_publishing_policy_precedes_the_broker(activemq) -> None:
     assert lid(stack, broker.log_policy) in broker_props(template)["DependsOn"]
 
 
-def test_failover_url_and_endpoints(activemq) -> None:
+def test_connection_url_and_endpoints(activemq) -> None:
     stack, broker, _ = activemq
-    assert stack.resolve(broker.failover_url) == {
+    assert stack.resolve(broker.connection_url) == {
         "Fn::Join": [
             "",
             ["failover:(", {"Fn::Join": [",", {"Fn::GetAtt": [lid(stack, broker.broker), "OpenWireEndpoints"]}]}, ")"],
         ]
     }
     assert set(broker.endpoints) == {"openwire", "amqp", "stomp", "mqtt", "wss", "console"}
+    assert set(broker.ports) == set(broker.endpoints)  # one spelling for both
     assert broker.connections.default_port is not None
     assert stack.resolve(broker.connections.default_port.to_string()) == "61617"
 
@@ -267,8 +269,8 @@ def test_rabbitmq_cluster_in_a_given_vpc() -> None:
     assert len(props["SubnetIds"]) == 1
     template.resource_count_is("AWS::EC2::VPC", 1)  # no second VPC
     template.resource_count_is("AWS::Logs::ResourcePolicy", 0)
-    assert set(broker.endpoints) == {"amqps", "console"}
-    assert stack.resolve(broker.failover_url) == {
+    assert set(broker.endpoints) == set(broker.ports) == {"amqps", "console"}
+    assert stack.resolve(broker.connection_url) == {
         "Fn::Select": [0, {"Fn::GetAtt": [lid(stack, broker.broker), "AmqpEndpoints"]}]
     }
     alarms = {
@@ -315,6 +317,72 @@ def test_single_instance_options() -> None:
     assert len(props["SubnetIds"]) == 1
     assert resource["DeletionPolicy"] == "Delete"
     assert broker.instance_names == [f"{broker.broker_name}-1"]
+    # The key encrypts the admin secret too (checkov CKV_AWS_149), and is exposed.
+    assert broker.encryption_key is key
+    secret = template.to_json()["Resources"][lid(stack, broker.secret)]["Properties"]
+    assert secret["KmsKeyId"] == {"Fn::GetAtt": [lid(stack, key), "Arn"]}
+
+
+def test_grant_read_credentials_covers_the_secret_and_its_key() -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    broker = MessageBroker(stack, "Orders", encryption_key=key)
+    reader = iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal())
+    broker.grant_read_credentials(reader)
+    template = Template.from_stack(stack)
+    policies = template.find_resources("AWS::IAM::Policy")
+    (policy,) = [p for p in policies.values() if p["Properties"]["Roles"] == [{"Ref": lid(stack, reader)}]]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    by_resource = {json.dumps(s["Resource"]): s["Action"] for s in statements}
+    assert "secretsmanager:GetSecretValue" in by_resource[json.dumps({"Ref": lid(stack, broker.secret)})]
+    # aws-cdk-lib grants the key in its key policy: Decrypt for the reader, through Secrets Manager only.
+    key_policy = template.to_json()["Resources"][lid(stack, key)]["Properties"]["KeyPolicy"]["Statement"]
+    (decrypt,) = [s for s in key_policy if s["Principal"] == {"AWS": {"Fn::GetAtt": [lid(stack, reader), "Arn"]}}]
+    assert decrypt["Action"] == "kms:Decrypt"
+    assert "secretsmanager." in json.dumps(decrypt["Condition"]["StringEquals"]["kms:ViaService"])
+    assert MessageBroker(stack, "NoKey").encryption_key is None
+
+
+def test_broker_is_an_iconnectable_other_constructs_allow_to() -> None:
+    stack = new_stack()
+    broker = MessageBroker(stack, "Orders")
+    client = ec2.SecurityGroup(stack, "Client", vpc=broker.vpc, allow_all_outbound=False)
+    client.connections.allow_to(broker, ec2.Port.tcp(broker.ports["stomp"]), "STOMP to the broker")
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroupIngress",
+        {
+            "GroupId": {"Fn::GetAtt": [lid(stack, broker.security_group), "GroupId"]},
+            "SourceSecurityGroupId": {"Fn::GetAtt": [lid(stack, client), "GroupId"]},
+            "FromPort": 61614,
+            "ToPort": 61614,
+        },
+    )
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroupEgress",
+        {
+            "GroupId": {"Fn::GetAtt": [lid(stack, client), "GroupId"]},
+            "DestinationSecurityGroupId": {"Fn::GetAtt": [lid(stack, broker.security_group), "GroupId"]},
+            "FromPort": 61614,
+        },
+    )
+
+
+def test_two_brokers_in_one_stack_share_one_log_resource_policy() -> None:
+    stack = new_stack()
+    first, second = MessageBroker(stack, "Orders"), MessageBroker(stack, "Billing")
+    template = Template.from_stack(stack)
+    (policy_id,) = template.find_resources("AWS::Logs::ResourcePolicy")
+    assert first.log_policy is second.log_policy
+    assert lid(stack, first.log_policy) == policy_id
+    brokers = template.find_resources("AWS::AmazonMQ::Broker")
+    assert len(brokers) == 2
+    for broker in brokers.values():
+        assert policy_id in broker["DependsOn"]
+    # Amazon MQ names every broker's log groups /aws/amazonmq/broker/<broker id>/<general|audit>:
+    # the one statement's resource covers them all.
+    document = json.dumps(stack.resolve(first.log_policy.document.to_json()))  # type: ignore[union-attr]
+    assert ":log-group:/aws/amazonmq/*" in document
 
 
 @pytest.mark.parametrize(

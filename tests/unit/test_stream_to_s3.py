@@ -181,6 +181,19 @@ def test_customer_key_encrypts_stream_bucket_and_objects_and_the_role_may_use_it
     (policy,) = template.find_resources("AWS::IAM::Policy").values()
     (use_key,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Sid"] == "UseTheKey"]
     assert use_key["Resource"] == key_arn
+    # The delivery log group too (checkov CKV_AWS_158), with a key policy letting CloudWatch Logs of the
+    # region use the key for this account's log groups only.
+    assert pipeline.encryption_key is key
+    assert resource(template, lid(stack, pipeline.log_group))["Properties"]["KmsKeyId"] == key_arn
+    key_statements = resource(template, lid(stack, key))["Properties"]["KeyPolicy"]["Statement"]
+    (logs_use,) = [s for s in key_statements if s.get("Sid") == "LetCloudWatchLogsEncryptThisAccountsLogGroups"]
+    assert stack.resolve(logs_use["Principal"]) == {
+        "Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    }
+    assert "kms:GenerateDataKey*" in logs_use["Action"]
+    (context,) = logs_use["Condition"]["ArnLike"].values()
+    assert list(logs_use["Condition"]["ArnLike"]) == ["kms:EncryptionContext:aws:logs:arn"]
+    assert context["Fn::Join"][1][-1] == ":log-group:*"
 
 
 def test_existing_bucket_is_used_as_is() -> None:
@@ -277,6 +290,21 @@ def test_create_alarms_false_creates_none() -> None:
     _, pipeline, template = build(shard_count=1, create_alarms=False)
     template.resource_count_is("AWS::CloudWatch::Alarm", 0)
     assert dict(pipeline.alarms) == {}
+
+
+def test_grant_read_lets_a_consumer_read_the_stream_and_decrypt() -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    pipeline = StreamToS3(stack, "Clicks", encryption_key=key)
+    consumer = iam.Role(stack, "Consumer", assumed_by=iam.AccountRootPrincipal())
+    pipeline.grant_read(consumer)
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
+    (policy,) = [p for p in policies.values() if p["Properties"]["Roles"] == [{"Ref": lid(stack, consumer)}]]
+    by_resource = {json.dumps(s["Resource"]): s["Action"] for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    stream_actions = by_resource[json.dumps({"Fn::GetAtt": [lid(stack, pipeline.stream), "Arn"]})]
+    assert {"kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"} <= set(stream_actions)
+    assert "kinesis:PutRecords" not in stream_actions
+    assert "kms:Decrypt" in by_resource[json.dumps({"Fn::GetAtt": [lid(stack, key), "Arn"]})]
 
 
 def test_grant_write_lets_a_producer_put_records(default) -> None:
