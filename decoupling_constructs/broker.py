@@ -249,20 +249,36 @@ class MessageBroker(PatternConstruct):
         self.vpc: ec2.IVpc = vpc or self._new_vpc(removal_policy)
         with v.validating(self):
             subnets = self._pick_subnets(vpc_subnets)
+        self._build_security_group(allowed_peers)
+        self.secret = self._new_secret(admin_username, removal_policy)
+        self.broker = self._new_broker(
+            subnets,
+            instance_type=instance_type,
+            admin_username=admin_username,
+            maintenance_window=maintenance_window,
+            removal_policy=removal_policy,
+        )
+        self.endpoints, self.connection_url = self._endpoints()
+        self.alarms = self._add_alarms(alarms)
 
+    def _build_security_group(self, allowed_peers: Sequence[ec2.IPeer]) -> None:
+        """``security_group`` and ``connections``: no egress, no ingress but the engine's TLS ports from
+        ``allowed_peers``."""
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
             vpc=self.vpc,
-            description=f"Amazon MQ {engine.value} broker: TLS ports from allowed peers only",
+            description=f"Amazon MQ {self.engine.value} broker: TLS ports from allowed peers only",
             allow_all_outbound=False,
         )
-        default_port = ec2.Port.tcp(self.ports[DEFAULT_PORT[engine]])
+        default_port = ec2.Port.tcp(self.ports[DEFAULT_PORT[self.engine]])
         self._connections = ec2.Connections(security_groups=[self.security_group], default_port=default_port)
         for peer in allowed_peers:
             self.allow_from(peer)
 
-        self.secret = secretsmanager.Secret(
+    def _new_secret(self, admin_username: str, removal_policy: RemovalPolicy) -> secretsmanager.Secret:
+        """The admin credentials: a generated password, encrypted with ``encryption_key`` when given."""
+        secret = secretsmanager.Secret(
             self,
             "AdminSecret",
             description=f"Admin user of the Amazon MQ broker {self.broker_name}",
@@ -272,27 +288,39 @@ class MessageBroker(PatternConstruct):
                 exclude_punctuation=True,  # Amazon MQ passwords: no commas, colons or equal signs
                 password_length=32,
             ),
-            encryption_key=encryption_key,
+            encryption_key=self.encryption_key,
             removal_policy=removal_policy,
         )
-        Validations.of(self.secret).acknowledge(
+        Validations.of(secret).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-SMG4",
                 reason="Amazon MQ broker users cannot be rotated by a Secrets Manager rotation function without "
                 "custom code that also updates the broker user; rotation is the owner's documented follow-up.",
             )
         )
+        return secret
 
-        activemq = engine is BrokerEngine.ACTIVEMQ
+    def _new_broker(
+        self,
+        subnets: list[ec2.ISubnet],
+        *,
+        instance_type: str,
+        admin_username: str,
+        maintenance_window: MaintenanceWindow,
+        removal_policy: RemovalPolicy,
+    ) -> mq.CfnBroker:
+        """The broker, after the stack's log resource policy (ActiveMQ; sets ``log_policy``)."""
+        activemq = self.engine is BrokerEngine.ACTIVEMQ
+        key = self.encryption_key
         # Amazon MQ for RabbitMQ publishes its general logs without a resource policy of the account's.
         self.log_policy: logs.ResourcePolicy | None = _mq_log_policy(Stack.of(self)) if activemq else None
-        self.broker = mq.CfnBroker(
+        broker = mq.CfnBroker(
             self,
             "Broker",
             broker_name=self.broker_name,
-            engine_type=engine.value,
+            engine_type=self.engine.value,
             engine_version=self.engine_version,
-            deployment_mode=mode.value,
+            deployment_mode=self.deployment_mode.value,
             host_instance_type=instance_type,
             publicly_accessible=False,
             auto_minor_version_upgrade=True,
@@ -307,8 +335,7 @@ class MessageBroker(PatternConstruct):
             ],
             logs=mq.CfnBroker.LogListProperty(general=True, audit=True if activemq else None),
             encryption_options=mq.CfnBroker.EncryptionOptionsProperty(
-                use_aws_owned_key=encryption_key is None,
-                kms_key_id=encryption_key.key_arn if encryption_key else None,
+                use_aws_owned_key=key is None, kms_key_id=key.key_arn if key else None
             ),
             maintenance_window_start_time=mq.CfnBroker.MaintenanceWindowProperty(
                 day_of_week=maintenance_window.day,
@@ -316,29 +343,27 @@ class MessageBroker(PatternConstruct):
                 time_zone=maintenance_window.time_zone,
             ),
         )
-        self.broker.apply_removal_policy(removal_policy)
+        broker.apply_removal_policy(removal_policy)
         if self.log_policy is not None:
-            self.broker.node.add_dependency(self.log_policy)
+            broker.node.add_dependency(self.log_policy)
+        return broker
 
-        self.endpoints: dict[str, list[str]] = (
-            {
-                "openwire": self.broker.attr_open_wire_endpoints,
-                "amqp": self.broker.attr_amqp_endpoints,
-                "stomp": self.broker.attr_stomp_endpoints,
-                "mqtt": self.broker.attr_mqtt_endpoints,
-                "wss": self.broker.attr_wss_endpoints,
-                "console": self.broker.attr_console_ur_ls,
-            }
-            if activemq
-            else {"amqps": self.broker.attr_amqp_endpoints, "console": self.broker.attr_console_ur_ls}
-        )
-        # ActiveMQ: the failover transport, also for one instance (it reconnects after a maintenance reboot).
-        self.connection_url: str = (
-            Fn.join("", ["failover:(", Fn.join(",", self.broker.attr_open_wire_endpoints), ")"])
-            if activemq
-            else Fn.select(0, self.broker.attr_amqp_endpoints)
-        )
-        self.alarms = self._add_alarms(alarms)
+    def _endpoints(self) -> tuple[dict[str, list[str]], str]:
+        """``endpoints`` keyed like ``ports``, and ``connection_url``. ActiveMQ: the failover transport, also
+        for one instance (it reconnects after a maintenance reboot); RabbitMQ: the AMQPS endpoint."""
+        broker = self.broker
+        if self.engine is BrokerEngine.RABBITMQ:
+            endpoints = {"amqps": broker.attr_amqp_endpoints, "console": broker.attr_console_ur_ls}
+            return endpoints, Fn.select(0, broker.attr_amqp_endpoints)
+        endpoints = {
+            "openwire": broker.attr_open_wire_endpoints,
+            "amqp": broker.attr_amqp_endpoints,
+            "stomp": broker.attr_stomp_endpoints,
+            "mqtt": broker.attr_mqtt_endpoints,
+            "wss": broker.attr_wss_endpoints,
+            "console": broker.attr_console_ur_ls,
+        }
+        return endpoints, Fn.join("", ["failover:(", Fn.join(",", broker.attr_open_wire_endpoints), ")"])
 
     @property
     def instance_names(self) -> list[str]:

@@ -179,58 +179,104 @@ class StreamToS3(PatternConstruct):
             )
             if alarms.enabled("iterator_age"):
                 _check_iterator_age(alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM), retention_period)  # type: ignore[arg-type]
-        stack = Stack.of(self)
         self.encryption_key = encryption_key
         self.capacity_plan: CapacityPlan | None = plan(expected_throughput) if expected_throughput else None
         shards = self.capacity_plan.shards if self.capacity_plan else shard_count
-        self.stream = kinesis.Stream(
+        self.stream = self._new_stream(shards, retention_period, removal_policy)
+        self.access_log_bucket, self.bucket = self._new_buckets(existing_bucket, lifecycle, removal_policy)
+        self.delivery_stream = self._new_delivery_stream(
+            data_prefix=data_prefix,
+            error_prefix=error_prefix,
+            buffering_interval=buffering_interval,
+            buffering_size=buffering_size,
+            compression=compression,
+            removal_policy=removal_policy,
+        )
+        self._grant_delivery(data_prefix, error_prefix, encryption_key)
+        self.alarms = self._add_alarms(alarms, provisioned=shards is not None, buffering_interval=buffering_interval)
+
+    def _new_stream(
+        self, shards: int | None, retention_period: Duration, removal_policy: RemovalPolicy
+    ) -> kinesis.Stream:
+        """The stream: provisioned with ``shards``, on-demand without; KMS with the given key or AWS's."""
+        key = self.encryption_key
+        stream = kinesis.Stream(
             self,
             "Stream",
             shard_count=shards,
             stream_mode=kinesis.StreamMode.PROVISIONED if shards is not None else kinesis.StreamMode.ON_DEMAND,
-            encryption=kinesis.StreamEncryption.KMS if encryption_key else kinesis.StreamEncryption.MANAGED,
-            encryption_key=encryption_key,
+            encryption=kinesis.StreamEncryption.KMS if key else kinesis.StreamEncryption.MANAGED,
+            encryption_key=key,
             retention_period=retention_period,
             removal_policy=removal_policy,
         )
-
-        self.access_log_bucket: s3.Bucket | None = None
-        if existing_bucket is None:
-            self.access_log_bucket = s3.Bucket(
-                self,
-                "AccessLogBucket",
-                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-                enforce_ssl=True,
-                encryption=s3.BucketEncryption.S3_MANAGED,  # S3 log delivery supports SSE-S3 only
-                versioned=True,
-                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-                removal_policy=removal_policy,
-            )
-            Validations.of(self.access_log_bucket).acknowledge(
+        if key is not None:
+            Validations.of(stream).acknowledge(
                 Acknowledgment(
-                    id="AwsSolutions-S1",
-                    reason="This is the server-access-log bucket of the data bucket; logging its own "
-                    "accesses into itself would log every log delivery, without end.",
+                    id="AwsSolutions-KDS3",
+                    reason="The stream is encrypted with the customer-managed key given as encryption_key, by the "
+                    "owner's choice (its policy and rotation are theirs), instead of alias/aws/kinesis.",
                 )
             )
-            self.bucket: s3.IBucket = s3.Bucket(
-                self,
-                "Bucket",
-                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-                enforce_ssl=True,
-                encryption=s3.BucketEncryption.KMS if encryption_key else s3.BucketEncryption.S3_MANAGED,
-                encryption_key=encryption_key,
-                bucket_key_enabled=True if encryption_key else None,
-                versioned=True,
-                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-                server_access_logs_bucket=self.access_log_bucket,
-                server_access_logs_prefix=ACCESS_LOG_PREFIX,
-                lifecycle_rules=list(default_lifecycle() if lifecycle is None else lifecycle),
-                removal_policy=removal_policy,
-            )
-        else:
-            self.bucket = existing_bucket
+        return stream
 
+    def _new_buckets(
+        self,
+        existing_bucket: s3.IBucket | None,
+        lifecycle: Sequence[s3.LifecycleRule] | None,
+        removal_policy: RemovalPolicy,
+    ) -> tuple[s3.Bucket | None, s3.IBucket]:
+        """The access-log bucket and the data bucket; ``(None, existing_bucket)`` when one is given."""
+        if existing_bucket is not None:
+            return None, existing_bucket
+        key = self.encryption_key
+        access_log_bucket = s3.Bucket(
+            self,
+            "AccessLogBucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,  # S3 log delivery supports SSE-S3 only
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=removal_policy,
+        )
+        Validations.of(access_log_bucket).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-S1",
+                reason="This is the server-access-log bucket of the data bucket; logging its own "
+                "accesses into itself would log every log delivery, without end.",
+            )
+        )
+        bucket = s3.Bucket(
+            self,
+            "Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.KMS if key else s3.BucketEncryption.S3_MANAGED,
+            encryption_key=key,
+            bucket_key_enabled=True if key else None,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_log_bucket,
+            server_access_logs_prefix=ACCESS_LOG_PREFIX,
+            lifecycle_rules=list(default_lifecycle() if lifecycle is None else lifecycle),
+            removal_policy=removal_policy,
+        )
+        return access_log_bucket, bucket
+
+    def _new_delivery_stream(
+        self,
+        *,
+        data_prefix: str,
+        error_prefix: str | None,
+        buffering_interval: Duration,
+        buffering_size: Size,
+        compression: firehose.Compression,
+        removal_policy: RemovalPolicy,
+    ) -> firehose.DeliveryStream:
+        """The delivery stream, with its ``log_group`` and its ``role`` (granted by :meth:`_grant_delivery`)."""
+        stack = Stack.of(self)
+        encryption_key = self.encryption_key
         self.log_group = logs.LogGroup(
             self,
             "DeliveryLogs",
@@ -252,7 +298,7 @@ class StreamToS3(PatternConstruct):
         # and the role gets exactly the statements below.
         frozen_role = self.role.without_policy_updates()
         mapping_existed = stack.node.try_find_child(_FIREHOSE_CIDR_MAPPING) is not None
-        self.delivery_stream = firehose.DeliveryStream(
+        delivery_stream = firehose.DeliveryStream(
             self,
             "DeliveryStream",
             source=firehose.KinesisStreamSource(self.stream),
@@ -271,26 +317,16 @@ class StreamToS3(PatternConstruct):
         )
         if not mapping_existed:
             stack.node.try_remove_child(_FIREHOSE_CIDR_MAPPING)
-        if encryption_key is not None:
-            Validations.of(self.stream).acknowledge(
-                Acknowledgment(
-                    id="AwsSolutions-KDS3",
-                    reason="The stream is encrypted with the customer-managed key given as encryption_key, by the "
-                    "owner's choice (its policy and rotation are theirs), instead of alias/aws/kinesis.",
-                )
-            )
         # Firehose encrypts at rest only what producers put directly; with a Kinesis source the records
         # are encrypted in the stream (KMS) and in S3, and Firehose rejects SSE on such a stream.
-        Validations.of(self.delivery_stream).acknowledge(
+        Validations.of(delivery_stream).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-KDF1",
                 reason="Firehose server-side encryption applies to Direct PUT sources only; this delivery stream "
                 "reads a KMS-encrypted Kinesis stream and writes to an encrypted bucket.",
             )
         )
-        self._grant_delivery(data_prefix, error_prefix, encryption_key)
-
-        self.alarms = self._add_alarms(alarms, provisioned=shards is not None, buffering_interval=buffering_interval)
+        return delivery_stream
 
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` put records on the stream (and use its customer-managed key)."""
