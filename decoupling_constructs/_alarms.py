@@ -294,32 +294,3 @@ class Alarms:
 def threshold_text(value: float | Duration) -> str:
     """A threshold as an alarm description says it: ``15 minutes`` or ``1``."""
     return value.to_human_string() if isinstance(value, Duration) else v._number(value)
-
-
-def add_alarm(
-    scope: Construct,
-    construct_id: str,
-    *,
-    metric: cloudwatch.IMetric,
-    threshold: float,
-    description: str,
-    alarm_topic: sns.ITopic | None,
-    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluation_periods: int = 1,
-) -> cloudwatch.Alarm:
-    """DEPRECATED (being replaced by :class:`Alarms` in every construct; delete once none uses it)."""
-    alarm = cloudwatch.Alarm(
-        scope,
-        construct_id,
-        metric=metric,
-        threshold=threshold,
-        comparison_operator=comparison,
-        evaluation_periods=evaluation_periods,
-        alarm_description=description,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-    )
-    if alarm_topic is not None:
-        action = cw_actions.SnsAction(alarm_topic)
-        alarm.add_alarm_action(action)
-        alarm.add_ok_action(action)
-    return alarm

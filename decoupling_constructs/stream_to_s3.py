@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 from aws_cdk import (
     Acknowledgment,
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _validate as v
-from ._alarms import add_alarm, resolve_alarm_topic
+from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._validate import PropTypeError
 from .capacity import CapacityPlan, Throughput, plan
@@ -92,24 +92,29 @@ class StreamToS3(PatternConstruct):
     * ``delivery_stream`` (aws-cdk-lib's Firehose L2): reads the stream and writes
       GZIP objects under ``data_prefix``, failed records under ``error_prefix``,
       buffered by ``buffering_interval``/``buffering_size``; delivery errors are
-      logged to ``log_group`` (one month). Its ``role`` may read only this stream
-      (DescribeStream, DescribeStreamSummary, GetRecords, GetShardIterator,
-      ListShards) and write only objects under the two prefixes (PutObject,
-      AbortMultipartUpload), plus the bucket-level calls Firehose makes
-      (GetBucketLocation, ListBucket, ListBucketMultipartUploads).
+      logged to ``log_group`` (one month; encrypted with ``encryption_key`` when
+      given). Its ``role`` may read only this stream (DescribeStream,
+      DescribeStreamSummary, GetRecords, GetShardIterator, ListShards) and write
+      only objects under the two prefixes (PutObject, AbortMultipartUpload), plus
+      the bucket-level calls Firehose makes (GetBucketLocation, ListBucket,
+      ListBucketMultipartUploads).
     * ``bucket`` (unless ``existing_bucket``): public access blocked, TLS-only,
       SSE-S3 (or SSE-KMS with ``encryption_key``), versioned, ``lifecycle``
       rules, server access logs to ``access_log_bucket`` (hardened the same way,
       SSE-S3 as log delivery requires). Both retained by default; no custom
       resources (no auto-delete).
-    * ``alarms``: iterator age above ``iterator_age_alarm``; write throttling for
-      five minutes (provisioned streams); ``DeliveryToS3.DataFreshness`` above
-      twice the buffering interval plus a minute; ``DeliveryToS3.Success`` below 1.
+    * ``alarms``: a read-only mapping of stable keys to alarms: ``iterator_age``
+      (a consumer 10 minutes behind; a ``Duration`` override, at most
+      ``retention_period``), ``write_throttled`` (five minutes of throttled writes;
+      provisioned streams only), ``data_freshness`` (``DeliveryToS3.DataFreshness``
+      above twice the buffering interval plus a minute; a ``Duration`` override),
+      ``delivery_success`` (``DeliveryToS3.Success`` below 1).
 
     :param shard_count: a provisioned stream of this many shards.
     :param expected_throughput: a provisioned stream sized for this load (not with ``shard_count``).
     :param retention_period: 24 hours to 365 days; default 24 hours.
-    :param encryption_key: customer-managed KMS key for the stream, the bucket and the objects.
+    :param encryption_key: customer-managed KMS key for the stream, the bucket, the objects and the
+        delivery log group (a key of this app gets a key-policy statement letting CloudWatch Logs use it).
     :param existing_bucket: deliver to this bucket instead of creating one (its policies are yours).
     :param data_prefix: S3 prefix of delivered objects; Firehose expressions allowed.
     :param error_prefix: S3 prefix of failed records; required when ``data_prefix`` has
@@ -118,10 +123,15 @@ class StreamToS3(PatternConstruct):
     :param buffering_size: 1-128 MiB, default 5 MiB.
     :param compression: default GZIP.
     :param lifecycle: rules for the created bucket; default :func:`default_lifecycle`; ``[]`` for none.
-    :param iterator_age_alarm: default 10 minutes.
     :param alarm_topic: an SNS topic (or ``AlarmTopic``) the alarms notify; default none.
+    :param create_alarms: default True; False creates no alarm.
+    :param alarm_settings: an ``AlarmSettings``: name prefix, extra ALARM/OK actions, and
+        per-key overrides (``AlarmOptions``, or None to drop that alarm).
     :param removal_policy: stream, buckets and log group; default RETAIN.
     """
+
+    #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = ("iterator_age", "write_throttled", "data_freshness", "delivery_success")
 
     def __init__(
         self,
@@ -139,8 +149,9 @@ class StreamToS3(PatternConstruct):
         buffering_size: Size = DEFAULT_BUFFERING_SIZE,
         compression: firehose.Compression = firehose.Compression.GZIP,
         lifecycle: Sequence[s3.LifecycleRule] | None = None,
-        iterator_age_alarm: Duration = DEFAULT_ITERATOR_AGE_ALARM,
         alarm_topic: sns.ITopic | AlarmTopic | None = None,
+        create_alarms: bool = True,
+        alarm_settings: AlarmSettings | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -157,64 +168,124 @@ class StreamToS3(PatternConstruct):
                 buffering_size=buffering_size,
                 compression=compression,
                 lifecycle=lifecycle,
-                iterator_age_alarm=iterator_age_alarm,
                 removal_policy=removal_policy,
             )
-            alarm_topic = resolve_alarm_topic(alarm_topic)
-        stack = Stack.of(self)
+            alarms = Alarms(
+                self,
+                alarm_topic=alarm_topic,
+                create_alarms=create_alarms,
+                alarm_settings=alarm_settings,
+                keys=self.ALARM_KEYS,
+            )
+            if alarms.enabled("iterator_age"):
+                _check_iterator_age(alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM), retention_period)  # type: ignore[arg-type]
+        self.encryption_key = encryption_key
         self.capacity_plan: CapacityPlan | None = plan(expected_throughput) if expected_throughput else None
         shards = self.capacity_plan.shards if self.capacity_plan else shard_count
-        self.stream = kinesis.Stream(
+        self.stream = self._new_stream(shards, retention_period, removal_policy)
+        self.access_log_bucket, self.bucket = self._new_buckets(existing_bucket, lifecycle, removal_policy)
+        self.delivery_stream = self._new_delivery_stream(
+            data_prefix=data_prefix,
+            error_prefix=error_prefix,
+            buffering_interval=buffering_interval,
+            buffering_size=buffering_size,
+            compression=compression,
+            removal_policy=removal_policy,
+        )
+        self._grant_delivery(data_prefix, error_prefix, encryption_key)
+        self.alarms = self._add_alarms(alarms, provisioned=shards is not None, buffering_interval=buffering_interval)
+
+    def _new_stream(
+        self, shards: int | None, retention_period: Duration, removal_policy: RemovalPolicy
+    ) -> kinesis.Stream:
+        """The stream: provisioned with ``shards``, on-demand without; KMS with the given key or AWS's."""
+        key = self.encryption_key
+        stream = kinesis.Stream(
             self,
             "Stream",
             shard_count=shards,
             stream_mode=kinesis.StreamMode.PROVISIONED if shards is not None else kinesis.StreamMode.ON_DEMAND,
-            encryption=kinesis.StreamEncryption.KMS if encryption_key else kinesis.StreamEncryption.MANAGED,
-            encryption_key=encryption_key,
+            encryption=kinesis.StreamEncryption.KMS if key else kinesis.StreamEncryption.MANAGED,
+            encryption_key=key,
             retention_period=retention_period,
             removal_policy=removal_policy,
         )
-
-        self.access_log_bucket: s3.Bucket | None = None
-        if existing_bucket is None:
-            self.access_log_bucket = s3.Bucket(
-                self,
-                "AccessLogBucket",
-                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-                enforce_ssl=True,
-                encryption=s3.BucketEncryption.S3_MANAGED,  # S3 log delivery supports SSE-S3 only
-                versioned=True,
-                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-                removal_policy=removal_policy,
-            )
-            Validations.of(self.access_log_bucket).acknowledge(
+        if key is not None:
+            Validations.of(stream).acknowledge(
                 Acknowledgment(
-                    id="AwsSolutions-S1",
-                    reason="This is the server-access-log bucket of the data bucket; logging its own "
-                    "accesses into itself would log every log delivery, without end.",
+                    id="AwsSolutions-KDS3",
+                    reason="The stream is encrypted with the customer-managed key given as encryption_key, by the "
+                    "owner's choice (its policy and rotation are theirs), instead of alias/aws/kinesis.",
                 )
             )
-            self.bucket: s3.IBucket = s3.Bucket(
-                self,
-                "Bucket",
-                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-                enforce_ssl=True,
-                encryption=s3.BucketEncryption.KMS if encryption_key else s3.BucketEncryption.S3_MANAGED,
-                encryption_key=encryption_key,
-                bucket_key_enabled=True if encryption_key else None,
-                versioned=True,
-                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-                server_access_logs_bucket=self.access_log_bucket,
-                server_access_logs_prefix=ACCESS_LOG_PREFIX,
-                lifecycle_rules=list(default_lifecycle() if lifecycle is None else lifecycle),
-                removal_policy=removal_policy,
-            )
-        else:
-            self.bucket = existing_bucket
+        return stream
 
-        self.log_group = logs.LogGroup(
-            self, "DeliveryLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=removal_policy
+    def _new_buckets(
+        self,
+        existing_bucket: s3.IBucket | None,
+        lifecycle: Sequence[s3.LifecycleRule] | None,
+        removal_policy: RemovalPolicy,
+    ) -> tuple[s3.Bucket | None, s3.IBucket]:
+        """The access-log bucket and the data bucket; ``(None, existing_bucket)`` when one is given."""
+        if existing_bucket is not None:
+            return None, existing_bucket
+        key = self.encryption_key
+        access_log_bucket = s3.Bucket(
+            self,
+            "AccessLogBucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,  # S3 log delivery supports SSE-S3 only
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=removal_policy,
         )
+        Validations.of(access_log_bucket).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-S1",
+                reason="This is the server-access-log bucket of the data bucket; logging its own "
+                "accesses into itself would log every log delivery, without end.",
+            )
+        )
+        bucket = s3.Bucket(
+            self,
+            "Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.KMS if key else s3.BucketEncryption.S3_MANAGED,
+            encryption_key=key,
+            bucket_key_enabled=True if key else None,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_log_bucket,
+            server_access_logs_prefix=ACCESS_LOG_PREFIX,
+            lifecycle_rules=list(default_lifecycle() if lifecycle is None else lifecycle),
+            removal_policy=removal_policy,
+        )
+        return access_log_bucket, bucket
+
+    def _new_delivery_stream(
+        self,
+        *,
+        data_prefix: str,
+        error_prefix: str | None,
+        buffering_interval: Duration,
+        buffering_size: Size,
+        compression: firehose.Compression,
+        removal_policy: RemovalPolicy,
+    ) -> firehose.DeliveryStream:
+        """The delivery stream, with its ``log_group`` and its ``role`` (granted by :meth:`_grant_delivery`)."""
+        stack = Stack.of(self)
+        encryption_key = self.encryption_key
+        self.log_group = logs.LogGroup(
+            self,
+            "DeliveryLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+        )
+        if encryption_key is not None:
+            _allow_logs_to_use(encryption_key, stack)
         self.role = iam.Role(
             self,
             "DeliveryRole",
@@ -227,7 +298,7 @@ class StreamToS3(PatternConstruct):
         # and the role gets exactly the statements below.
         frozen_role = self.role.without_policy_updates()
         mapping_existed = stack.node.try_find_child(_FIREHOSE_CIDR_MAPPING) is not None
-        self.delivery_stream = firehose.DeliveryStream(
+        delivery_stream = firehose.DeliveryStream(
             self,
             "DeliveryStream",
             source=firehose.KinesisStreamSource(self.stream),
@@ -246,81 +317,67 @@ class StreamToS3(PatternConstruct):
         )
         if not mapping_existed:
             stack.node.try_remove_child(_FIREHOSE_CIDR_MAPPING)
-        if encryption_key is not None:
-            Validations.of(self.stream).acknowledge(
-                Acknowledgment(
-                    id="AwsSolutions-KDS3",
-                    reason="The stream is encrypted with the customer-managed key given as encryption_key, by the "
-                    "owner's choice (its policy and rotation are theirs), instead of alias/aws/kinesis.",
-                )
-            )
         # Firehose encrypts at rest only what producers put directly; with a Kinesis source the records
         # are encrypted in the stream (KMS) and in S3, and Firehose rejects SSE on such a stream.
-        Validations.of(self.delivery_stream).acknowledge(
+        Validations.of(delivery_stream).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-KDF1",
                 reason="Firehose server-side encryption applies to Direct PUT sources only; this delivery stream "
                 "reads a KMS-encrypted Kinesis stream and writes to an encrypted bucket.",
             )
         )
-        self._grant_delivery(data_prefix, error_prefix, encryption_key)
-
-        self.alarms: list[cloudwatch.Alarm] = [
-            add_alarm(
-                self,
-                "IteratorAgeAlarm",
-                metric=self.stream.metric_get_records_iterator_age_milliseconds(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
-                threshold=iterator_age_alarm.to_milliseconds(),
-                description=f"Firehose (or another consumer) is more than {iterator_age_alarm.to_human_string()} "
-                "behind the stream: records near the end of the retention period will be lost.",
-                alarm_topic=alarm_topic,
-            )
-        ]
-        if shards is not None:
-            self.alarms.append(
-                add_alarm(
-                    self,
-                    "WriteThrottledAlarm",
-                    metric=self.stream.metric_write_provisioned_throughput_exceeded(
-                        period=Duration.minutes(1), statistic="Sum"
-                    ),
-                    threshold=1,
-                    evaluation_periods=5,
-                    description="Writes to the stream were throttled for five minutes: it has too few shards.",
-                    alarm_topic=alarm_topic,
-                )
-            )
-        freshness = buffering_interval.to_seconds() * 2 + 60
-        self.alarms += [
-            add_alarm(
-                self,
-                "DataFreshnessAlarm",
-                metric=self.delivery_stream.metric(
-                    "DeliveryToS3.DataFreshness", period=Duration.minutes(5), statistic="Maximum"
-                ),
-                threshold=freshness,
-                description=f"Records have waited more than {freshness} s (twice the buffering interval plus "
-                "a minute) to reach S3.",
-                alarm_topic=alarm_topic,
-            ),
-            add_alarm(
-                self,
-                "DeliverySuccessAlarm",
-                metric=self.delivery_stream.metric(
-                    "DeliveryToS3.Success", period=Duration.minutes(5), statistic="Minimum"
-                ),
-                threshold=1,
-                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                description="Firehose failed to put objects into S3; failed records go under the error prefix.",
-                alarm_topic=alarm_topic,
-            ),
-        ]
+        return delivery_stream
 
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` put records on the stream (and use its customer-managed key)."""
         return self.stream.grant_write(grantee)
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` consume the stream as one more consumer beside Firehose (list shards, get
+        records, and decrypt with its customer-managed key). Count it in ``expected_throughput.consumers``."""
+        return self.stream.grant_read(grantee)
+
+    def _add_alarms(
+        self, alarms: Alarms, *, provisioned: bool, buffering_interval: Duration
+    ) -> Mapping[str, cloudwatch.Alarm]:
+        alarms.add(
+            "iterator_age",
+            metric=self.stream.metric_get_records_iterator_age_milliseconds(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=DEFAULT_ITERATOR_AGE_ALARM,
+            unit=Duration.to_milliseconds,
+            description="Firehose (or another consumer) is more than {threshold} behind the stream: records near "
+            "the end of the retention period will be lost.",
+        )
+        if provisioned:  # an on-demand stream scales its own write capacity
+            alarms.add(
+                "write_throttled",
+                metric=self.stream.metric_write_provisioned_throughput_exceeded(
+                    period=Duration.minutes(1), statistic="Sum"
+                ),
+                threshold=1,
+                evaluation_periods=5,
+                description="Writes to the stream were throttled for five minutes: it has too few shards.",
+            )
+        alarms.add(
+            "data_freshness",
+            metric=self.delivery_stream.metric(
+                "DeliveryToS3.DataFreshness", period=Duration.minutes(5), statistic="Maximum"
+            ),
+            # Twice the buffering interval plus a minute: a record may wait one full buffer, then its delivery.
+            threshold=Duration.seconds(buffering_interval.to_seconds() * 2 + 60),
+            unit=Duration.to_seconds,
+            description="Records have waited more than {threshold} to reach S3.",
+        )
+        alarms.add(
+            "delivery_success",
+            metric=self.delivery_stream.metric("DeliveryToS3.Success", period=Duration.minutes(5), statistic="Minimum"),
+            threshold=1,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            description="Firehose failed to put objects into S3; failed records go under the error prefix.",
+        )
+        return alarms.mapping
 
     def _grant_delivery(self, data_prefix: str, error_prefix: str | None, key: kms.IKey | None) -> None:
         statements = [
@@ -390,6 +447,33 @@ class StreamToS3(PatternConstruct):
         )
 
 
+def _allow_logs_to_use(key: kms.IKey, stack: Stack) -> None:
+    """A KMS-encrypted log group needs its key to let CloudWatch Logs of the region use it, for log groups
+    of this account and region only (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using
+    AWS Key Management Service": principal logs.<region>.amazonaws.com, condition on the encryption context
+    kms:EncryptionContext:aws:logs:arn). A key of this app gets the statement; an imported key's policy is
+    its owner's to extend the same way. The condition names no log group: the group's ARN would make a
+    cycle (the group names the key, the key's policy would name the group)."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="LetCloudWatchLogsEncryptThisAccountsLogGroups",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
+        )
+    )
+
+
 def _nag_arn_token(scope: Construct, bucket: s3.IBucket) -> str | None:
     """How cdk-nag names the bucket's ARN in a finding of ``scope``'s stack: ``<LogicalId.Arn>`` for a
     bucket of the same stack, the export's name for a bucket of another stack of the app (its ARN reaches
@@ -449,7 +533,6 @@ def _validate_props(
     buffering_size: Size,
     compression: firehose.Compression,
     lifecycle: Sequence[s3.LifecycleRule] | None,
-    iterator_age_alarm: Duration,
     removal_policy: RemovalPolicy,
 ) -> None:
     v.check_exclusive(shard_count=shard_count, expected_throughput=expected_throughput)
@@ -515,15 +598,17 @@ def _validate_props(
     if mib is not None and not MIN_BUFFERING_MIB <= mib <= MAX_BUFFERING_MIB:
         raise ValueError(f"buffering_size must be {MIN_BUFFERING_MIB}-{MAX_BUFFERING_MIB} MiB, got {mib:g} MiB")
     v.check_type("compression", compression, firehose.Compression, "an aws_kinesisfirehose.Compression (e.g. GZIP)")
+    v.check_removal_policy(removal_policy)
+
+
+def _check_iterator_age(threshold: Duration, retention_period: Duration) -> None:
+    prop = "alarm_settings.overrides['iterator_age'].threshold"
     retention = v.duration_seconds("retention_period", retention_period)
     v.check_duration(
-        "iterator_age_alarm",
-        iterator_age_alarm,
+        prop,
+        threshold,
         minimum=1,
         maximum=retention if retention is not None else MAX_RETENTION_HOURS * 3600,
         allowed="at least 1 second and at most retention_period (an older record has expired: the alarm "
         "could never fire)",
     )
-    if v.duration_seconds("iterator_age_alarm", iterator_age_alarm) is None:
-        raise ValueError("iterator_age_alarm must be a concrete Duration (its threshold is computed), got a token")
-    v.check_removal_policy(removal_policy)

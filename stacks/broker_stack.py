@@ -33,7 +33,7 @@ class MessageBrokerStack(cdk.Stack):
             allowed_peers=[self.app_security_group],
             alarm_topic=alarms.topic,
         )
-        cdk.CfnOutput(self, "ActiveMqFailoverUrl", value=self.activemq.failover_url)
+        cdk.CfnOutput(self, "ActiveMqConnectionUrl", value=self.activemq.connection_url)
         cdk.CfnOutput(self, "ActiveMqSecretArn", value=self.activemq.secret.secret_arn)
-        cdk.CfnOutput(self, "RabbitMqAmqpsUrl", value=self.rabbitmq.failover_url)
+        cdk.CfnOutput(self, "RabbitMqConnectionUrl", value=self.rabbitmq.connection_url)
         cdk.CfnOutput(self, "RabbitMqSecretArn", value=self.rabbitmq.secret.secret_arn)

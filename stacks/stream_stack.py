@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from decoupling_constructs import AlarmTopic, StreamToS3, Throughput
 
-# 2,500 events/s of ~1 KiB: 2.4 MiB/s of writes, read by Firehose and one analytics consumer.
+# 2,500 events/s of ~1 KiB: 2.4 MiB/s of writes, read by 2 consumers: Firehose and one analytics consumer
+# (``analytics_consumer``, granted with ``grant_read``).
 CLICKSTREAM = Throughput(write_mib_per_s=2.4, records_per_s=2500, consumers=2)
 
 
@@ -29,13 +31,21 @@ def hardened_bucket(scope: Construct, construct_id: str, **options: Any) -> s3.B
 
 
 class StreamToS3Stack(cdk.Stack):
-    """``clickstream``: provisioned from ``CLICKSTREAM`` into a bucket it creates.
+    """``clickstream``: provisioned from ``CLICKSTREAM`` into a bucket it creates, read by Firehose and by
+    ``analytics_consumer`` (the role of the plan's second consumer).
     ``audit_trail``: on-demand, delivered into a bucket that exists already (here: made in this stack)."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description="decoupling-constructs: StreamToS3 reference", **kwargs)
         alarms = AlarmTopic(self, "Alarms")
         self.clickstream = StreamToS3(self, "Clickstream", expected_throughput=CLICKSTREAM, alarm_topic=alarms.topic)
+        self.analytics_consumer = iam.Role(
+            self,
+            "AnalyticsConsumer",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="The clickstream's second consumer (CLICKSTREAM plans for 2): reads the stream",
+        )
+        self.clickstream.grant_read(self.analytics_consumer)
 
         logs_bucket = hardened_bucket(self, "ArchiveAccessLogs")
         cdk.Validations.of(logs_bucket).acknowledge(

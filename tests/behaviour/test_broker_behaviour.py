@@ -75,19 +75,19 @@ def test_admin_credentials_come_from_the_generated_secret(brokers) -> None:
         assert [u["Username"] for u in described(deployment, broker)["Users"]] == ["admin"]
 
 
-def test_failover_url_lists_every_active_standby_instance(brokers) -> None:
+def test_connection_url_fails_over_between_the_active_standby_instances(brokers) -> None:
     stack, deployment = brokers
     instances = described(deployment, stack.activemq)["BrokerInstances"]
     openwire = [e for i in instances for e in i["Endpoints"] if e.startswith("ssl://")]
     assert len(openwire) == 2
-    assert deployment.outputs["ActiveMqFailoverUrl"] == f"failover:({','.join(openwire)})"
+    assert deployment.outputs["ActiveMqConnectionUrl"] == f"failover:({','.join(openwire)})"
     amqps = described(deployment, stack.rabbitmq)["BrokerInstances"][0]["Endpoints"][0]
-    assert deployment.outputs["RabbitMqAmqpsUrl"] == amqps
+    assert deployment.outputs["RabbitMqConnectionUrl"] == amqps
 
 
 def test_broker_alarms_are_dimensioned_by_instance(brokers) -> None:
     stack, deployment = brokers
-    names = {deployment.physical_id(alarm) for alarm in stack.activemq.alarms}
+    names = {deployment.physical_id(alarm) for alarm in stack.activemq.alarms.values()}
     alarms = deployment.client("cloudwatch").describe_alarms(AlarmNames=sorted(names))["MetricAlarms"]
     assert {a["Dimensions"][0]["Value"] for a in alarms} == {
         f"{stack.activemq.broker_name}-1",

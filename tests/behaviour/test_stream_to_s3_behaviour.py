@@ -281,7 +281,7 @@ def test_alarms_watch_the_deployed_stream_and_delivery_stream(reference, name) -
     delivery_name = deployment.physical_id(pipeline.delivery_stream)
     topic_arn = deployment.topic_arn(stack.node.find_child("Alarms").topic)  # type: ignore[attr-defined]
 
-    names = [deployment.physical_id(alarm) for alarm in pipeline.alarms]
+    names = [deployment.physical_id(alarm) for alarm in pipeline.alarms.values()]
     described = cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
     assert sorted(a["AlarmName"] for a in described) == sorted(names)
     by_metric = {(a["Namespace"], a["MetricName"]): a for a in described}

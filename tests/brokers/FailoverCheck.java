@@ -1,4 +1,4 @@
-// A JMS client on an ActiveMQ failover: URL, as an application would use MessageBroker.failover_url.
+// A JMS client on an ActiveMQ failover: URL, as an application would use MessageBroker.connection_url.
 // Usage: FailoverCheck URL QUEUE COUNT DEADLINE_SECONDS
 //
 // One thread sends COUNT persistent messages (property "n" = 1..COUNT), another consumes them in a

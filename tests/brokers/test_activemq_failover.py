@@ -3,7 +3,7 @@
 Amazon MQ's active/standby runs two ActiveMQ brokers on one shared store: whoever holds
 the store's lock is active and listens; the other waits for the lock. Here two brokers
 from Debian's ``activemq`` package share one KahaDB directory on 127.0.0.1, and a JMS
-client connects with a ``failover:`` URL of exactly the shape ``MessageBroker.failover_url``
+client connects with a ``failover:`` URL of exactly the shape ``MessageBroker.connection_url``
 produces (read from the reference stack deployed in moto), with the endpoints swapped for
 the local ones and ``ssl://`` for ``tcp://`` (TLS is Amazon MQ's, not under test here).
 The active broker is killed (SIGKILL) right after the 100th of 300 persistent messages was
@@ -46,7 +46,7 @@ def failover_url_shape(reference_stacks) -> list[str]:
     from moto import mock_aws
 
     with mock_aws():
-        url = deploy_to_moto(reference_stacks["DecouplingMessageBroker"]).outputs["ActiveMqFailoverUrl"]
+        url = deploy_to_moto(reference_stacks["DecouplingMessageBroker"]).outputs["ActiveMqConnectionUrl"]
     match = re.fullmatch(r"failover:\((.+)\)", url)
     assert match, url
     return match.group(1).split(",")

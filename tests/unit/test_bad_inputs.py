@@ -458,11 +458,14 @@ ROWS += [
         ),
         ("StreamToS3", PATH, "lifecycle"),
     ),
-    construct(SS, "iterator_age_alarm", Duration.days(2)),  # longer than the 24 h retention: never fires
-    construct(SS, "iterator_age_alarm", Duration.seconds(0)),
-    construct(SS, "iterator_age_alarm", Duration.millis(500)),
-    construct(SS, "iterator_age_alarm", 600),
-    with_scope(SS, "iterator_age_alarm", a_token),
+    override(SS, "iterator_age", threshold=Duration.days(2)),  # longer than the 24 h retention: never fires
+    override(SS, "iterator_age", threshold=Duration.seconds(0)),
+    override(SS, "iterator_age", threshold=Duration.millis(500)),
+    override(SS, "iterator_age", threshold=600),  # a number: seconds or milliseconds?
+    override(SS, "iterator_age", a_token),
+    override(SS, "data_freshness", threshold=900),  # a delay: a Duration
+    override(SS, "delivery_success", threshold=Duration.seconds(1)),  # a count, not a duration
+    *alarm_settings_rows(SS, "iterator_age"),
     construct(SS, "alarm_topic", "alarms"),
     with_scope(SS, "alarm_topic", a_key),
     construct(SS, "removal_policy", "retain"),
@@ -521,6 +524,20 @@ ROWS += [
     construct(MB, "allowed_peers", "sg-0123456789abcdef0"),
     construct(MB, "maintenance_window", "SUNDAY 03:00"),
     construct(MB, "alarm_topic", "alarms"),
+    override(MB, "cpu_utilization", threshold=Duration.minutes(1)),  # a percentage, not a duration
+    override(MB, "store_percent_usage", threshold=-1),
+    override(MB, "heap_usage", evaluation_periods=0),
+    *alarm_settings_rows(MB, "cpu_utilization"),
+    call(
+        "MessageBroker-rabbitmq-override-activemq-key",
+        lambda s: MB(s, "X", **RABBIT, alarm_settings=AlarmSettings(overrides={"heap_usage": None})),  # type: ignore[arg-type]
+        "MessageBroker",
+        PATH,
+        "'heap_usage'",
+        "'disk_free'",
+    ),
+    call("MessageBroker-metric-instance", lambda s: MB(s, "X").metric("CpuUtilization", instance=3), PATH, "instance"),
+    call("MessageBroker-metric-name", lambda s: MB(s, "X").metric("", instance=1), PATH, "name"),
     construct(MB, "removal_policy", 1),
     call(
         "MessageBroker-allow_from-anywhere",

@@ -8,11 +8,19 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from decoupling_constructs import BrokerEngine, DeploymentMode, MaintenanceWindow, MessageBroker
+from decoupling_constructs import (
+    AlarmOptions,
+    AlarmSettings,
+    BrokerEngine,
+    DeploymentMode,
+    MaintenanceWindow,
+    MessageBroker,
+)
 from tests.unit.cdk_helpers import lid, new_stack
 
 
@@ -21,10 +29,10 @@ def broker_props(template: Template) -> dict:
     return broker
 
 
-def app_vpc(stack: cdk.Stack, azs: int = 2) -> ec2.Vpc:
+def app_vpc(stack: cdk.Stack, azs: int = 2, name: str = "AppVpc") -> ec2.Vpc:
     return ec2.Vpc(
         stack,
-        "AppVpc",
+        name,
         max_azs=azs,
         nat_gateways=0,
         subnet_configuration=[ec2.SubnetConfiguration(name="App", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
@@ -132,15 +140,16 @@ def test_activemq_log_publishing_policy_precedes_the_broker(activemq) -> None:
     assert lid(stack, broker.log_policy) in broker_props(template)["DependsOn"]
 
 
-def test_failover_url_and_endpoints(activemq) -> None:
+def test_connection_url_and_endpoints(activemq) -> None:
     stack, broker, _ = activemq
-    assert stack.resolve(broker.failover_url) == {
+    assert stack.resolve(broker.connection_url) == {
         "Fn::Join": [
             "",
             ["failover:(", {"Fn::Join": [",", {"Fn::GetAtt": [lid(stack, broker.broker), "OpenWireEndpoints"]}]}, ")"],
         ]
     }
     assert set(broker.endpoints) == {"openwire", "amqp", "stomp", "mqtt", "wss", "console"}
+    assert set(broker.ports) == set(broker.endpoints)  # one spelling for both
     assert broker.connections.default_port is not None
     assert stack.resolve(broker.connections.default_port.to_string()) == "61617"
 
@@ -158,6 +167,70 @@ def test_activemq_alarms_per_instance(activemq) -> None:
         assert alarm["Properties"]["Dimensions"][0]["Name"] == "Broker"
         assert alarm["Properties"]["Threshold"] == 80
     assert broker.instance_names == [f"{name}-1", f"{name}-2"]
+    family = ("cpu_utilization", "heap_usage", "store_percent_usage")
+    assert set(broker.alarms) == {f"{key}_{i}" for key in family for i in (1, 2)}
+    names = {a["Properties"]["AlarmName"] for a in alarms.values()}
+    assert names == {f"Orders/{key}_{i}" for key in family for i in (1, 2)}
+    with pytest.raises(TypeError):
+        broker.alarms["x"] = broker.alarms["cpu_utilization_1"]  # type: ignore[index]
+
+
+def test_alarm_families_are_tuned_or_removed_by_one_key() -> None:
+    stack = new_stack()
+    topic = sns.Topic(stack, "Alarms")
+    settings = AlarmSettings(
+        overrides={"cpu_utilization": AlarmOptions(threshold=95, evaluation_periods=5), "heap_usage": None}
+    )
+    broker = MessageBroker(stack, "Orders", alarm_topic=topic, alarm_settings=settings)
+    assert set(broker.alarms) == {f"{key}_{i}" for key in ("cpu_utilization", "store_percent_usage") for i in (1, 2)}
+    rabbit = MessageBroker(
+        stack,
+        "Events",
+        engine=BrokerEngine.RABBITMQ,
+        vpc=app_vpc(stack),
+        alarm_settings=AlarmSettings(overrides={"disk_free": AlarmOptions(threshold=3)}),
+    )
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    for i in (1, 2):
+        cpu = resources[lid(stack, broker.alarms[f"cpu_utilization_{i}"])]["Properties"]
+        assert (cpu["Threshold"], cpu["EvaluationPeriods"]) == (95, 5)
+        assert cpu["AlarmActions"] == cpu["OKActions"] == [{"Ref": lid(stack, topic)}]
+    assert set(rabbit.alarms) == {"system_cpu_utilization", "memory_used", "disk_free"}
+    disk = resources[lid(stack, rabbit.alarms["disk_free"])]["Properties"]
+    assert (disk["Threshold"], disk["ComparisonOperator"]) == (3, "LessThanThreshold")
+    assert "below 3 times the limit" in disk["AlarmDescription"]
+    with pytest.raises(ValueError, match=r"'cpu_utilization'.*the keys are 'disk_free', 'memory_used'"):
+        MessageBroker(
+            stack,
+            "Wrong",
+            engine=BrokerEngine.RABBITMQ,
+            vpc=app_vpc(stack, name="OtherVpc"),
+            alarm_settings=AlarmSettings(overrides={"cpu_utilization": None}),
+        )
+
+
+def test_create_alarms_false_creates_none() -> None:
+    stack = new_stack()
+    broker = MessageBroker(stack, "Orders", create_alarms=False)
+    Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
+    assert dict(broker.alarms) == {}
+
+
+def test_metric_is_per_instance_for_activemq_and_per_broker_for_rabbitmq(activemq) -> None:
+    _, broker, _ = activemq
+    metric = broker.metric("CpuUtilization", instance=2, statistic="Maximum", period=cdk.Duration.minutes(1))
+    assert (metric.namespace, metric.metric_name, metric.statistic) == ("AWS/AmazonMQ", "CpuUtilization", "Maximum")
+    assert metric.dimensions == {"Broker": f"{broker.broker_name}-2"}
+    assert metric.period.to_seconds() == 60
+    with pytest.raises(ValueError, match=r"instance must be the ActiveMQ broker instance, 1-2 .* got None"):
+        broker.metric("CpuUtilization")
+    with pytest.raises(ValueError, match="got 3"):
+        broker.metric("CpuUtilization", instance=3)
+    rabbit_stack = new_stack()
+    rabbit = MessageBroker(rabbit_stack, "Events", engine=BrokerEngine.RABBITMQ, vpc=app_vpc(rabbit_stack))
+    assert rabbit.metric("RabbitMQMemUsed").dimensions == {"Broker": rabbit.broker_name}
+    with pytest.raises(ValueError, match="instance must be None for RabbitMQ"):
+        rabbit.metric("RabbitMQMemUsed", instance=1)
 
 
 def test_allowed_peers_get_every_tls_port_and_nothing_else() -> None:
@@ -196,8 +269,8 @@ def test_rabbitmq_cluster_in_a_given_vpc() -> None:
     assert len(props["SubnetIds"]) == 1
     template.resource_count_is("AWS::EC2::VPC", 1)  # no second VPC
     template.resource_count_is("AWS::Logs::ResourcePolicy", 0)
-    assert set(broker.endpoints) == {"amqps", "console"}
-    assert stack.resolve(broker.failover_url) == {
+    assert set(broker.endpoints) == set(broker.ports) == {"amqps", "console"}
+    assert stack.resolve(broker.connection_url) == {
         "Fn::Select": [0, {"Fn::GetAtt": [lid(stack, broker.broker), "AmqpEndpoints"]}]
     }
     alarms = {
@@ -244,6 +317,72 @@ def test_single_instance_options() -> None:
     assert len(props["SubnetIds"]) == 1
     assert resource["DeletionPolicy"] == "Delete"
     assert broker.instance_names == [f"{broker.broker_name}-1"]
+    # The key encrypts the admin secret too (checkov CKV_AWS_149), and is exposed.
+    assert broker.encryption_key is key
+    secret = template.to_json()["Resources"][lid(stack, broker.secret)]["Properties"]
+    assert secret["KmsKeyId"] == {"Fn::GetAtt": [lid(stack, key), "Arn"]}
+
+
+def test_grant_read_credentials_covers_the_secret_and_its_key() -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    broker = MessageBroker(stack, "Orders", encryption_key=key)
+    reader = iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal())
+    broker.grant_read_credentials(reader)
+    template = Template.from_stack(stack)
+    policies = template.find_resources("AWS::IAM::Policy")
+    (policy,) = [p for p in policies.values() if p["Properties"]["Roles"] == [{"Ref": lid(stack, reader)}]]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    by_resource = {json.dumps(s["Resource"]): s["Action"] for s in statements}
+    assert "secretsmanager:GetSecretValue" in by_resource[json.dumps({"Ref": lid(stack, broker.secret)})]
+    # aws-cdk-lib grants the key in its key policy: Decrypt for the reader, through Secrets Manager only.
+    key_policy = template.to_json()["Resources"][lid(stack, key)]["Properties"]["KeyPolicy"]["Statement"]
+    (decrypt,) = [s for s in key_policy if s["Principal"] == {"AWS": {"Fn::GetAtt": [lid(stack, reader), "Arn"]}}]
+    assert decrypt["Action"] == "kms:Decrypt"
+    assert "secretsmanager." in json.dumps(decrypt["Condition"]["StringEquals"]["kms:ViaService"])
+    assert MessageBroker(stack, "NoKey").encryption_key is None
+
+
+def test_broker_is_an_iconnectable_other_constructs_allow_to() -> None:
+    stack = new_stack()
+    broker = MessageBroker(stack, "Orders")
+    client = ec2.SecurityGroup(stack, "Client", vpc=broker.vpc, allow_all_outbound=False)
+    client.connections.allow_to(broker, ec2.Port.tcp(broker.ports["stomp"]), "STOMP to the broker")
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroupIngress",
+        {
+            "GroupId": {"Fn::GetAtt": [lid(stack, broker.security_group), "GroupId"]},
+            "SourceSecurityGroupId": {"Fn::GetAtt": [lid(stack, client), "GroupId"]},
+            "FromPort": 61614,
+            "ToPort": 61614,
+        },
+    )
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroupEgress",
+        {
+            "GroupId": {"Fn::GetAtt": [lid(stack, client), "GroupId"]},
+            "DestinationSecurityGroupId": {"Fn::GetAtt": [lid(stack, broker.security_group), "GroupId"]},
+            "FromPort": 61614,
+        },
+    )
+
+
+def test_two_brokers_in_one_stack_share_one_log_resource_policy() -> None:
+    stack = new_stack()
+    first, second = MessageBroker(stack, "Orders"), MessageBroker(stack, "Billing")
+    template = Template.from_stack(stack)
+    (policy_id,) = template.find_resources("AWS::Logs::ResourcePolicy")
+    assert first.log_policy is second.log_policy
+    assert lid(stack, first.log_policy) == policy_id
+    brokers = template.find_resources("AWS::AmazonMQ::Broker")
+    assert len(brokers) == 2
+    for broker in brokers.values():
+        assert policy_id in broker["DependsOn"]
+    # Amazon MQ names every broker's log groups /aws/amazonmq/broker/<broker id>/<general|audit>:
+    # the one statement's resource covers them all.
+    document = json.dumps(stack.resolve(first.log_policy.document.to_json()))  # type: ignore[union-attr]
+    assert ":log-group:/aws/amazonmq/*" in document
 
 
 @pytest.mark.parametrize(

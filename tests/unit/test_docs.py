@@ -59,7 +59,9 @@ def test_readme_defaults_match_the_signature() -> None:
     assert "| `oldest_message_age` | `ApproximateAgeOfOldestMessage` (max, 1 min) | >= 15 minutes" in README
 
 
-@pytest.mark.parametrize("construct", [ReliableQueue, FanOut, QueueFunction], ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "construct", [ReliableQueue, FanOut, StreamToS3, MessageBroker, QueueFunction], ids=lambda c: c.__name__
+)
 def test_readme_alarm_table_lists_exactly_the_alarm_keys(construct: type) -> None:
     assert tuple(table_rows(construct.__name__, "alarm key")) == construct.ALARM_KEYS
 
@@ -87,3 +89,9 @@ def test_readme_consumer_table_has_a_row_per_consumer_kind() -> None:
         "FanOut.add_delivery_stream",
         "QueueWorkers",
     ]
+
+
+def test_readme_counts_the_bad_input_rows() -> None:
+    from tests.unit.test_bad_inputs import ROWS
+
+    assert f"holds one row per bad input ({len(ROWS)} rows)" in README

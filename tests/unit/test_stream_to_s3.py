@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from decoupling_constructs import StreamToS3, Throughput
+from decoupling_constructs import AlarmOptions, AlarmSettings, StreamToS3, Throughput
 from decoupling_constructs.stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
 from tests.unit.cdk_helpers import lid, new_stack
 
@@ -181,6 +181,19 @@ def test_customer_key_encrypts_stream_bucket_and_objects_and_the_role_may_use_it
     (policy,) = template.find_resources("AWS::IAM::Policy").values()
     (use_key,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Sid"] == "UseTheKey"]
     assert use_key["Resource"] == key_arn
+    # The delivery log group too (checkov CKV_AWS_158), with a key policy letting CloudWatch Logs of the
+    # region use the key for this account's log groups only.
+    assert pipeline.encryption_key is key
+    assert resource(template, lid(stack, pipeline.log_group))["Properties"]["KmsKeyId"] == key_arn
+    key_statements = resource(template, lid(stack, key))["Properties"]["KeyPolicy"]["Statement"]
+    (logs_use,) = [s for s in key_statements if s.get("Sid") == "LetCloudWatchLogsEncryptThisAccountsLogGroups"]
+    assert stack.resolve(logs_use["Principal"]) == {
+        "Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    }
+    assert "kms:GenerateDataKey*" in logs_use["Action"]
+    (context,) = logs_use["Condition"]["ArnLike"].values()
+    assert list(logs_use["Condition"]["ArnLike"]) == ["kms:EncryptionContext:aws:logs:arn"]
+    assert context["Fn::Join"][1][-1] == ":log-group:*"
 
 
 def test_existing_bucket_is_used_as_is() -> None:
@@ -240,13 +253,58 @@ def test_alarms_of_a_provisioned_pipeline() -> None:
     assert alarms["DeliveryToS3.Success"]["Threshold"] == 1
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": lid(stack, topic)}]
-    assert len(pipeline.alarms) == 4
+        assert alarm["OKActions"] == [{"Ref": lid(stack, topic)}]
+    assert tuple(pipeline.alarms) == StreamToS3.ALARM_KEYS
+    names = {a["AlarmName"] for a in alarms.values()}
+    assert names == {f"Clicks/{key}" for key in StreamToS3.ALARM_KEYS}
+    with pytest.raises(TypeError):
+        pipeline.alarms["x"] = pipeline.alarms["iterator_age"]  # type: ignore[index]
 
 
 def test_on_demand_streams_have_no_throttling_alarm(default) -> None:
     _, pipeline, template = default
     assert "WriteProvisionedThroughputExceeded" not in alarms_by_metric(template)
-    assert len(pipeline.alarms) == 3
+    assert set(pipeline.alarms) == {"iterator_age", "data_freshness", "delivery_success"}
+
+
+def test_iterator_age_alarm_can_be_removed_or_tuned() -> None:
+    _, pipeline, template = build(alarm_settings=AlarmSettings(overrides={"iterator_age": None}))
+    assert "GetRecords.IteratorAgeMilliseconds" not in alarms_by_metric(template)
+    assert "iterator_age" not in pipeline.alarms
+    tuned = AlarmOptions(threshold=Duration.hours(2), evaluation_periods=3, datapoints_to_alarm=2)
+    _, _, template = build(
+        retention_period=Duration.hours(48), alarm_settings=AlarmSettings(overrides={"iterator_age": tuned})
+    )
+    alarm = alarms_by_metric(template)["GetRecords.IteratorAgeMilliseconds"]
+    assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (2 * 3600 * 1000, 3, 2)
+    assert "2 hours behind" in alarm["AlarmDescription"]
+
+
+def test_data_freshness_threshold_is_a_duration_override() -> None:
+    freshness = AlarmOptions(threshold=Duration.minutes(30))
+    _, _, template = build(alarm_settings=AlarmSettings(overrides={"data_freshness": freshness}))
+    assert alarms_by_metric(template)["DeliveryToS3.DataFreshness"]["Threshold"] == 30 * 60
+
+
+def test_create_alarms_false_creates_none() -> None:
+    _, pipeline, template = build(shard_count=1, create_alarms=False)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    assert dict(pipeline.alarms) == {}
+
+
+def test_grant_read_lets_a_consumer_read_the_stream_and_decrypt() -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    pipeline = StreamToS3(stack, "Clicks", encryption_key=key)
+    consumer = iam.Role(stack, "Consumer", assumed_by=iam.AccountRootPrincipal())
+    pipeline.grant_read(consumer)
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
+    (policy,) = [p for p in policies.values() if p["Properties"]["Roles"] == [{"Ref": lid(stack, consumer)}]]
+    by_resource = {json.dumps(s["Resource"]): s["Action"] for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    stream_actions = by_resource[json.dumps({"Fn::GetAtt": [lid(stack, pipeline.stream), "Arn"]})]
+    assert {"kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"} <= set(stream_actions)
+    assert "kinesis:PutRecords" not in stream_actions
+    assert "kms:Decrypt" in by_resource[json.dumps({"Fn::GetAtt": [lid(stack, key), "Arn"]})]
 
 
 def test_grant_write_lets_a_producer_put_records(default) -> None:
