@@ -18,7 +18,9 @@ import boto3
 import pytest
 from aws_cdk import Duration, RemovalPolicy, Size, Token
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -303,6 +305,111 @@ ROWS += [
         "FanOut",
         PATH,
         "filter_policy_with_message_body",
+    ),
+]
+
+
+# --- FanOut: add_function and add_delivery_stream ---
+def a_function(s: cdk.Stack, construct_id: str = "Fn") -> lambda_.Function:
+    return lambda_.Function(
+        s, construct_id, runtime=lambda_.Runtime.PYTHON_3_12, handler="i.h", code=lambda_.Code.from_inline("h=0")
+    )
+
+
+def a_delivery_stream(s: cdk.Stack) -> firehose.DeliveryStream:
+    return firehose.DeliveryStream(s, "Ds", destination=firehose.S3Bucket(s3.Bucket(s, "B")))
+
+
+def target_for(method: str) -> Callable[[cdk.Stack], Any]:
+    return a_function if method == "add_function" else a_delivery_stream
+
+
+def push(method: str, prop: str, value: Any, **fan_out_props: Any) -> Row:
+    """``FanOut(...).add_function/add_delivery_stream("Push", <a valid target>, prop=value)``."""
+    return Row(
+        f"{method}-{prop}-{show(value)}",
+        lambda s: getattr(fan_out(s, **fan_out_props), method)("Push", target_for(method)(s), **{prop: value}),
+        ("FanOut", PATH, method, prop),
+    )
+
+
+for _method in ("add_function", "add_delivery_stream"):
+    ROWS += [
+        push(_method, "filter_policy", {}),
+        push(_method, "filter_policy", {"region": "eu"}),
+        push(_method, "filter_policy", {"amount": numeric(greater_than_or_equal_to=10, less_than=100)}),
+        push(_method, "filter_policy_with_message_body", {"amount": numeric(greater_than=1)}),
+        call(
+            f"{_method}-fifo-topic",
+            lambda s, m=_method: getattr(fan_out(s, fifo=True), m)("Push", target_for(m)(s)),
+            "FanOut",
+            PATH,
+            _method,
+            "FIFO topic",
+            "'Push'",
+        ),
+        call(
+            f"{_method}-id-empty",
+            lambda s, m=_method: getattr(fan_out(s), m)("", target_for(m)(s)),
+            "FanOut",
+            PATH,
+            _method,
+            "construct_id",
+        ),
+    ]
+ROWS += [
+    push("add_delivery_stream", "raw_message_delivery", "yes"),
+    call(
+        "add_function-arn-string",
+        lambda s: fan_out(s).add_function("Push", "arn:aws:lambda:eu-west-1:111111111111:function:f"),  # type: ignore[arg-type]
+        "FanOut",
+        PATH,
+        "add_function",
+        "function",
+        "lambda_.IFunction",
+    ),
+    call(
+        "add_function-None",
+        lambda s: fan_out(s).add_function("Push", None),  # type: ignore[arg-type]
+        "FanOut",
+        PATH,
+        "add_function",
+        "function",
+    ),
+    call(
+        "add_delivery_stream-a-bucket",
+        lambda s: fan_out(s).add_delivery_stream("Push", s3.Bucket(s, "B")),  # type: ignore[arg-type]
+        "FanOut",
+        PATH,
+        "add_delivery_stream",
+        "delivery_stream",
+        "firehose.IDeliveryStream",
+    ),
+    call(
+        "add_delivery_stream-kinesis-source",  # StreamToS3's own delivery stream reads Kinesis: no direct puts
+        lambda s: fan_out(s).add_delivery_stream("Push", StreamToS3(s, "Clicks").delivery_stream),
+        "FanOut",
+        PATH,
+        "add_delivery_stream",
+        "KinesisStreamAsSource",
+        "DirectPut",
+    ),
+    call(
+        "add_function-same-function-twice",  # SNS keeps one subscription per endpoint and topic
+        lambda s: [f := fan_out(s), fn := a_function(s), f.add_function("A", fn), f.add_function("B", fn)],
+        "FanOut",
+        PATH,
+        "add_function",
+        "'A'",
+        "'B'",
+    ),
+    call(
+        "add_function-id-of-a-queue",
+        lambda s: [f := fan_out(s), f.add_queue("Billing"), f.add_function("Billing", a_function(s))],
+        "FanOut",
+        PATH,
+        "add_function",
+        "Billing",
     ),
 ]
 
