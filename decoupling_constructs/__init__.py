@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .capacity import Throughput
     from .fan_out import FanOut
     from .queue import ReliableQueue
+    from .queue_workers import QueueWorkers
     from .stream_to_s3 import StreamToS3
 
 _EXPORTS = {
@@ -28,6 +29,7 @@ _EXPORTS = {
     "MessageBroker": ".broker",
     "FanOut": ".fan_out",
     "ReliableQueue": ".queue",
+    "QueueWorkers": ".queue_workers",
     "StreamToS3": ".stream_to_s3",
     "Throughput": ".capacity",
 }
@@ -41,6 +43,7 @@ __all__ = [
     "FanOut",
     "MaintenanceWindow",
     "MessageBroker",
+    "QueueWorkers",
     "ReliableQueue",
     "StreamToS3",
     "Throughput",
