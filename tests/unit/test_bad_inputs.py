@@ -34,6 +34,7 @@ from decoupling_constructs import (
     FanOut,
     MaintenanceWindow,
     MessageBroker,
+    QueueWorkers,
     ReliableQueue,
     StreamToS3,
     Throughput,
@@ -709,6 +710,60 @@ ROWS += [
 
 def test_the_table_is_large() -> None:
     assert len(ROWS) >= 150, len(ROWS)
+
+
+# --- QueueWorkers ---
+def QW(s: cdk.Stack, construct_id: str, **props: Any) -> QueueWorkers:
+    """QueueWorkers with valid required props, ``props`` on top (the row helpers take a class-like callable)."""
+    required = {
+        "queue": ReliableQueue(s, "WorkersJobs"),
+        "vpc": vpc(s),
+        "average_processing_time": Duration.millis(100),
+        "latency_target": Duration.seconds(10),
+    }
+    return QueueWorkers(s, construct_id, **{**required, **props})
+
+
+QW.__name__ = "QueueWorkers"
+ROWS += [
+    construct(QW, "average_processing_time", Duration.seconds(0)),
+    construct(QW, "average_processing_time", 0.1),
+    with_scope(QW, "average_processing_time", a_token),
+    Row(
+        "QueueWorkers-latency_target-below-processing",
+        lambda s: QW(s, "X", average_processing_time=Duration.seconds(2), latency_target=Duration.seconds(1)),
+        ("QueueWorkers", PATH, "latency_target", "2 seconds", "1 second"),
+    ),
+    construct(QW, "min_capacity", 0),
+    construct(QW, "min_capacity", "1"),
+    construct(QW, "max_capacity", 1001),
+    Row(
+        "QueueWorkers-max_capacity-below-min",
+        lambda s: QW(s, "X", min_capacity=3, max_capacity=2),
+        ("QueueWorkers", PATH, "max_capacity", "3", "2"),
+    ),
+    with_scope(QW, "queue", a_queue),  # an sqs.Queue, not a ReliableQueue
+    construct(QW, "vpc", "vpc-0123456789abcdef0"),
+    construct(QW, "vpc_subnets", ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)),
+    Row(
+        "QueueWorkers-vpc_subnets-public-by-name",
+        lambda s: QW(s, "X", vpc_subnets=ec2.SubnetSelection(subnet_group_name="Public")),
+        ("QueueWorkers", PATH, "vpc_subnets", "public"),
+    ),
+    construct(QW, "vpc_subnets", "private"),
+    construct(QW, "instance_type", "t3.small"),
+    construct(QW, "machine_image", "ami-0123456789abcdef0"),
+    construct(QW, "root_volume_size", Size.gibibytes(4)),
+    construct(QW, "root_volume_size", 8),
+    construct(QW, "encryption_key", "alias/aws/ebs"),
+    construct(QW, "handler", "worker.handle"),
+    construct(QW, "handler", "worker:handle; rm -rf /"),
+    construct(QW, "worker_packages", "decoupling-constructs"),
+    construct(QW, "worker_packages", ["ok", "two\nlines"]),
+    construct(QW, "user_data", "#!/bin/bash"),
+    construct(QW, "alarm_topic", "alarms"),
+    *alarm_settings_rows(QW, "backlog_per_instance"),
+]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])

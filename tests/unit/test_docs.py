@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from decoupling_constructs import FanOut, MessageBroker, ReliableQueue, StreamToS3
+from decoupling_constructs import FanOut, MessageBroker, QueueWorkers, ReliableQueue, StreamToS3
 from decoupling_constructs.capacity import describe
 from decoupling_constructs.queue import DEFAULT_OLDEST_MESSAGE_AGE_ALARM
 
@@ -38,6 +38,7 @@ def constructor_props(construct: type) -> set[str]:
         ("FanOut", FanOut),
         ("StreamToS3", StreamToS3),
         ("MessageBroker", MessageBroker),
+        ("QueueWorkers", QueueWorkers),
     ],
 )
 def test_readme_table_lists_exactly_the_props(section: str, construct: type) -> None:
@@ -58,7 +59,7 @@ def test_readme_defaults_match_the_signature() -> None:
     assert "| `oldest_message_age` | `ApproximateAgeOfOldestMessage` (max, 1 min) | >= 15 minutes" in README
 
 
-@pytest.mark.parametrize("construct", [ReliableQueue], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("construct", [ReliableQueue, QueueWorkers], ids=lambda c: c.__name__)
 def test_readme_alarm_table_lists_exactly_the_alarm_keys(construct: type) -> None:
     assert tuple(table_rows(construct.__name__, "alarm key")) == construct.ALARM_KEYS
 
