@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .fan_out import FanOut, QueueOptions
     from .queue import ReliableQueue
     from .queue_function import QueueFunction
+    from .queue_workers import QueueWorkers
     from .stream_to_s3 import StreamToS3
 
 _EXPORTS = {
@@ -31,6 +32,7 @@ _EXPORTS = {
     "QueueOptions": ".fan_out",
     "QueueFunction": ".queue_function",
     "ReliableQueue": ".queue",
+    "QueueWorkers": ".queue_workers",
     "StreamToS3": ".stream_to_s3",
     "Throughput": ".capacity",
 }
@@ -46,6 +48,7 @@ __all__ = [
     "MessageBroker",
     "QueueFunction",
     "QueueOptions",
+    "QueueWorkers",
     "ReliableQueue",
     "StreamToS3",
     "Throughput",

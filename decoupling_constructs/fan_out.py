@@ -9,8 +9,13 @@ from aws_cdk import Acknowledgment, Annotations, ArnFormat, Duration, Names, Rem
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as sns_subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_kinesisfirehose as firehose
+    from aws_cdk import aws_lambda as lambda_
 
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
@@ -25,6 +30,15 @@ if TYPE_CHECKING:
 
 UNDELIVERABLE_SUFFIX = "-undeliverable"
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
+# What SNS needs to write to a delivery stream (SNS developer guide, "Prerequisites for subscribing Firehose
+# delivery streams to Amazon SNS topics").
+SNS_FIREHOSE_ACTIONS = (
+    "firehose:DescribeDeliveryStream",
+    "firehose:ListDeliveryStreams",
+    "firehose:ListTagsForDeliveryStream",
+    "firehose:PutRecord",
+    "firehose:PutRecordBatch",
+)
 
 
 class QueueOptions(TypedDict, total=False):
@@ -392,6 +406,177 @@ class FanOut(PatternConstruct):
         )
         # Deliveries (and redrives to the undeliverable queue) need the queue policies in place first.
         for policy in (added.policy_dependable, self.undeliverable_queue.node.try_find_child("Policy")):
+            if policy is not None:
+                subscription.node.add_dependency(policy)
+        self.subscriptions[construct_id] = subscription
+        return subscription
+
+    # --- Lambda and Firehose subscribers ---
+
+    def add_function(
+        self,
+        construct_id: str,
+        function: lambda_.IFunction,
+        *,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
+        filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None = None,
+    ) -> sns.Subscription:
+        """Subscribe a Lambda function (SNS invokes it asynchronously), with the filters of :meth:`add_queue`.
+
+        The function gets a resource-policy statement letting this topic only invoke it
+        (aws-cdk-lib's ``LambdaSubscription``). A message SNS cannot hand to Lambda (function
+        deleted, permission removed, throttled past SNS's retries) goes to ``undeliverable_queue``;
+        an error raised by the function itself is Lambda's asynchronous-invocation business
+        (its retries and on-failure destination). Standard topics only: SNS FIFO topics deliver
+        to SQS queues alone. A function of another stack is subscribed from its own stack, as
+        :meth:`add_existing_queue` does for queues.
+
+        :param construct_id: the key in ``subscriptions``.
+        """
+        with v.validating(self, "add_function"):
+            v.check_interface(
+                "function", function, "a lambda_.IFunction", "function_arn", "add_permission", "node", optional=False
+            )
+            self._check_push_subscriber(
+                "Lambda function", construct_id, function.function_arn, filter_policy, filter_policy_with_message_body
+            )
+        # aws-cdk-lib's LambdaSubscription adds the invoke permission for this topic (and the stack dependency).
+        config = sns_subscriptions.LambdaSubscription(function).bind(self.topic)
+        return self._subscribe_endpoint(
+            self._subscriber_holder(function, construct_id),
+            construct_id,
+            endpoint=config.endpoint,
+            protocol=config.protocol,
+            filter_policy=filter_policy,
+            filter_policy_with_message_body=filter_policy_with_message_body,
+            region=config.region,
+        )
+
+    def add_delivery_stream(
+        self,
+        construct_id: str,
+        delivery_stream: firehose.IDeliveryStream,
+        *,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
+        filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None = None,
+        raw_message_delivery: bool = False,
+    ) -> sns.Subscription:
+        """Subscribe an Amazon Data Firehose delivery stream (S3, Redshift...), with the filters of :meth:`add_queue`.
+
+        SNS writes with a subscription role of its own (``Role``, beside the subscription), trusted by
+        ``sns.amazonaws.com`` and allowed, on this delivery stream only, the actions the SNS developer
+        guide lists: DescribeDeliveryStream, ListDeliveryStreams, ListTagsForDeliveryStream, PutRecord,
+        PutRecordBatch. Records SNS cannot put go to
+        ``undeliverable_queue``. The delivery stream must take direct puts: a ``StreamToS3``'s own
+        ``delivery_stream`` reads its Kinesis stream and is refused; to land topic messages in a
+        ``StreamToS3``'s bucket, give a ``firehose.DeliveryStream`` whose destination is
+        ``firehose.S3Bucket(stream_to_s3.bucket, data_output_prefix=...)``. Standard topics only.
+
+        :param raw_message_delivery: write the message as published instead of the SNS JSON envelope.
+        """
+        with v.validating(self, "add_delivery_stream"):
+            v.check_interface(
+                "delivery_stream",
+                delivery_stream,
+                "a firehose.IDeliveryStream",
+                "delivery_stream_arn",
+                "grant",
+                "node",
+                optional=False,
+            )
+            self._check_push_subscriber(
+                "delivery stream",
+                construct_id,
+                delivery_stream.delivery_stream_arn,
+                filter_policy,
+                filter_policy_with_message_body,
+            )
+            v.check_bool("raw_message_delivery", raw_message_delivery)
+            source = getattr(delivery_stream.node.default_child, "delivery_stream_type", None)
+            if source not in (None, "DirectPut"):
+                raise ValueError(
+                    f"delivery_stream of {construct_id!r} reads a {source} source, and Firehose refuses the "
+                    "PutRecordBatch calls SNS makes to such a stream; give a DirectPut delivery stream (e.g. "
+                    "firehose.DeliveryStream(destination=firehose.S3Bucket(stream_to_s3.bucket, ...)))"
+                )
+        # aws-cdk-lib's FirehoseSubscription builds the same role, but its bind() cannot take an imported
+        # delivery stream (no construct to put the role in): the role is built here, beside the subscription.
+        holder = self._subscriber_holder(delivery_stream, construct_id)
+        role = iam.Role(holder, "Role", assumed_by=iam.ServicePrincipal("sns.amazonaws.com"))
+        delivery_stream.grant(role, *SNS_FIREHOSE_ACTIONS)
+        return self._subscribe_endpoint(
+            holder,
+            construct_id,
+            endpoint=delivery_stream.delivery_stream_arn,
+            protocol=sns.SubscriptionProtocol.FIREHOSE,
+            filter_policy=filter_policy,
+            filter_policy_with_message_body=filter_policy_with_message_body,
+            raw_message_delivery=raw_message_delivery,
+            subscription_role=role,
+        )
+
+    def _check_push_subscriber(
+        self,
+        what: str,
+        construct_id: str,
+        endpoint: str,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None,
+        filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None,
+    ) -> None:
+        """The checks :meth:`add_function` and :meth:`add_delivery_stream` share with the queue subscriptions."""
+        self._check_new_id(construct_id)
+        check_filters(construct_id, filter_policy, filter_policy_with_message_body)
+        if self.fifo:
+            raise ValueError(
+                f"cannot subscribe a {what} ({construct_id!r}) to a FIFO topic: SNS FIFO topics deliver only to "
+                "SQS queues; subscribe it to a standard FanOut (fifo=False), or consume a queue of this one"
+            )
+        for existing_id, existing in self.subscriptions.items():
+            if existing.node.default_child.endpoint == endpoint:  # type: ignore[union-attr]
+                raise ValueError(
+                    f"this {what} is already subscribed as {existing_id!r}; SNS keeps one subscription per "
+                    f"endpoint and topic, so {construct_id!r} cannot add another (combine the filters instead)"
+                )
+
+    def _subscriber_holder(self, target: object, construct_id: str) -> Construct:
+        """Where a subscription to ``target`` lives: in this FanOut, or beside a ``target`` of another
+        stack under the id :meth:`add_existing_queue` gives (so only that stack depends on the topic's)."""
+        if isinstance(target, Construct) and Stack.of(target) is not Stack.of(self):
+            return Construct(target, f"{Names.node_unique_id(self.node)}{construct_id}")
+        return Construct(self, construct_id)
+
+    def _subscribe_endpoint(
+        self,
+        holder: Construct,
+        construct_id: str,
+        *,
+        endpoint: str,
+        protocol: sns.SubscriptionProtocol,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None,
+        filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None,
+        raw_message_delivery: bool = False,
+        subscription_role: iam.Role | None = None,
+        region: str | None = None,
+    ) -> sns.Subscription:
+        """Subscribe ``endpoint`` in ``holder`` (:meth:`_subscriber_holder`), redriving to the undeliverable queue."""
+        subscription = sns.Subscription(
+            holder,
+            "Subscription",
+            topic=self.topic,
+            endpoint=endpoint,
+            protocol=protocol,
+            region=region,
+            subscription_role_arn=subscription_role.role_arn if subscription_role is not None else None,
+            raw_message_delivery=raw_message_delivery or None,
+            filter_policy=filter_policy,
+            filter_policy_with_message_body=filter_policy_with_message_body,
+            dead_letter_queue=self.undeliverable_queue,
+        )
+        # Redrives to the undeliverable queue need its policy in place first, SNS's writes its role's policy.
+        for policy in (
+            self.undeliverable_queue.node.try_find_child("Policy"),
+            subscription_role.node.try_find_child("DefaultPolicy") if subscription_role is not None else None,
+        ):
             if policy is not None:
                 subscription.node.add_dependency(policy)
         self.subscriptions[construct_id] = subscription

@@ -5,21 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from decoupling_constructs import AlarmTopic, FanOut
+from decoupling_constructs import AlarmTopic, FanOut, ReliableQueue
 
 # The regions the shipping service serves; the filter and the tests share this list.
 SHIPPING_REGIONS = ["eu-west", "eu-central"]
 # Analytics wants order events of at least this amount (inclusive) and below the upper bound (exclusive).
 ANALYTICS_MIN_AMOUNT = 100
 ANALYTICS_MAX_AMOUNT = 10_000
+# Orders of these regions page the on-call team through the notifier function.
+NOTIFY_REGIONS = ["eu-west"]
+NOTIFIER_CODE = """\
+import json
+
+
+def handler(event, context):
+    for record in event["Records"]:
+        print(json.dumps({"notified": record["Sns"]["MessageId"]}))
+"""
 
 
 class FanOutStack(cdk.Stack):
     """``orders``: billing gets every event, shipping those whose ``region`` attribute is served,
-    analytics those whose body ``amount`` is in range; S3 may publish to the topic.
+    analytics those whose body ``amount`` is in range, the notifier function (SNS -> Lambda) those of
+    ``NOTIFY_REGIONS``; S3 may publish to the topic.
     ``ledger``: a FIFO fan-out to accounting and audit, content-based deduplication."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
@@ -44,12 +58,20 @@ class FanOutStack(cdk.Stack):
             raw_message_delivery=True,
         )
 
+        self.notifier = notifier_function(self, alarms)
+        self.orders.add_function(
+            "Notify",
+            self.notifier,
+            filter_policy={"region": sns.SubscriptionFilter.string_filter(allowlist=NOTIFY_REGIONS)},
+        )
+
         self.ledger = FanOut(self, "Ledger", fifo=True, content_based_deduplication=True, alarm_topic=alarms.topic)
         self.accounting = self.ledger.add_queue("Accounting", raw_message_delivery=True)
         self.audit = self.ledger.add_queue("Audit")
 
         cdk.CfnOutput(self, "OrderEventsTopicArn", value=self.orders.topic.topic_arn)
         cdk.CfnOutput(self, "LedgerTopicArn", value=self.ledger.topic.topic_arn)
+        cdk.CfnOutput(self, "NotifierFunctionName", value=self.notifier.function_name)
         for name, subscriber in (
             ("Billing", self.billing),
             ("Shipping", self.shipping),
@@ -58,3 +80,29 @@ class FanOutStack(cdk.Stack):
             ("Audit", self.audit),
         ):
             cdk.CfnOutput(self, f"{name}QueueUrl", value=subscriber.queue.queue_url)
+
+
+def notifier_function(scope: Construct, alarms: AlarmTopic) -> lambda_.Function:
+    """A small function SNS invokes: its own role (writes to its own log group only), logs kept a month,
+    events it fails after Lambda's asynchronous retries kept in a ReliableQueue."""
+    log_group = logs.LogGroup(scope, "NotifierLogs", retention=logs.RetentionDays.ONE_MONTH)
+    role = iam.Role(scope, "NotifierRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    log_group.grant_write(role)
+    failures = ReliableQueue(scope, "NotifierFailures", alarm_topic=alarms)
+    function = lambda_.Function(
+        scope,
+        "Notifier",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        handler="index.handler",
+        code=lambda_.Code.from_inline(NOTIFIER_CODE),
+        role=role,
+        log_group=log_group,
+        timeout=cdk.Duration.seconds(10),
+        dead_letter_queue=failures.queue,
+    )
+    # CDK makes the function DependsOn its role, which its GetAtt of the role already enforces (cfn-lint W3005);
+    # only the dependency on the role's policy is needed (the function's first run writes logs, its DLQ).
+    resource, policy = function.node.default_child, role.node.find_child("DefaultPolicy").node.default_child
+    assert isinstance(resource, cdk.CfnResource) and isinstance(policy, cdk.CfnResource)
+    resource.add_override("DependsOn", [cdk.Stack.of(scope).get_logical_id(policy)])
+    return function

@@ -535,6 +535,8 @@ def _get_att(
         values = {"Id": physical_id}
     elif resource_type == "AWS::KinesisFirehose::DeliveryStream":
         values = {"Arn": arn.format("firehose", f"deliverystream/{physical_id}")}
+    elif resource_type == "AWS::Lambda::Function":
+        values = {"Arn": arn.format("lambda", f"function:{physical_id}")}
     else:
         values = {}
     if attribute not in values:

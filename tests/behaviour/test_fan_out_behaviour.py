@@ -44,7 +44,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from decoupling_constructs.testing import Deployment, deploy_to_moto
-from stacks.fan_out_stack import ANALYTICS_MAX_AMOUNT, ANALYTICS_MIN_AMOUNT, SHIPPING_REGIONS, FanOutStack
+from stacks.fan_out_stack import (
+    ANALYTICS_MAX_AMOUNT,
+    ANALYTICS_MIN_AMOUNT,
+    NOTIFY_REGIONS,
+    SHIPPING_REGIONS,
+    FanOutStack,
+)
 
 ORDER_QUEUES = ("billing", "shipping", "analytics")
 LEDGER_QUEUES = ("accounting", "audit")
@@ -114,7 +120,8 @@ def test_subscriptions_are_deployed_with_their_filters_delivery_mode_and_redrive
         topic_arn = deployment.topic_arn(fan.topic)
         listed = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
         by_endpoint = {s["Endpoint"]: s for s in listed}
-        assert len(listed) == len(by_endpoint) == len(subscriptions)
+        functions = 1 if fan is stack.orders else 0  # the notifier (add_function), checked below
+        assert len(listed) == len(by_endpoint) == len(subscriptions) + functions
         dead_letter_arn = deployment.queue_arn(fan.undeliverable_queue)
         for subscription_id, (subscriber, raw, policy, scope) in subscriptions.items():
             queue_arn = deployment.queue_arn(subscriber.queue)
@@ -132,6 +139,19 @@ def test_subscriptions_are_deployed_with_their_filters_delivery_mode_and_redrive
             else:
                 assert json.loads(attributes["FilterPolicy"]) == policy, subscription_id
                 assert attributes["FilterPolicyScope"] == scope, subscription_id
+
+    # SNS -> Lambda: the notifier function's subscription, with its filter and the same redrive.
+    listed = sns.list_subscriptions_by_topic(TopicArn=deployment.topic_arn(stack.orders.topic))["Subscriptions"]
+    (notify,) = [s for s in listed if s["Protocol"] == "lambda"]
+    assert (
+        deployment.completed[deployment.logical_id(stack.orders.subscriptions["Notify"])] == notify["SubscriptionArn"]
+    )
+    assert notify["Endpoint"].endswith(f":function:{deployment.resources[deployment.logical_id(stack.notifier)]}")
+    attributes = sns.get_subscription_attributes(SubscriptionArn=notify["SubscriptionArn"])["Attributes"]
+    assert json.loads(attributes["FilterPolicy"]) == {"region": NOTIFY_REGIONS}
+    assert json.loads(attributes["RedrivePolicy"]) == {
+        "deadLetterTargetArn": deployment.queue_arn(stack.orders.undeliverable_queue)
+    }
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ import boto3
 import pytest
 from aws_cdk import Duration, RemovalPolicy, Size, Token
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -34,6 +35,7 @@ from decoupling_constructs import (
     MaintenanceWindow,
     MessageBroker,
     QueueFunction,
+    QueueWorkers,
     ReliableQueue,
     StreamToS3,
     Throughput,
@@ -326,6 +328,111 @@ ROWS += [
         "FanOut",
         PATH,
         "filter_policy_with_message_body",
+    ),
+]
+
+
+# --- FanOut: add_function and add_delivery_stream ---
+def a_subscriber_function(s: cdk.Stack, construct_id: str = "Fn") -> lambda_.Function:
+    return lambda_.Function(
+        s, construct_id, runtime=lambda_.Runtime.PYTHON_3_12, handler="i.h", code=lambda_.Code.from_inline("h=0")
+    )
+
+
+def a_delivery_stream(s: cdk.Stack) -> firehose.DeliveryStream:
+    return firehose.DeliveryStream(s, "Ds", destination=firehose.S3Bucket(s3.Bucket(s, "B")))
+
+
+def target_for(method: str) -> Callable[[cdk.Stack], Any]:
+    return a_subscriber_function if method == "add_function" else a_delivery_stream
+
+
+def push(method: str, prop: str, value: Any, **fan_out_props: Any) -> Row:
+    """``FanOut(...).add_function/add_delivery_stream("Push", <a valid target>, prop=value)``."""
+    return Row(
+        f"{method}-{prop}-{show(value)}",
+        lambda s: getattr(fan_out(s, **fan_out_props), method)("Push", target_for(method)(s), **{prop: value}),
+        ("FanOut", PATH, method, prop),
+    )
+
+
+for _method in ("add_function", "add_delivery_stream"):
+    ROWS += [
+        push(_method, "filter_policy", {}),
+        push(_method, "filter_policy", {"region": "eu"}),
+        push(_method, "filter_policy", {"amount": numeric(greater_than_or_equal_to=10, less_than=100)}),
+        push(_method, "filter_policy_with_message_body", {"amount": numeric(greater_than=1)}),
+        call(
+            f"{_method}-fifo-topic",
+            lambda s, m=_method: getattr(fan_out(s, fifo=True), m)("Push", target_for(m)(s)),
+            "FanOut",
+            PATH,
+            _method,
+            "FIFO topic",
+            "'Push'",
+        ),
+        call(
+            f"{_method}-id-empty",
+            lambda s, m=_method: getattr(fan_out(s), m)("", target_for(m)(s)),
+            "FanOut",
+            PATH,
+            _method,
+            "construct_id",
+        ),
+    ]
+ROWS += [
+    push("add_delivery_stream", "raw_message_delivery", "yes"),
+    call(
+        "add_function-arn-string",
+        lambda s: fan_out(s).add_function("Push", "arn:aws:lambda:eu-west-1:111111111111:function:f"),  # type: ignore[arg-type]
+        "FanOut",
+        PATH,
+        "add_function",
+        "function",
+        "lambda_.IFunction",
+    ),
+    call(
+        "add_function-None",
+        lambda s: fan_out(s).add_function("Push", None),  # type: ignore[arg-type]
+        "FanOut",
+        PATH,
+        "add_function",
+        "function",
+    ),
+    call(
+        "add_delivery_stream-a-bucket",
+        lambda s: fan_out(s).add_delivery_stream("Push", s3.Bucket(s, "B")),  # type: ignore[arg-type]
+        "FanOut",
+        PATH,
+        "add_delivery_stream",
+        "delivery_stream",
+        "firehose.IDeliveryStream",
+    ),
+    call(
+        "add_delivery_stream-kinesis-source",  # StreamToS3's own delivery stream reads Kinesis: no direct puts
+        lambda s: fan_out(s).add_delivery_stream("Push", StreamToS3(s, "Clicks").delivery_stream),
+        "FanOut",
+        PATH,
+        "add_delivery_stream",
+        "KinesisStreamAsSource",
+        "DirectPut",
+    ),
+    call(
+        "add_function-same-function-twice",  # SNS keeps one subscription per endpoint and topic
+        lambda s: [f := fan_out(s), fn := a_subscriber_function(s), f.add_function("A", fn), f.add_function("B", fn)],
+        "FanOut",
+        PATH,
+        "add_function",
+        "'A'",
+        "'B'",
+    ),
+    call(
+        "add_function-id-of-a-queue",
+        lambda s: [f := fan_out(s), f.add_queue("Billing"), f.add_function("Billing", a_subscriber_function(s))],
+        "FanOut",
+        PATH,
+        "add_function",
+        "Billing",
     ),
 ]
 
@@ -789,6 +896,60 @@ ROWS += [
 
 def test_the_table_is_large() -> None:
     assert len(ROWS) >= 150, len(ROWS)
+
+
+# --- QueueWorkers ---
+def QW(s: cdk.Stack, construct_id: str, **props: Any) -> QueueWorkers:
+    """QueueWorkers with valid required props, ``props`` on top (the row helpers take a class-like callable)."""
+    required = {
+        "queue": ReliableQueue(s, "WorkersJobs"),
+        "vpc": vpc(s),
+        "average_processing_time": Duration.millis(100),
+        "latency_target": Duration.seconds(10),
+    }
+    return QueueWorkers(s, construct_id, **{**required, **props})
+
+
+QW.__name__ = "QueueWorkers"
+ROWS += [
+    construct(QW, "average_processing_time", Duration.seconds(0)),
+    construct(QW, "average_processing_time", 0.1),
+    with_scope(QW, "average_processing_time", a_token),
+    Row(
+        "QueueWorkers-latency_target-below-processing",
+        lambda s: QW(s, "X", average_processing_time=Duration.seconds(2), latency_target=Duration.seconds(1)),
+        ("QueueWorkers", PATH, "latency_target", "2 seconds", "1 second"),
+    ),
+    construct(QW, "min_capacity", 0),
+    construct(QW, "min_capacity", "1"),
+    construct(QW, "max_capacity", 1001),
+    Row(
+        "QueueWorkers-max_capacity-below-min",
+        lambda s: QW(s, "X", min_capacity=3, max_capacity=2),
+        ("QueueWorkers", PATH, "max_capacity", "3", "2"),
+    ),
+    with_scope(QW, "queue", a_queue),  # an sqs.Queue, not a ReliableQueue
+    construct(QW, "vpc", "vpc-0123456789abcdef0"),
+    construct(QW, "vpc_subnets", ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)),
+    Row(
+        "QueueWorkers-vpc_subnets-public-by-name",
+        lambda s: QW(s, "X", vpc_subnets=ec2.SubnetSelection(subnet_group_name="Public")),
+        ("QueueWorkers", PATH, "vpc_subnets", "public"),
+    ),
+    construct(QW, "vpc_subnets", "private"),
+    construct(QW, "instance_type", "t3.small"),
+    construct(QW, "machine_image", "ami-0123456789abcdef0"),
+    construct(QW, "root_volume_size", Size.gibibytes(4)),
+    construct(QW, "root_volume_size", 8),
+    construct(QW, "encryption_key", "alias/aws/ebs"),
+    construct(QW, "handler", "worker.handle"),
+    construct(QW, "handler", "worker:handle; rm -rf /"),
+    construct(QW, "worker_packages", "decoupling-constructs"),
+    construct(QW, "worker_packages", ["ok", "two\nlines"]),
+    construct(QW, "user_data", "#!/bin/bash"),
+    construct(QW, "alarm_topic", "alarms"),
+    *alarm_settings_rows(QW, "backlog_per_instance"),
+]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])

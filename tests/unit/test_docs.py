@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from decoupling_constructs import FanOut, MessageBroker, QueueFunction, ReliableQueue, StreamToS3
+from decoupling_constructs import FanOut, MessageBroker, QueueFunction, QueueWorkers, ReliableQueue, StreamToS3
 from decoupling_constructs.capacity import describe
 from decoupling_constructs.queue import DEFAULT_OLDEST_MESSAGE_AGE_ALARM
 
@@ -39,6 +39,7 @@ def constructor_props(construct: type) -> set[str]:
         ("StreamToS3", StreamToS3),
         ("MessageBroker", MessageBroker),
         ("QueueFunction", QueueFunction),
+        ("QueueWorkers", QueueWorkers),
     ],
 )
 def test_readme_table_lists_exactly_the_props(section: str, construct: type) -> None:
@@ -60,7 +61,9 @@ def test_readme_defaults_match_the_signature() -> None:
 
 
 @pytest.mark.parametrize(
-    "construct", [ReliableQueue, FanOut, StreamToS3, MessageBroker, QueueFunction], ids=lambda c: c.__name__
+    "construct",
+    [ReliableQueue, FanOut, StreamToS3, MessageBroker, QueueFunction, QueueWorkers],
+    ids=lambda c: c.__name__,
 )
 def test_readme_alarm_table_lists_exactly_the_alarm_keys(construct: type) -> None:
     assert tuple(table_rows(construct.__name__, "alarm key")) == construct.ALARM_KEYS
