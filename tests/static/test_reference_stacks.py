@@ -133,3 +133,16 @@ def test_cfn_lint_is_live() -> None:
     """A template with a wrong property type must be reported."""
     bad = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": "soon"}}}}
     assert cfnlint.api.lint(json.dumps(bad), config=cfnlint.api.ManualArgs(regions=LINT_REGIONS))
+
+
+def test_alarm_names_are_unique_across_the_reference_stacks(reference_templates: dict[str, dict]) -> None:
+    """Every reference stack deploys into one account and region (the demo, the emulator tests): an alarm
+    name (``<path in stack>/<key>``, without the stack's name) used twice would fail the second deploy."""
+    names = [
+        json.dumps(resource["Properties"]["AlarmName"])
+        for template in reference_templates.values()
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    ]
+    assert names
+    assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)
