@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from .limits import SNS_TOPIC_NAME_MAX as SNS_TOPIC_NAME_MAX
+from .limits import SQS_QUEUE_NAME_MAX as SQS_QUEUE_NAME_MAX
+
 if TYPE_CHECKING:  # aws_cdk is imported lazily: capacity.py uses this module without CDK
     from aws_cdk import Duration
     from constructs import Construct
@@ -169,9 +172,8 @@ def check_exclusive(**props: object) -> None:
         raise ValueError(f"give only one of {', '.join(props)}; got {', '.join(given)}")
 
 
-# SQS queue names: alphanumerics, hyphens and underscores, 1-80 characters,
+# SQS queue names: alphanumerics, hyphens and underscores, up to SQS_QUEUE_NAME_MAX characters,
 # including the ".fifo" suffix of a FIFO queue (SQS CreateQueue, QueueName).
-SQS_QUEUE_NAME_MAX = 80
 _SQS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -196,12 +198,9 @@ def check_queue_name(prop: str, name: str | None, *, fifo: bool, reserve: int = 
         raise ValueError(f"{prop} must be at most {limit} characters{why}, got {len(name)}: {name!r}")
 
 
-# SNS topic names: 1-256 letters, digits, hyphens and underscores, including the ".fifo" suffix of a
-# FIFO topic (SNS CreateTopic, Name).
-SNS_TOPIC_NAME_MAX = 256
-
-
 def check_topic_name(prop: str, name: str | None, *, fifo: bool) -> None:
+    """Validate an SNS topic name: letters, digits, hyphens and underscores, up to SNS_TOPIC_NAME_MAX
+    characters including the ".fifo" suffix of a FIFO topic (SNS CreateTopic, Name)."""
     if name is None or is_token(name):
         return
     if not isinstance(name, str):

@@ -30,20 +30,20 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _validate as v
+from . import limits
 from ._alarms import add_alarm, resolve_alarm_topic
 from ._cdk import PatternConstruct
 from ._validate import PropTypeError
 from .capacity import CapacityPlan, Throughput, plan
 
-# Kinesis Data Streams: retention 24 hours (default) to 8,760 hours (365 days).
-MIN_RETENTION_HOURS = 24
-MAX_RETENTION_HOURS = 8760
-# Firehose S3 destination: Prefix and ErrorOutputPrefix 0-1,024 characters; buffering interval 0-900 s,
-# size 1-128 MiB. Kinesis ShardCount: the API's valid range for a shard limit is up to 1,000,000.
-MAX_PREFIX_LENGTH = 1024
-MAX_SHARD_COUNT = 1_000_000
-MAX_BUFFERING_SECONDS = 900
-MIN_BUFFERING_MIB, MAX_BUFFERING_MIB = 1, 128
+# Kinesis Data Streams and Firehose limits (limits.py names the AWS document of each):
+MAX_BUFFERING_MIB = limits.FIREHOSE_MAX_BUFFERING_MIB
+MAX_BUFFERING_SECONDS = limits.FIREHOSE_MAX_BUFFERING_SECONDS
+MAX_PREFIX_LENGTH = limits.FIREHOSE_MAX_PREFIX_LENGTH
+MIN_BUFFERING_MIB = limits.FIREHOSE_MIN_BUFFERING_MIB
+MAX_RETENTION_HOURS = limits.KINESIS_MAX_RETENTION_HOURS
+MAX_SHARD_COUNT = limits.KINESIS_MAX_SHARD_COUNT
+MIN_RETENTION_HOURS = limits.KINESIS_MIN_RETENTION_HOURS
 
 DEFAULT_RETENTION = Duration.hours(MIN_RETENTION_HOURS)
 DEFAULT_BUFFERING_INTERVAL = Duration.seconds(300)
