@@ -16,6 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from . import _internals
 from . import _validate as v
 from ._alarms import add_alarm, resolve_alarm_topic
 from ._cdk import PatternConstruct
@@ -370,7 +371,7 @@ class FanOut(PatternConstruct):
             dead_letter_queue=self.undeliverable_queue,
         )
         # Deliveries (and redrives to the undeliverable queue) need the queue policies in place first.
-        for policy in (added.policy_dependable, self.undeliverable_queue.node.try_find_child("Policy")):
+        for policy in (added.policy_dependable, _internals.queue_policy(self.undeliverable_queue)):
             if policy is not None:
                 subscription.node.add_dependency(policy)
         self.subscriptions[construct_id] = subscription
