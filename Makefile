@@ -60,7 +60,7 @@ synth: setup
 # verified against its template, with traffic through it.
 demo: setup
 	cdk synth --quiet
-	python -m decoupling_constructs.demo $(DEMO_ARGS)
+	python -m stacks.demo $(DEMO_ARGS)
 
 # Before `cdk deploy` to a real account (also in CI): what would change, the static checks, then the emulator deploy.
 # `cdk diff` needs credentials for the target account; PREFLIGHT_DIFF=0 skips it where there are none.
@@ -68,7 +68,7 @@ PREFLIGHT_DIFF ?= 1
 preflight: setup
 	@if [ "$(PREFLIGHT_DIFF)" = 1 ]; then cdk diff; else cdk synth --quiet; echo "preflight: cdk diff skipped"; fi
 	python -m pytest -q -n 2 tests/static
-	python -m decoupling_constructs.demo $(DEMO_ARGS)
+	python -m stacks.demo $(DEMO_ARGS)
 
 # A real account: run `cdk bootstrap` once per account/region first. Data-bearing resources are RETAINed.
 deploy: setup
