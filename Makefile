@@ -28,7 +28,7 @@ help:
 	@echo "make test-pythons the unit suite on Python $(EXTRA_PYTHONS) (3.11 is .venv's)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   synth-time and runtime benchmarks, printed as ratios"
-	@echo "make diagrams regenerate the README's reference-stack diagrams from the templates"
+	@echo "make diagrams regenerate docs/reference-stacks.md's diagrams from the templates"
 	@echo "make deploy  cdk deploy --all to your AWS account (after cdk bootstrap); make destroy removes the stacks"
 	@echo "make clean   remove the venv, node_modules and build output"
 
