@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import Stack
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_iam as iam
     from aws_cdk import aws_logs as logs
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_sqs as sqs
@@ -28,6 +29,15 @@ def queue_policy(queue: sqs.IQueue) -> IConstruct | None:
     (aws-sqs/lib/queue-base.ts; aws-cdk-lib 2.258.0-2.275.0).
     """
     return queue.node.try_find_child("Policy")
+
+
+def role_default_policy(role: iam.IRole) -> IConstruct | None:
+    """The ``iam.Policy`` the L2 role made for its ``add_to_principal_policy`` statements, or None.
+
+    Relies on: ``Role.addToPrincipalPolicy`` creates it as the role's child ``"DefaultPolicy"``
+    (aws-iam/lib/role.ts; aws-cdk-lib 2.258.0-2.275.0).
+    """
+    return role.node.try_find_child("DefaultPolicy")
 
 
 def firehose_s3_log_stream(log_group: logs.ILogGroup) -> logs.ILogStream:

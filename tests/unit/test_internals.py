@@ -34,3 +34,20 @@ def test_each_function_names_the_versions_it_was_verified_against() -> None:
         and not re.search(r"(aws-cdk-lib|cdk-nag) \d+\.\d+\.\d+", (ast.get_docstring(node) or ""))
     ]
     assert undated == []
+
+
+def test_lookups_find_the_children_the_l2s_make() -> None:
+    """What the functions rely on holds in the installed aws-cdk-lib (the floor and the pin both run this)."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_sqs as sqs
+
+    from decoupling_constructs import _internals
+
+    stack = cdk.Stack(cdk.App(), "Stack")
+    queue, role = sqs.Queue(stack, "Queue"), iam.Role(stack, "Role", assumed_by=iam.AccountRootPrincipal())
+    assert _internals.queue_policy(queue) is None and _internals.role_default_policy(role) is None
+    queue.add_to_resource_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], principals=[iam.AnyPrincipal()]))
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn]))
+    assert isinstance(_internals.queue_policy(queue), sqs.QueuePolicy)
+    assert isinstance(_internals.role_default_policy(role), iam.Policy)
