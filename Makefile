@@ -28,7 +28,7 @@ help:
 	@echo "make test-pythons the unit suite on Python $(EXTRA_PYTHONS) (3.11 is .venv's)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   synth-time and runtime benchmarks, printed as ratios"
-	@echo "make diagrams regenerate the README's reference-stack diagrams from the templates"
+	@echo "make diagrams regenerate docs/reference-stacks.md's diagrams from the templates"
 	@echo "make deploy  cdk deploy --all to your AWS account (after cdk bootstrap); make destroy removes the stacks"
 	@echo "make clean   remove the venv, node_modules and build output"
 
@@ -60,7 +60,7 @@ synth: setup
 # verified against its template, with traffic through it.
 demo: setup
 	cdk synth --quiet
-	python -m decoupling_constructs.demo $(DEMO_ARGS)
+	python -m stacks.demo $(DEMO_ARGS)
 
 # Before `cdk deploy` to a real account (also in CI): what would change, the static checks, then the emulator deploy.
 # `cdk diff` needs credentials for the target account; PREFLIGHT_DIFF=0 skips it where there are none.
@@ -68,7 +68,7 @@ PREFLIGHT_DIFF ?= 1
 preflight: setup
 	@if [ "$(PREFLIGHT_DIFF)" = 1 ]; then cdk diff; else cdk synth --quiet; echo "preflight: cdk diff skipped"; fi
 	python -m pytest -q -n 2 tests/static
-	python -m decoupling_constructs.demo $(DEMO_ARGS)
+	python -m stacks.demo $(DEMO_ARGS)
 
 # A real account: run `cdk bootstrap` once per account/region first. Data-bearing resources are RETAINed.
 deploy: setup

@@ -1,4 +1,6 @@
-"""What the constructs rely on in aws-cdk-lib beyond its documented props, in one place.
+"""What every construct sets up in aws-cdk-lib: pinned feature flags and the checked base class.
+
+(What the constructs rely on in the internals of aws-cdk-lib and cdk-nag is in ``_internals.py``.)
 
 Verified against aws-cdk-lib 2.258.0 to 2.275.0 (the supported range's floor and the pinned version).
 """

@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from .limits import SNS_TOPIC_NAME_MAX as SNS_TOPIC_NAME_MAX
+from .limits import SQS_QUEUE_NAME_MAX as SQS_QUEUE_NAME_MAX
+
 if TYPE_CHECKING:  # aws_cdk is imported lazily: capacity.py uses this module without CDK
     from aws_cdk import Duration
     from constructs import Construct
@@ -169,20 +172,14 @@ def check_exclusive(**props: object) -> None:
         raise ValueError(f"give only one of {', '.join(props)}; got {', '.join(given)}")
 
 
-# SQS queue names: alphanumerics, hyphens and underscores, 1-80 characters,
+# SQS queue names: alphanumerics, hyphens and underscores, up to SQS_QUEUE_NAME_MAX characters,
 # including the ".fifo" suffix of a FIFO queue (SQS CreateQueue, QueueName).
-SQS_QUEUE_NAME_MAX = 80
 _SQS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def check_queue_name(prop: str, name: str | None, *, fifo: bool, reserve: int = 0) -> None:
     """Validate an SQS queue name; ``reserve`` characters are kept free for a derived name."""
     check_resource_name(prop, name, kind="queue", fifo=fifo, max_length=SQS_QUEUE_NAME_MAX, reserve=reserve)
-
-
-# SNS topic names: 1-256 letters, digits, hyphens and underscores, including the ".fifo" suffix of a
-# FIFO topic (SNS CreateTopic, Name).
-SNS_TOPIC_NAME_MAX = 256
 
 
 def check_topic_name(prop: str, name: str | None, *, fifo: bool) -> None:

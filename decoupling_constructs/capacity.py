@@ -18,20 +18,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from . import limits
 from ._validate import PropTypeError, check_bool, check_number
 
-WRITE_MIB_PER_SHARD = 1.0
-WRITE_RECORDS_PER_SHARD = 1000
-READ_MIB_PER_SHARD = 2.0  # shared by all shared-throughput consumers; per consumer with enhanced fan-out
-GET_RECORDS_CALLS_PER_SHARD = 5  # per second, shared by all shared-throughput consumers
+# Kinesis Data Streams limits (limits.py names the AWS document of each):
+GET_RECORDS_CALLS_PER_SHARD = limits.KINESIS_GET_RECORDS_CALLS_PER_SHARD
+MAX_ENHANCED_FAN_OUT_CONSUMERS = limits.KINESIS_MAX_ENHANCED_FAN_OUT_CONSUMERS
+READ_MIB_PER_SHARD = limits.KINESIS_READ_MIB_PER_SHARD
+WRITE_MIB_PER_SHARD = limits.KINESIS_WRITE_MIB_PER_SHARD
+WRITE_RECORDS_PER_SHARD = limits.KINESIS_WRITE_RECORDS_PER_SHARD
+
 # A shared-throughput consumer polls every shard at least once a second (the KCL's default interval),
 # so at most 5 consumers fit whatever the shard count: more shards do not help.
 MAX_SHARED_CONSUMERS = GET_RECORDS_CALLS_PER_SHARD
-MAX_ENHANCED_FAN_OUT_CONSUMERS = 20  # RegisterStreamConsumer: 20 consumers per stream
-# The default shard quota of an account in the largest regions (us-east-1, us-west-2, eu-west-1; 1,000 or
-# 6,000 elsewhere). A plan above it cannot deploy without a quota increase: it is refused, and an account
-# with a raised quota passes shard_count itself.
-MAX_PLANNED_SHARDS = 20_000
+# A plan above the default shard quota of an account in the largest regions cannot deploy without a quota
+# increase: it is refused, and an account with a raised quota passes shard_count itself.
+MAX_PLANNED_SHARDS = limits.KINESIS_DEFAULT_SHARD_QUOTA
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from aws_cdk import aws_kinesisfirehose as firehose
     from aws_cdk import aws_lambda as lambda_
 
+from . import _internals
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
@@ -405,7 +406,7 @@ class FanOut(PatternConstruct):
             dead_letter_queue=self.undeliverable_queue,
         )
         # Deliveries (and redrives to the undeliverable queue) need the queue policies in place first.
-        for policy in (added.policy_dependable, self.undeliverable_queue.node.try_find_child("Policy")):
+        for policy in (added.policy_dependable, _internals.queue_policy(self.undeliverable_queue)):
             if policy is not None:
                 subscription.node.add_dependency(policy)
         self.subscriptions[construct_id] = subscription
@@ -574,8 +575,8 @@ class FanOut(PatternConstruct):
         )
         # Redrives to the undeliverable queue need its policy in place first, SNS's writes its role's policy.
         for policy in (
-            self.undeliverable_queue.node.try_find_child("Policy"),
-            subscription_role.node.try_find_child("DefaultPolicy") if subscription_role is not None else None,
+            _internals.queue_policy(self.undeliverable_queue),
+            _internals.role_default_policy(subscription_role) if subscription_role is not None else None,
         ):
             if policy is not None:
                 subscription.node.add_dependency(policy)

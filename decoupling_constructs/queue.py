@@ -17,15 +17,16 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _validate as v
+from . import limits
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 
-# SQS limits (Amazon SQS developer guide, "Amazon SQS quotas" / CreateQueue):
-MAX_WAIT_SECONDS = 20  # ReceiveMessageWaitTimeSeconds 0-20
-MAX_VISIBILITY_SECONDS = 12 * 60 * 60  # VisibilityTimeout 0 s - 12 h
-MIN_RETENTION_SECONDS = 60  # MessageRetentionPeriod 60 s - 14 days
-MAX_RETENTION_SECONDS = 14 * 24 * 60 * 60
-MAX_RECEIVE_COUNT = 1000  # RedrivePolicy maxReceiveCount 1-1000
+# SQS limits (limits.py names the AWS document of each):
+MAX_RECEIVE_COUNT = limits.SQS_MAX_RECEIVE_COUNT
+MAX_RETENTION_SECONDS = limits.SQS_MAX_RETENTION_SECONDS
+MAX_VISIBILITY_SECONDS = limits.SQS_MAX_VISIBILITY_SECONDS
+MAX_WAIT_SECONDS = limits.SQS_MAX_WAIT_SECONDS
+MIN_RETENTION_SECONDS = limits.SQS_MIN_RETENTION_SECONDS
 
 # Defaults (Duration is immutable, so module-level singletons are safe defaults).
 DEFAULT_VISIBILITY_TIMEOUT = Duration.seconds(30)

@@ -29,21 +29,21 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
+from . import _internals, limits
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._validate import PropTypeError
 from .capacity import CapacityPlan, Throughput, plan
 
-# Kinesis Data Streams: retention 24 hours (default) to 8,760 hours (365 days).
-MIN_RETENTION_HOURS = 24
-MAX_RETENTION_HOURS = 8760
-# Firehose S3 destination: Prefix and ErrorOutputPrefix 0-1,024 characters; buffering interval 0-900 s,
-# size 1-128 MiB. Kinesis ShardCount: the API's valid range for a shard limit is up to 1,000,000.
-MAX_PREFIX_LENGTH = 1024
-MAX_SHARD_COUNT = 1_000_000
-MAX_BUFFERING_SECONDS = 900
-MIN_BUFFERING_MIB, MAX_BUFFERING_MIB = 1, 128
+# Kinesis Data Streams and Firehose limits (limits.py names the AWS document of each):
+MAX_BUFFERING_MIB = limits.FIREHOSE_MAX_BUFFERING_MIB
+MAX_BUFFERING_SECONDS = limits.FIREHOSE_MAX_BUFFERING_SECONDS
+MAX_PREFIX_LENGTH = limits.FIREHOSE_MAX_PREFIX_LENGTH
+MIN_BUFFERING_MIB = limits.FIREHOSE_MIN_BUFFERING_MIB
+MAX_RETENTION_HOURS = limits.KINESIS_MAX_RETENTION_HOURS
+MAX_SHARD_COUNT = limits.KINESIS_MAX_SHARD_COUNT
+MIN_RETENTION_HOURS = limits.KINESIS_MIN_RETENTION_HOURS
 
 DEFAULT_RETENTION = Duration.hours(MIN_RETENTION_HOURS)
 DEFAULT_BUFFERING_INTERVAL = Duration.seconds(300)
@@ -55,9 +55,6 @@ DEFAULT_ERROR_PREFIX = (
 )
 ERROR_OUTPUT_TYPE = "!{firehose:error-output-type}"
 ACCESS_LOG_PREFIX = "data-bucket/"
-# aws-cdk-lib's Firehose L2 adds this stack-wide mapping for Redshift/HTTP destinations only;
-# unused, cfn-lint and CDK's validation warn about it (W7001).
-_FIREHOSE_CIDR_MAPPING = "@aws-cdk--aws-kinesisfirehose.CidrBlocks"  # construct id; logical id drops the punctuation
 _EXPRESSION = re.compile(r"!\{[^}]*\}")
 # Firehose prefix expressions without dynamic partitioning (Firehose developer guide, "Custom prefixes
 # for Amazon S3 objects"): timestamps, a random string, and the error type (error prefix only).
@@ -297,7 +294,7 @@ class StreamToS3(PatternConstruct):
         # The L2 would grant itself read/write on the whole bucket; it gets the role immutable,
         # and the role gets exactly the statements below.
         frozen_role = self.role.without_policy_updates()
-        mapping_existed = stack.node.try_find_child(_FIREHOSE_CIDR_MAPPING) is not None
+        mapping_existed = _internals.has_firehose_cidr_mapping(stack)
         delivery_stream = firehose.DeliveryStream(
             self,
             "DeliveryStream",
@@ -315,8 +312,7 @@ class StreamToS3(PatternConstruct):
             ),
             role=frozen_role,
         )
-        if not mapping_existed:
-            stack.node.try_remove_child(_FIREHOSE_CIDR_MAPPING)
+        _internals.remove_firehose_cidr_mapping(stack, existed_before=mapping_existed)
         # Firehose encrypts at rest only what producers put directly; with a Kinesis source the records
         # are encrypted in the stream (KMS) and in S3, and Firehose rejects SSE on such a stream.
         Validations.of(delivery_stream).acknowledge(
@@ -427,22 +423,22 @@ class StreamToS3(PatternConstruct):
         policy = iam.Policy(self, "DeliveryPolicy", statements=statements, roles=[self.role])
         # The delivery stream must not start before its role may read and write.
         self.delivery_stream.node.add_dependency(policy)
-        bucket_arn = _nag_arn_token(self, self.bucket)
+        bucket_arn = _internals.nag_arn_token(self, self.bucket)
         for prefix in _static_prefixes(data_prefix, error_prefix) if bucket_arn else ():
             Validations.of(policy).acknowledge(
                 Acknowledgment(
-                    id=f"AwsSolutions-IAM5[Resource::{bucket_arn}/{prefix}*]",
+                    id=_internals.nag_resource_finding_id("AwsSolutions-IAM5", f"{bucket_arn}/{prefix}*"),
                     reason="Firehose names each object it delivers (time-partitioned keys); the wildcard is "
                     f"confined to PutObject and AbortMultipartUpload under the '{prefix}' prefix of one bucket.",
                 )
             )
 
     def _log_stream_arn(self) -> str:
-        log_stream = self.log_group.node.find_child("S3Destination")
+        log_stream = _internals.firehose_s3_log_stream(self.log_group)
         return Stack.of(self).format_arn(
             service="logs",
             resource="log-group",
-            resource_name=f"{self.log_group.log_group_name}:log-stream:{log_stream.log_stream_name}",  # type: ignore[attr-defined]
+            resource_name=f"{self.log_group.log_group_name}:log-stream:{log_stream.log_stream_name}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
 
@@ -472,21 +468,6 @@ def _allow_logs_to_use(key: kms.IKey, stack: Stack) -> None:
             },
         )
     )
-
-
-def _nag_arn_token(scope: Construct, bucket: s3.IBucket) -> str | None:
-    """How cdk-nag names the bucket's ARN in a finding of ``scope``'s stack: ``<LogicalId.Arn>`` for a
-    bucket of the same stack, the export's name for a bucket of another stack of the app (its ARN reaches
-    this stack through Fn::ImportValue); None for an imported bucket (its findings are the owner's)."""
-    element = bucket.node.default_child
-    if not isinstance(element, s3.CfnBucket):
-        return None
-    owner = Stack.of(element)
-    if owner is Stack.of(scope):
-        return f"<{owner.resolve(owner.get_logical_id(element))}.Arn>"
-    # export_value without a name makes (once) the export that the automatic cross-stack reference uses.
-    imported = Stack.of(scope).resolve(owner.export_value(bucket.bucket_arn))
-    return str(imported["Fn::ImportValue"])
 
 
 def _static_prefixes(data_prefix: str, error_prefix: str | None) -> list[str]:

@@ -78,6 +78,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from ..limits import SQS_MAX_BATCH_ENTRIES, SQS_MAX_VISIBILITY_SECONDS, SQS_MAX_WAIT_SECONDS
 from ._calls import ApiCallCounter
 from .producer import THROTTLING_CODES
 from .redrive import QueueArn, message_entry, queue_url_of, redrive_policy
@@ -95,9 +96,10 @@ BatchHandler = Callable[[list[Message]], Iterable[str] | None]
 """Handles a batch; returns the ``MessageId`` of each message that failed (``None`` or empty: all succeeded).
 Raising an ``Exception`` fails the whole batch."""
 
-MAX_BATCH = 10  # SQS: ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch take at most 10
-MAX_WAIT_TIME_SECONDS = 20
-MAX_VISIBILITY_TIMEOUT = 12 * 3600
+# SQS: ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch take at most 10 (limits.py).
+MAX_BATCH = SQS_MAX_BATCH_ENTRIES
+MAX_WAIT_TIME_SECONDS = SQS_MAX_WAIT_SECONDS
+MAX_VISIBILITY_TIMEOUT = SQS_MAX_VISIBILITY_SECONDS
 MAX_RECEIVE_BACKOFF = 5.0  # seconds between receives that keep failing (throttling, 5xx, network)
 
 

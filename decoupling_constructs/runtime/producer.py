@@ -46,6 +46,16 @@ from typing import Any, ClassVar, Final, Self
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
+from ..limits import (
+    SNS_DEFAULT_MAX_BYTES,
+    SNS_MAX_BATCH_ENTRIES,
+    SNS_MAX_BYTES,
+    SNS_MAX_SUBJECT_CHARS,
+    SQS_MAX_BATCH_ENTRIES,
+    SQS_MAX_DELAY_SECONDS,
+    SQS_MAX_MESSAGE_ATTRIBUTES,
+    SQS_MAX_MESSAGE_BYTES,
+)
 from ._calls import ApiCallCounter
 
 __all__ = [
@@ -59,24 +69,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# SendMessageBatch: at most 10 entries, and the batch as a whole (bodies and message attributes) at
-# most 1 MiB, the same as the largest single message since AWS raised it in August 2025.
-SQS_MAX_BATCH_ENTRIES: Final = 10
-SQS_MAX_BYTES: Final = 1_048_576
-SQS_MAX_DELAY_SECONDS: Final = 900
-
-# PublishBatch: at most 10 entries; "the maximum allowed individual message size and the maximum total
-# payload size (the sum of the individual lengths of all of the batched messages) are both 256 KiB
-# (262,144 bytes)", body and attributes counted (SNS API reference, PublishBatch). A topic whose
-# MaximumMessageSize attribute was raised (up to 1 MiB) allows that much per message and per batch:
-# pass it as ``max_message_bytes``.
-SNS_MAX_BATCH_ENTRIES: Final = 10
-SNS_DEFAULT_MAX_BYTES: Final = 262_144
-SNS_MAX_BYTES: Final = 1_048_576
-SNS_MAX_SUBJECT_CHARS: Final = 100
-
+# SendMessageBatch: the batch as a whole (bodies and message attributes) at most 1 MiB, the same as the
+# largest single message. PublishBatch: 256 KiB per message and per batch, unless the topic's
+# MaximumMessageSize was raised: pass it as ``max_message_bytes``. The numbers and their sources: limits.py.
+SQS_MAX_BYTES: Final = SQS_MAX_MESSAGE_BYTES
 # Both services: at most 10 message attributes per message.
-MAX_ATTRIBUTES: Final = 10
+MAX_ATTRIBUTES: Final = SQS_MAX_MESSAGE_ATTRIBUTES
 
 # A message attribute, as given to send()/publish(): str -> String, int/float -> Number,
 # bytes -> Binary, or a boto3 MessageAttributeValue mapping ({"DataType": ..., "StringValue": ...}).

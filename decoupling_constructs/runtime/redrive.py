@@ -42,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..limits import SQS_MAX_MOVE_MESSAGES_PER_SECOND
 from ._calls import ApiCallCounter
 
 __all__ = [
@@ -60,7 +61,7 @@ logger = logging.getLogger(__name__)
 Method = Literal["auto", "api", "copy"]
 METHODS: tuple[Method, ...] = ("auto", "api", "copy")
 RUNNING_STATUSES = frozenset({"RUNNING", "CANCELLING"})
-MAX_PER_SECOND = 500  # StartMessageMoveTask's limit, applied to both methods
+MAX_PER_SECOND = SQS_MAX_MOVE_MESSAGES_PER_SECOND  # StartMessageMoveTask's limit, applied to both methods
 COPY_VISIBILITY_TIMEOUT = 60
 """Seconds a message received by the copy path stays invisible in the DLQ while it is sent and deleted."""
 COPY_WAIT_TIME_SECONDS = 1

@@ -43,6 +43,12 @@ from typing import Any, Final
 
 import boto3
 
+from ..limits import (
+    KINESIS_MAX_CALL_BYTES,
+    KINESIS_MAX_PARTITION_KEY_CHARS,
+    KINESIS_MAX_RECORD_BYTES,
+    KINESIS_MAX_RECORDS,
+)
 from .producer import (
     ACCEPTED,
     BufferedProducer,
@@ -57,12 +63,8 @@ __all__ = ["RETRYABLE_ERROR_CODES", "StreamProducer"]
 
 logger = logging.getLogger(__name__)
 
-# PutRecords limits (Kinesis Data Streams API reference): 500 records per call, 1 MiB per record and
-# 5 MiB per call, "including partition keys".
-KINESIS_MAX_RECORDS: Final = 500
-KINESIS_MAX_RECORD_BYTES: Final = 1_048_576
-KINESIS_MAX_CALL_BYTES: Final = 5_242_880
-KINESIS_MAX_PARTITION_KEY_CHARS: Final = 256
+# PutRecords limits (500 records per call, 1 MiB per record and 5 MiB per call, "including partition
+# keys"): KINESIS_MAX_* in limits.py.
 _MAX_HASH_KEY: Final = 2**128 - 1
 
 # The per-record error codes PutRecords reports; both are transient.

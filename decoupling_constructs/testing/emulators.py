@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import Deployment, complete_deployment, describe_deployment
+from .deploy import complete_deployment, describe_deployment
+from .lookup import Deployment
 
 REGION = "us-east-1"
 # How long a starting emulator may take to answer its health check.

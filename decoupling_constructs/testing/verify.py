@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import NO_RUNTIME_BEHAVIOUR, Deployment
 from ._intrinsics import resolve
+from .lookup import NO_RUNTIME_BEHAVIOUR, Deployment
 
 Json = Any
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 
-from decoupling_constructs.demo import EMULATOR_FOR
 from decoupling_constructs.testing import Deployment, deploy_to_moto
 from decoupling_constructs.testing.emulators import Emulator, cdk_deploy, ministack, moto_server
+from stacks.demo import EMULATOR_FOR
 
 MINISTACK_STACKS = [name for name, (emulator, _) in EMULATOR_FOR.items() if emulator == "ministack"]
 MOTO_STACKS = [name for name, (emulator, _) in EMULATOR_FOR.items() if emulator == "moto"]

@@ -4,7 +4,7 @@ S3 run for real.
 
 The messaging stacks go to MiniStack (`cdk bootstrap` + `cdk deploy`, change sets as on AWS); the broker stack goes
 to a moto server through ``deploy_to_moto`` because MiniStack's CloudFormation rejects AWS::AmazonMQ::Broker (see
-``decoupling_constructs.demo.EMULATOR_FOR``). What each emulator does not store is named per emulator and version
+``stacks.demo.EMULATOR_FOR``). What each emulator does not store is named per emulator and version
 in ``verify.NOT_STORED``; these tests pin that list, so an emulator bump that changes it fails here.
 
 MiniStack differs from AWS in Firehose: it writes one object per record, without buffering or GZIP. The delivery
@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from decoupling_constructs.demo import EMULATOR_FOR
 from decoupling_constructs.runtime.stream import StreamProducer
 from decoupling_constructs.stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
 from decoupling_constructs.testing import NO_RUNTIME_BEHAVIOUR, VerificationError, verify
 from decoupling_constructs.testing.delivery import expanded_prefixes, object_keys, wait_for_records
 from decoupling_constructs.testing.verify import NOT_STORED
+from stacks.demo import EMULATOR_FOR
 
 # One worker starts MiniStack and runs `cdk deploy` once for every test here (make test uses --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("emulator-deploys")

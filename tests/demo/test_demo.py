@@ -9,8 +9,8 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 
-from decoupling_constructs import demo
 from decoupling_constructs.testing.emulators import Emulator
+from stacks import demo
 
 pytestmark = pytest.mark.slow
 

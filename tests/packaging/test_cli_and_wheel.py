@@ -108,12 +108,15 @@ def test_wheel_ships_the_library_only(wheel: Path) -> None:
     assert "decoupling_constructs/queue.py" in names
     assert "decoupling_constructs/testing/__init__.py" in names
     assert not [n for n in names if n.startswith(("stacks/", "tests/", "app.py", "benchmarks/"))]
+    # The demo (moto, rich, the reference stacks' names) stays with the reference app in the clone.
+    assert [n for n in names if "demo" in n.rsplit("/", 1)[-1]] == []
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     requires = [
         line for line in zipfile.ZipFile(wheel).read(metadata).decode().splitlines() if line.startswith("Requires-Dist")
     ]
     assert any("aws-cdk-lib" in line for line in requires)
     assert any("constructs" in line for line in requires)
+    assert not [line for line in requires if "rich" in line or "extra == 'demo'" in line.replace('"', "'")]
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 ::
 
-    python -m decoupling_constructs.demo [--cdk-out cdk.out] [--pattern queue] [--jobs 1000] [--keep-running]
+    python -m stacks.demo [--cdk-out cdk.out] [--pattern queue] [--jobs 1000] [--keep-running]
 
 It starts MiniStack (a child process) and a moto server on 127.0.0.1 (free ports; both stopped at the end, on
 Ctrl-C and on errors), runs ``cdk bootstrap`` and ``cdk deploy`` of the synthesized app in ``--cdk-out`` into
@@ -10,8 +10,11 @@ MiniStack for the messaging stacks, deploys the broker stack into moto with ``de
 (MiniStack's CloudFormation rejects AmazonMQ; see ``EMULATOR_FOR``), verifies every deployed resource against its
 template, drives each pattern with the runtime helpers, and prints a table with per-phase timings. Emulator
 request logs, the CLI's output and the tracebacks of the failures the scenarios inject go to log files in one
-directory, whose path is printed. It exits 0 only if every check held. It needs the demo extra
-(``pip install decoupling-constructs[demo]``: moto[server], ministack, rich) and the CDK CLI (``make demo`` has them).
+directory, whose path is printed. It exits 0 only if every check held. It needs what requirements-dev.txt pins
+(moto[server], rich), MiniStack and the CDK CLI (``make demo`` has them).
+
+It lives with the reference app, not in the library: it depends on moto, rich and the reference stacks' names,
+and ``pip install decoupling-constructs`` does not ship it.
 """
 
 from __future__ import annotations
@@ -35,15 +38,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .runtime.consumer import QueueConsumer
-from .runtime.producer import QueueProducer, TopicPublisher
-from .runtime.redrive import redrive
-from .runtime.stream import StreamProducer
-from .stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
-from .testing import Deployment, deploy_to_moto
-from .testing.delivery import expanded_prefixes, object_keys, wait_for_records
-from .testing.emulators import Emulator, cdk_deploy, ministack, moto_server
-from .testing.verify import VerificationReport, verify
+from decoupling_constructs.runtime.consumer import QueueConsumer
+from decoupling_constructs.runtime.producer import QueueProducer, TopicPublisher
+from decoupling_constructs.runtime.redrive import redrive
+from decoupling_constructs.runtime.stream import StreamProducer
+from decoupling_constructs.stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
+from decoupling_constructs.testing import Deployment, deploy_to_moto
+from decoupling_constructs.testing.delivery import expanded_prefixes, object_keys, wait_for_records
+from decoupling_constructs.testing.emulators import Emulator, cdk_deploy, ministack, moto_server
+from decoupling_constructs.testing.verify import VerificationReport, verify
 
 REGION = "us-east-1"
 PATTERNS = ("queue", "fifo", "fanout", "stream", "broker")
@@ -414,7 +417,7 @@ SCENARIOS: dict[str, Callable[[Deployment, int, Callable[[str, int, int], None]]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m decoupling_constructs.demo", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m stacks.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--cdk-out", type=Path, default=Path("cdk.out"), help="synthesized app (default cdk.out)")
     parser.add_argument("--pattern", choices=[*PATTERNS, "all"], default="all", help="run one pattern only")
     parser.add_argument("--jobs", type=int, default=1000, help="queue: jobs (default 1000)")
@@ -424,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-dir", type=Path, help="where the logs go (default: a new temporary directory)")
     parser.add_argument("--keep-running", action="store_true", help="keep the emulators up afterwards; Ctrl-C stops")
     args = parser.parse_args(argv)
-    if importlib.util.find_spec("rich") is None:  # pragma: no cover - the demo extra
+    if importlib.util.find_spec("rich") is None:  # pragma: no cover - requirements-dev.txt pins it
         parser.error("the demo needs rich: pip install rich (make demo installs it)")
     if not (args.cdk_out / "manifest.json").exists():
         parser.error(f"--cdk-out {args.cdk_out} holds no synthesized app: run `cdk synth` (make demo does)")

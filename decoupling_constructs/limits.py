@@ -1,0 +1,74 @@
+"""The AWS service limits the library checks against, in one place and without aws-cdk-lib.
+
+The constructs (synth-time validation), the capacity planner and the boto3 runtime helpers all read
+their numbers here, so a limit AWS changes is changed once. Each number names the AWS document it
+comes from. Sizes are bytes unless the name says otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Amazon SQS ---------------------------------------------------------------------------------
+# Queue attributes (SQS API reference, CreateQueue / SetQueueAttributes; SQS developer guide,
+# "Amazon SQS message quotas").
+SQS_MAX_WAIT_SECONDS: Final = 20  # ReceiveMessageWaitTimeSeconds and ReceiveMessage WaitTimeSeconds: 0-20
+SQS_MAX_VISIBILITY_SECONDS: Final = 12 * 60 * 60  # VisibilityTimeout: 0 s - 12 hours (43,200 s)
+SQS_MIN_RETENTION_SECONDS: Final = 60  # MessageRetentionPeriod: 60 s (1 minute) ...
+SQS_MAX_RETENTION_SECONDS: Final = 14 * 24 * 60 * 60  # ... to 1,209,600 s (14 days)
+SQS_MAX_DELAY_SECONDS: Final = 900  # DelaySeconds (queue and SendMessage): 0-900 s (15 minutes)
+SQS_MAX_RECEIVE_COUNT: Final = 1000  # RedrivePolicy maxReceiveCount: 1-1,000
+# QueueName: 1-80 alphanumerics, hyphens and underscores, the ".fifo" suffix of a FIFO queue included.
+SQS_QUEUE_NAME_MAX: Final = 80
+# ReceiveMessage MaxNumberOfMessages, SendMessageBatch, DeleteMessageBatch and
+# ChangeMessageVisibilityBatch: at most 10 entries.
+SQS_MAX_BATCH_ENTRIES: Final = 10
+# A message (body and attributes), and a SendMessageBatch as a whole: at most 1 MiB (1,048,576 bytes)
+# since AWS raised MaximumMessageSize in August 2025 (SendMessage, SendMessageBatch).
+SQS_MAX_MESSAGE_BYTES: Final = 1_048_576
+SQS_MAX_MESSAGE_ATTRIBUTES: Final = 10  # SendMessage MessageAttributes: at most 10 per message
+# StartMessageMoveTask MaxNumberOfMessagesPerSecond: "The maximum value for messages per second is 500."
+SQS_MAX_MOVE_MESSAGES_PER_SECOND: Final = 500
+
+# --- Amazon SNS ---------------------------------------------------------------------------------
+SNS_TOPIC_NAME_MAX: Final = 256  # CreateTopic Name: 1-256 characters, the ".fifo" suffix included
+# PublishBatch: at most 10 entries; "the maximum allowed individual message size and the maximum total
+# payload size (the sum of the individual lengths of all of the batched messages) are both 256 KiB
+# (262,144 bytes)", body and attributes counted (SNS API reference, PublishBatch). A topic whose
+# MaximumMessageSize attribute was raised allows up to 1 MiB per message and per batch.
+SNS_MAX_BATCH_ENTRIES: Final = 10
+SNS_DEFAULT_MAX_BYTES: Final = 262_144
+SNS_MAX_BYTES: Final = 1_048_576
+SNS_MAX_SUBJECT_CHARS: Final = 100  # Publish Subject: at most 100 printable ASCII characters
+SNS_MAX_MESSAGE_ATTRIBUTES: Final = 10  # Publish MessageAttributes: at most 10 per message
+
+# --- Amazon Kinesis Data Streams ----------------------------------------------------------------
+# Kinesis Data Streams developer guide, "Quotas and limits": retention 24 hours (the default) to
+# 8,760 hours (365 days).
+KINESIS_MIN_RETENTION_HOURS: Final = 24
+KINESIS_MAX_RETENTION_HOURS: Final = 8760
+KINESIS_MAX_SHARD_COUNT: Final = 1_000_000  # CreateStream ShardCount: the API's valid range, 1-1,000,000
+# Per shard ("Quotas and limits"): writes up to 1 MiB/s or 1,000 records/s; reads up to 2 MiB/s, shared
+# by all shared-throughput consumers (per consumer with enhanced fan-out), in up to 5 GetRecords calls/s.
+KINESIS_WRITE_MIB_PER_SHARD: Final = 1.0
+KINESIS_WRITE_RECORDS_PER_SHARD: Final = 1000
+KINESIS_READ_MIB_PER_SHARD: Final = 2.0
+KINESIS_GET_RECORDS_CALLS_PER_SHARD: Final = 5
+KINESIS_MAX_ENHANCED_FAN_OUT_CONSUMERS: Final = 20  # RegisterStreamConsumer: 20 consumers per stream
+# The default shard quota of an account in us-east-1, us-west-2 and eu-west-1 ("Quotas and limits";
+# 1,000 or 6,000 in other regions).
+KINESIS_DEFAULT_SHARD_QUOTA: Final = 20_000
+# PutRecords (Kinesis Data Streams API reference): 500 records per call, each up to 1 MiB and the call
+# up to 5 MiB, "including partition keys"; PartitionKey 1-256 characters.
+KINESIS_MAX_RECORDS: Final = 500
+KINESIS_MAX_RECORD_BYTES: Final = 1_048_576
+KINESIS_MAX_CALL_BYTES: Final = 5_242_880
+KINESIS_MAX_PARTITION_KEY_CHARS: Final = 256
+
+# --- Amazon Data Firehose (S3 destination) ------------------------------------------------------
+# Firehose API reference: S3DestinationConfiguration Prefix and ErrorOutputPrefix 0-1,024 characters;
+# BufferingHints IntervalInSeconds 0-900, SizeInMBs 1-128.
+FIREHOSE_MAX_PREFIX_LENGTH: Final = 1024
+FIREHOSE_MAX_BUFFERING_SECONDS: Final = 900
+FIREHOSE_MIN_BUFFERING_MIB: Final = 1
+FIREHOSE_MAX_BUFFERING_MIB: Final = 128

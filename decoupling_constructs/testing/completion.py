@@ -1,0 +1,252 @@
+"""Completing what moto's CloudFormation skips or stores wrongly, with public boto3 calls made from the
+template's own properties: :data:`COMPLETED_TYPES` (created after ``create_stack``), :data:`CREATED_FIXUPS`
+(fixed after it), and the deleters that undo a failed completion.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .lookup import Json, _client
+
+
+@dataclass
+class _Completion:
+    logical_id: str
+    properties: dict[str, Json]
+    stack_name: str
+    region: str
+    account: str
+    endpoint_url: str | None
+
+    def client(self, service: str) -> Any:
+        return _client(service, self.region, self.endpoint_url)
+
+
+def _json(value: Json) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _queue_policy(c: _Completion) -> str:
+    sqs = c.client("sqs")
+    for url in c.properties["Queues"]:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": _json(c.properties["PolicyDocument"])})
+    return f"{c.stack_name}-{c.logical_id}"
+
+
+def _topic_policy(c: _Completion) -> str:
+    sns = c.client("sns")
+    for arn in c.properties["Topics"]:
+        sns.set_topic_attributes(
+            TopicArn=arn, AttributeName="Policy", AttributeValue=_json(c.properties["PolicyDocument"])
+        )
+    return f"{c.stack_name}-{c.logical_id}"
+
+
+def _bucket_policy(c: _Completion) -> str:
+    c.client("s3").put_bucket_policy(Bucket=c.properties["Bucket"], Policy=_json(c.properties["PolicyDocument"]))
+    return f"{c.stack_name}-{c.logical_id}"
+
+
+_SUBSCRIPTION_ATTRIBUTES = (
+    "RawMessageDelivery",
+    "FilterPolicy",
+    "FilterPolicyScope",
+    "RedrivePolicy",
+    "DeliveryPolicy",
+    "SubscriptionRoleArn",
+)
+
+
+def _subscription(c: _Completion) -> str:
+    props = c.properties
+    attributes = {}
+    for name in _SUBSCRIPTION_ATTRIBUTES:
+        if name in props:
+            value = props[name]
+            attributes[name] = str(value).lower() if isinstance(value, bool) else _json(value)
+    response = c.client("sns").subscribe(
+        TopicArn=props["TopicArn"],
+        Protocol=props["Protocol"],
+        Endpoint=props["Endpoint"],
+        Attributes=attributes,
+        ReturnSubscriptionArn=True,
+    )
+    return str(response["SubscriptionArn"])
+
+
+_ALARM_KEYS = (
+    "AlarmDescription",
+    "ActionsEnabled",
+    "OKActions",
+    "AlarmActions",
+    "InsufficientDataActions",
+    "MetricName",
+    "Namespace",
+    "Statistic",
+    "ExtendedStatistic",
+    "Dimensions",
+    "Period",
+    "Unit",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+    "EvaluateLowSampleCountPercentile",
+    "Metrics",
+    "ThresholdMetricId",
+)
+
+
+def _alarm(c: _Completion) -> str:
+    name = c.properties.get("AlarmName") or f"{c.stack_name}-{c.logical_id}"
+    c.client("cloudwatch").put_metric_alarm(
+        AlarmName=name, **{k: c.properties[k] for k in _ALARM_KEYS if k in c.properties}
+    )
+    return str(name)
+
+
+def _delivery_stream(c: _Completion) -> str:
+    """Created as the template says; moto never consumes a Kinesis source (nothing reaches S3 that way)."""
+    props = dict(c.properties)
+    name = props.pop("DeliveryStreamName", None) or f"{c.stack_name}-{c.logical_id}"[:64]
+    props.pop("Tags", None)
+    c.client("firehose").create_delivery_stream(DeliveryStreamName=name, **props)
+    return str(name)
+
+
+def _log_stream(c: _Completion) -> str:
+    name = c.properties.get("LogStreamName") or f"{c.stack_name}-{c.logical_id}"
+    c.client("logs").create_log_stream(logGroupName=c.properties["LogGroupName"], logStreamName=name)
+    return str(name)
+
+
+_SECRET_REFERENCE = re.compile(r"\{\{resolve:secretsmanager:(.+?):SecretString:([^:}]*)(?::[^:}]*)?(?::[^:}]*)?\}\}")
+
+
+def _resolve_secret_references(value: Json, c: _Completion) -> Json:
+    """Replace ``{{resolve:secretsmanager:...}}`` dynamic references with the secret's value, as CloudFormation
+    does when it passes a property to a service."""
+    if isinstance(value, list):
+        return [_resolve_secret_references(item, c) for item in value]
+    if isinstance(value, dict):
+        return {key: _resolve_secret_references(item, c) for key, item in value.items()}
+    if not isinstance(value, str) or "{{resolve:secretsmanager:" not in value:
+        return value
+    secrets = c.client("secretsmanager")
+
+    def replace(match: re.Match[str]) -> str:
+        secret = secrets.get_secret_value(SecretId=match.group(1))["SecretString"]
+        return str(json.loads(secret)[match.group(2)]) if match.group(2) else str(secret)
+
+    return _SECRET_REFERENCE.sub(replace, value)
+
+
+def _secret(c: _Completion) -> str:
+    props = c.properties
+    name = props.get("Name") or f"{c.stack_name}-{c.logical_id}"
+    secret_string = props.get("SecretString")
+    if secret_string is None:
+        generate = dict(props.get("GenerateSecretString", {}))
+        key, template = generate.pop("GenerateStringKey", None), generate.pop("SecretStringTemplate", None)
+        options = {k: v for k, v in generate.items() if k in _PASSWORD_OPTIONS}
+        password = c.client("secretsmanager").get_random_password(**options)["RandomPassword"]
+        secret_string = json.dumps({**json.loads(template), key: password}) if key and template else password
+    created = c.client("secretsmanager").create_secret(
+        Name=name,
+        SecretString=secret_string,
+        **{k: props[k] for k in ("Description", "KmsKeyId") if k in props},
+    )
+    return str(created["ARN"])
+
+
+_PASSWORD_OPTIONS = (
+    "PasswordLength",
+    "ExcludeCharacters",
+    "ExcludeNumbers",
+    "ExcludePunctuation",
+    "ExcludeUppercase",
+    "ExcludeLowercase",
+    "IncludeSpace",
+    "RequireEachIncludedType",
+)
+
+
+def _broker(c: _Completion) -> str:
+    """Created as the template says (control plane only: moto runs no broker); secret references resolved."""
+    props = _resolve_secret_references(dict(c.properties), c)
+    tags = props.pop("Tags", None)
+    if tags:
+        props["Tags"] = {tag["Key"]: tag["Value"] for tag in tags}
+    return str(c.client("mq").create_broker(**props)["BrokerId"])
+
+
+# Types moto's CloudFormation skips that the helper completes with public API calls.
+COMPLETED_TYPES: dict[str, Callable[[_Completion], str]] = {
+    "AWS::SQS::QueuePolicy": _queue_policy,
+    "AWS::SNS::TopicPolicy": _topic_policy,
+    "AWS::S3::BucketPolicy": _bucket_policy,
+    "AWS::SNS::Subscription": _subscription,
+    "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::KinesisFirehose::DeliveryStream": _delivery_stream,
+    "AWS::Logs::LogStream": _log_stream,
+    "AWS::SecretsManager::Secret": _secret,
+    "AWS::AmazonMQ::Broker": _broker,
+}
+
+
+def _fix_key_policy(c: _Completion, key_id: str) -> None:
+    """moto stores a template's KeyPolicy as a dict and describe_key then fails; store it as JSON."""
+    if "KeyPolicy" in c.properties:
+        c.client("kms").put_key_policy(KeyId=key_id, PolicyName="default", Policy=_json(c.properties["KeyPolicy"]))
+
+
+def _fix_iam_policy(c: _Completion, _physical_id: str) -> None:
+    """moto created the policy before the helper completed what it names (a skipped resource's Ref is None
+    in moto): put it again, resolved, on each of its roles, users and groups."""
+    iam = c.client("iam")
+    name, document = c.properties["PolicyName"], _json(c.properties["PolicyDocument"])
+    for role in c.properties.get("Roles", []):
+        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=document)
+    for user in c.properties.get("Users", []):
+        iam.put_user_policy(UserName=user, PolicyName=name, PolicyDocument=document)
+    for group in c.properties.get("Groups", []):
+        iam.put_group_policy(GroupName=group, PolicyName=name, PolicyDocument=document)
+
+
+# Types moto creates with a property lost or stored wrongly, and the fix applied after create_stack.
+CREATED_FIXUPS: dict[str, Callable[[_Completion, str], None]] = {
+    "AWS::KMS::Key": _fix_key_policy,
+    "AWS::IAM::Policy": _fix_iam_policy,
+}
+
+
+def _undo(completed: Mapping[str, str], types: Mapping[str, str], region: str, endpoint_url: str | None) -> None:
+    """Delete what the helper completed (newest first), so that a failed deploy leaves nothing behind."""
+    for logical_id, physical_id in reversed(list(completed.items())):
+        if types[logical_id] in _DELETERS:
+            service, delete = _DELETERS[types[logical_id]]
+            with contextlib.suppress(Exception):
+                delete(_client(service, region, endpoint_url), physical_id)
+
+
+# Completed types whose leftovers would make the next attempt fail (policies and log streams are overwritten).
+_DELETERS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
+    "AWS::SNS::Subscription": ("sns", lambda sns, arn: sns.unsubscribe(SubscriptionArn=arn)),
+    "AWS::CloudWatch::Alarm": ("cloudwatch", lambda cw, name: cw.delete_alarms(AlarmNames=[name])),
+    "AWS::KinesisFirehose::DeliveryStream": (
+        "firehose",
+        lambda firehose, name: firehose.delete_delivery_stream(DeliveryStreamName=name),
+    ),
+    "AWS::SecretsManager::Secret": (
+        "secretsmanager",
+        lambda secrets, arn: secrets.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True),
+    ),
+    "AWS::AmazonMQ::Broker": ("mq", lambda mq, broker_id: mq.delete_broker(BrokerId=broker_id)),
+}

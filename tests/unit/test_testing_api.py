@@ -1,0 +1,44 @@
+"""decoupling_constructs.testing is split into deploy, completion and lookup modules behind one public surface."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import decoupling_constructs.testing as testing
+
+# Every public name of ``decoupling_constructs.testing`` before the split (users import these), and the module
+# that defines it now.
+PUBLIC = {
+    "BOOTSTRAP_VERSION": "deploy",
+    "BOOTSTRAP_VERSION_PARAMETER": "deploy",
+    "COMPLETED_TYPES": "completion",
+    "CREATED_FIXUPS": "completion",
+    "Deployment": "lookup",
+    "Emulator": "emulators",
+    "Finding": "verify",
+    "Json": "lookup",
+    "NOT_STORED": "verify",
+    "NO_RUNTIME_BEHAVIOUR": "lookup",
+    "UnsupportedResourceError": "lookup",
+    "VerificationError": "verify",
+    "VerificationReport": "verify",
+    "cdk_deploy": "emulators",
+    "complete_deployment": "deploy",
+    "deploy_to_moto": "deploy",
+    "describe_deployment": "deploy",
+    "ministack": "emulators",
+    "moto_server": "emulators",
+    "verify": "verify",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_public_name_is_importable_from_the_package(name: str) -> None:
+    module = importlib.import_module(f"decoupling_constructs.testing.{PUBLIC[name]}")
+    assert getattr(testing, name) is getattr(module, name)
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    assert sorted(testing.__all__) == sorted(PUBLIC)
