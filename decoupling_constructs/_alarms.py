@@ -192,9 +192,12 @@ class Alarms:
         alarm_topic: sns.ITopic | AlarmTopic | None,
         create_alarms: bool,
         alarm_settings: AlarmSettings | None,
+        keys: Collection[str] | None = None,
     ) -> Alarms:
-        """The three alarm props of ``owner``, keyed by its ``ALARM_KEYS`` (one spelling for every construct)."""
-        keys: Collection[str] = getattr(owner, "ALARM_KEYS")  # noqa: B009 (a ClassVar of each construct)
+        """The three alarm props of ``owner``, keyed by ``keys`` (default its ``ALARM_KEYS``): one spelling for
+        every construct."""
+        if keys is None:
+            keys = getattr(owner, "ALARM_KEYS")  # noqa: B009 (a ClassVar of each construct)
         return cls(
             owner, alarm_topic=alarm_topic, create_alarms=create_alarms, alarm_settings=alarm_settings, keys=keys
         )

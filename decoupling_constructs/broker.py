@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
+from ._network import private_subnets
 from ._validate import PropTypeError
 
 
@@ -209,12 +210,12 @@ class MessageBroker(PatternConstruct):
         instance_type: str = "mq.m5.large",
         engine_version: str | None = None,
         admin_username: str = "admin",
-        encryption_key: kms.IKey | None = None,
-        allowed_peers: Sequence[ec2.IPeer] = (),
-        maintenance_window: MaintenanceWindow = DEFAULT_MAINTENANCE_WINDOW,
         alarm_topic: sns.ITopic | AlarmTopic | None = None,
         create_alarms: bool = True,
         alarm_settings: AlarmSettings | None = None,
+        encryption_key: kms.IKey | None = None,
+        allowed_peers: Sequence[ec2.IPeer] = (),
+        maintenance_window: MaintenanceWindow = DEFAULT_MAINTENANCE_WINDOW,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -232,13 +233,7 @@ class MessageBroker(PatternConstruct):
                 maintenance_window=maintenance_window,
                 removal_policy=removal_policy,
             )
-            alarms = Alarms(
-                self,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                alarm_settings=alarm_settings,
-                keys=ALARM_KEYS_BY_ENGINE[engine],
-            )
+            alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings, keys=ALARM_KEYS_BY_ENGINE[engine])
         self.engine = engine
         self.encryption_key = encryption_key
         self.deployment_mode = mode
@@ -395,30 +390,7 @@ class MessageBroker(PatternConstruct):
         return isolated_vpc(self, "Vpc", removal_policy=removal_policy)
 
     def _pick_subnets(self, selection: ec2.SubnetSelection | None) -> list[ec2.ISubnet]:
-        if selection is not None:
-            candidates = self.vpc.select_subnets(
-                availability_zones=selection.availability_zones,
-                one_per_az=selection.one_per_az,
-                subnet_filters=selection.subnet_filters,
-                subnet_group_name=selection.subnet_group_name,
-                subnets=selection.subnets,
-                subnet_type=selection.subnet_type,
-            ).subnets
-        else:
-            candidates = []
-            for subnet_type in (ec2.SubnetType.PRIVATE_WITH_EGRESS, ec2.SubnetType.PRIVATE_ISOLATED):
-                try:
-                    candidates = self.vpc.select_subnets(subnet_type=subnet_type).subnets
-                except RuntimeError:  # jsii's error when the VPC has no subnets of that type
-                    continue
-                if candidates:
-                    break
-        public = {subnet.subnet_id for subnet in self.vpc.public_subnets}
-        if any(subnet.subnet_id in public for subnet in candidates):
-            raise ValueError(
-                "vpc_subnets selects public subnets; a MessageBroker is private: select PRIVATE_ISOLATED or "
-                "PRIVATE_WITH_EGRESS subnets"
-            )
+        candidates = private_subnets(self.vpc, selection, what="a MessageBroker")
         needed = SUBNETS_NEEDED[self.deployment_mode]
         chosen: dict[str, ec2.ISubnet] = {}
         for subnet in candidates:

@@ -115,11 +115,11 @@ class FanOut(PatternConstruct):
         fifo: bool = False,
         topic_name: str | None = None,
         content_based_deduplication: bool = False,
-        encryption_key: kms.IKey | None = None,
-        service_publishers: Sequence[str] = (),
         alarm_topic: sns.ITopic | AlarmTopic | None = None,
         create_alarms: bool = True,
         alarm_settings: AlarmSettings | None = None,
+        encryption_key: kms.IKey | None = None,
+        service_publishers: Sequence[str] = (),
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)

@@ -105,10 +105,10 @@ class ReliableQueue(PatternConstruct):
         max_receive_count: int = 5,
         content_based_deduplication: bool = False,
         high_throughput: bool = False,
-        encryption_key: kms.IKey | None = None,
         alarm_topic: sns.ITopic | AlarmTopic | None = None,
         create_alarms: bool = True,
         alarm_settings: AlarmSettings | None = None,
+        encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)

@@ -115,11 +115,11 @@ class QueueFunction(PatternConstruct):
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_batching_window: Duration | None = None,
         max_concurrency: int | None = None,
-        filters: Sequence[Mapping[str, Any]] | None = None,
-        enabled: bool = True,
         alarm_topic: sns.ITopic | AlarmTopic | None = None,
         create_alarms: bool = True,
         alarm_settings: AlarmSettings | None = None,
+        filters: Sequence[Mapping[str, Any]] | None = None,
+        enabled: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         with v.validating(self):
@@ -139,13 +139,7 @@ class QueueFunction(PatternConstruct):
                     "max_concurrency", max_concurrency, minimum=MIN_MAX_CONCURRENCY, maximum=MAX_MAX_CONCURRENCY
                 )
             checked_filters = _check_filters(filters)
-            alarms = Alarms(
-                self,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                alarm_settings=alarm_settings,
-                keys=self.ALARM_KEYS,
-            )
+            alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
             if queue is not None:
                 given = sorted(set(alarms.settings.overrides) & set(QUEUE_ALARM_KEYS))
                 if given:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
+from ._network import private_subnets
 from .queue import ReliableQueue
 
 # EC2 Auto Scaling: MaxSize is at most the account's instance quota; 1,000 bounds a typo, not AWS.
@@ -99,13 +100,13 @@ class QueueWorkers(PatternConstruct):
         instance_type: ec2.InstanceType | None = None,
         machine_image: ec2.IMachineImage | None = None,
         root_volume_size: Size = DEFAULT_ROOT_VOLUME_SIZE,
+        alarm_topic: sns.ITopic | AlarmTopic | None = None,
+        create_alarms: bool = True,
+        alarm_settings: AlarmSettings | None = None,
         encryption_key: kms.IKey | None = None,
         handler: str = DEFAULT_HANDLER,
         worker_packages: Sequence[str] = DEFAULT_PACKAGES,
         user_data: ec2.UserData | None = None,
-        alarm_topic: sns.ITopic | AlarmTopic | None = None,
-        create_alarms: bool = True,
-        alarm_settings: AlarmSettings | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         with v.validating(self):
@@ -128,14 +129,8 @@ class QueueWorkers(PatternConstruct):
                 raise ValueError(f"handler must be 'module:function' (e.g. 'worker:handle'), got {handler!r}")
             packages = v.check_sequence("worker_packages", worker_packages, _check_package)
             v.check_interface("user_data", user_data, "an ec2.UserData", "add_commands", "render")
-            subnets = _private_subnets(vpc, vpc_subnets)
-            alarms = Alarms(
-                self,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                alarm_settings=alarm_settings,
-                keys=self.ALARM_KEYS,
-            )
+            subnets = private_subnets(vpc, vpc_subnets, what="a QueueWorkers fleet")
+            alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
         self.queue = queue
 
         self.role = iam.Role(
@@ -341,33 +336,3 @@ def _backlog_queries(
 def _check_package(prop: str, value: object) -> None:
     if not isinstance(value, str) or not value.strip() or "\n" in value:
         raise ValueError(f"{prop} must be a pip requirement such as 'my-worker==1.2', got {value!r}")
-
-
-def _private_subnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection | None) -> list[ec2.ISubnet]:
-    """The selected subnets, default the private ones (with egress, else isolated); public ones are refused."""
-    if selection is not None:
-        if selection.subnet_type == ec2.SubnetType.PUBLIC:
-            raise ValueError("vpc_subnets selects PUBLIC subnets; workers are private: select private subnets")
-        candidates = list(
-            vpc.select_subnets(
-                subnet_type=selection.subnet_type,
-                subnets=selection.subnets,
-                subnet_group_name=selection.subnet_group_name,
-            ).subnets
-        )
-    else:
-        candidates = []
-        for subnet_type in (ec2.SubnetType.PRIVATE_WITH_EGRESS, ec2.SubnetType.PRIVATE_ISOLATED):
-            try:
-                candidates = list(vpc.select_subnets(subnet_type=subnet_type).subnets)
-            except RuntimeError:  # jsii's error when the VPC has no subnets of that type
-                continue
-            if candidates:
-                break
-    public = {subnet.subnet_id for subnet in vpc.public_subnets}
-    if not candidates or any(subnet.subnet_id in public for subnet in candidates):
-        raise ValueError(
-            f"vpc_subnets must select private subnets (PRIVATE_WITH_EGRESS or PRIVATE_ISOLATED), got "
-            f"{len(candidates)} subnet(s), {sum(s.subnet_id in public for s in candidates)} of them public"
-        )
-    return candidates

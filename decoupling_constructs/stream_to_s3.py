@@ -138,6 +138,9 @@ class StreamToS3(PatternConstruct):
         shard_count: int | None = None,
         expected_throughput: Throughput | None = None,
         retention_period: Duration = DEFAULT_RETENTION,
+        alarm_topic: sns.ITopic | AlarmTopic | None = None,
+        create_alarms: bool = True,
+        alarm_settings: AlarmSettings | None = None,
         encryption_key: kms.IKey | None = None,
         existing_bucket: s3.IBucket | None = None,
         data_prefix: str = DEFAULT_DATA_PREFIX,
@@ -146,9 +149,6 @@ class StreamToS3(PatternConstruct):
         buffering_size: Size = DEFAULT_BUFFERING_SIZE,
         compression: firehose.Compression = firehose.Compression.GZIP,
         lifecycle: Sequence[s3.LifecycleRule] | None = None,
-        alarm_topic: sns.ITopic | AlarmTopic | None = None,
-        create_alarms: bool = True,
-        alarm_settings: AlarmSettings | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -167,13 +167,7 @@ class StreamToS3(PatternConstruct):
                 lifecycle=lifecycle,
                 removal_policy=removal_policy,
             )
-            alarms = Alarms(
-                self,
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                alarm_settings=alarm_settings,
-                keys=self.ALARM_KEYS,
-            )
+            alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
             if alarms.enabled("iterator_age"):
                 _check_iterator_age(alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM), retention_period)  # type: ignore[arg-type]
         self.encryption_key = encryption_key
