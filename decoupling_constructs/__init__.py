@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .fan_out import FanOut, QueueOptions
     from .queue import ReliableQueue
     from .queue_function import QueueFunction
+    from .stream_function import StreamFunction
     from .stream_to_s3 import StreamToS3
 
 _EXPORTS = {
@@ -31,6 +32,7 @@ _EXPORTS = {
     "QueueOptions": ".fan_out",
     "QueueFunction": ".queue_function",
     "ReliableQueue": ".queue",
+    "StreamFunction": ".stream_function",
     "StreamToS3": ".stream_to_s3",
     "Throughput": ".capacity",
 }
@@ -44,9 +46,10 @@ __all__ = [
     "FanOut",
     "MaintenanceWindow",
     "MessageBroker",
-    "QueueOptions",
     "QueueFunction",
+    "QueueOptions",
     "ReliableQueue",
+    "StreamFunction",
     "StreamToS3",
     "Throughput",
 ]
