@@ -3,16 +3,29 @@ alarms, and the alarm props of the ReliableQueue they create or are given."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+if TYPE_CHECKING:
+    from .alarm_topic import AlarmTopic
+
+from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from .queue import ReliableQueue
 
 # A created queue's alarms are ReliableQueue's own (same keys), passed to it.
 QUEUE_ALARM_KEYS = ReliableQueue.ALARM_KEYS
 FUNCTION_ALARM_KEYS = ("function_errors", "function_throttles")
+
+
+def check_function(function: lambda_.IFunction) -> None:
+    v.check_interface("function", function, "a lambda_.IFunction", "function_arn", "add_event_source", optional=False)
 
 
 def check_same_stack(owner: Construct, function: lambda_.IFunction) -> None:
@@ -36,16 +49,34 @@ def check_no_queue_overrides(alarms: Alarms, prop: str) -> None:
         )
 
 
-def created_queue_alarm_settings(alarms: Alarms) -> AlarmSettings:
-    """The alarm settings of a ReliableQueue this construct creates: the same prefix and actions, and the
-    overrides of the queue's keys."""
+def reliable_queue(
+    owner: Construct,
+    given: ReliableQueue | None,
+    construct_id: str,
+    alarms: Alarms,
+    alarm_topic: sns.ITopic | AlarmTopic | None,
+    create_alarms: bool,
+    **props: Any,
+) -> tuple[ReliableQueue, Mapping[str, cloudwatch.Alarm]]:
+    """The ``given`` queue (its alarms are its own), or a new ReliableQueue ``construct_id`` with ``props``, the
+    same alarm topic, prefix and actions, and the overrides of the queue's keys; and the alarms it created."""
+    if given is not None:
+        return given, {}
     settings = alarms.settings
-    return AlarmSettings(
-        name_prefix=settings.name_prefix,
-        alarm_actions=settings.alarm_actions,
-        ok_actions=settings.ok_actions,
-        overrides={k: o for k, o in settings.overrides.items() if k in QUEUE_ALARM_KEYS},
+    queue = ReliableQueue(
+        owner,
+        construct_id,
+        alarm_topic=alarm_topic,
+        create_alarms=create_alarms,
+        alarm_settings=AlarmSettings(
+            name_prefix=settings.name_prefix,
+            alarm_actions=settings.alarm_actions,
+            ok_actions=settings.ok_actions,
+            overrides={k: o for k, o in settings.overrides.items() if k in QUEUE_ALARM_KEYS},
+        ),
+        **props,
     )
+    return queue, queue.alarms
 
 
 def add_function_alarms(alarms: Alarms, function: lambda_.IFunction, *, errors: str, throttles: str) -> None:

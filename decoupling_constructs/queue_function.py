@@ -17,17 +17,10 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
+from . import _function as consumers
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
-from ._function import (
-    FUNCTION_ALARM_KEYS,
-    QUEUE_ALARM_KEYS,
-    add_function_alarms,
-    check_no_queue_overrides,
-    check_same_stack,
-    created_queue_alarm_settings,
-)
 from .queue import MAX_VISIBILITY_SECONDS, ReliableQueue
 
 # Lambda SQS event source mapping limits (Lambda developer guide, "Lambda parameters for Amazon SQS event
@@ -105,7 +98,7 @@ class QueueFunction(PatternConstruct):
     """
 
     #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
-    ALARM_KEYS: ClassVar[tuple[str, ...]] = FUNCTION_ALARM_KEYS + QUEUE_ALARM_KEYS
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = consumers.FUNCTION_ALARM_KEYS + consumers.QUEUE_ALARM_KEYS
 
     def __init__(
         self,
@@ -128,14 +121,12 @@ class QueueFunction(PatternConstruct):
     ) -> None:
         super().__init__(scope, construct_id)
         with v.validating(self):
-            v.check_interface(
-                "function", function, "a lambda_.IFunction", "function_arn", "add_event_source", optional=False
-            )
+            consumers.check_function(function)
             v.check_type("queue", queue, ReliableQueue, "a ReliableQueue or None", optional=True)
             v.check_bool("fifo", fifo)
             v.check_bool("enabled", enabled)
             _check_queue_props(queue, fifo, queue_props)
-            check_same_stack(self, function)
+            consumers.check_same_stack(self, function)
             timeout = _function_timeout(function, function_timeout)
             is_fifo = queue.fifo if queue is not None else fifo
             _check_batching(is_fifo, batch_size, max_batching_window)
@@ -152,24 +143,21 @@ class QueueFunction(PatternConstruct):
                 keys=self.ALARM_KEYS,
             )
             if queue is not None:
-                check_no_queue_overrides(alarms, "queue")
+                consumers.check_no_queue_overrides(alarms, "queue")
                 _check_visibility_timeout(queue, timeout)
         self.function = function
 
-        if queue is None:
-            queue = ReliableQueue(
-                self,
-                "Queue",
-                fifo=fifo,
-                visibility_timeout=_visibility_for(timeout),
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                alarm_settings=created_queue_alarm_settings(alarms),
-                **dict(queue_props or {}),
-            )
-            own_queue_alarms: Mapping[str, cloudwatch.Alarm] = queue.alarms
-        else:
-            own_queue_alarms = {}
+        queue, own_queue_alarms = consumers.reliable_queue(
+            self,
+            queue,
+            "Queue",
+            alarms,
+            alarm_topic,
+            create_alarms,
+            fifo=fifo,
+            visibility_timeout=_visibility_for(timeout),
+            **dict(queue_props or {}),
+        )
         self.reliable_queue = queue
         self.queue: sqs.IQueue = queue.queue
 
@@ -185,7 +173,7 @@ class QueueFunction(PatternConstruct):
         function.add_event_source(source)
         self.event_source_mapping_id: str = source.event_source_mapping_id
 
-        add_function_alarms(
+        consumers.add_function_alarms(
             alarms,
             function,
             errors="a crash or a batch that failed entirely. Its messages are retried, then dead-lettered.",

@@ -19,17 +19,10 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
+from . import _function as consumers
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
-from ._function import (
-    FUNCTION_ALARM_KEYS,
-    QUEUE_ALARM_KEYS,
-    add_function_alarms,
-    check_no_queue_overrides,
-    check_same_stack,
-    created_queue_alarm_settings,
-)
 from .capacity import MAX_ENHANCED_FAN_OUT_CONSUMERS
 from .queue import ReliableQueue
 from .stream_to_s3 import DEFAULT_ITERATOR_AGE_ALARM, StreamToS3
@@ -100,7 +93,11 @@ class StreamFunction(PatternConstruct):
     """
 
     #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
-    ALARM_KEYS: ClassVar[tuple[str, ...]] = ("iterator_age", *FUNCTION_ALARM_KEYS, *QUEUE_ALARM_KEYS)
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = (
+        "iterator_age",
+        *consumers.FUNCTION_ALARM_KEYS,
+        *consumers.QUEUE_ALARM_KEYS,
+    )
 
     def __init__(
         self,
@@ -125,9 +122,7 @@ class StreamFunction(PatternConstruct):
     ) -> None:
         super().__init__(scope, construct_id)
         with v.validating(self):
-            v.check_interface(
-                "function", function, "a lambda_.IFunction", "function_arn", "add_event_source", optional=False
-            )
+            consumers.check_function(function)
             if not isinstance(stream, StreamToS3):
                 v.check_interface(
                     "stream", stream, "a StreamToS3 or a kinesis.IStream", "stream_arn", "grant_read", optional=False
@@ -135,7 +130,7 @@ class StreamFunction(PatternConstruct):
             v.check_type("on_failure_queue", on_failure_queue, ReliableQueue, "a ReliableQueue or None", optional=True)
             v.check_bool("enhanced_fan_out", enhanced_fan_out)
             v.check_bool("enabled", enabled)
-            check_same_stack(self, function)
+            consumers.check_same_stack(self, function)
             _check_starting_position(starting_position, starting_position_timestamp)
             v.check_int("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
             if max_batching_window is not None:
@@ -162,20 +157,12 @@ class StreamFunction(PatternConstruct):
             alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
             iterator_age = _iterator_age_threshold(alarms, max_record_age)
             if on_failure_queue is not None:
-                check_no_queue_overrides(alarms, "on_failure_queue")
+                consumers.check_no_queue_overrides(alarms, "on_failure_queue")
         self.function = function
 
-        if on_failure_queue is None:
-            on_failure_queue = ReliableQueue(
-                self,
-                "OnFailureQueue",
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                alarm_settings=created_queue_alarm_settings(alarms),
-            )
-            own_queue_alarms: Mapping[str, cloudwatch.Alarm] = on_failure_queue.alarms
-        else:
-            own_queue_alarms = {}
+        on_failure_queue, own_queue_alarms = consumers.reliable_queue(
+            self, on_failure_queue, "OnFailureQueue", alarms, alarm_topic, create_alarms
+        )
         self.on_failure_queue = on_failure_queue
         self.queue: sqs.IQueue = on_failure_queue.queue
 
@@ -218,7 +205,7 @@ class StreamFunction(PatternConstruct):
             f"than {max_record_age.to_human_string()} are skipped to the on-failure queue, and the stream drops "
             "records past its retention.",
         )
-        add_function_alarms(
+        consumers.add_function_alarms(
             alarms,
             function,
             errors="a crash or a batch that failed entirely. The batch is bisected and retried, then its place "

@@ -6,10 +6,8 @@ it retries the shard from the first failed record (bisecting, then the on-failur
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -17,17 +15,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.runtime.examples import load_example
+
 REGION = "us-east-1"
-HANDLER_FILE = Path(__file__).resolve().parents[2] / "examples" / "stream_function_handler.py"
 
 
 @pytest.fixture(scope="module")
 def example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("stream_function_handler", HANDLER_FILE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_example("stream_function_handler")
 
 
 def kinesis_record(record: Mapping[str, Any], shard_id: str, stream_arn: str, region: str = REGION) -> dict[str, Any]:
