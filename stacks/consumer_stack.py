@@ -32,8 +32,9 @@ class ConsumerStack(cdk.Stack):
     """``Shipments``: a standard queue consumed by a Lambda, batches of up to 10 in a 5-second window, at most
     5 concurrent invocations. ``Invoices``: a FIFO queue consumed in order, per message group. Both functions run
     the README's Powertools handler and report failed messages one by one. ``Clicks``: a one-shard Kinesis stream
-    (KMS-encrypted) read by a Lambda with the README's Powertools Kinesis handler, two batches per shard at once,
-    failed records bisected, retried 3 times, then recorded in its on-failure queue. All alarms go to one topic.
+    (encrypted with the AWS-managed key) read by a Lambda with the README's Powertools Kinesis handler, two
+    batches per shard at once, failed records bisected, retried 3 times, then recorded in its on-failure queue.
+    All alarms go to one topic.
 
     ``powertools_layer=False`` leaves the Powertools layer out, for an emulator whose Lambda runs on its own
     interpreter with Powertools installed (MiniStack); on AWS the layer is needed."""
