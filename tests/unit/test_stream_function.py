@@ -8,6 +8,7 @@ import json
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
@@ -255,3 +256,26 @@ def test_a_stream_of_another_stack_is_consumed_without_a_cycle() -> None:
     (registered,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Kinesis::StreamConsumer"]
     assert "Fn::ImportValue" in json.dumps(registered["Properties"]["StreamARN"])
     assert shared in readers.dependencies and readers not in shared.dependencies
+
+
+def test_an_imported_function_needs_no_timeout_and_gets_the_mapping() -> None:
+    """Unlike QueueFunction (a queue's visibility timeout must cover 6x the function's), no Kinesis mapping
+    setting depends on the function's timeout: an imported function is taken as it is."""
+    stack = new_stack("bare-agnostic")
+    imported = lambda_.Function.from_function_attributes(
+        stack,
+        "Imported",
+        function_arn=stack.format_arn(
+            service="lambda", resource="function", resource_name="f", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+        ),
+        role=iam.Role.from_role_name(stack, "ImportedRole", "f-role"),
+        same_environment=True,
+    )
+    consumer = StreamFunction(stack, "Reader", function=imported, stream=kinesis.Stream(stack, "S"))
+    template = Template.from_stack(stack)
+    props = mapping(template)
+    assert ":function:f" in json.dumps(props["FunctionName"])
+    assert props["BisectBatchOnFunctionError"] is True
+    assert "iterator_age" in consumer.alarms
+    (policy,) = template.find_resources("AWS::IAM::Policy").values()
+    assert policy["Properties"]["Roles"] == ["f-role"]  # the read and send grants go on the imported role
