@@ -73,7 +73,7 @@ class StreamFunction(PatternConstruct):
     enhanced fan-out, every StreamFunction on it must use it (only Firehose shares the shard's reads).
 
     :param function: the consumer, any ``lambda_.IFunction``; in the same stack as this construct.
-    :param stream: a ``StreamToS3`` or a ``kinesis.IStream``.
+    :param stream: a ``StreamToS3`` or a ``kinesis.IStream`` (a StreamToS3's ``stream`` counts as the StreamToS3).
     :param on_failure_queue: a ``ReliableQueue`` for the failed batches' metadata; default a new one.
     :param starting_position: ``lambda_.StartingPosition``; default TRIM_HORIZON (the oldest record kept).
     :param starting_position_timestamp: Unix time in seconds, only (and required) with AT_TIMESTAMP.
@@ -150,8 +150,8 @@ class StreamFunction(PatternConstruct):
                 maximum=MAX_RECORD_AGE_SECONDS,
                 allowed="60 seconds-7 days (a bound: an unbounded age lets a poison record block its shard)",
             )
-            self.stream_to_s3: StreamToS3 | None = stream if isinstance(stream, StreamToS3) else None
             self.stream: kinesis.IStream = stream.stream if isinstance(stream, StreamToS3) else stream
+            self.stream_to_s3: StreamToS3 | None = _stream_to_s3_of(stream)
             self.enhanced_fan_out = enhanced_fan_out
             _check_readers(self)
             alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
@@ -214,6 +214,14 @@ class StreamFunction(PatternConstruct):
         )
         self.alarms: Mapping[str, cloudwatch.Alarm] = MappingProxyType({**alarms.mapping, **own_queue_alarms})
         self._reads = True  # built: a reader of the stream (one refused half-way stays in the tree, unbuilt)
+
+
+def _stream_to_s3_of(stream: StreamToS3 | kinesis.IStream) -> StreamToS3 | None:
+    """The StreamToS3 given, or whose ``stream`` was given (its capacity plan applies either way)."""
+    if isinstance(stream, StreamToS3):
+        return stream
+    owner = stream.node.scope
+    return owner if isinstance(owner, StreamToS3) and owner.stream is stream else None
 
 
 def _check_starting_position(position: lambda_.StartingPosition, timestamp: float | None) -> None:

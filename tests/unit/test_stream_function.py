@@ -214,6 +214,12 @@ def test_the_capacity_plan_admits_its_consumers_but_firehose_and_refuses_one_mor
         assert part in message, message
 
 
+def test_the_plan_applies_when_the_stream_to_s3s_stream_is_given() -> None:
+    stack, archive = planned(1)
+    with pytest.raises(ValueError, match=r"Throughput\(consumers=1\).*consumer 2"):
+        StreamFunction(stack, "Reader", function=function(stack), stream=archive.stream)
+
+
 def test_an_enhanced_fan_out_plan_needs_enhanced_fan_out_consumers() -> None:
     stack, archive = planned(2, enhanced_fan_out=True)
     with pytest.raises(ValueError, match=r"enhanced_fan_out=True\): .*needs enhanced_fan_out=True"):
