@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .queue import ReliableQueue
     from .queue_function import QueueFunction
     from .queue_workers import QueueWorkers
+    from .stream_function import StreamFunction
     from .stream_to_s3 import StreamToS3
 
 _EXPORTS = {
@@ -33,6 +34,7 @@ _EXPORTS = {
     "QueueFunction": ".queue_function",
     "ReliableQueue": ".queue",
     "QueueWorkers": ".queue_workers",
+    "StreamFunction": ".stream_function",
     "StreamToS3": ".stream_to_s3",
     "Throughput": ".capacity",
 }
@@ -50,6 +52,7 @@ __all__ = [
     "QueueOptions",
     "QueueWorkers",
     "ReliableQueue",
+    "StreamFunction",
     "StreamToS3",
     "Throughput",
 ]

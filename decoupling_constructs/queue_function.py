@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -17,6 +17,7 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
+from . import _function as consumers
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
@@ -52,9 +53,6 @@ QUEUE_PROPS = (
     "encryption_key",
     "removal_policy",
 )
-# The created queue's alarms (ReliableQueue's keys), passed to it; the function's alarms are this construct's.
-QUEUE_ALARM_KEYS = ReliableQueue.ALARM_KEYS
-FUNCTION_ALARM_KEYS = ("function_errors", "function_throttles")
 
 
 class QueueFunction(PatternConstruct):
@@ -100,7 +98,7 @@ class QueueFunction(PatternConstruct):
     """
 
     #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
-    ALARM_KEYS: ClassVar[tuple[str, ...]] = FUNCTION_ALARM_KEYS + QUEUE_ALARM_KEYS
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = consumers.FUNCTION_ALARM_KEYS + consumers.QUEUE_ALARM_KEYS
 
     def __init__(
         self,
@@ -123,14 +121,12 @@ class QueueFunction(PatternConstruct):
     ) -> None:
         super().__init__(scope, construct_id)
         with v.validating(self):
-            v.check_interface(
-                "function", function, "a lambda_.IFunction", "function_arn", "add_event_source", optional=False
-            )
+            consumers.check_function(function)
             v.check_type("queue", queue, ReliableQueue, "a ReliableQueue or None", optional=True)
             v.check_bool("fifo", fifo)
             v.check_bool("enabled", enabled)
             _check_queue_props(queue, fifo, queue_props)
-            _check_same_stack(self, function)
+            consumers.check_same_stack(self, function)
             timeout = _function_timeout(function, function_timeout)
             is_fifo = queue.fifo if queue is not None else fifo
             _check_batching(is_fifo, batch_size, max_batching_window)
@@ -141,35 +137,21 @@ class QueueFunction(PatternConstruct):
             checked_filters = _check_filters(filters)
             alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
             if queue is not None:
-                given = sorted(set(alarms.settings.overrides) & set(QUEUE_ALARM_KEYS))
-                if given:
-                    raise ValueError(
-                        f"alarm_settings.overrides has {', '.join(map(repr, given))}, the given queue's own "
-                        "alarms; set them on that ReliableQueue's alarm_settings"
-                    )
+                consumers.check_no_queue_overrides(alarms, "queue")
                 _check_visibility_timeout(queue, timeout)
         self.function = function
 
-        if queue is None:
-            settings = alarms.settings
-            queue = ReliableQueue(
-                self,
-                "Queue",
-                fifo=fifo,
-                visibility_timeout=_visibility_for(timeout),
-                alarm_topic=alarm_topic,
-                create_alarms=create_alarms,
-                alarm_settings=AlarmSettings(
-                    name_prefix=settings.name_prefix,
-                    alarm_actions=settings.alarm_actions,
-                    ok_actions=settings.ok_actions,
-                    overrides={k: o for k, o in settings.overrides.items() if k in QUEUE_ALARM_KEYS},
-                ),
-                **dict(queue_props or {}),
-            )
-            own_queue_alarms: Mapping[str, cloudwatch.Alarm] = queue.alarms
-        else:
-            own_queue_alarms = {}
+        queue, own_queue_alarms = consumers.reliable_queue(
+            self,
+            queue,
+            "Queue",
+            alarms,
+            alarm_topic,
+            create_alarms,
+            fifo=fifo,
+            visibility_timeout=_visibility_for(timeout),
+            **dict(queue_props or {}),
+        )
         self.reliable_queue = queue
         self.queue: sqs.IQueue = queue.queue
 
@@ -185,21 +167,12 @@ class QueueFunction(PatternConstruct):
         function.add_event_source(source)
         self.event_source_mapping_id: str = source.event_source_mapping_id
 
-        for key, metric, description in (
-            (
-                "function_errors",
-                function.metric_errors(period=Duration.minutes(1), statistic="Sum"),
-                "The consumer of the queue failed whole invocations (at least {threshold} a minute): a crash or a "
-                "batch that failed entirely. Its messages are retried, then dead-lettered.",
-            ),
-            (
-                "function_throttles",
-                function.metric_throttles(period=Duration.minutes(1), statistic="Sum"),
-                "The consumer of the queue was throttled (at least {threshold} a minute): raise its concurrency or "
-                "lower max_concurrency; throttled batches return to the queue.",
-            ),
-        ):
-            alarms.add(key, metric=metric, threshold=1, description=description)
+        consumers.add_function_alarms(
+            alarms,
+            function,
+            errors="a crash or a batch that failed entirely. Its messages are retried, then dead-lettered.",
+            throttles="raise its concurrency or lower max_concurrency; throttled batches return to the queue.",
+        )
         self.alarms: Mapping[str, cloudwatch.Alarm] = MappingProxyType({**alarms.mapping, **own_queue_alarms})
 
 
@@ -216,16 +189,6 @@ def _check_queue_props(queue: ReliableQueue | None, fifo: bool, queue_props: Map
         raise ValueError(
             f"queue_props has {', '.join(map(repr, unknown))}; it takes {', '.join(QUEUE_PROPS)} "
             "(fifo is a prop of its own, the visibility timeout follows the function's timeout)"
-        )
-
-
-def _check_same_stack(owner: Construct, function: lambda_.IFunction) -> None:
-    """The event source mapping goes in the function's stack, the alarms on the function in ours: in two stacks
-    they would import from each other (a dependency cycle). The queue may be in any stack."""
-    if Stack.of(function) is not Stack.of(owner):
-        raise ValueError(
-            f"function {function.node.path!r} is in stack {Stack.of(function).node.path!r}: create the QueueFunction "
-            f"in that stack (the queue may stay in another), not in {Stack.of(owner).node.path!r}"
         )
 
 

@@ -1,4 +1,5 @@
-"""Reference stack for the consumer constructs: QueueFunction on a standard and on a FIFO queue."""
+"""Reference stack for the consumer constructs: QueueFunction on a standard and on a FIFO queue, StreamFunction on a
+Kinesis stream."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from decoupling_constructs import AlarmTopic, QueueFunction
+from decoupling_constructs import AlarmTopic, QueueFunction, StreamFunction
 
-# The README's handler, deployed as it is (inline code: no asset bucket, and Lambda's ZipFile takes up to 4 KB).
-HANDLER_FILE = Path(__file__).resolve().parent.parent / "examples" / "queue_function_handler.py"
+# The README's handlers, deployed as they are (inline code: no asset bucket, and Lambda's ZipFile takes up to 4 KB).
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+HANDLER_FILE = EXAMPLES / "queue_function_handler.py"
+STREAM_HANDLER_FILE = EXAMPLES / "stream_function_handler.py"
 HANDLER_TIMEOUT = Duration.seconds(20)
 # Powertools for AWS Lambda (Python) publishes its layer's ARN per version and Python in public SSM parameters
 # ("Install: Lambda Layer" in the Powertools docs); the version pinned in requirements-dev.txt, so the handler
@@ -27,7 +31,10 @@ POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/x86_64/python3.13/
 class ConsumerStack(cdk.Stack):
     """``Shipments``: a standard queue consumed by a Lambda, batches of up to 10 in a 5-second window, at most
     5 concurrent invocations. ``Invoices``: a FIFO queue consumed in order, per message group. Both functions run
-    the README's Powertools handler and report failed messages one by one; all alarms go to one topic.
+    the README's Powertools handler and report failed messages one by one. ``Clicks``: a one-shard Kinesis stream
+    (encrypted with the AWS-managed key) read by a Lambda with the README's Powertools Kinesis handler, two
+    batches per shard at once, failed records bisected, retried 3 times, then recorded in its on-failure queue.
+    All alarms go to one topic.
 
     ``powertools_layer=False`` leaves the Powertools layer out, for an emulator whose Lambda runs on its own
     interpreter with Powertools installed (MiniStack); on AWS the layer is needed."""
@@ -63,15 +70,30 @@ class ConsumerStack(cdk.Stack):
             queue_props={"content_based_deduplication": True, "max_receive_count": 3},
             alarm_topic=alarms.topic,
         )
+        clicks = kinesis.Stream(self, "ClickStream", shard_count=1, encryption=kinesis.StreamEncryption.MANAGED)
+        self.clicks = StreamFunction(
+            self,
+            "Clicks",
+            function=self._handler("ClicksHandler", layers, STREAM_HANDLER_FILE),
+            stream=clicks,
+            parallelization_factor=2,
+            alarm_topic=alarms.topic,
+        )
+        cdk.CfnOutput(self, "ClickStreamName", value=clicks.stream_name)
+        cdk.CfnOutput(self, "ClicksOnFailureQueueUrl", value=self.clicks.queue.queue_url)
+        cdk.CfnOutput(self, "ClicksFunctionName", value=self.clicks.function.function_name)
         for name, consumer in (("Shipments", self.shipments), ("Invoices", self.invoices)):
             cdk.CfnOutput(self, f"{name}QueueUrl", value=consumer.queue.queue_url)
             cdk.CfnOutput(self, f"{name}DeadLetterQueueUrl", value=consumer.reliable_queue.dead_letter_queue.queue_url)
             cdk.CfnOutput(self, f"{name}FunctionName", value=consumer.function.function_name)
         cdk.CfnOutput(self, "AlarmTopicArn", value=alarms.topic.topic_arn)
 
-    def _handler(self, construct_id: str, layers: list[lambda_.ILayerVersion]) -> lambda_.Function:
+    def _handler(
+        self, construct_id: str, layers: list[lambda_.ILayerVersion], handler_file: Path = HANDLER_FILE
+    ) -> lambda_.Function:
         """The handler with a role of its own: its log group's write grant instead of the broad
-        AWSLambdaBasicExecutionRole managed policy, and the queue's consume grant from QueueFunction."""
+        AWSLambdaBasicExecutionRole managed policy, and the source's read grant from QueueFunction or
+        StreamFunction."""
         log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=logs.RetentionDays.ONE_MONTH)
         role = iam.Role(self, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         log_group.grant_write(role)
@@ -80,7 +102,7 @@ class ConsumerStack(cdk.Stack):
             construct_id,
             runtime=lambda_.Runtime.PYTHON_3_13,
             handler="index.handler",
-            code=lambda_.Code.from_inline(HANDLER_FILE.read_text()),
+            code=lambda_.Code.from_inline(handler_file.read_text()),
             timeout=HANDLER_TIMEOUT,
             memory_size=256,
             role=role,

@@ -4,10 +4,8 @@ moto's SQS really returned for standard and FIFO queues. The partial batch respo
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import uuid
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -16,18 +14,14 @@ import pytest
 from moto import mock_aws
 
 from decoupling_constructs.testing.lambda_events import failed_message_ids, sqs_event
+from tests.runtime.examples import load_example
 
 REGION = "us-east-1"
-HANDLER_FILE = Path(__file__).resolve().parents[2] / "examples" / "queue_function_handler.py"
 
 
 @pytest.fixture(scope="module")
 def example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("queue_function_handler", HANDLER_FILE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_example("queue_function_handler")
 
 
 def order(order_id: str, quantity: Any = 1) -> str:

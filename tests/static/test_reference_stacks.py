@@ -84,6 +84,7 @@ REVIEWED_ACKNOWLEDGMENTS = {
     # The handlers' runtime follows the Powertools layer they are tested with (python3.13).
     ("DecouplingConsumers/ShipmentsHandler", "AwsSolutions-L1"),
     ("DecouplingConsumers/InvoicesHandler", "AwsSolutions-L1"),
+    ("DecouplingConsumers/ClicksHandler", "AwsSolutions-L1"),
     # Firehose names the objects: PutObject on each prefix's objects, nothing wider.
     (
         "DecouplingStreamToS3/Clickstream/DeliveryPolicy",

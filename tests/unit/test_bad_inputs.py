@@ -18,6 +18,7 @@ import boto3
 import pytest
 from aws_cdk import Duration, RemovalPolicy, Size, Token
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -37,6 +38,7 @@ from decoupling_constructs import (
     QueueFunction,
     QueueWorkers,
     ReliableQueue,
+    StreamFunction,
     StreamToS3,
     Throughput,
 )
@@ -890,6 +892,123 @@ ROWS += [
         "ReliableQueue",
         "'T/X/Queue'",
         "max_receive_count",
+    ),
+]
+
+
+# --- StreamFunction ---
+SF = StreamFunction
+
+
+def a_stream(s: cdk.Stack) -> kinesis.Stream:
+    return kinesis.Stream(s, "Clicks", shard_count=1)
+
+
+def stream_function(prop: str, value: Any, **others: Any) -> Row:
+    """``StreamFunction(stack, "X", function=<a function>, stream=<a stream>, prop=value, **others)``."""
+    return Row(
+        f"StreamFunction-{prop}-{show(value)}-{show(others)}",
+        lambda s: SF(s, "X", function=a_function(s), stream=a_stream(s), **{prop: value}, **others),
+        ("StreamFunction", PATH, prop),
+    )
+
+
+def stream_function_of(s: cdk.Stack, construct_id: str, **props: Any) -> StreamFunction:
+    """StreamFunction with a function and a stream, for :func:`alarm_settings_rows`."""
+    return SF(s, construct_id, function=a_function(s), stream=a_stream(s), **props)
+
+
+stream_function_of.__name__ = "StreamFunction"
+
+
+def stream_function_in_another_stack(s: cdk.Stack) -> Any:
+    other = cdk.Stack(s.node.scope, "Other")  # type: ignore[arg-type]
+    return SF(s, "X", function=a_function(other), stream=a_stream(s))
+
+
+def one_reader_too_many(s: cdk.Stack) -> Any:
+    archive = StreamToS3(s, "Archive", expected_throughput=Throughput(0.5, 100, consumers=1))
+    return SF(s, "X", function=a_function(s), stream=archive)
+
+
+ROWS += [
+    *alarm_settings_rows(stream_function_of, "iterator_age"),  # type: ignore[arg-type]
+    call(
+        "StreamFunction-no-stream",
+        lambda s: SF(s, "X", function=a_function(s), stream=None),  # type: ignore[arg-type]
+        "StreamFunction",
+        PATH,
+        "stream",
+    ),
+    call(
+        "StreamFunction-stream-a-queue",
+        lambda s: SF(s, "X", function=a_function(s), stream=a_queue(s)),  # type: ignore[arg-type]
+        "StreamFunction",
+        PATH,
+        "stream",
+    ),
+    call(
+        "StreamFunction-function-a-queue",
+        lambda s: SF(s, "X", function=a_queue(s), stream=a_stream(s)),  # type: ignore[arg-type]
+        "StreamFunction",
+        PATH,
+        "function",
+    ),
+    stream_function("on_failure_queue", "failures"),
+    stream_function("enhanced_fan_out", "yes"),
+    stream_function("enabled", 1),
+    stream_function("starting_position", "TRIM_HORIZON"),
+    stream_function("starting_position_timestamp", 1_700_000_000),  # without AT_TIMESTAMP
+    stream_function("starting_position_timestamp", None, starting_position=lambda_.StartingPosition.AT_TIMESTAMP),
+    stream_function("batch_size", 0),
+    stream_function("batch_size", 10_001),
+    stream_function("max_batching_window", Duration.seconds(301)),
+    stream_function("parallelization_factor", 0),
+    stream_function("parallelization_factor", 11),
+    stream_function("retry_attempts", -1),  # infinite: a poison record would block its shard
+    stream_function("retry_attempts", 10_001),
+    stream_function("max_record_age", Duration.seconds(59)),
+    stream_function("max_record_age", Duration.days(8)),
+    stream_function("max_record_age", -1),
+    override(stream_function_of, "iterator_age", threshold=600),  # a number, not a Duration
+    call(
+        "StreamFunction-iterator-age-alarm-not-below-max-record-age",
+        lambda s: stream_function_of(
+            s,
+            "X",
+            max_record_age=Duration.minutes(5),
+            alarm_settings=AlarmSettings(overrides={"iterator_age": AlarmOptions(threshold=Duration.minutes(5))}),
+        ),
+        "StreamFunction",
+        PATH,
+        "['iterator_age']",
+        "max_record_age",
+        "300 seconds",
+    ),
+    call(
+        "StreamFunction-queue-alarm-override-on-a-given-queue",
+        lambda s: stream_function_of(
+            s,
+            "X",
+            on_failure_queue=ReliableQueue(s, "Q"),
+            alarm_settings=AlarmSettings(overrides={"oldest_message_age": None}),
+        ),
+        "StreamFunction",
+        PATH,
+        "'oldest_message_age'",
+        "on_failure_queue",
+    ),
+    call(
+        "StreamFunction-function-in-another-stack", stream_function_in_another_stack, "StreamFunction", PATH, "'Other'"
+    ),
+    call(
+        "StreamFunction-more-readers-than-planned",
+        one_reader_too_many,
+        "StreamFunction",
+        PATH,
+        "'T/Archive'",
+        "Throughput(consumers=1)",
+        "consumer 2",
     ),
 ]
 

@@ -24,6 +24,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -39,6 +40,7 @@ from decoupling_constructs import (
     QueueFunction,
     QueueWorkers,
     ReliableQueue,
+    StreamFunction,
     StreamToS3,
 )
 from tests.unit.cdk_helpers import lid
@@ -85,8 +87,8 @@ def _queue_workers(stack: cdk.Stack, **props: Any) -> QueueWorkers:
     return QueueWorkers(stack, "Subject", queue=queue, vpc=vpc, **options, **props)
 
 
-def _queue_function(stack: cdk.Stack, **props: Any) -> QueueFunction:
-    function = lambda_.Function(
+def _function(stack: cdk.Stack) -> lambda_.Function:
+    return lambda_.Function(
         stack,
         "Fn",
         runtime=lambda_.Runtime.PYTHON_3_13,
@@ -94,9 +96,18 @@ def _queue_function(stack: cdk.Stack, **props: Any) -> QueueFunction:
         code=lambda_.Code.from_inline("def handler(event, context):\n    return {'batchItemFailures': []}\n"),
         timeout=Duration.seconds(20),
     )
+
+
+def _queue_function(stack: cdk.Stack, **props: Any) -> QueueFunction:
+    function = _function(stack)
     if "removal_policy" in props:  # the queue it creates is the stateful part
         props["queue_props"] = {"removal_policy": props.pop("removal_policy")}
     return QueueFunction(stack, "Subject", function=function, **props)
+
+
+def _stream_function(stack: cdk.Stack, **props: Any) -> StreamFunction:
+    stream = kinesis.Stream(stack, "Clicks", shard_count=1)
+    return StreamFunction(stack, "Subject", function=_function(stack), stream=stream, **props)
 
 
 def _fan_out(stack: cdk.Stack, **props: Any) -> FanOut:
@@ -127,6 +138,8 @@ CASES = [
         grants=("grant_read_credentials",),
     ),
     Case("QueueFunction", _queue_function, (QueueFunction,)),
+    # The on-failure queue it creates keeps ReliableQueue's RETAIN; it takes no removal_policy of its own.
+    Case("StreamFunction", _stream_function, (StreamFunction,), removal_policy=False),
     Case("QueueWorkers", _queue_workers, (QueueWorkers,), removal_policy=False),  # no stateful resource
     Case(
         "AlarmTopic",

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from decoupling_constructs import FanOut, MessageBroker, QueueFunction, QueueWorkers, ReliableQueue, StreamToS3
+from decoupling_constructs import (
+    FanOut,
+    MessageBroker,
+    QueueFunction,
+    QueueWorkers,
+    ReliableQueue,
+    StreamFunction,
+    StreamToS3,
+)
 from decoupling_constructs.capacity import describe
 from decoupling_constructs.queue import DEFAULT_OLDEST_MESSAGE_AGE_ALARM
 
@@ -40,6 +48,7 @@ def constructor_props(construct: type) -> set[str]:
         ("MessageBroker", MessageBroker),
         ("QueueFunction", QueueFunction),
         ("QueueWorkers", QueueWorkers),
+        ("StreamFunction", StreamFunction),
     ],
 )
 def test_readme_table_lists_exactly_the_props(section: str, construct: type) -> None:
@@ -62,7 +71,7 @@ def test_readme_defaults_match_the_signature() -> None:
 
 @pytest.mark.parametrize(
     "construct",
-    [ReliableQueue, FanOut, StreamToS3, MessageBroker, QueueFunction, QueueWorkers],
+    [ReliableQueue, FanOut, StreamToS3, MessageBroker, QueueFunction, QueueWorkers, StreamFunction],
     ids=lambda c: c.__name__,
 )
 def test_readme_alarm_table_lists_exactly_the_alarm_keys(construct: type) -> None:
@@ -77,8 +86,9 @@ def test_readme_sizing_examples_are_what_the_planner_says(args: tuple, kwargs: d
     assert f"# {describe(*args, **kwargs)}\n" in README
 
 
-def test_readme_shows_the_queue_function_handler_that_is_tested_and_deployed() -> None:
-    handler = (Path(__file__).resolve().parents[2] / "examples" / "queue_function_handler.py").read_text()
+@pytest.mark.parametrize("example", ["queue_function_handler.py", "stream_function_handler.py"])
+def test_readme_shows_the_function_handlers_that_are_tested_and_deployed(example: str) -> None:
+    handler = (Path(__file__).resolve().parents[2] / "examples" / example).read_text()
     assert f"```python\n{handler}```\n" in README
 
 

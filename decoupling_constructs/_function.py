@@ -1,0 +1,97 @@
+"""What the Lambda consumers (QueueFunction, StreamFunction) share: the same-stack rule, the function's two
+alarms, and the alarm props of the ReliableQueue they create or are given."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+if TYPE_CHECKING:
+    from .alarm_topic import AlarmTopic
+
+from . import _validate as v
+from ._alarms import Alarms, AlarmSettings
+from .queue import ReliableQueue
+
+# A created queue's alarms are ReliableQueue's own (same keys), passed to it.
+QUEUE_ALARM_KEYS = ReliableQueue.ALARM_KEYS
+FUNCTION_ALARM_KEYS = ("function_errors", "function_throttles")
+
+
+def check_function(function: lambda_.IFunction) -> None:
+    v.check_interface("function", function, "a lambda_.IFunction", "function_arn", "add_event_source", optional=False)
+
+
+def check_same_stack(owner: Construct, function: lambda_.IFunction) -> None:
+    """The event source mapping goes in the function's stack, the alarms on the function in ours: in two stacks
+    they would import from each other (a dependency cycle). The source (queue, stream) may be in any stack."""
+    if Stack.of(function) is not Stack.of(owner):
+        raise ValueError(
+            f"function {function.node.path!r} is in stack {Stack.of(function).node.path!r}: create the "
+            f"{type(owner).__name__} in that stack (its source may stay in another), not in "
+            f"{Stack.of(owner).node.path!r}"
+        )
+
+
+def check_no_queue_overrides(alarms: Alarms, prop: str) -> None:
+    """A given ReliableQueue keeps its own alarms: overriding them here would do nothing, so it is refused."""
+    given = sorted(set(alarms.settings.overrides) & set(QUEUE_ALARM_KEYS))
+    if given:
+        raise ValueError(
+            f"alarm_settings.overrides has {', '.join(map(repr, given))}, the given {prop}'s own "
+            "alarms; set them on that ReliableQueue's alarm_settings"
+        )
+
+
+def reliable_queue(
+    owner: Construct,
+    given: ReliableQueue | None,
+    construct_id: str,
+    alarms: Alarms,
+    alarm_topic: sns.ITopic | AlarmTopic | None,
+    create_alarms: bool,
+    **props: Any,
+) -> tuple[ReliableQueue, Mapping[str, cloudwatch.Alarm]]:
+    """The ``given`` queue (its alarms are its own), or a new ReliableQueue ``construct_id`` with ``props``, the
+    same alarm topic, prefix and actions, and the overrides of the queue's keys; and the alarms it created."""
+    if given is not None:
+        return given, {}
+    settings = alarms.settings
+    queue = ReliableQueue(
+        owner,
+        construct_id,
+        alarm_topic=alarm_topic,
+        create_alarms=create_alarms,
+        alarm_settings=AlarmSettings(
+            name_prefix=settings.name_prefix,
+            alarm_actions=settings.alarm_actions,
+            ok_actions=settings.ok_actions,
+            overrides={k: o for k, o in settings.overrides.items() if k in QUEUE_ALARM_KEYS},
+        ),
+        **props,
+    )
+    return queue, queue.alarms
+
+
+def add_function_alarms(alarms: Alarms, function: lambda_.IFunction, *, errors: str, throttles: str) -> None:
+    """``function_errors`` and ``function_throttles``: the function's Errors and Throttles, >= 1 a minute;
+    ``errors`` and ``throttles`` end their descriptions (what happens to the failed or throttled batch)."""
+    for key, metric, description in (
+        (
+            "function_errors",
+            function.metric_errors(period=Duration.minutes(1), statistic="Sum"),
+            f"The consumer failed whole invocations (at least {{threshold}} a minute): {errors}",
+        ),
+        (
+            "function_throttles",
+            function.metric_throttles(period=Duration.minutes(1), statistic="Sum"),
+            f"The consumer was throttled (at least {{threshold}} a minute): {throttles}",
+        ),
+    ):
+        alarms.add(key, metric=metric, threshold=1, description=description)

@@ -1,0 +1,302 @@
+"""StreamFunction: a Lambda function consuming a Kinesis stream; a poison record is bisected out, retried a bounded
+number of times, and its place recorded in an on-failure ReliableQueue instead of blocking its shard."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, ClassVar
+
+from aws_cdk import Duration, Names, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+if TYPE_CHECKING:
+    from .alarm_topic import AlarmTopic
+
+from . import _function as consumers
+from . import _validate as v
+from ._alarms import Alarms, AlarmSettings
+from ._cdk import PatternConstruct
+from .capacity import MAX_ENHANCED_FAN_OUT_CONSUMERS
+from .queue import ReliableQueue
+from .stream_to_s3 import DEFAULT_ITERATOR_AGE_ALARM, StreamToS3
+
+# Lambda Kinesis event source mapping limits (Lambda developer guide, "Lambda parameters for Amazon Kinesis Data
+# Streams event source mappings"; Lambda API reference, CreateEventSourceMapping):
+DEFAULT_BATCH_SIZE = 100  # BatchSize: default 100...
+MAX_BATCH_SIZE = 10_000  # ...maximum 10,000
+MAX_BATCHING_WINDOW_SECONDS = 300  # MaximumBatchingWindowInSeconds: 0-300
+MAX_PARALLELIZATION_FACTOR = 10  # ParallelizationFactor: 1-10 batches per shard at once
+# MaximumRetryAttempts: -1 (infinite: retried until the record expires) to 10,000; -1 is refused here, it is the
+# poison record that blocks its shard.
+MAX_RETRY_ATTEMPTS = 10_000
+DEFAULT_RETRY_ATTEMPTS = 3
+# MaximumRecordAgeInSeconds: -1 (infinite) or 60-604,800 (7 days); -1 is refused here for the same reason.
+MIN_RECORD_AGE_SECONDS = 60
+MAX_RECORD_AGE_SECONDS = 7 * 24 * 3600
+DEFAULT_MAX_RECORD_AGE = Duration.hours(1)
+STARTING_POSITIONS = (
+    lambda_.StartingPosition.TRIM_HORIZON,
+    lambda_.StartingPosition.LATEST,
+    lambda_.StartingPosition.AT_TIMESTAMP,
+)
+# Kinesis RegisterStreamConsumer: a consumer name is 1-128 letters, digits, '_', '.' and '-'.
+MAX_CONSUMER_NAME_LENGTH = 128
+
+
+class StreamFunction(PatternConstruct):
+    """A Lambda function consuming a Kinesis stream (a :class:`StreamToS3`'s or any ``kinesis.IStream``).
+
+    Builds:
+
+    * ``event_source_mapping``: aws-cdk-lib's ``KinesisEventSource`` (``KinesisConsumerEventSource`` with
+      ``enhanced_fan_out``) in the function's stack, with ``BisectBatchOnFunctionError`` and
+      ``ReportBatchItemFailures`` on, bounded ``retry_attempts`` and ``max_record_age``: a record that keeps
+      failing is split out of its batch, retried, then skipped, and where it was (shard, sequence numbers) is sent
+      to the on-failure queue, so it cannot block its shard until it expires. The function's role gets the
+      stream's L2 ``grant_read`` (and its KMS key), or the consumer's with enhanced fan-out, and send on the queue.
+    * ``on_failure_queue``: the given ``ReliableQueue``, or a new one (child id ``OnFailureQueue``). It receives
+      the batch's metadata, not the records: read them from the stream within its retention.
+    * ``consumer``: with ``enhanced_fan_out``, a ``kinesis.StreamConsumer`` (its own 2 MiB/s per shard), else None.
+    * ``alarms``: ``"iterator_age"`` (the function's ``IteratorAge``: how far behind the newest record it reads),
+      ``"function_errors"`` and ``"function_throttles"``; the created queue's ``"dead_letter_queue"`` and
+      ``"oldest_message_age"`` are the ReliableQueue's own, as in :class:`QueueFunction`.
+
+    A ``StreamToS3`` planned with ``expected_throughput=Throughput(..., consumers=N)`` has N readers: its Firehose
+    delivery stream and N-1 StreamFunctions at most; one more is refused, naming the plan. When the plan gives
+    enhanced fan-out, every StreamFunction on it must use it (only Firehose shares the shard's reads).
+
+    :param function: the consumer, any ``lambda_.IFunction``; in the same stack as this construct.
+    :param stream: a ``StreamToS3`` or a ``kinesis.IStream`` (a StreamToS3's ``stream`` counts as the StreamToS3).
+    :param on_failure_queue: a ``ReliableQueue`` for the failed batches' metadata; default a new one.
+    :param starting_position: ``lambda_.StartingPosition``; default TRIM_HORIZON (the oldest record kept).
+    :param starting_position_timestamp: Unix time in seconds, only (and required) with AT_TIMESTAMP.
+    :param batch_size: records per invocation, default 100; 1-10,000.
+    :param max_batching_window: how long to gather a batch, default none; 0-300 s.
+    :param parallelization_factor: batches of one shard processed at once, default 1; 1-10 (order is kept per
+        partition key).
+    :param retry_attempts: retries of a failed batch (after bisecting), default 3; 0-10,000.
+    :param max_record_age: older records are skipped (to the on-failure queue), default 1 hour; 60 s-7 days.
+    :param enhanced_fan_out: read through a registered consumer of its own, default False.
+    :param enabled: whether the mapping polls, default True.
+    :param alarm_topic: SNS topic (or ``AlarmTopic``) the alarms notify; default none (alarms still exist).
+    :param create_alarms: default True; False creates no alarm (nor the created queue's).
+    :param alarm_settings: an ``AlarmSettings``: name prefix, extra ALARM/OK actions, and per-key overrides
+        (the queue's keys only for a created queue). ``iterator_age`` defaults to 10 minutes, or half of
+        ``max_record_age`` when that is shorter, and must stay below ``max_record_age``.
+    """
+
+    #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = (
+        "iterator_age",
+        *consumers.FUNCTION_ALARM_KEYS,
+        *consumers.QUEUE_ALARM_KEYS,
+    )
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function: lambda_.IFunction,
+        stream: StreamToS3 | kinesis.IStream,
+        on_failure_queue: ReliableQueue | None = None,
+        starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
+        starting_position_timestamp: float | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_batching_window: Duration | None = None,
+        parallelization_factor: int = 1,
+        retry_attempts: int = DEFAULT_RETRY_ATTEMPTS,
+        max_record_age: Duration = DEFAULT_MAX_RECORD_AGE,
+        alarm_topic: sns.ITopic | AlarmTopic | None = None,
+        create_alarms: bool = True,
+        alarm_settings: AlarmSettings | None = None,
+        enhanced_fan_out: bool = False,
+        enabled: bool = True,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        with v.validating(self):
+            consumers.check_function(function)
+            if not isinstance(stream, StreamToS3):
+                v.check_interface(
+                    "stream", stream, "a StreamToS3 or a kinesis.IStream", "stream_arn", "grant_read", optional=False
+                )
+            v.check_type("on_failure_queue", on_failure_queue, ReliableQueue, "a ReliableQueue or None", optional=True)
+            v.check_bool("enhanced_fan_out", enhanced_fan_out)
+            v.check_bool("enabled", enabled)
+            consumers.check_same_stack(self, function)
+            _check_starting_position(starting_position, starting_position_timestamp)
+            v.check_int("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
+            if max_batching_window is not None:
+                v.check_duration(
+                    "max_batching_window",
+                    max_batching_window,
+                    minimum=0,
+                    maximum=MAX_BATCHING_WINDOW_SECONDS,
+                    allowed=f"0-{MAX_BATCHING_WINDOW_SECONDS} seconds",
+                )
+            v.check_int("parallelization_factor", parallelization_factor, minimum=1, maximum=MAX_PARALLELIZATION_FACTOR)
+            v.check_int("retry_attempts", retry_attempts, minimum=0, maximum=MAX_RETRY_ATTEMPTS)
+            v.check_duration(
+                "max_record_age",
+                max_record_age,
+                minimum=MIN_RECORD_AGE_SECONDS,
+                maximum=MAX_RECORD_AGE_SECONDS,
+                allowed="60 seconds-7 days (a bound: an unbounded age lets a poison record block its shard)",
+            )
+            self.stream: kinesis.IStream = stream.stream if isinstance(stream, StreamToS3) else stream
+            self.stream_to_s3: StreamToS3 | None = _stream_to_s3_of(stream)
+            self.enhanced_fan_out = enhanced_fan_out
+            _check_readers(self)
+            alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+            iterator_age = _iterator_age_threshold(alarms, max_record_age)
+            if on_failure_queue is not None:
+                consumers.check_no_queue_overrides(alarms, "on_failure_queue")
+        self.function = function
+
+        on_failure_queue, own_queue_alarms = consumers.reliable_queue(
+            self, on_failure_queue, "OnFailureQueue", alarms, alarm_topic, create_alarms
+        )
+        self.on_failure_queue = on_failure_queue
+        self.queue: sqs.IQueue = on_failure_queue.queue
+
+        options = {
+            "starting_position": starting_position,
+            "starting_position_timestamp": starting_position_timestamp,
+            "batch_size": batch_size,
+            "max_batching_window": max_batching_window,
+            "parallelization_factor": parallelization_factor,
+            "retry_attempts": retry_attempts,
+            "max_record_age": max_record_age,
+            "bisect_batch_on_error": True,
+            "report_batch_item_failures": True,
+            "on_failure": event_sources.SqsDlq(on_failure_queue.queue),
+            "enabled": enabled,
+        }
+        self.consumer: kinesis.StreamConsumer | None = None
+        source: event_sources.KinesisEventSource | event_sources.KinesisConsumerEventSource
+        if enhanced_fan_out:
+            self.consumer = kinesis.StreamConsumer(
+                self,
+                "Consumer",
+                stream=self.stream,
+                stream_consumer_name=Names.unique_resource_name(
+                    self, max_length=MAX_CONSUMER_NAME_LENGTH, separator="-"
+                ),
+            )
+            source = event_sources.KinesisConsumerEventSource(self.consumer, **options)  # type: ignore[arg-type]
+        else:
+            source = event_sources.KinesisEventSource(self.stream, **options)  # type: ignore[arg-type]
+        function.add_event_source(source)
+        self.event_source_mapping_id: str = source.event_source_mapping_id
+
+        alarms.add(
+            "iterator_age",
+            metric=function.metric("IteratorAge", period=Duration.minutes(1), statistic="Maximum"),
+            threshold=iterator_age,
+            unit=Duration.to_milliseconds,
+            description="The consumer of the stream is {threshold} or more behind its newest record; records older "
+            f"than {max_record_age.to_human_string()} are skipped to the on-failure queue, and the stream drops "
+            "records past its retention.",
+        )
+        consumers.add_function_alarms(
+            alarms,
+            function,
+            errors="a crash or a batch that failed entirely. The batch is bisected and retried, then its place "
+            "goes to the on-failure queue.",
+            throttles="raise its concurrency or lower parallelization_factor; the shard waits meanwhile.",
+        )
+        self.alarms: Mapping[str, cloudwatch.Alarm] = MappingProxyType({**alarms.mapping, **own_queue_alarms})
+        self._reads = True  # built: a reader of the stream (one refused half-way stays in the tree, unbuilt)
+
+
+def _stream_to_s3_of(stream: StreamToS3 | kinesis.IStream) -> StreamToS3 | None:
+    """The StreamToS3 given, or whose ``stream`` was given (its capacity plan applies either way)."""
+    if isinstance(stream, StreamToS3):
+        return stream
+    owner = stream.node.scope
+    return owner if isinstance(owner, StreamToS3) and owner.stream is stream else None
+
+
+def _check_starting_position(position: lambda_.StartingPosition, timestamp: float | None) -> None:
+    v.check_one_of("starting_position", position, STARTING_POSITIONS)
+    at_timestamp = position == lambda_.StartingPosition.AT_TIMESTAMP
+    if at_timestamp and timestamp is None:
+        raise ValueError("starting_position AT_TIMESTAMP needs starting_position_timestamp (Unix time in seconds)")
+    if timestamp is not None:
+        v.check_requires(
+            "starting_position_timestamp", timestamp, requires="starting_position AT_TIMESTAMP", condition=at_timestamp
+        )
+        v.check_number("starting_position_timestamp", timestamp)
+
+
+def _iterator_age_threshold(alarms: Alarms, max_record_age: Duration) -> Duration:
+    """10 minutes, or half of ``max_record_age`` when shorter; an override must stay below ``max_record_age``:
+    a record that old is skipped, so the iterator age never reaches it and the alarm could never fire."""
+    age = v.duration_seconds("max_record_age", max_record_age)
+    default = DEFAULT_ITERATOR_AGE_ALARM
+    if age is not None and age / 2 < default.to_seconds():
+        default = Duration.seconds(int(age // 2))
+    if not alarms.enabled("iterator_age"):
+        return default
+    threshold = alarms.threshold("iterator_age", default)
+    assert isinstance(threshold, Duration)
+    prop = "alarm_settings.overrides['iterator_age'].threshold"
+    v.check_duration(prop, threshold, minimum=1, maximum=MAX_RECORD_AGE_SECONDS, allowed="at least 1 second")
+    seconds = v.duration_seconds(prop, threshold)
+    if age is not None and seconds is not None and seconds >= age:
+        raise ValueError(
+            f"{prop} must be shorter than max_record_age ({v.seconds_text(age)}): older records are skipped, so the "
+            f"alarm could never fire, got {v.seconds_text(seconds)}"
+        )
+    return threshold
+
+
+def _check_readers(new: StreamFunction) -> None:
+    """The capacity plan's consumer count, and Kinesis's 20 enhanced fan-out consumers per stream.
+
+    A plan's ``consumers`` counts every reader of the stream; StreamToS3's Firehose delivery is one (it reads with
+    shared throughput). Kinesis Data Streams developer guide, "Quotas and limits": shared-throughput consumers
+    share 2 MiB/s per shard; each enhanced fan-out consumer has its own 2 MiB/s per shard, 20 per stream.
+    """
+    others = [
+        c
+        for c in Stack.of(new).node.root.node.find_all()
+        if isinstance(c, StreamFunction) and getattr(c, "_reads", False) and c.stream is new.stream
+    ]
+    if new.enhanced_fan_out:
+        fan_out = [c for c in others if c.enhanced_fan_out]
+        if len(fan_out) + 1 > MAX_ENHANCED_FAN_OUT_CONSUMERS:
+            raise ValueError(
+                f"enhanced_fan_out=True would register consumer {len(fan_out) + 1} of the stream, and Kinesis "
+                f"allows {MAX_ENHANCED_FAN_OUT_CONSUMERS} per stream (already: "
+                f"{', '.join(c.node.path for c in fan_out[:3])}, ...)"
+            )
+    source = new.stream_to_s3
+    plan = source.capacity_plan if source is not None else None
+    if source is None or plan is None or plan.throughput is None:
+        return
+    planned = plan.throughput
+    described = (
+        f"StreamToS3 {source.node.path!r} was planned for {planned.consumers} consumer"
+        f"{'s' if planned.consumers != 1 else ''} (Throughput(consumers={planned.consumers}"
+        f"{', enhanced_fan_out=True' if planned.enhanced_fan_out else ''}): {plan})"
+    )
+    readers = 1 + len(others)  # its Firehose delivery stream, and the StreamFunctions already on it
+    if readers + 1 > planned.consumers:
+        names = ", ".join(repr(c.node.path) for c in others) or "none"
+        raise ValueError(
+            f"{described}; its Firehose delivery is one and StreamFunctions {names} the others, so this one would "
+            f"be consumer {readers + 1}: plan for more consumers (a larger Throughput(consumers=...)) or read less"
+        )
+    if planned.enhanced_fan_out and not new.enhanced_fan_out:
+        raise ValueError(
+            f"{described}; the plan gives every consumer but Firehose enhanced fan-out (its own 2 MiB/s per shard), "
+            "so this one needs enhanced_fan_out=True: a second shared-throughput reader was not planned for"
+        )
