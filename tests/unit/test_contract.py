@@ -22,7 +22,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
@@ -44,6 +43,7 @@ from decoupling_constructs import (
     StreamToS3,
 )
 from tests.unit.cdk_helpers import lid
+from tests.unit.test_queue_workers import private_vpc
 
 # Resource types that hold data or keys: what removal_policy must reach.
 STATEFUL = {
@@ -71,16 +71,7 @@ class Case:
 
 
 def _queue_workers(stack: cdk.Stack, **props: Any) -> QueueWorkers:
-    vpc = ec2.Vpc(
-        stack,
-        "Vpc",
-        max_azs=2,
-        nat_gateways=1,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC),
-            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-        ],
-    )
+    vpc = private_vpc(stack)
     # The queue is not the subject: its own alarms are left out.
     queue = ReliableQueue(stack, "Jobs", encryption_key=props.pop("encryption_key", None), create_alarms=False)
     options = {"average_processing_time": Duration.millis(100), "latency_target": Duration.seconds(10)}
