@@ -110,61 +110,94 @@ class QueueWorkers(PatternConstruct):
     ) -> None:
         super().__init__(scope, construct_id)
         with v.validating(self):
-            v.check_type("queue", queue, ReliableQueue, "a ReliableQueue")
-            v.check_interface("vpc", vpc, "an ec2.IVpc", "vpc_id", "select_subnets", "public_subnets", optional=False)
-            v.check_type("vpc_subnets", vpc_subnets, ec2.SubnetSelection, "an ec2.SubnetSelection", optional=True)
+            packages, root_gib = _validate_props(
+                queue=queue,
+                vpc=vpc,
+                vpc_subnets=vpc_subnets,
+                min_capacity=min_capacity,
+                max_capacity=max_capacity,
+                instance_type=instance_type,
+                machine_image=machine_image,
+                root_volume_size=root_volume_size,
+                encryption_key=encryption_key,
+                handler=handler,
+                worker_packages=worker_packages,
+                user_data=user_data,
+            )
             self.acceptable_backlog_per_instance = acceptable_backlog(average_processing_time, latency_target)
-            v.check_int("min_capacity", min_capacity, minimum=1, maximum=MAX_CAPACITY_LIMIT)
-            v.check_int("max_capacity", max_capacity, minimum=1, maximum=MAX_CAPACITY_LIMIT)
-            if max_capacity < min_capacity:
-                raise ValueError(f"max_capacity must be at least min_capacity ({min_capacity}), got {max_capacity}")
-            v.check_type("instance_type", instance_type, ec2.InstanceType, "an ec2.InstanceType", optional=True)
-            v.check_interface("machine_image", machine_image, "an ec2.IMachineImage", "get_image")
-            v.check_type("root_volume_size", root_volume_size, Size, "an aws_cdk.Size")
-            root_gib = root_volume_size.to_gibibytes()
-            if not v.is_token(root_gib) and not MIN_ROOT_GIB <= root_gib <= MAX_ROOT_GIB:
-                raise ValueError(f"root_volume_size must be {MIN_ROOT_GIB}-{MAX_ROOT_GIB} GiB, got {root_gib} GiB")
-            v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "grant_encrypt_decrypt")
-            if not isinstance(handler, str) or not _HANDLER.match(handler):
-                raise ValueError(f"handler must be 'module:function' (e.g. 'worker:handle'), got {handler!r}")
-            packages = v.check_sequence("worker_packages", worker_packages, _check_package)
-            v.check_interface("user_data", user_data, "an ec2.UserData", "add_commands", "render")
             subnets = private_subnets(vpc, vpc_subnets, what="a QueueWorkers fleet")
             alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
         self.queue = queue
+        self.role = self._new_role(queue)
+        self.security_group = self._new_security_group(vpc)
+        self.launch_template = self._new_launch_template(
+            instance_type=instance_type,
+            machine_image=machine_image,
+            user_data=user_data or worker_user_data(queue, handler=handler, packages=packages),
+            root_gib=root_gib,
+            encryption_key=encryption_key,
+        )
+        self.auto_scaling_group = self._new_group(vpc, subnets, min_capacity, max_capacity)
+        self.scaling_policy = self._new_scaling_policy(queue)
 
-        self.role = iam.Role(
+        alarms.add(
+            "backlog_per_instance",
+            metric=self.metric_backlog_per_instance(),
+            threshold=self.acceptable_backlog_per_instance,
+            description="The backlog per instance stayed above {threshold} messages (what meets the latency "
+            f"target) for {BACKLOG_ALARM_MINUTES} minutes: the group is at max_capacity ({max_capacity}), "
+            "or the workers fail. Raise max_capacity or look at the workers.",
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=BACKLOG_ALARM_MINUTES,
+        )
+        self.alarms = alarms.mapping
+
+    def _new_role(self, queue: ReliableQueue) -> iam.Role:
+        role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")],
         )
-        Validations.of(self.role).acknowledge(
+        Validations.of(role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
                 reason="AmazonSSMManagedInstanceCore is AWS's documented policy for Session Manager, which "
                 "replaces SSH (no key pair, no ingress); AWS maintains the actions it needs.",
             )
         )
-        queue.grant_consume_messages(self.role)
+        queue.grant_consume_messages(role)
+        return role
 
-        self.security_group = ec2.SecurityGroup(
+    def _new_security_group(self, vpc: ec2.IVpc) -> ec2.SecurityGroup:
+        group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
             vpc=vpc,
             description="QueueWorkers: no ingress; HTTPS out to SQS, SSM and package repositories",
             allow_all_outbound=False,
         )
-        self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs")
+        group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs")
+        return group
 
-        self.launch_template = ec2.LaunchTemplate(
+    def _new_launch_template(
+        self,
+        *,
+        instance_type: ec2.InstanceType | None,
+        machine_image: ec2.IMachineImage | None,
+        user_data: ec2.UserData,
+        root_gib: float,
+        encryption_key: kms.IKey | None,
+    ) -> ec2.LaunchTemplate:
+        """IMDSv2 only, no public IP, no key pair (Session Manager), an encrypted gp3 root volume."""
+        return ec2.LaunchTemplate(
             self,
             "LaunchTemplate",
             instance_type=instance_type or ec2.InstanceType(DEFAULT_INSTANCE_TYPE),
             machine_image=machine_image or ec2.MachineImage.latest_amazon_linux2023(),
             role=self.role,
             security_group=self.security_group,
-            user_data=user_data or worker_user_data(queue, handler=handler, packages=packages),
+            user_data=user_data,
             require_imdsv2=True,
             http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED,
             associate_public_ip_address=False,
@@ -181,7 +214,11 @@ class QueueWorkers(PatternConstruct):
                 )
             ],
         )
-        self.auto_scaling_group = autoscaling.AutoScalingGroup(
+
+    def _new_group(
+        self, vpc: ec2.IVpc, subnets: list[ec2.ISubnet], min_capacity: int, max_capacity: int
+    ) -> autoscaling.AutoScalingGroup:
+        group = autoscaling.AutoScalingGroup(
             self,
             "Group",
             vpc=vpc,
@@ -192,16 +229,19 @@ class QueueWorkers(PatternConstruct):
             group_metrics=[autoscaling.GroupMetrics(autoscaling.GroupMetric.IN_SERVICE_INSTANCES)],
         )
         # AS3 asks for notifications of every scaling event; the backlog alarm reports what matters here.
-        Validations.of(self.auto_scaling_group).acknowledge(
+        Validations.of(group).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-AS3",
                 reason="Scaling is routine for a queue-driven fleet; the backlog_per_instance alarm notifies "
                 "when scaling cannot keep the backlog within the latency target.",
             )
         )
+        return group
 
+    def _new_scaling_policy(self, queue: ReliableQueue) -> autoscaling.CfnScalingPolicy:
+        """Target tracking on backlog per instance (metric math), the target from the latency target."""
         group_name = self.auto_scaling_group.auto_scaling_group_name
-        self.scaling_policy = autoscaling.CfnScalingPolicy(
+        return autoscaling.CfnScalingPolicy(
             self,
             "BacklogPerInstanceScaling",
             auto_scaling_group_name=group_name,
@@ -213,18 +253,6 @@ class QueueWorkers(PatternConstruct):
                 ),
             ),
         )
-
-        alarms.add(
-            "backlog_per_instance",
-            metric=self.metric_backlog_per_instance(),
-            threshold=self.acceptable_backlog_per_instance,
-            description="The backlog per instance stayed above {threshold} messages (what meets the latency "
-            f"target) for {BACKLOG_ALARM_MINUTES} minutes: the group is at max_capacity ({max_capacity}), "
-            "or the workers fail. Raise max_capacity or look at the workers.",
-            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=BACKLOG_ALARM_MINUTES,
-        )
-        self.alarms = alarms.mapping
 
     def metric_backlog_per_instance(self) -> cloudwatch.MathExpression:
         """``ApproximateNumberOfMessagesVisible / GroupInServiceInstances`` per minute: what the policy tracks."""
@@ -336,3 +364,41 @@ def _backlog_queries(
 def _check_package(prop: str, value: object) -> None:
     if not isinstance(value, str) or not value.strip() or "\n" in value:
         raise ValueError(f"{prop} must be a pip requirement such as 'my-worker==1.2', got {value!r}")
+
+
+def _validate_props(
+    *,
+    queue: ReliableQueue,
+    vpc: ec2.IVpc,
+    vpc_subnets: ec2.SubnetSelection | None,
+    min_capacity: int,
+    max_capacity: int,
+    instance_type: ec2.InstanceType | None,
+    machine_image: ec2.IMachineImage | None,
+    root_volume_size: Size,
+    encryption_key: kms.IKey | None,
+    handler: str,
+    worker_packages: Sequence[str],
+    user_data: ec2.UserData | None,
+) -> tuple[list[str], float]:
+    """Every prop but the two durations (``acceptable_backlog`` checks those); the worker packages and the
+    root volume's size in GiB."""
+    v.check_type("queue", queue, ReliableQueue, "a ReliableQueue")
+    v.check_interface("vpc", vpc, "an ec2.IVpc", "vpc_id", "select_subnets", "public_subnets", optional=False)
+    v.check_type("vpc_subnets", vpc_subnets, ec2.SubnetSelection, "an ec2.SubnetSelection", optional=True)
+    v.check_int("min_capacity", min_capacity, minimum=1, maximum=MAX_CAPACITY_LIMIT)
+    v.check_int("max_capacity", max_capacity, minimum=1, maximum=MAX_CAPACITY_LIMIT)
+    if max_capacity < min_capacity:
+        raise ValueError(f"max_capacity must be at least min_capacity ({min_capacity}), got {max_capacity}")
+    v.check_type("instance_type", instance_type, ec2.InstanceType, "an ec2.InstanceType", optional=True)
+    v.check_interface("machine_image", machine_image, "an ec2.IMachineImage", "get_image")
+    v.check_type("root_volume_size", root_volume_size, Size, "an aws_cdk.Size")
+    root_gib = root_volume_size.to_gibibytes()
+    if not v.is_token(root_gib) and not MIN_ROOT_GIB <= root_gib <= MAX_ROOT_GIB:
+        raise ValueError(f"root_volume_size must be {MIN_ROOT_GIB}-{MAX_ROOT_GIB} GiB, got {root_gib} GiB")
+    v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "grant_encrypt_decrypt")
+    if not isinstance(handler, str) or not _HANDLER.match(handler):
+        raise ValueError(f"handler must be 'module:function' (e.g. 'worker:handle'), got {handler!r}")
+    packages = v.check_sequence("worker_packages", worker_packages, _check_package)
+    v.check_interface("user_data", user_data, "an ec2.UserData", "add_commands", "render")
+    return packages, root_gib

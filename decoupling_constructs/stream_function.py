@@ -132,24 +132,7 @@ class StreamFunction(PatternConstruct):
             v.check_bool("enabled", enabled)
             consumers.check_same_stack(self, function)
             _check_starting_position(starting_position, starting_position_timestamp)
-            v.check_int("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
-            if max_batching_window is not None:
-                v.check_duration(
-                    "max_batching_window",
-                    max_batching_window,
-                    minimum=0,
-                    maximum=MAX_BATCHING_WINDOW_SECONDS,
-                    allowed=f"0-{MAX_BATCHING_WINDOW_SECONDS} seconds",
-                )
-            v.check_int("parallelization_factor", parallelization_factor, minimum=1, maximum=MAX_PARALLELIZATION_FACTOR)
-            v.check_int("retry_attempts", retry_attempts, minimum=0, maximum=MAX_RETRY_ATTEMPTS)
-            v.check_duration(
-                "max_record_age",
-                max_record_age,
-                minimum=MIN_RECORD_AGE_SECONDS,
-                maximum=MAX_RECORD_AGE_SECONDS,
-                allowed="60 seconds-7 days (a bound: an unbounded age lets a poison record block its shard)",
-            )
+            _check_limits(batch_size, max_batching_window, parallelization_factor, retry_attempts, max_record_age)
             self.stream: kinesis.IStream = stream.stream if isinstance(stream, StreamToS3) else stream
             self.stream_to_s3: StreamToS3 | None = _stream_to_s3_of(stream)
             self.enhanced_fan_out = enhanced_fan_out
@@ -179,23 +162,32 @@ class StreamFunction(PatternConstruct):
             "on_failure": event_sources.SqsDlq(on_failure_queue.queue),
             "enabled": enabled,
         }
-        self.consumer: kinesis.StreamConsumer | None = None
-        source: event_sources.KinesisEventSource | event_sources.KinesisConsumerEventSource
-        if enhanced_fan_out:
-            self.consumer = kinesis.StreamConsumer(
-                self,
-                "Consumer",
-                stream=self.stream,
-                stream_consumer_name=Names.unique_resource_name(
-                    self, max_length=MAX_CONSUMER_NAME_LENGTH, separator="-"
-                ),
-            )
-            source = event_sources.KinesisConsumerEventSource(self.consumer, **options)  # type: ignore[arg-type]
-        else:
-            source = event_sources.KinesisEventSource(self.stream, **options)  # type: ignore[arg-type]
+        source = self._new_event_source(enhanced_fan_out, options)
         function.add_event_source(source)
         self.event_source_mapping_id: str = source.event_source_mapping_id
 
+        self._add_alarms(alarms, function, iterator_age, max_record_age)
+        self.alarms: Mapping[str, cloudwatch.Alarm] = MappingProxyType({**alarms.mapping, **own_queue_alarms})
+        self._reads = True  # built: a reader of the stream (one refused half-way stays in the tree, unbuilt)
+
+    def _new_event_source(
+        self, enhanced_fan_out: bool, options: Mapping[str, object]
+    ) -> event_sources.KinesisEventSource | event_sources.KinesisConsumerEventSource:
+        """Shared throughput, or an enhanced fan-out consumer of its own (``consumer``)."""
+        self.consumer: kinesis.StreamConsumer | None = None
+        if not enhanced_fan_out:
+            return event_sources.KinesisEventSource(self.stream, **options)  # type: ignore[arg-type]
+        self.consumer = kinesis.StreamConsumer(
+            self,
+            "Consumer",
+            stream=self.stream,
+            stream_consumer_name=Names.unique_resource_name(self, max_length=MAX_CONSUMER_NAME_LENGTH, separator="-"),
+        )
+        return event_sources.KinesisConsumerEventSource(self.consumer, **options)  # type: ignore[arg-type]
+
+    def _add_alarms(
+        self, alarms: Alarms, function: lambda_.IFunction, iterator_age: Duration, max_record_age: Duration
+    ) -> None:
         alarms.add(
             "iterator_age",
             metric=function.metric("IteratorAge", period=Duration.minutes(1), statistic="Maximum"),
@@ -212,8 +204,6 @@ class StreamFunction(PatternConstruct):
             "goes to the on-failure queue.",
             throttles="raise its concurrency or lower parallelization_factor; the shard waits meanwhile.",
         )
-        self.alarms: Mapping[str, cloudwatch.Alarm] = MappingProxyType({**alarms.mapping, **own_queue_alarms})
-        self._reads = True  # built: a reader of the stream (one refused half-way stays in the tree, unbuilt)
 
 
 def _stream_to_s3_of(stream: StreamToS3 | kinesis.IStream) -> StreamToS3 | None:
@@ -300,3 +290,31 @@ def _check_readers(new: StreamFunction) -> None:
             f"{described}; the plan gives every consumer but Firehose enhanced fan-out (its own 2 MiB/s per shard), "
             "so this one needs enhanced_fan_out=True: a second shared-throughput reader was not planned for"
         )
+
+
+def _check_limits(
+    batch_size: int,
+    max_batching_window: Duration | None,
+    parallelization_factor: int,
+    retry_attempts: int,
+    max_record_age: Duration,
+) -> None:
+    """The event source mapping's numbers, against Lambda's limits for Kinesis (see the constants)."""
+    v.check_int("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
+    if max_batching_window is not None:
+        v.check_duration(
+            "max_batching_window",
+            max_batching_window,
+            minimum=0,
+            maximum=MAX_BATCHING_WINDOW_SECONDS,
+            allowed=f"0-{MAX_BATCHING_WINDOW_SECONDS} seconds",
+        )
+    v.check_int("parallelization_factor", parallelization_factor, minimum=1, maximum=MAX_PARALLELIZATION_FACTOR)
+    v.check_int("retry_attempts", retry_attempts, minimum=0, maximum=MAX_RETRY_ATTEMPTS)
+    v.check_duration(
+        "max_record_age",
+        max_record_age,
+        minimum=MIN_RECORD_AGE_SECONDS,
+        maximum=MAX_RECORD_AGE_SECONDS,
+        allowed="60 seconds-7 days (a bound: an unbounded age lets a poison record block its shard)",
+    )
