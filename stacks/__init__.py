@@ -19,6 +19,7 @@ from .consumer_stack import ConsumerStack
 from .fan_out_stack import FanOutStack
 from .queue_stack import ReliableQueueStack
 from .stream_stack import StreamToS3Stack
+from .workers_stack import QueueWorkersStack
 
 # stack id (also its CloudFormation name) -> class
 REFERENCE_STACKS: dict[str, Callable[..., cdk.Stack]] = {
@@ -27,6 +28,7 @@ REFERENCE_STACKS: dict[str, Callable[..., cdk.Stack]] = {
     "DecouplingStreamToS3": StreamToS3Stack,
     "DecouplingMessageBroker": MessageBrokerStack,
     "DecouplingConsumers": ConsumerStack,
+    "DecouplingQueueWorkers": QueueWorkersStack,
 }
 
 
