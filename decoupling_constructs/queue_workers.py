@@ -19,6 +19,7 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
+from . import _internals
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
@@ -33,6 +34,15 @@ MIN_ROOT_GIB, MAX_ROOT_GIB = 8, 16384
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device name
 DEFAULT_INSTANCE_TYPE = "t3.small"
 DEFAULT_ROOT_VOLUME_SIZE = Size.gibibytes(8)
+# AWS Systems Manager user guide, "Create a custom IAM role for Session Manager" (and the AWS managed policy
+# AWSCloud9SSMInstanceProfile): what the SSM Agent needs for Session Manager, nothing for Run Command or patching.
+SESSION_MANAGER_ACTIONS = [
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+]
 DEFAULT_HANDLER = "worker:handle"
 DEFAULT_PACKAGES = ("decoupling-constructs[runtime]",)
 # The backlog alarm: above the acceptable backlog per instance for this long means scaling could not keep up.
@@ -157,13 +167,21 @@ class QueueWorkers(PatternConstruct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")],
         )
-        Validations.of(role).acknowledge(
+        # Session Manager instead of SSH: the five actions AWS documents for a Session Manager instance profile
+        # (the AWS managed policy AWSCloud9SSMInstanceProfile is exactly these). They take no resource ARN.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="SessionManager",
+                actions=SESSION_MANAGER_ACTIONS,
+                resources=["*"],
+            )
+        )
+        Validations.of(_internals.role_default_policy(role)).acknowledge(  # type: ignore[arg-type]
             Acknowledgment(
-                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
-                reason="AmazonSSMManagedInstanceCore is AWS's documented policy for Session Manager, which "
-                "replaces SSH (no key pair, no ingress); AWS maintains the actions it needs.",
+                id=_internals.nag_resource_finding_id("AwsSolutions-IAM5", "*"),
+                reason="Session Manager's ssmmessages and ssm:UpdateInstanceInformation actions support no "
+                "resource-level permissions: AWS's own Session Manager instance profile grants them on '*'.",
             )
         )
         queue.grant_consume_messages(role)

@@ -85,12 +85,10 @@ REVIEWED_ACKNOWLEDGMENTS = {
     ("DecouplingConsumers/ShipmentsHandler", "AwsSolutions-L1"),
     ("DecouplingConsumers/InvoicesHandler", "AwsSolutions-L1"),
     ("DecouplingConsumers/ClicksHandler", "AwsSolutions-L1"),
-    # QueueWorkers: scaling is routine, the backlog alarm reports what matters; Session Manager's own policy.
+    # QueueWorkers: scaling is routine, the backlog alarm reports what matters; Session Manager's actions
+    # take no resource ARN.
     ("DecouplingQueueWorkers/RenderFleet/Group", "AwsSolutions-AS3"),
-    (
-        "DecouplingQueueWorkers/RenderFleet/Role",
-        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
-    ),
+    ("DecouplingQueueWorkers/RenderFleet/Role/DefaultPolicy", "AwsSolutions-IAM5[Resource::*]"),
     # Firehose names the objects: PutObject on each prefix's objects, nothing wider.
     (
         "DecouplingStreamToS3/Clickstream/DeliveryPolicy",

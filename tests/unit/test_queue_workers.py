@@ -15,6 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
 from decoupling_constructs import AlarmOptions, AlarmSettings, QueueWorkers, ReliableQueue
+from decoupling_constructs.queue_workers import SESSION_MANAGER_ACTIONS
 from tests.unit.cdk_helpers import lid, new_stack
 
 
@@ -152,7 +153,7 @@ def test_role_has_session_manager_and_may_consume_the_queue(built) -> None:
     stack, fleet, template = built
     role = template.to_json()["Resources"][lid(stack, fleet.role)]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
-    assert "AmazonSSMManagedInstanceCore" in str(role["ManagedPolicyArns"])
+    assert "ManagedPolicyArns" not in role  # Session Manager's five actions, not AmazonSSMManagedInstanceCore
     statements = [
         {**s, "Action": sorted(s["Action"])}  # the order depends on the app's minimizePolicies flag
         for p in template.find_resources("AWS::IAM::Policy").values()
@@ -160,6 +161,12 @@ def test_role_has_session_manager_and_may_consume_the_queue(built) -> None:
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
     assert statements == [
+        {
+            "Action": sorted(SESSION_MANAGER_ACTIONS),
+            "Effect": "Allow",
+            "Resource": "*",
+            "Sid": "SessionManager",
+        },
         {
             "Action": [
                 "sqs:ChangeMessageVisibility",
@@ -170,7 +177,7 @@ def test_role_has_session_manager_and_may_consume_the_queue(built) -> None:
             ],
             "Effect": "Allow",
             "Resource": {"Fn::GetAtt": [lid(stack, fleet.queue.queue), "Arn"]},
-        }
+        },
     ]
 
 
