@@ -174,7 +174,7 @@ def check_exclusive(**props: object) -> None:
 
 # SQS queue names: alphanumerics, hyphens and underscores, up to SQS_QUEUE_NAME_MAX characters,
 # including the ".fifo" suffix of a FIFO queue (SQS CreateQueue, QueueName).
-_SQS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_SQS_NAME = re.compile(r"[A-Za-z0-9_-]+")  # fullmatch: "$" would let a trailing newline through
 
 
 def check_queue_name(prop: str, name: str | None, *, fifo: bool, reserve: int = 0) -> None:
@@ -201,7 +201,7 @@ def check_resource_name(
     if not fifo and name.endswith(".fifo"):
         raise ValueError(f"{prop} ends in '.fifo' but fifo is False; set fifo=True or rename, got {name!r}")
     base = name.removesuffix(".fifo")
-    if not base or not _SQS_NAME.match(base):
+    if not base or not _SQS_NAME.fullmatch(base):
         raise ValueError(
             f"{prop} may contain only letters, digits, hyphens and underscores (plus a '.fifo' suffix), got {name!r}"
         )

@@ -44,7 +44,7 @@ class DeploymentMode(enum.Enum):
 
 
 _DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d\Z")
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class MaintenanceWindow:
             )
 
 
-_UTC_OFFSET = re.compile(r"^UTC[+-](0\d|1[0-4]):[0-5]\d$")
+_UTC_OFFSET = re.compile(r"^UTC[+-](0\d|1[0-4]):[0-5]\d\Z")
 
 
 def _is_time_zone(value: object) -> bool:
@@ -139,7 +139,7 @@ SUBNETS_NEEDED = {
     DeploymentMode.ACTIVE_STANDBY_MULTI_AZ: 2,
     DeploymentMode.CLUSTER_MULTI_AZ: 1,
 }
-_USERNAME = re.compile(r"^[A-Za-z0-9\-._~]{2,100}$")  # Amazon MQ users: 2-100 of letters, digits, -._~
+_USERNAME = re.compile(r"^[A-Za-z0-9\-._~]{2,100}\Z")  # Amazon MQ users: 2-100 of letters, digits, -._~
 BROKER_NAME_MAX = 50  # Amazon MQ broker names: 1-50 characters
 ALARM_PERCENT = 80
 # Alarm keys per engine. ActiveMQ's are families: one alarm per broker instance, keyed "<key>_<n>" in

@@ -48,7 +48,7 @@ DEFAULT_PACKAGES = ("decoupling-constructs[runtime]",)
 # The backlog alarm: above the acceptable backlog per instance for this long means scaling could not keep up.
 BACKLOG_ALARM_MINUTES = 15
 BACKLOG_EXPRESSION = "visible / in_service"
-_HANDLER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_HANDLER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
 
 
 class QueueWorkers(PatternConstruct):

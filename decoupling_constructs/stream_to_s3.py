@@ -58,7 +58,7 @@ ACCESS_LOG_PREFIX = "data-bucket/"
 _EXPRESSION = re.compile(r"!\{[^}]*\}")
 # Firehose prefix expressions without dynamic partitioning (Firehose developer guide, "Custom prefixes
 # for Amazon S3 objects"): timestamps, a random string, and the error type (error prefix only).
-_VALID_EXPRESSION = re.compile(r"^!\{(timestamp:[^}]+|firehose:random-string|firehose:error-output-type)\}$")
+_VALID_EXPRESSION = re.compile(r"^!\{(timestamp:[^}]+|firehose:random-string|firehose:error-output-type)\}\Z")
 
 
 def default_lifecycle() -> list[s3.LifecycleRule]:

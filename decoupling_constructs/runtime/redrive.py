@@ -84,7 +84,7 @@ _NOT_IMPLEMENTED_CODES = frozenset(
     }
 )
 
-_ARN = re.compile(r"^arn:(?P<partition>[\w-]+):sqs:(?P<region>[\w-]+):(?P<account>\d{12}):(?P<name>[\w.-]{1,80})$")
+_ARN = re.compile(r"^arn:(?P<partition>[\w-]+):sqs:(?P<region>[\w-]+):(?P<account>\d{12}):(?P<name>[\w.-]{1,80})\Z")
 
 
 class RedriveError(Exception):

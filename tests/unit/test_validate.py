@@ -83,3 +83,10 @@ def test_exclusive_and_one_of() -> None:
     v.check_one_of("engine", "ACTIVEMQ", ["ACTIVEMQ", "RABBITMQ"])
     with pytest.raises(ValueError, match="engine must be one of 'ACTIVEMQ', 'RABBITMQ', got 'KAFKA'"):
         v.check_one_of("engine", "KAFKA", ["ACTIVEMQ", "RABBITMQ"])
+
+
+@pytest.mark.parametrize("name", ["jobs\n", "orders\n.fifo"])
+def test_a_trailing_newline_is_not_a_valid_name(name: str) -> None:
+    """Found by hypothesis on Python 3.12: ``$`` in the name pattern matched before a final newline."""
+    with pytest.raises(ValueError, match="may contain only letters"):
+        v.check_queue_name("queue_name", name, fifo=name.endswith(".fifo"))
