@@ -108,7 +108,7 @@ def show(value: object, scope: object = None) -> str:
     if _is_size(value):
         if value.is_unresolved():  # type: ignore[attr-defined]
             return "a Size of a value known only at deploy time"
-        return f"{value.to_human_string()} ({int(value.to_bytes(rounding=_no_rounding()))} bytes)"  # type: ignore[attr-defined]
+        return f"{value.to_string()} ({_number(value.to_bytes(rounding=_no_rounding()))} bytes)"  # type: ignore[attr-defined]
     if isinstance(value, Enum):
         return f"{type(value).__name__}.{value.name}"
     if isinstance(value, str | int | float | bool | type(None)):
@@ -647,6 +647,7 @@ def exclusive(*props: str) -> Relation:
 
 _blamed: contextvars.ContextVar[str | None] = contextvars.ContextVar("decoupling_blamed", default=None)
 _MARK = "_decoupling_path"
+_BLAMED = "_decoupling_blamed"
 
 
 @contextmanager
@@ -655,6 +656,10 @@ def blame(prop: str) -> Iterator[None]:
     token = _blamed.set(prop)
     try:
         yield
+    except Exception as error:
+        if not hasattr(error, _BLAMED):
+            setattr(error, _BLAMED, prop)
+        raise
     finally:
         _blamed.reset(token)
 
@@ -685,7 +690,7 @@ def reraise(error: BaseException, where: str) -> None:
     """Raise ``error`` as the library's ValueError/TypeError with ``where`` in front (never returns)."""
     if ours(error):
         raise error
-    prop = _blamed.get()
+    prop = getattr(error, _BLAMED, None) or _blamed.get()
     if isinstance(error, PropTypeError) or (isinstance(error, TypeError) and type(error).__module__ == "builtins"):
         cls: type[Exception] = PropTypeError
     else:

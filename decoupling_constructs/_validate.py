@@ -31,18 +31,18 @@ class PropTypeError(TypeError, ValueError):
 
 @contextmanager
 def validating(construct: Construct, what: str | None = None) -> Iterator[None]:
-    """Re-raise a ValueError/TypeError of the block with the construct's class and path in front:
-    ``ReliableQueue 'App/Stack/Jobs': max_receive_count must be 1-1000, got 0``."""
+    """Re-raise any error of the block (ours, Python's or aws-cdk-lib's) as the library's ValueError/TypeError
+    with the construct's class and path in front: ``ReliableQueue 'App/Stack/Jobs': max_receive_count must be
+    1-1000, got 0`` (the engine's :func:`_rules.reraise`, the one place errors are shaped)."""
+    from ._rules import reraise
+
     try:
         yield
-    except (ValueError, TypeError) as error:
-        if getattr(error, "_decoupling_path", False):
-            raise
+    except AssertionError:
+        raise
+    except Exception as error:
         where = f"{type(construct).__name__} {construct.node.path!r}" + (f" {what}" if what else "")
-        cls = type(error) if type(error).__module__ in ("builtins", __name__) else ValueError
-        wrapped = cls(f"{where}: {error}")
-        setattr(wrapped, "_decoupling_path", True)  # noqa: B010 (marks it prefixed, for nested constructs)
-        raise wrapped from None
+        reraise(error, where)
 
 
 def check_scope(cls: str, scope: object, construct_id: object) -> None:
@@ -101,6 +101,10 @@ def is_token(value: object) -> bool:
     if isinstance(value, float) and not math.isfinite(value):
         return False  # NaN and infinities are no JSON: sent to jsii, they kill its Node.js process
     from aws_cdk import Token
+    from constructs import Construct
+
+    if isinstance(value, Construct):
+        return False  # a Stack has resolve(), so Token.is_unresolved would take it for a token
 
     try:
         return bool(Token.is_unresolved(value))
