@@ -43,7 +43,6 @@ NOT_YET_GUARDED: set[str] = {
     "QueueFunction",
     "QueueWorkers",
     "StreamFunction",
-    "StreamToS3",
 }
 # Tokens must never reach a message as their encoding.
 ENCODINGS = re.compile(r"\$\{Token\[|e\+289|-1\.888|jsii", re.IGNORECASE)
@@ -203,6 +202,7 @@ def test_grants_check_their_arguments() -> None:
 REQUIRED: dict[str, Callable[[cdk.Stack], dict[str, Any]]] = {
     "ReliableQueue": lambda s: {},
     "AlarmTopic": lambda s: {},
+    "StreamToS3": lambda s: {},
 }
 EXAMPLES = int(os.environ.get("DECOUPLING_PROPERTY_EXAMPLES", "12"))
 
