@@ -1500,3 +1500,83 @@ def test_the_sweep_is_large_and_its_ids_unique() -> None:
     ids = [row.id for row in ROWS]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
     assert set(FAILING_TODAY) <= set(ids), sorted(set(FAILING_TODAY) - set(ids))
+
+
+# --- the judge is honest: each way of failing is caught -------------------------------------------------------
+
+
+def _in_x(s: cdk.Stack, check: Callable[[], object]) -> None:
+    """``check()`` inside ``validating`` of a plain construct T/X (its errors read ``Construct 'T/X': ...``)."""
+    from constructs import Construct
+
+    from decoupling_constructs._validate import validating
+
+    with validating(Construct(s, "X")):
+        check()
+
+
+def _unknown_group(s: cdk.Stack) -> object:
+    return vpc(s).select_subnets(subnet_group_name="Nope")
+
+
+def _hides_the_original(s: cdk.Stack) -> None:
+    from decoupling_constructs._validate import check_int
+
+    def check() -> None:
+        try:
+            _unknown_group(s)
+        except RuntimeError:
+            check_int("x", 0, minimum=1, maximum=2)
+
+    _in_x(s, check)
+
+
+def v_check_int(prop: str, value: int) -> None:
+    from decoupling_constructs._validate import check_int
+
+    check_int(prop, value, minimum=1, maximum=2)
+
+
+def v_check_one_of(prop: str, value: object, allowed: list[str]) -> None:
+    from decoupling_constructs._validate import check_one_of
+
+    check_one_of(prop, value, allowed)
+
+
+JUDGED = [
+    (Row("silent", lambda s: None, "Construct", "x", ("0",)), "silent"),
+    (Row("raw", _unknown_group, "Construct", "x", ("0",)), "raw"),
+    (Row("no-path", lambda s: v_check_int("x", 0), "Construct", "x", ("0",)), "unclear"),
+    (Row("clear", lambda s: _in_x(s, lambda: v_check_int("x", 0)), "Construct", "x", ("0",)), "clear"),
+    (Row("no-value", lambda s: _in_x(s, lambda: v_check_int("x", 0)), "Construct", "x", ("7",)), "unclear"),
+    (
+        Row("no-words", lambda s: _in_x(s, lambda: v_check_int("x", 0)), "Construct", "x", ("0",), words=(SYNTH,)),
+        "unclear",
+    ),
+    (
+        Row(
+            "prints-a-token",
+            lambda s: _in_x(s, lambda: v_check_one_of("x", Token.as_string({"Ref": "P"}), ["a"])),
+            "Construct",
+            "x",
+            ("x",),
+        ),
+        "unclear",
+    ),
+    (Row("hides-the-original", _hides_the_original, "Construct", "x", ("0",)), "unclear"),
+    (Row("passes", lambda s: sqs.Queue(s, "Q"), "Queue", passes=True), "passes"),
+    (
+        Row(
+            "encoding-in-template",
+            lambda s: cdk.CfnOutput(s, "O", value=f"{Token.as_number({'Ref': 'AWS::AccountId'}):.3e}"),
+            "CfnOutput",
+            passes=True,
+        ),
+        "refused",
+    ),
+]
+
+
+@pytest.mark.parametrize(("row", "expected"), JUDGED, ids=[row.id for row, _ in JUDGED])
+def test_the_judge(row: Row, expected: str) -> None:
+    assert outcome(row)[0] == expected, outcome(row)
