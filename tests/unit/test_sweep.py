@@ -45,7 +45,7 @@ import aws_cdk as cdk
 import boto3
 import jsii
 import pytest
-from aws_cdk import Duration, RemovalPolicy, Size, SizeRoundingBehavior, Token
+from aws_cdk import Duration, RemovalPolicy, Size, SizeRoundingBehavior, Token, cx_api
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
@@ -98,6 +98,7 @@ class Row:
     words: tuple[str, ...] = ()
     passes: bool = False
     synth: bool = False  # synthesize after building (cross-App references and name clashes show only then)
+    warning_ok: bool = False  # a synth-time warning saying the same is as good as an error (alarm-name clashes)
 
 
 def maker(*shows: str, words: tuple[str, ...] = ()) -> Callable[[Callable[[cdk.Stack], Any]], Any]:
@@ -1121,7 +1122,8 @@ BOUND = cdk.Environment(account="111111111111", region="eu-west-1")
 
 
 def clash(cls: Callable[..., Any], name: str, prefix: str | None = None, other_region: str | None = None) -> Row:
-    """``cls`` "X" in stack T and in stack U of the same app: same alarm names in one account and Region."""
+    """``cls`` "X" in stack T and in stack U of the same app: same alarm names in one account and Region. Refused,
+    or warned at synth (issue 19 allows either), naming both stacks and ``alarm_settings.name_prefix``."""
 
     def build(_: cdk.Stack) -> object:
         app = cdk.App()
@@ -1142,6 +1144,7 @@ def clash(cls: Callable[..., Any], name: str, prefix: str | None = None, other_r
         path=None,
         words=("'U'",),
         passes=passes,
+        warning_ok=True,
     )
 
 
@@ -1291,11 +1294,12 @@ def _hidden_originals(error: BaseException) -> list[BaseException]:
     return [f for f in foreign if id(f) not in causes]
 
 
-def judge(row: Row, error: BaseException) -> tuple[str, str]:
-    """``clear``, ``unclear`` (what is missing) or ``raw`` for the error a wrong input raised."""
+def judge(row: Row, error: BaseException, *, raised: bool = True) -> tuple[str, str]:
+    """``clear``, ``unclear`` (what is missing) or ``raw`` for the error a wrong input raised (``raised``: it was
+    raised, not a warning's text)."""
     message = str(error)
     short = f"{type(error).__name__}: {message[:300]}"
-    if not isinstance(error, (ValueError, TypeError)) or not _raised_in_library(error):
+    if raised and (not isinstance(error, (ValueError, TypeError)) or not _raised_in_library(error)):
         return "raw", short
     missing = [repr(name) for name in (row.cls, row.path, row.prop, *row.words) if name and name not in message]
     if row.shows and not any(form in message for form in row.shows):
@@ -1326,6 +1330,16 @@ def outcome(row: Row) -> tuple[str, str]:
             return "passes", ""
         if row.synth:
             cast(cdk.App, s.node.root).synth()
+        if row.warning_ok and isinstance(built, cx_api.CloudAssembly):
+            warnings = [
+                str(message.entry.data)
+                for artifact in built.stacks
+                for message in artifact.messages
+                if message.level == cx_api.SynthesisMessageLevel.WARNING
+            ]
+            for warning in warnings:
+                if judge(row, ValueError(warning), raised=False)[0] == "clear":
+                    return "clear", f"warned: {warning}"
         del built
     except Exception as error:  # every error is judged
         if row.passes:
@@ -1543,6 +1557,12 @@ def v_check_one_of(prop: str, value: object, allowed: list[str]) -> None:
     check_one_of(prop, value, allowed)
 
 
+def _warns(s: cdk.Stack) -> cx_api.CloudAssembly:
+    sqs.Queue(s, "Q")
+    cdk.Annotations.of(s).add_warning_v2("sweep:x", "Construct 'T/X': x must be 1-2, got 0")
+    return cast(cdk.App, s.node.root).synth()
+
+
 JUDGED = [
     (Row("silent", lambda s: None, "Construct", "x", ("0",)), "silent"),
     (Row("raw", _unknown_group, "Construct", "x", ("0",)), "raw"),
@@ -1564,6 +1584,8 @@ JUDGED = [
         "unclear",
     ),
     (Row("hides-the-original", _hides_the_original, "Construct", "x", ("0",)), "unclear"),
+    (Row("warned", _warns, "Construct", "x", ("0",), warning_ok=True), "clear"),
+    (Row("warned-unclearly", _warns, "Construct", "x", ("7",), warning_ok=True), "silent"),
     (Row("passes", lambda s: sqs.Queue(s, "Q"), "Queue", passes=True), "passes"),
     (
         Row(
