@@ -28,8 +28,8 @@ its rows into XPASS failures, and the fixer deletes their entries):
       passes    32
       refused    5  (refused, or synthesized with a token's numeric encoding in the template)
 
-Run time (one pytest process, 2 cores shared with other sessions): 31 s at a light load, 66 s at a load
-average of 21.
+Run time (one pytest process; 2 cores shared with other sessions): 31 s of rows at a light load (26 s of it the
+first synthesis starting up), 66-127 s at load averages of 18-21.
 """
 
 from __future__ import annotations
