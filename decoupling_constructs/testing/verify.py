@@ -31,8 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._intrinsics import resolve
-from .lookup import NO_RUNTIME_BEHAVIOUR, Deployment
+from ._intrinsics import UnresolvedReference, resolve
+from .lookup import NO_RUNTIME_BEHAVIOUR, Deployment, UnsupportedResourceError
 
 Json = Any
 
@@ -63,6 +63,7 @@ NOT_STORED: dict[str, dict[tuple[str, str], str]] = {
         ("AWS::S3::Bucket", "LoggingConfiguration"): _MOTO_CFN.format("S3"),
         ("AWS::S3::Bucket", "LifecycleConfiguration"): _MOTO_CFN.format("S3"),
         ("AWS::EC2::VPC", "EnableDnsHostnames"): "moto's CloudFormation leaves it false",
+        ("AWS::EC2::Subnet", "MapPublicIpOnLaunch"): "moto's CloudFormation leaves it false",
         ("AWS::EC2::SubnetRouteTableAssociation", "SubnetId"): "moto's CloudFormation associates no subnet",
         ("AWS::EC2::SecurityGroup", "SecurityGroupEgress"): "moto's CloudFormation keeps the default allow-all egress",
         ("AWS::EC2::SecurityGroupIngress", "Description"): "moto's CloudFormation stores the rule without it",
@@ -184,7 +185,13 @@ def verify(deployment: Deployment, *, check: bool = True) -> VerificationReport:
                 Finding(logical_id, resource_type, "*", None, None, f"verify has no reader for {resource_type}")
             )
             continue
-        expected_properties = resolve(resource.get("Properties", {}), ctx)
+        try:
+            expected_properties = resolve(resource.get("Properties", {}), ctx)
+        except (UnresolvedReference, UnsupportedResourceError) as error:
+            report.not_verified.append(
+                Finding(logical_id, resource_type, "*", None, None, f"its template cannot be resolved here: {error}")
+            )
+            continue
         try:
             actual_properties = reader(
                 _Read(deployment, logical_id, deployment.resources[logical_id], expected_properties, clients)
