@@ -25,6 +25,7 @@ help:
 	@echo "make synth   synthesize every reference stack with the CDK CLI (into cdk.out/)"
 	@echo "make test    lint, then the whole test suite (template, static, behaviour, packaging), test-floor and test-pythons"
 	@echo "make test-floor   template and static tests on the oldest supported aws-cdk-lib (requirements-floor.txt)"
+	@echo "make test-moto-range the moto tests on the newest moto of the [testing] extra (the dev venv has the oldest)"
 	@echo "make test-pythons the unit suite on Python $(EXTRA_PYTHONS) (3.11 is .venv's)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   synth-time and runtime benchmarks, printed as ratios"
@@ -86,7 +87,7 @@ format: $(PY_STAMP)
 	ruff check --fix .
 	ruff format .
 
-test: setup system-deps lint test-floor test-pythons
+test: setup system-deps lint test-floor test-pythons test-moto-range
 	python -m pytest -n 2 --durations=5
 
 # The oldest aws-cdk-lib and constructs in pyproject's range, in a venv of their own: every other pin
@@ -101,10 +102,28 @@ $(FLOOR_STAMP): requirements.txt requirements-dev.txt requirements-floor.txt
 		| $(FLOOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r /dev/stdin
 	@touch $@
 
-.PHONY: test-floor test-pythons
+.PHONY: test-floor test-pythons test-moto-range
 
 test-floor: $(FLOOR_STAMP)
 	$(FLOOR_VENV)/bin/python -m pytest -n 2 tests/unit tests/static
+
+# The [testing] extra's moto range is >=5.2.5,<5.3: .venv has the oldest (requirements-dev.txt); the newest,
+# requirements-moto-ceiling.txt, goes into a directory put in front of .venv's site-packages (moto only, no
+# dependencies: both ends need the same ones), and the tests that deploy into moto and verify run on it.
+MOTO_CEILING := .venvs/moto-ceiling
+MOTO_CEILING_STAMP := $(MOTO_CEILING)/.installed
+MOTO_RANGE_TESTS := tests/behaviour/test_foreign_app.py tests/behaviour/test_helper_multi_stack.py \
+	tests/behaviour/test_verify_readers.py tests/unit/test_preflight.py
+
+$(MOTO_CEILING_STAMP): requirements-moto-ceiling.txt $(PY_STAMP)
+	@rm -rf $(MOTO_CEILING)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(MOTO_CEILING) \
+		-r requirements-moto-ceiling.txt
+	@touch $@
+
+test-moto-range: setup $(MOTO_CEILING_STAMP)
+	PYTHONPATH=$(CURDIR)/$(MOTO_CEILING) python -c 'import moto; print("moto", moto.__version__)'
+	PYTHONPATH=$(CURDIR)/$(MOTO_CEILING) python -m pytest -n 2 $(MOTO_RANGE_TESTS)
 
 # The other supported Pythons run the unit suite; pyenv's interpreters first (its shims fail for a
 # version that is not selected), then PATH's. A missing interpreter fails the target, never skips it.
