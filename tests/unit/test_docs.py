@@ -278,3 +278,18 @@ def test_the_install_line_names_every_extra() -> None:
     assert sorted(line.split(",")) == extras
     table = README.split("| extra | gives | needed for |", 1)[1].split("\n\n", 1)[0]
     assert sorted(re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE)) == extras
+
+
+def test_readme_module_table_names_what_each_module_exports() -> None:
+    import importlib
+
+    table = README.split("| module | what | page |", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `([\w.]+)` \| (.*?) \|", table, flags=re.MULTILINE)
+    assert [module for module, _ in rows] == [
+        "decoupling_constructs.runtime",
+        "decoupling_constructs.testing",
+        "decoupling_constructs.capacity",
+    ]
+    for module_name, what in rows:
+        module = importlib.import_module(module_name)
+        assert [name for name in re.findall(r"`(\w+)`", what) if not hasattr(module, name)] == [], module_name
