@@ -377,12 +377,21 @@ class CdkError(RuntimeError):
     """The CDK CLI failed; the message holds the tail of its output."""
 
 
+# The CDK CLI release this library is tested with: package.json's pin (a test keeps them equal).
+CDK_CLI_VERSION = "2.1148.1"
+
+
 def cdk_cli() -> str:
     """The CDK CLI: node_modules/.bin/cdk of the project (package-lock.json), else the one on PATH."""
     local = Path.cwd() / "node_modules" / ".bin" / "cdk"
     found = str(local) if local.exists() else shutil.which("cdk")
     if found is None:
-        raise CdkError("the CDK CLI is not installed: run `npm ci` (make setup does)")
+        raise CdkError(
+            f"the CDK CLI is not installed: looked for {local} and for `cdk` on PATH. In your project's directory, "
+            f"run `npm install --save-dev aws-cdk@{CDK_CLI_VERSION}` (the version this library is tested with; "
+            "it needs Node.js 22 or 24), or put a `cdk` on PATH; in a clone of decoupling-constructs, `make setup` "
+            "installs it"
+        )
     return found
 
 
@@ -482,6 +491,7 @@ def cdk_deploy(
 
 
 __all__ = [
+    "CDK_CLI_VERSION",
     "CdkError",
     "Emulator",
     "PreflightError",
