@@ -109,7 +109,7 @@ def show(value: object, scope: object = None) -> str:
     if _is_size(value):
         if value.is_unresolved():  # type: ignore[attr-defined]
             return "a Size of a value known only at deploy time"
-        return f"{value.to_string()} ({_number(value.to_bytes(rounding=_no_rounding()))} bytes)"  # type: ignore[attr-defined]
+        return f"{value.to_string()} ({value.to_human_string()})"  # type: ignore[attr-defined]
     if isinstance(value, Enum):
         return f"{type(value).__name__}.{value.name}"
     if isinstance(value, str | int | float | bool | type(None)):

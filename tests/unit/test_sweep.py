@@ -1349,38 +1349,18 @@ def outcome(row: Row) -> tuple[str, str]:
 
 
 # Rows that are not clear (or do not pass) on main before the fixes: id -> what they do. A fix deletes its rows.
+def _raise_value_error(message: str) -> None:
+    raise ValueError(message)
+
+
 FAILING_TODAY: dict[str, str] = {
-    "ReliableQueue-alarm_settings.name_prefix-param_string": "unclear: no value, prints encoding",
-    "ReliableQueue-alarm_topic-fifo_alarm_topic": "silent: FIFO alarm_topic",
-    "ReliableQueue-alarm_topic-aws_managed_alarm_topic": "silent: alarm_topic on alias/aws/sns",
-    "FanOut-alarm_settings.name_prefix-param_string": "unclear: no value, prints encoding",
-    "FanOut-alarm_topic-fifo_alarm_topic": "silent: FIFO alarm_topic",
-    "FanOut-alarm_topic-aws_managed_alarm_topic": "silent: alarm_topic on alias/aws/sns",
-    "StreamToS3-alarm_settings.name_prefix-param_string": "unclear: no value, prints encoding",
-    "StreamToS3-alarm_topic-fifo_alarm_topic": "silent: FIFO alarm_topic",
-    "StreamToS3-alarm_topic-aws_managed_alarm_topic": "silent: alarm_topic on alias/aws/sns",
-    "MessageBroker-alarm_settings.name_prefix-param_string": "unclear: no value, prints encoding",
-    "MessageBroker-alarm_topic-fifo_alarm_topic": "silent: FIFO alarm_topic",
-    "MessageBroker-alarm_topic-aws_managed_alarm_topic": "silent: alarm_topic on alias/aws/sns",
-    "QueueFunction-alarm_settings.name_prefix-param_string": "unclear: no value, prints encoding",
-    "QueueFunction-alarm_topic-fifo_alarm_topic": "silent: FIFO alarm_topic",
-    "QueueFunction-alarm_topic-aws_managed_alarm_topic": "silent: alarm_topic on alias/aws/sns",
-    "StreamFunction-alarm_settings.name_prefix-param_string": "unclear: no value, prints encoding",
-    "StreamFunction-alarm_topic-fifo_alarm_topic": "silent: FIFO alarm_topic",
-    "StreamFunction-alarm_topic-aws_managed_alarm_topic": "silent: alarm_topic on alias/aws/sns",
-    "QueueWorkers-alarm_settings.name_prefix-param_string": "unclear: no value, prints encoding",
-    "QueueWorkers-alarm_topic-fifo_alarm_topic": "silent: FIFO alarm_topic",
-    "QueueWorkers-alarm_topic-aws_managed_alarm_topic": "silent: alarm_topic on alias/aws/sns",
     "ReliableQueue-queue_name-imported_string-with-fifo": "raw RuntimeError (aws-cdk-lib's FIFO name check)",
-    "ReliableQueue-encryption_key-of-another-app": "raw CannotReferenceAcrossApps",
     "ReliableQueue-removal_policy-RemovalPolicy.SNAPSHOT": "silent: SNAPSHOT, no snapshot for this resource",
     "ReliableQueue-alarm_topic-of-another-app": "raw CannotReferenceAcrossApps",
-    "ReliableQueue-overrides-dead_letter_queue-threshold-0": "silent: >= 0 is always in ALARM",
     "ReliableQueue-overrides-oldest_message_age-threshold-param_seconds": "unclear: token, no value",
     "FanOut-service_publishers-[param_string]": "unclear: token, no value, prints encoding",
     "FanOut-encryption_key-of-another-app": "raw CannotReferenceAcrossApps",
     "FanOut-removal_policy-RemovalPolicy.SNAPSHOT": "silent: SNAPSHOT, no snapshot for this resource",
-    "FanOut-overrides-notifications_failed-threshold-0": "silent: >= 0 is always in ALARM",
     "FanOut-overrides-undeliverable_queue-threshold-Duration.PT0S": "unclear: value not shown",
     "add_queue-encryption_key-alias-aws-sqs": "silent: alias/aws/sqs key, SNS cannot use it",
     "add_queue-id-Topic": "unclear: prop not named",
@@ -1388,17 +1368,11 @@ FAILING_TODAY: dict[str, str] = {
     "add_existing_queue-kms-managed-queue": "silent: alias/aws/sqs key, SNS cannot use it",
     "add_function-function-function_of_another_app": "raw NoCrossStageDependency",
     "add_delivery_stream-delivery_stream-delivery_stream_of_another_app": "silent: a resource of another App",
-    "StreamToS3-retention_period-param_hours-passes": "refused by aws-cdk-lib (MustBeDurationSpecifiedDuration)",
-    "StreamToS3-retention_period-param_seconds": "raw RuntimeError (aws-cdk-lib's Duration unit check)",
     "StreamToS3-buffering_interval-param_seconds": "unclear: token, no value",
     "StreamToS3-buffering_interval-lazy_seconds": "unclear: token not refused in words",
-    "StreamToS3-buffering_size-param_mib-passes": "refused by aws-cdk-lib (MustBeSizeSpecifiedSize)",
-    "StreamToS3-existing_bucket-of-another-app": "raw CannotReferenceAcrossApps",
     "StreamToS3-error_prefix-param_string-passes": "refused by aws-cdk-lib (KeyMustResolveToString)",
     "StreamToS3-overrides-data_freshness-threshold-Duration.PT30S": "silent: under the buffering: always in ALARM",
-    "StreamToS3-overrides-delivery_success-threshold-0": "silent: < 0 is never in ALARM",
     "StreamToS3-overrides-delivery_success-threshold-100": "silent: a percent for a 0-1 ratio",
-    "StreamToS3-overrides-data_freshness-evaluation_periods-300": "silent: periods x period over one day",
     "StreamToS3-overrides-write_throttled-threshold-5": "silent: overrides an alarm not created",
     "StreamToS3-removal_policy-RemovalPolicy.SNAPSHOT": "silent: SNAPSHOT, no snapshot for this resource",
     "MessageBroker-vpc_subnets-unknown-group": "raw ThereSubnetGroupsName",
@@ -1406,14 +1380,10 @@ FAILING_TODAY: dict[str, str] = {
     "MessageBroker-removal_policy-RemovalPolicy.SNAPSHOT": "silent: SNAPSHOT, no snapshot for this resource",
     "MessageBroker-overrides-cpu_utilization-threshold-150": "silent: percent above 100",
     "MessageBroker-overrides-cpu_utilization-threshold-0.8": "silent: a fraction for a percent",
-    "MessageBroker-overrides-cpu_utilization-threshold-0": "silent: >= 0 is always in ALARM",
     "MessageBroker-overrides-heap_usage-threshold-100.5": "silent: percent above 100",
     "MessageBroker-overrides-store_percent_usage-threshold-101": "silent: percent above 100",
-    "MessageBroker-overrides-cpu_utilization-evaluation_periods-289": "silent: periods x period over one day",
     "MessageBroker-overrides-system_cpu_utilization-threshold-120": "silent: percent above 100",
     "MessageBroker-overrides-memory_used-threshold-0.5": "silent: a fraction for a percent",
-    "MessageBroker-overrides-disk_free-evaluation_periods-300": "silent: periods x period over one day",
-    "MessageBroker-overrides-disk_free-threshold-0": "silent: < 0 is never in ALARM",
     "AlarmTopic-topic_name-bytes": "raw AttributeError",
     "AlarmTopic-removal_policy-RemovalPolicy.SNAPSHOT": "silent: SNAPSHOT, no snapshot for this resource",
     "QueueFunction-filters-raw-dict": "silent: raw dict filter dropped",
@@ -1422,14 +1392,12 @@ FAILING_TODAY: dict[str, str] = {
     "QueueFunction-queue-of-another-app": "raw CannotReferenceAcrossApps",
     "QueueFunction-queue_props-queue_name-int": "unclear: no class name, no path, prop not named",
     "QueueFunction-queue_props-retention-15d": "unclear: no class name, no path, prop not named",
-    "QueueFunction-overrides-function_errors-threshold-0": "silent: >= 0 is always in ALARM",
     "QueueFunction-overrides-function_throttles-threshold-Duration.PT1M": "unclear: value not shown",
     "StreamFunction-starting_position_timestamp-1700000000000-with-starting_position": "silent: ms, not seconds",
     "StreamFunction-starting_position_timestamp-4102444800-with-starting_position": "silent: a timestamp in the future",
     "StreamFunction-starting_position_timestamp-param_number-passes": "refused: range-checks the token encoding",
     "StreamFunction-max_record_age-param_seconds": "raw MaxRecordAgeSecondsDays",
     "StreamFunction-stream-of-another-app": "raw CannotReferenceAcrossApps",
-    "StreamFunction-overrides-function_errors-threshold-0": "silent: >= 0 is always in ALARM",
     "QueueWorkers-instance_type-InstanceType": "silent: ARM instance, x86_64 image",
     "QueueWorkers-instance_type-InstanceType-with-machine_image": "silent: ARM instance, x86_64 image",
     "QueueWorkers-root_volume_size-Size(8912896KiB)": "silent: not whole GiB, truncated",
@@ -1551,12 +1519,6 @@ def v_check_int(prop: str, value: int) -> None:
     check_int(prop, value, minimum=1, maximum=2)
 
 
-def v_check_one_of(prop: str, value: object, allowed: list[str]) -> None:
-    from decoupling_constructs._validate import check_one_of
-
-    check_one_of(prop, value, allowed)
-
-
 def _warns(s: cdk.Stack) -> cx_api.CloudAssembly:
     sqs.Queue(s, "Q")
     cdk.Annotations.of(s).add_warning_v2("sweep:x", "Construct 'T/X': x must be 1-2, got 0")
@@ -1576,7 +1538,7 @@ JUDGED = [
     (
         Row(
             "prints-a-token",
-            lambda s: _in_x(s, lambda: v_check_one_of("x", Token.as_string({"Ref": "P"}), ["a"])),
+            lambda s: _in_x(s, lambda: _raise_value_error(f"x must be 'a', got {Token.as_string({'Ref': 'P'})}")),
             "Construct",
             "x",
             ("x",),
