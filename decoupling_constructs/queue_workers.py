@@ -69,6 +69,7 @@ _PINNED = re.compile(
 # the local run of testing.workers can use directories of its own; cloud-init sets neither).
 WORKER_DIR = "/opt/queue-worker"
 UNIT_NAME = "queue-worker.service"
+AL2023_PARAMETER_PREFIX = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
 # The interpreters the boot looks for, newest first. Amazon Linux 2023's /usr/bin/python3 is Python 3.9 for the
 # life of AL2023 (AL2023 user guide, "Python in AL2023"); the library needs 3.11+, which AL2023 packages as
 # python3.11 (and 3.12, 3.13, 3.14) but does not install on its AMI.
@@ -243,7 +244,7 @@ class QueueWorkers(PatternConstruct):
             _allow_auto_scaling(self, encryption_key)
         self.launch_template = self._new_launch_template(
             instance_type=instance_type,
-            machine_image=machine_image or ec2.MachineImage.latest_amazon_linux2023(cpu_type=_cpu_type(instance_type)),
+            machine_image=machine_image or default_image(instance_type),
             user_data=user_data
             or worker_user_data(
                 queue,
@@ -557,6 +558,16 @@ def _cpu_type(instance_type: ec2.InstanceType) -> ec2.AmazonLinuxCpuType:
     if instance_type.architecture == ec2.InstanceArchitecture.ARM_64:
         return ec2.AmazonLinuxCpuType.ARM_64
     return ec2.AmazonLinuxCpuType.X86_64
+
+
+def default_image(instance_type: ec2.InstanceType) -> ec2.IMachineImage:
+    """The latest Amazon Linux 2023 of the instance type's architecture, from AWS's public SSM parameter
+    ``/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-<arch>`` (AL2023 user guide; read at deploy
+    time). aws-cdk-lib's ``latest_amazon_linux2023`` names the kernel-6.1 parameter even for its DEFAULT kernel."""
+    architecture = "arm64" if _cpu_type(instance_type) == ec2.AmazonLinuxCpuType.ARM_64 else "x86_64"
+    return ec2.MachineImage.from_ssm_parameter(
+        f"{AL2023_PARAMETER_PREFIX}{architecture}", os=ec2.OperatingSystemType.LINUX
+    )
 
 
 def _image_architecture(scope: Construct, image: ec2.IMachineImage) -> str | None:
