@@ -17,7 +17,7 @@ MINISTACK_VENV := $(VENV)/ministack
 MINISTACK_STAMP := $(MINISTACK_VENV)/.installed
 export MINISTACK_PYTHON := $(CURDIR)/$(MINISTACK_VENV)/bin/python
 
-.PHONY: help setup system-deps synth demo preflight deploy destroy test lint format bench diagrams clean
+.PHONY: help setup system-deps synth demo preflight deploy destroy test lint format bench diagrams clean fuzz
 
 help:
 	@echo "make demo    cdk deploy every reference stack into local emulators, verify it, drive traffic through it"
@@ -29,6 +29,7 @@ help:
 	@echo "make test-pythons the unit suite on Python $(EXTRA_PYTHONS) (3.11 is .venv's)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   synth-time and runtime benchmarks, printed as ratios"
+	@echo "make fuzz    the rule-derived property test with 300 examples per construct (make test draws 12)"
 	@echo "make diagrams regenerate docs/reference-stacks.md's diagrams from the templates"
 	@echo "make deploy  cdk deploy --all to your AWS account (after cdk bootstrap); make destroy removes the stacks"
 	@echo "make clean   remove the venv, node_modules and build output"
@@ -147,6 +148,11 @@ test-pythons: $(foreach v,$(EXTRA_PYTHONS),.venvs/py$(v)/.installed)
 		echo "== Python $$v: tests/unit (apps: bare-agnostic, flags-bound)"; \
 		DECOUPLING_APP_VARIANTS=bare-agnostic,flags-bound .venvs/py$$v/bin/python -m pytest -n 2 tests/unit || exit 1; \
 	done
+
+# The property test of tests/unit/test_rules.py with many more examples than make test draws; prints the count.
+FUZZ_EXAMPLES ?= 300
+fuzz: $(PY_STAMP)
+	DECOUPLING_PROPERTY_EXAMPLES=$(FUZZ_EXAMPLES) python -m pytest -n 2 tests/unit/test_rules.py -k drawn --hypothesis-show-statistics -q
 
 diagrams: $(PY_STAMP)
 	python scripts/diagrams.py --write
