@@ -76,9 +76,11 @@ class FanOutStack(cdk.Stack):
         self.archive_bucket, self.archive = archive_delivery_stream(self)
         # Subscribed by name (its ARN formatted from a Ref): moto's CloudFormation skips delivery streams and refuses
         # a GetAtt of one at CreateStack, and tests/behaviour deploys this stack into moto. Same ARN on AWS.
+        mapping_existed = _internals.has_firehose_cidr_mapping(self)  # the import adds it again
         by_name = firehose.DeliveryStream.from_delivery_stream_name(
             self, "ArchiveByName", self.archive.delivery_stream_name
         )
+        _internals.remove_firehose_cidr_mapping(self, existed_before=mapping_existed)
         self.orders.add_delivery_stream("Archive", by_name, raw_message_delivery=True)
 
         self.ledger = FanOut(self, "Ledger", fifo=True, content_based_deduplication=True, alarm_topic=alarms.topic)
