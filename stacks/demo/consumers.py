@@ -159,7 +159,7 @@ def stream_function_scenario(d: Deployment, records: int, progress: Progress) ->
         progress("stream-function", sum(1 for p in pages if counts[p]), records)
         return counts
 
-    counts = wait_until(processed, lambda c: set(pages) <= set(c), timeout=30)
+    counts = wait_until(processed, lambda c: set(pages) <= set(c), timeout=60)  # a cold start under load
     result.check("every record processed once", records, sum(1 for p in pages if counts[p] == 1))
     result.check("on-failure queue empty", 0, queue_depth(d.client("sqs"), d.outputs["ClicksOnFailureQueueUrl"]))
     result.rows.append(
