@@ -49,11 +49,10 @@ def test_demo_deploys_verifies_and_runs_every_pattern(
     for stack_name, (emulator, why) in demo.EMULATOR_FOR.items():
         if emulator == "none":
             # Asked of MiniStack at run time: its CloudFormation has no provisioner for the NAT gateway's EIP,
-            # the NAT gateway and the flow log, and it serves no public AMI parameter of kernel 6.1.
+            # the NAT gateway and the flow log (it serves the AL2023 kernel-default AMI parameter QueueWorkers reads).
             refusal = (
                 f"{stack_name} -> not deployed: MiniStack refuses it (its CloudFormation has no provisioner for "
-                "AWS::EC2::EIP, AWS::EC2::FlowLog, AWS::EC2::NatGateway; it does not serve the public SSM "
-                "parameter(s) /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64 (the AMI))"
+                "AWS::EC2::EIP, AWS::EC2::FlowLog, AWS::EC2::NatGateway"
             )
             assert refusal in flat_err
             continue
