@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import CfnResource, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -11,6 +11,35 @@ from constructs import Construct, IConstruct
 # The KMS actions a service needs to encrypt messages it writes to an encrypted
 # SNS topic or SQS queue (SNS developer guide, "Configuring AWS KMS permissions").
 KMS_PRODUCER_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+
+
+# Reasons shared by the acknowledgments of several constructs (cdk-nag's and checkov's alike).
+SELF_LOGGING_REASON = (
+    "This is the server-access-log bucket of the data bucket; logging its own accesses into itself would log "
+    "every log delivery, without end."
+)
+LOGS_SERVICE_ENCRYPTION_REASON = (
+    "CloudWatch Logs encrypts every log group at rest (server-side, its own keys); the library uses a "
+    "customer-managed key for its log groups when one is given as encryption_key, and none was given here."
+)
+
+# checkov reads a CloudFormation resource's suppressions from Metadata.checkov.skip, a list of {id, comment}.
+CHECKOV_METADATA_KEY = "checkov"
+
+
+def acknowledge_checkov(construct: IConstruct, check_id: str, reason: str) -> None:
+    """checkov's counterpart of ``Validations.of(x).acknowledge``: skip ``check_id`` (e.g. ``CKV_AWS_27``) on
+    ``construct``'s CloudFormation resource only, with ``reason`` as the comment checkov reports.
+
+    ``construct`` is an L1 resource or an L2 whose default child is one; an imported resource has none and
+    is not in this template, so nothing is added. Acknowledging a check twice keeps the last reason.
+    """
+    resource = construct if isinstance(construct, CfnResource) else construct.node.default_child
+    if not isinstance(resource, CfnResource):
+        return
+    current = dict(resource.get_metadata(CHECKOV_METADATA_KEY) or {})
+    skips = [skip for skip in current.get("skip", []) if skip.get("id") != check_id]
+    resource.add_metadata(CHECKOV_METADATA_KEY, {**current, "skip": [*skips, {"id": check_id, "comment": reason}]})
 
 
 def managed_key(scope: Construct, construct_id: str, description: str) -> kms.Key:

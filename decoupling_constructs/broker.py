@@ -29,6 +29,7 @@ from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._network import private_subnets
+from ._security import acknowledge_checkov
 from ._validate import PropTypeError
 
 
@@ -293,6 +294,13 @@ class MessageBroker(PatternConstruct):
                 "custom code that also updates the broker user; rotation is the owner's documented follow-up.",
             )
         )
+        if self.encryption_key is None:
+            acknowledge_checkov(
+                secret,
+                "CKV_AWS_149",
+                "Without an encryption_key the secret is encrypted with Secrets Manager's AWS-managed key "
+                "(aws/secretsmanager), as the broker uses an AWS-owned key; given encryption_key, both use it.",
+            )
         return secret
 
     def _new_broker(
@@ -534,6 +542,12 @@ def isolated_vpc(
     to CloudWatch Logs (one month): what ``MessageBroker`` creates when given no ``vpc``."""
     flow_logs = logs.LogGroup(
         scope, f"{construct_id}FlowLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=removal_policy
+    )
+    acknowledge_checkov(
+        flow_logs,
+        "CKV_AWS_158",
+        "CloudWatch Logs encrypts every log group at rest with its own keys; flow logs hold connection metadata "
+        "(addresses, ports, accept or reject), no message content. A VPC of your own may log under your key.",
     )
     return ec2.Vpc(
         scope,

@@ -33,6 +33,7 @@ from . import _internals, limits
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
+from ._security import LOGS_SERVICE_ENCRYPTION_REASON, SELF_LOGGING_REASON, acknowledge_checkov
 from ._validate import PropTypeError
 from .capacity import CapacityPlan, Throughput, plan
 
@@ -231,13 +232,8 @@ class StreamToS3(PatternConstruct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=removal_policy,
         )
-        Validations.of(access_log_bucket).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-S1",
-                reason="This is the server-access-log bucket of the data bucket; logging its own "
-                "accesses into itself would log every log delivery, without end.",
-            )
-        )
+        Validations.of(access_log_bucket).acknowledge(Acknowledgment(id="AwsSolutions-S1", reason=SELF_LOGGING_REASON))
+        acknowledge_checkov(access_log_bucket, "CKV_AWS_18", SELF_LOGGING_REASON)
         bucket = s3.Bucket(
             self,
             "Bucket",
@@ -277,6 +273,8 @@ class StreamToS3(PatternConstruct):
         )
         if encryption_key is not None:
             _allow_logs_to_use(encryption_key, stack)
+        else:
+            acknowledge_checkov(self.log_group, "CKV_AWS_158", LOGS_SERVICE_ENCRYPTION_REASON)
         self.role = iam.Role(
             self,
             "DeliveryRole",
