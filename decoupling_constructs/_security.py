@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnResource, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, CfnResource, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -124,3 +124,30 @@ def allow_service_publisher(
     if encryption_key is not None:
         added = allow_service_to_use_key(encryption_key, service_principal, source_arn=source_arn) and added
     return added
+
+
+def allow_logs_to_use_key(key: kms.IKey, stack: Stack) -> None:
+    """A KMS-encrypted log group needs its key to let CloudWatch Logs of the region use it, for log groups
+    of this account and region only (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using
+    AWS Key Management Service": principal logs.<region>.amazonaws.com, condition on the encryption context
+    kms:EncryptionContext:aws:logs:arn). A key of this app gets the statement; an imported key's policy is
+    its owner's to extend the same way. The condition names no log group: the group's ARN would make a
+    cycle (the group names the key, the key's policy would name the group)."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="LetCloudWatchLogsEncryptThisAccountsLogGroups",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
+        )
+    )

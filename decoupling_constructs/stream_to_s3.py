@@ -33,7 +33,12 @@ from . import _internals, limits
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
-from ._security import LOGS_SERVICE_ENCRYPTION_REASON, SELF_LOGGING_REASON, acknowledge_checkov
+from ._security import (
+    LOGS_SERVICE_ENCRYPTION_REASON,
+    SELF_LOGGING_REASON,
+    acknowledge_checkov,
+    allow_logs_to_use_key,
+)
 from ._validate import PropTypeError
 from .capacity import CapacityPlan, Throughput, plan
 
@@ -272,7 +277,7 @@ class StreamToS3(PatternConstruct):
             removal_policy=removal_policy,
         )
         if encryption_key is not None:
-            _allow_logs_to_use(encryption_key, stack)
+            allow_logs_to_use_key(encryption_key, stack)
         else:
             acknowledge_checkov(self.log_group, "CKV_AWS_158", LOGS_SERVICE_ENCRYPTION_REASON)
         self.role = iam.Role(
@@ -433,33 +438,6 @@ class StreamToS3(PatternConstruct):
             resource_name=f"{self.log_group.log_group_name}:log-stream:{log_stream.log_stream_name}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-
-
-def _allow_logs_to_use(key: kms.IKey, stack: Stack) -> None:
-    """A KMS-encrypted log group needs its key to let CloudWatch Logs of the region use it, for log groups
-    of this account and region only (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using
-    AWS Key Management Service": principal logs.<region>.amazonaws.com, condition on the encryption context
-    kms:EncryptionContext:aws:logs:arn). A key of this app gets the statement; an imported key's policy is
-    its owner's to extend the same way. The condition names no log group: the group's ARN would make a
-    cycle (the group names the key, the key's policy would name the group)."""
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="LetCloudWatchLogsEncryptThisAccountsLogGroups",
-            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            resources=["*"],
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                }
-            },
-        )
-    )
 
 
 def _static_prefixes(data_prefix: str, error_prefix: str | None) -> list[str]:

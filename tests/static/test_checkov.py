@@ -30,6 +30,8 @@ CHECKOV = Path(os.environ.get("CHECKOV") or ROOT / ".venvs" / "checkov" / "bin" 
 # JSON out; no network: --skip-download fetches no guidelines and no policies from a platform.
 CHECKOV_OPTIONS = ("--output", "json", "--skip-download", "--compact")
 CHECKOV_TIMEOUT_SECONDS = 600  # one run over every reference template takes ~5 s on an idle core
+# One xdist worker scans the reference stacks, once (the fixture is per module, so per worker).
+pytestmark = pytest.mark.xdist_group("checkov-reference-stacks")
 
 
 @dataclass
