@@ -546,7 +546,8 @@ def isolated_vpc(
     """A VPC of isolated private subnets (one per AZ), no NAT gateway, no internet gateway, flow logs
     to CloudWatch Logs (one month; encrypted with ``encryption_key`` when given, which then lets CloudWatch
     Logs use it): what ``MessageBroker`` creates when given no ``vpc`` (with its ``encryption_key``)."""
-    v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
+    with v.validating(scope, "isolated_vpc"):
+        v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
     flow_logs = logs.LogGroup(
         scope,
         f"{construct_id}FlowLogs",

@@ -21,6 +21,7 @@ from decoupling_constructs import (
     MaintenanceWindow,
     MessageBroker,
 )
+from decoupling_constructs.broker import isolated_vpc
 from tests.unit.cdk_helpers import lid, new_stack
 
 
@@ -463,3 +464,13 @@ def test_too_few_subnets_or_zones_are_refused() -> None:
 def test_bad_maintenance_window(window: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         MaintenanceWindow(**window)
+
+
+def test_isolated_vpc_encrypts_its_flow_logs_with_a_given_key_and_refuses_a_non_key() -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    isolated_vpc(stack, "Vpc", encryption_key=key)
+    (group,) = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup").values()
+    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [lid(stack, key), "Arn"]}
+    with pytest.raises(TypeError, match=r"^Stack '.*' isolated_vpc: encryption_key must be a kms.IKey, got 'alias/x'"):
+        isolated_vpc(stack, "Other", encryption_key="alias/x")  # type: ignore[arg-type]
