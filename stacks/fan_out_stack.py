@@ -15,7 +15,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from decoupling_constructs import AlarmTopic, FanOut, ReliableQueue, _internals
-from decoupling_constructs._security import acknowledge_checkov
+from decoupling_constructs._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov
 
 from .consumer_stack import LAMBDA_LOGS_REASON
 from .stream_stack import hardened_bucket
@@ -149,18 +149,18 @@ def archive_delivery_stream(scope: Construct) -> tuple[s3.Bucket, firehose.Deliv
     objects under ``ARCHIVE_PREFIX`` of a hardened bucket (private, TLS only, SSE-S3, versioned, kept; server access
     logs to a bucket of their own)."""
     access_logs = hardened_bucket(scope, "ArchiveAccessLogs")
-    cdk.Validations.of(access_logs).acknowledge(
-        cdk.Acknowledgment(
-            id="AwsSolutions-S1",
-            reason="This is the order archive's server-access-log bucket; logging its own accesses into itself "
-            "would log every log delivery, without end.",
-        )
+    no_self_logging = (
+        "This is the order archive's server-access-log bucket; logging its own accesses into itself "
+        "would log every log delivery, without end."
     )
+    cdk.Validations.of(access_logs).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason=no_self_logging))
+    acknowledge_checkov(access_logs, "CKV_AWS_18", no_self_logging)
     bucket = hardened_bucket(
         scope, "Archive", server_access_logs_bucket=access_logs, server_access_logs_prefix="access-logs/"
     )
     stack = cdk.Stack.of(scope)
     log_group = logs.LogGroup(scope, "ArchiveDeliveryLogs", retention=logs.RetentionDays.ONE_MONTH)
+    acknowledge_checkov(log_group, "CKV_AWS_158", LOGS_SERVICE_ENCRYPTION_REASON)  # delivery errors, no bodies
     role = iam.Role(
         scope,
         "ArchiveDeliveryRole",

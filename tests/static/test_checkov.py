@@ -112,12 +112,17 @@ REVIEWED_SKIPS: dict[str, set[str]] = {
         "DecouplingMessageBroker/AppVpcFlowLogs",
         "DecouplingQueueWorkers/FlowLogs",
         "DecouplingFanOut/NotifierLogs",
+        "DecouplingFanOut/ArchiveDeliveryLogs",
         *(f"{handler}Logs" for handler in HANDLERS),
     },
     # No encryption_key given: Secrets Manager's AWS-managed key, as the broker's AWS-owned key.
     "CKV_AWS_149": {"DecouplingMessageBroker/Orders/AdminSecret", "DecouplingMessageBroker/Events/AdminSecret"},
     # Server-access-log buckets do not log into themselves.
-    "CKV_AWS_18": {"DecouplingStreamToS3/Clickstream/AccessLogBucket", "DecouplingStreamToS3/ArchiveAccessLogs"},
+    "CKV_AWS_18": {
+        "DecouplingStreamToS3/Clickstream/AccessLogBucket",
+        "DecouplingStreamToS3/ArchiveAccessLogs",
+        "DecouplingFanOut/ArchiveAccessLogs",
+    },
     # Session Manager's actions take no resource ARN.
     "CKV_AWS_111": {"DecouplingQueueWorkers/RenderFleet/Role/DefaultPolicy"},
     # Event-source-mapped functions: failures go to the queue's DLQ or the on-failure queue (QueueFunction,
