@@ -11,13 +11,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as sns_subscriptions
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kinesisfirehose as firehose
     from aws_cdk import aws_lambda as lambda_
 
-from . import _internals
+from . import _internals, _stacks
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
@@ -133,6 +133,7 @@ class FanOut(PatternConstruct):
                 removal_policy=removal_policy,
             )
             alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+            _stacks.use_each(self, {"encryption_key": encryption_key})
         self.fifo = fifo
         self.content_based_deduplication = content_based_deduplication
         self.removal_policy = removal_policy
@@ -302,6 +303,7 @@ class FanOut(PatternConstruct):
                 "node",
                 optional=False,
             )
+            _stacks.check_same_app(self, queue, "queue")
             if construct_id is None:  # the queue's path in its stack: "Own", "Jobs/Queue" -> "JobsQueue"
                 below_stack = queue.node.scopes[len(Stack.of(queue).node.scopes) :]
                 construct_id = "".join(scope.node.id for scope in below_stack)
@@ -313,10 +315,7 @@ class FanOut(PatternConstruct):
                     f"add_existing_queue({construct_id!r}): a FIFO queue cannot subscribe to a standard topic; "
                     "create the FanOut with fifo=True"
                 )
-        if Stack.of(queue) is Stack.of(self):
-            holder = Construct(self, construct_id)
-        else:
-            holder = Construct(queue, f"{Names.node_unique_id(self.node)}{construct_id}")  # type: ignore[arg-type]
+            holder = self._subscriber_holder(queue, queue.queue_arn, "queue", construct_id)
         return self._subscribe(
             holder, construct_id, queue, filter_policy, filter_policy_with_message_body, raw_message_delivery
         )
@@ -383,7 +382,7 @@ class FanOut(PatternConstruct):
                 principals=[iam.ServicePrincipal("sns.amazonaws.com")],
                 actions=["sqs:SendMessage"],
                 resources=[queue.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": self.topic.topic_arn}},
+                conditions={"ArnEquals": {"aws:SourceArn": self._topic_arn_seen_from(Stack.of(queue))}},
             )
         )
         if not added.statement_added:
@@ -441,10 +440,16 @@ class FanOut(PatternConstruct):
             self._check_push_subscriber(
                 "Lambda function", construct_id, function.function_arn, filter_policy, filter_policy_with_message_body
             )
-        # aws-cdk-lib's LambdaSubscription adds the invoke permission for this topic (and the stack dependency).
-        config = sns_subscriptions.LambdaSubscription(function).bind(self.topic)
+            holder = self._subscriber_holder(function, function.function_arn, "function", construct_id)
+        # aws-cdk-lib's LambdaSubscription adds the invoke permission for this topic (and the stack dependency);
+        # a function whose stack may not depend on the topic's gets it for the topic's ARN built from its name.
+        topic_arn = self._topic_arn_seen_from(Stack.of(function))
+        topic = (
+            self.topic if topic_arn == self.topic.topic_arn else sns.Topic.from_topic_arn(holder, "Topic", topic_arn)
+        )
+        config = sns_subscriptions.LambdaSubscription(function).bind(topic)
         return self._subscribe_endpoint(
-            self._subscriber_holder(function, construct_id),
+            holder,
             construct_id,
             endpoint=config.endpoint,
             protocol=config.protocol,
@@ -493,6 +498,9 @@ class FanOut(PatternConstruct):
                 filter_policy_with_message_body,
             )
             v.check_bool("raw_message_delivery", raw_message_delivery)
+            holder = self._subscriber_holder(
+                delivery_stream, delivery_stream.delivery_stream_arn, "delivery_stream", construct_id
+            )
             source = getattr(delivery_stream.node.default_child, "delivery_stream_type", None)
             if source not in (None, "DirectPut"):
                 raise ValueError(
@@ -502,7 +510,6 @@ class FanOut(PatternConstruct):
                 )
         # aws-cdk-lib's FirehoseSubscription builds the same role, but its bind() cannot take an imported
         # delivery stream (no construct to put the role in): the role is built here, beside the subscription.
-        holder = self._subscriber_holder(delivery_stream, construct_id)
         role = iam.Role(holder, "Role", assumed_by=iam.ServicePrincipal("sns.amazonaws.com"))
         delivery_stream.grant(role, *SNS_FIREHOSE_ACTIONS)
         return self._subscribe_endpoint(
@@ -539,12 +546,29 @@ class FanOut(PatternConstruct):
                     f"endpoint and topic, so {construct_id!r} cannot add another (combine the filters instead)"
                 )
 
-    def _subscriber_holder(self, target: object, construct_id: str) -> Construct:
-        """Where a subscription to ``target`` lives: in this FanOut, or beside a ``target`` of another
-        stack under the id :meth:`add_existing_queue` gives (so only that stack depends on the topic's)."""
-        if isinstance(target, Construct) and Stack.of(target) is not Stack.of(self):
-            return Construct(target, f"{Names.node_unique_id(self.node)}{construct_id}")
-        return Construct(self, construct_id)
+    def _subscriber_holder(self, target: IConstruct, arn: str, prop: str, construct_id: str) -> Construct:
+        """Where a subscription to ``target`` lives (:func:`_stacks.place`): beside a ``target`` of another
+        stack, under the id :meth:`add_existing_queue` gives (so that stack depends on the topic's), or in
+        this FanOut when the topic's stack already depends on the target's (or the target is imported)."""
+        stack = _stacks.place(
+            self,
+            target,
+            arn,
+            prop,
+            way_out=f"Subscribe an import of it by ARN instead (made in {Stack.of(self).node.path!r}) and give "
+            "its policy the statement yourself.",
+        )
+        if stack is Stack.of(self):
+            return Construct(self, construct_id)
+        return Construct(target, f"{Names.node_unique_id(self.node)}{construct_id}")  # type: ignore[arg-type]
+
+    def _topic_arn_seen_from(self, stack: Stack) -> str:
+        """The topic's ARN for a policy in ``stack``: its token where ``stack`` may depend on the topic's, else
+        the ARN built from the topic's name (no token, so ``stack`` does not depend on the topic's)."""
+        ours = Stack.of(self)
+        if stack is ours or _stacks.dependency_path(stack, ours) is not None:
+            return self.topic.topic_arn
+        return self.topic_arn_from_name
 
     def _subscribe_endpoint(
         self,

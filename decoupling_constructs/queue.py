@@ -16,8 +16,8 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
+from . import _stacks, limits
 from . import _validate as v
-from . import limits
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 
@@ -126,6 +126,7 @@ class ReliableQueue(PatternConstruct):
                 removal_policy=removal_policy,
             )
             alarms = self._checked_alarms(alarm_topic, create_alarms, alarm_settings, retention_period)
+            _stacks.use_each(self, {"encryption_key": encryption_key})
         self.fifo = fifo
         self.encryption_key: kms.IKey | None = encryption_key
         name, dlq_name = self._names(queue_name, fifo)

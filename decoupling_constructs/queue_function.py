@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _function as consumers
+from . import _stacks
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
@@ -127,6 +128,7 @@ class QueueFunction(PatternConstruct):
             v.check_bool("enabled", enabled)
             _check_queue_props(queue, fifo, queue_props)
             consumers.check_same_stack(self, function)
+            _stacks.use_each(self, {"queue": queue.queue if queue is not None else None})
             timeout = _function_timeout(function, function_timeout)
             is_fifo = queue.fifo if queue is not None else fifo
             _check_batching(is_fifo, batch_size, max_batching_window)

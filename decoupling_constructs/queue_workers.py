@@ -19,7 +19,7 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
-from . import _internals
+from . import _internals, _stacks
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
@@ -137,6 +137,7 @@ class QueueWorkers(PatternConstruct):
             self.acceptable_backlog_per_instance = acceptable_backlog(average_processing_time, latency_target)
             subnets = private_subnets(vpc, vpc_subnets, what="a QueueWorkers fleet")
             alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+            _stacks.use_each(self, {"queue": queue.queue, "vpc": vpc, "encryption_key": encryption_key})
         self.queue = queue
         self.role = self._new_role(queue)
         self.security_group = self._new_security_group(vpc)

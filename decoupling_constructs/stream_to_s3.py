@@ -29,7 +29,7 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
-from . import _internals, limits
+from . import _internals, _stacks, limits
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
@@ -168,6 +168,7 @@ class StreamToS3(PatternConstruct):
                 removal_policy=removal_policy,
             )
             alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+            _stacks.use_each(self, {"encryption_key": encryption_key, "existing_bucket": existing_bucket})
             if alarms.enabled("iterator_age"):
                 _check_iterator_age(alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM), retention_period)  # type: ignore[arg-type]
         self.encryption_key = encryption_key
