@@ -31,7 +31,8 @@ def check_function(function: lambda_.IFunction) -> None:
 
 def check_same_stack(owner: Construct, function: lambda_.IFunction) -> None:
     """The event source mapping goes in the function's stack, the alarms on the function in ours: in two stacks
-    they would import from each other (a dependency cycle). The source (queue, stream) may be in any stack."""
+    they would import from each other (a dependency cycle). The source (queue, stream) may be in any stack
+    that does not depend on this one (``_stacks.use``)."""
     _stacks.check_same_app(owner, function, "function")
     if Stack.of(function) is not Stack.of(owner):
         raise ValueError(

@@ -136,6 +136,27 @@ def use(owner: Construct, resource: IConstruct, arn: str | None, prop: str, *, w
         record(ours, home, f"{owner.node.path} uses {prop} {resource.node.path}")
 
 
+def name_value(owner: Construct, placed_in: Stack, value: str | None, prop: str, *, way_out: str) -> None:
+    """A value given as a string (e.g. a ``source_arn``) goes into a policy of ``placed_in``: refuse when it
+    names (by a token) a resource of a stack that depends on ``placed_in``, else record the dependency."""
+    if value is not None:  # what the L2s behind the tokens say of their stacks (their keys)
+        for token in Tokenization.reverse_string(value).tokens:
+            if isinstance(token, Reference) and token.target.node.scope is not None:
+                l2 = token.target.node.scope
+                _learn(l2, getattr(token.target, "ref", None))
+    for home in stacks_named_by(value):
+        if home is placed_in:
+            continue
+        back = dependency_path(home, placed_in)
+        if back is not None:
+            raise StackCycleError(
+                f"{prop} names a resource of stack {describe(home)}, which depends on stack {describe(placed_in)} "
+                f"({_chain(back)}), where {prop} is written; {describe(placed_in)} would depend on "
+                f"{describe(home)} too, a dependency cycle. {way_out}"
+            )
+        record(placed_in, home, f"{owner.node.path} writes {prop} in {placed_in.node.path}")
+
+
 def place(owner: Construct, resource: IConstruct, arn: str | None, prop: str, *, way_out: str) -> Stack:
     """The stack for wiring that names both ``owner``'s resources and ``resource`` (e.g. a subscription of
     ``resource`` to ``owner``'s topic): ``resource``'s stack (recorded as depending on ``owner``'s), unless

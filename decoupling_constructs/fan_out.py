@@ -285,8 +285,12 @@ class FanOut(PatternConstruct):
 
         A queue of another stack is subscribed from its own stack, as aws-cdk-lib's
         ``SqsSubscription`` does: the subscription and the queue-policy statement
-        live beside the queue, so only the queue's stack depends on the topic's
-        (both ways would be a cycle).
+        live beside the queue, so only the queue's stack depends on the topic's.
+        When the topic's stack already depends on the queue's (the queue's stack
+        owns the topic's key, or ``add_dependency`` says so), the subscription
+        stays in the FanOut and the queue's policy names the topic by the ARN
+        built from its name, so no dependency cycle arises. An imported queue is
+        subscribed from the FanOut; a queue of another App or Stage is refused.
 
         :param construct_id: the key in ``subscriptions`` and the subscription's
             scope id; default the queue's path in its stack without separators
@@ -339,6 +343,17 @@ class FanOut(PatternConstruct):
             _check_service_principal("service_principal", service_principal)
             if source_arn is not None and not isinstance(source_arn, str):
                 raise PropTypeError(f"source_arn must be an ARN string, got {source_arn!r}")
+            # The topic's policy and its key's policy name source_arn: their stacks must not feed its stack.
+            key_stacks = _stacks.stacks_named_by(getattr(self.encryption_key, "key_arn", None))
+            for stack in [Stack.of(self), *key_stacks]:
+                _stacks.name_value(
+                    self,
+                    stack,
+                    source_arn,
+                    "source_arn",
+                    way_out="Write the ARN out from a name known at synth time (e.g. "
+                    "f'arn:aws:s3:::{bucket_name}' for a bucket with a bucket_name) instead of the resource's token.",
+                )
             if self.encryption_key is None:
                 raise ValueError(
                     f"allow_service_publisher({service_principal!r}) needs a customer-managed key: the topic uses "
@@ -428,8 +443,8 @@ class FanOut(PatternConstruct):
         deleted, permission removed, throttled past SNS's retries) goes to ``undeliverable_queue``;
         an error raised by the function itself is Lambda's asynchronous-invocation business
         (its retries and on-failure destination). Standard topics only: SNS FIFO topics deliver
-        to SQS queues alone. A function of another stack is subscribed from its own stack, as
-        :meth:`add_existing_queue` does for queues.
+        to SQS queues alone. A function of another stack is subscribed from its own stack, or from
+        the FanOut's when that stack depends on the function's, as :meth:`add_existing_queue` does.
 
         :param construct_id: the key in ``subscriptions``.
         """

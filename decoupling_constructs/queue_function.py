@@ -81,7 +81,9 @@ class QueueFunction(PatternConstruct):
 
     :param function: the consumer, any ``lambda_.IFunction``; its handler must return a partial batch
         response (see the README's Powertools handler).
-    :param queue: an existing ``ReliableQueue``; default a new one (see ``fifo`` and ``queue_props``).
+    :param queue: an existing ``ReliableQueue``; default a new one (see ``fifo`` and ``queue_props``). It may be in
+        another stack, unless that stack depends on this one (the mapping and the grants name it: a cycle), which
+        is refused naming both stacks.
     :param fifo: FIFO for the created queue, default False; with ``queue`` it is the queue's.
     :param queue_props: more ReliableQueue props for the created queue; only without ``queue``.
     :param function_timeout: the function's timeout, only for a function whose timeout is not known here.

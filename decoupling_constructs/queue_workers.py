@@ -72,7 +72,7 @@ class QueueWorkers(PatternConstruct):
     * ``alarms``: ``"backlog_per_instance"``: the backlog per instance above the acceptable backlog for
       15 minutes (scaling is at ``max_capacity``, or the workers fail).
 
-    :param queue: the ``ReliableQueue`` consumed.
+    :param queue: the ``ReliableQueue`` consumed; in any stack that does not depend on this one (refused).
     :param vpc: the instances' VPC.
     :param average_processing_time: how long one message takes a worker, on average (> 0).
     :param latency_target: how long a message may wait, at most (at least ``average_processing_time``).

@@ -75,7 +75,8 @@ class StreamFunction(PatternConstruct):
 
     :param function: the consumer, any ``lambda_.IFunction``; in the same stack as this construct.
     :param stream: a ``StreamToS3`` or a ``kinesis.IStream`` (a StreamToS3's ``stream`` counts as the StreamToS3).
-    :param on_failure_queue: a ``ReliableQueue`` for the failed batches' metadata; default a new one.
+    :param on_failure_queue: a ``ReliableQueue`` for the failed batches' metadata; default a new one. The stream
+        and the queue may be in other stacks, unless such a stack depends on this one (refused, naming both).
     :param starting_position: ``lambda_.StartingPosition``; default TRIM_HORIZON (the oldest record kept).
     :param starting_position_timestamp: Unix time in seconds, only (and required) with AT_TIMESTAMP.
     :param batch_size: records per invocation, default 100; 1-10,000.

@@ -112,7 +112,8 @@ class StreamToS3(PatternConstruct):
     :param retention_period: 24 hours to 365 days; default 24 hours.
     :param encryption_key: customer-managed KMS key for the stream, the bucket, the objects and the
         delivery log group (a key of this app gets a key-policy statement letting CloudWatch Logs use it).
-    :param existing_bucket: deliver to this bucket instead of creating one (its policies are yours).
+    :param existing_bucket: deliver to this bucket instead of creating one (its policies are yours). The key
+        and the bucket may be in other stacks, unless such a stack depends on this one (refused, naming both).
     :param data_prefix: S3 prefix of delivered objects; Firehose expressions allowed.
     :param error_prefix: S3 prefix of failed records; required when ``data_prefix`` has
         expressions, and must then contain ``!{firehose:error-output-type}``.

@@ -352,6 +352,7 @@ def test_an_imported_resource_is_wired_from_the_constructs_stack(how: str, impor
     app = cdk.App()
     wiring = cdk.Stack(app, "Wiring")
     other = cdk.Stack(app, "Other")
+    cdk.CfnWaitConditionHandle(other, "NotEmpty")  # a stack holding only an import has no template resources
     if imported_in == "upstream-stack":
         depend(wiring, other)
     elif imported_in == "downstream-stack":
@@ -539,3 +540,27 @@ def test_a_reference_the_library_cannot_see_is_declared_with_add_dependency() ->
     subscription = FanOut(topics, "Orders").add_existing_queue(queue)
     assert cdk.Stack.of(subscription) is topics
     templates(app)
+
+
+@pytest.mark.parametrize("written_out", [False, True])
+def test_a_service_publisher_source_of_a_stack_fed_by_the_topic_key(written_out: bool) -> None:
+    """S3 notifications to an encrypted FanOut, the bucket encrypted with the same shared key: the key's
+    policy would name the bucket's ARN token (Keys -> Buckets) while the bucket names the key (Buckets ->
+    Keys). Refused, naming the way out; the ARN written out from the bucket's name synthesizes."""
+    app = cdk.App()
+    keys = cdk.Stack(app, "Keys")
+    key = kms.Key(keys, "Key")
+    buckets = cdk.Stack(app, "Buckets")
+    bucket = s3.Bucket(buckets, "Uploads", bucket_name="uploads-111", encryption_key=key, enforce_ssl=True)
+    topics = cdk.Stack(app, "Topics")
+    fan = FanOut(topics, "Fan", encryption_key=key)
+    if written_out:
+        fan.allow_service_publisher("s3.amazonaws.com", source_arn="arn:aws:s3:::uploads-111")
+        assert not imports_from(templates(app)["Keys"], "Buckets")
+        return
+    with pytest.raises(
+        ValueError,
+        match=r"^FanOut 'Topics/Fan' allow_service_publisher: source_arn names a resource of stack 'Buckets', which "
+        r"depends on stack 'Keys' \('Buckets' -> 'Keys'\), where source_arn is written.*Write the ARN out",
+    ):
+        fan.allow_service_publisher("s3.amazonaws.com", source_arn=bucket.bucket_arn)
