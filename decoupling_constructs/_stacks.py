@@ -27,10 +27,6 @@ from aws_cdk import Reference, Stack, Stage, Tokenization
 from constructs import Construct, IConstruct
 
 
-class StackCycleError(ValueError):
-    """The wiring asked for would make two stacks depend on each other (or cross Apps)."""
-
-
 def describe(stack: Stack) -> str:
     return repr(stack.node.path)
 
@@ -40,13 +36,13 @@ def check_same_app(owner: Construct, resource: IConstruct, prop: str) -> None:
     a reference to them can never be resolved (jsii's raw ``NoCrossStageDependency``, or wiring that is
     silently left out of the synthesized App)."""
     if resource.node.root is not owner.node.root:
-        raise StackCycleError(
+        raise ValueError(
             f"{prop} {resource.node.path!r} belongs to another App than this construct's: an App synthesizes "
             "only its own stacks, so the wiring would be lost or fail. Create it in this App, or import it into "
             "a stack of this App by its ARN (e.g. sqs.Queue.from_queue_arn, lambda_.Function.from_function_arn)"
         )
     if Stage.of(resource) is not Stage.of(owner):
-        raise StackCycleError(
+        raise ValueError(
             f"{prop} {resource.node.path!r} is in Stage {_stage_path(resource)!r}, this construct in Stage "
             f"{_stage_path(owner)!r}: stacks of two Stages cannot reference each other. Create it in the same "
             "Stage, or import it by its ARN"
@@ -122,7 +118,7 @@ def use(owner: Construct, resource: IConstruct, arn: str | None, prop: str, *, w
             continue
         back = dependency_path(home, ours)
         if back is not None:
-            raise StackCycleError(
+            raise ValueError(
                 f"{prop} {resource.node.path!r} is in stack {describe(home)}, which depends on this construct's "
                 f"stack {describe(ours)} ({_chain(back)}); naming it from {describe(ours)} would make "
                 f"{describe(ours)} depend on {describe(home)} too, a dependency cycle. "
@@ -149,7 +145,7 @@ def name_value(owner: Construct, placed_in: Stack, value: str | None, prop: str,
             continue
         back = dependency_path(home, placed_in)
         if back is not None:
-            raise StackCycleError(
+            raise ValueError(
                 f"{prop} names a resource of stack {describe(home)}, which depends on stack {describe(placed_in)} "
                 f"({_chain(back)}), where {prop} is written; {describe(placed_in)} would depend on "
                 f"{describe(home)} too, a dependency cycle. {way_out}"

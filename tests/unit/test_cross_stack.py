@@ -88,7 +88,7 @@ def world(relation: str) -> World:
     if key is not None:
         for side in (wiring, resource):
             if cdk.Stack.of(key) is not side:
-                ReliableQueue(side, "KeyUser", encryption_key=key)
+                ReliableQueue(side, "KeyUser", encryption_key=key, create_alarms=False)
     return World(app, wiring, resource, key, direction)
 
 
@@ -439,14 +439,17 @@ OTHER_APP_CALLS: dict[str, Callable[[cdk.Stack, cdk.Stack], object]] = {
 
 @pytest.mark.parametrize("call", list(OTHER_APP_CALLS))
 def test_a_resource_of_another_app_is_refused(call: str) -> None:
+    """Refused at the call (the rule engine's alarm_topic rule says it in its words), never jsii's raw
+    NoCrossStageDependency at synthesis nor wiring silently built into the other App."""
     ours = cdk.Stack(cdk.App(), "Ours")
     theirs = cdk.Stack(cdk.App(), "Theirs")
-    with pytest.raises(ValueError, match=r"'Theirs/[^']+' belongs to another App than this construct's") as raised:
+    with pytest.raises(ValueError, match=r"'Theirs/[^']+'.* another App") as raised:
         OTHER_APP_CALLS[call](ours, theirs)
-    assert str(raised.value).startswith(
+    message = str(raised.value)
+    assert message.startswith(
         ("FanOut 'Ours/Fan'", "QueueFunction", "StreamFunction", "QueueWorkers", "StreamToS3", "ReliableQueue")
     )
-    assert "import it into a stack of this App by its ARN" in str(raised.value)
+    assert "import it" in message and "aws-cdk-lib refused it" not in message
 
 
 def test_a_resource_of_another_stage_is_refused() -> None:

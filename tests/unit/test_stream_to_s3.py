@@ -325,7 +325,10 @@ def test_grant_write_lets_a_producer_put_records(default) -> None:
             "give only one of shard_count, expected_throughput",
         ),
         ({"shard_count": 0}, "shard_count must be 1-1000000, got 0"),
-        ({"retention_period": Duration.hours(23)}, "retention_period must be 24-8760 hours, got 82800 seconds"),
+        (
+            {"retention_period": Duration.hours(23)},
+            "retention_period must be 24-8760 hours, got Duration\\.hours\\(23\\) \\(82800 seconds\\)",
+        ),
         ({"retention_period": Duration.days(366)}, "retention_period must be 24-8760 hours"),
         ({"data_prefix": "d/!{timestamp:yyyy}/", "error_prefix": None}, "error_prefix is required when data_prefix"),
         ({"error_prefix": "e/!{timestamp:yyyy}/"}, "error_prefix with expressions must contain"),
