@@ -110,12 +110,15 @@ def use(owner: Construct, resource: IConstruct, arn: str | None, prop: str, *, w
     """``owner`` is about to name ``resource`` (by ``arn``) from its own stack: refuse when the resource's stack
     depends on ``owner``'s (a cycle), else record the dependency. ``way_out`` ends the error: what to do
     (default: build ``owner`` downstream, or the resource upstream)."""
+    ours = Stack.of(owner)
+    homes = [s for s in stacks_named_by(arn) if s is not ours]
+    if not homes:  # the common case, kept cheap: same stack, or an ARN written out
+        if resource.node.root is not owner.node.root:
+            check_same_app(owner, resource, prop)
+        return
     check_same_app(owner, resource, prop)
     _learn(resource, arn)
-    ours = Stack.of(owner)
-    for home in stacks_named_by(arn):
-        if home is ours:
-            continue
+    for home in homes:
         back = dependency_path(home, ours)
         if back is not None:
             raise ValueError(
@@ -159,10 +162,11 @@ def place(owner: Construct, resource: IConstruct, arn: str | None, prop: str, *,
     ``owner``'s stack already depends on it, or ``resource`` is imported, or lives apart from what its ARN
     names: then ``owner``'s stack, after :func:`use`. The caller must keep the wiring's statements on
     ``resource`` free of tokens of ``owner``'s stack when the answer is ``owner``'s stack."""
-    check_same_app(owner, resource, prop)
-    _learn(resource, arn)
     ours = Stack.of(owner)
     homes = [s for s in stacks_named_by(arn) if s is not ours]
+    check_same_app(owner, resource, prop)
+    if homes:
+        _learn(resource, arn)
     if len(homes) != 1 or Stack.of(resource) is not homes[0] or dependency_path(ours, homes[0]) is not None:
         use(owner, resource, arn, prop, way_out=way_out)
         return ours
