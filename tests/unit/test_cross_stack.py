@@ -431,6 +431,22 @@ OTHER_APP_CALLS: dict[str, Callable[[cdk.Stack, cdk.Stack], object]] = {
     "StreamToS3(existing_bucket=)": lambda ours, theirs: StreamToS3(
         ours, "Clicks", shard_count=1, existing_bucket=s3.Bucket(theirs, "Landing")
     ),
+    "StreamFunction(function=)": lambda ours, theirs: StreamFunction(
+        ours, "Reader", function=function(theirs), stream=kinesis.Stream(ours, "Own", shard_count=1)
+    ),
+    "StreamFunction(stream=imported)": lambda ours, theirs: StreamFunction(
+        ours, "Reader", function=function(ours), stream=kinesis.Stream.from_stream_arn(theirs, "Clicks", STREAM_ARN)
+    ),
+    "QueueWorkers(vpc=)": lambda ours, theirs: QueueWorkers(
+        ours,
+        "Workers",
+        queue=reliable_queue(ours, None),
+        vpc=private_vpc(theirs),
+        average_processing_time=Duration.millis(100),
+        latency_target=Duration.seconds(10),
+    ),
+    "StreamToS3(encryption_key=)": lambda ours, theirs: stream_to_s3(ours, kms.Key(theirs, "Key")),
+    "ReliableQueue(encryption_key=)": lambda ours, theirs: reliable_queue(ours, kms.Key(theirs, "Key")),
     "ReliableQueue(alarm_topic=)": lambda ours, theirs: ReliableQueue(
         ours, "Jobs", alarm_topic=sns.Topic(theirs, "Alarms")
     ),
