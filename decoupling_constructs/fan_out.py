@@ -470,7 +470,7 @@ class FanOut(PatternConstruct):
             protocol=config.protocol,
             filter_policy=filter_policy,
             filter_policy_with_message_body=filter_policy_with_message_body,
-            region=config.region,
+            region=config.region if topic is self.topic else None,  # the alias is our own topic: no region
         )
 
     def add_delivery_stream(
