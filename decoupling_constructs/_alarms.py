@@ -392,7 +392,7 @@ def _converted(key: str, value: Duration, unit: Callable[[Duration], float] | No
 
 def _period_seconds(metric: cloudwatch.IMetric) -> float | None:
     period = getattr(metric, "period", None)
-    if not isinstance(period, Duration):
+    if not isinstance(period, Duration) or period.is_unresolved():
         return None
     seconds = period.to_seconds(integral=False)
     return None if v.is_token(seconds) else float(seconds)

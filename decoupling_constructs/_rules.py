@@ -98,9 +98,10 @@ def show(value: object, scope: object = None) -> str:
     if is_token(value) and not _is_duration(value) and not _is_size(value):
         return describe_token(value, scope)
     if _is_duration(value):
+        if value.is_unresolved():  # type: ignore[attr-defined]
+            unit = str(value.to_string()).split("(")[0]  # type: ignore[attr-defined]
+            return f"{unit}(<a value known only at deploy time>)"
         seconds = value.to_seconds(integral=False)  # type: ignore[attr-defined]
-        if is_token(seconds):
-            return f"a Duration of {describe_token(seconds, scope)}"
         written = str(value.to_string())  # type: ignore[attr-defined]
         if written.startswith("Duration.seconds("):
             return seconds_text(seconds)
@@ -108,7 +109,7 @@ def show(value: object, scope: object = None) -> str:
     if _is_size(value):
         if value.is_unresolved():  # type: ignore[attr-defined]
             return "a Size of a value known only at deploy time"
-        return f"{value.to_string()} ({_number(value.to_bytes(rounding=_no_rounding()))} bytes)"  # type: ignore[attr-defined]
+        return f"{value.to_string()} ({value.to_human_string()})"  # type: ignore[attr-defined]
     if isinstance(value, Enum):
         return f"{type(value).__name__}.{value.name}"
     if isinstance(value, str | int | float | bool | type(None)):
@@ -291,20 +292,34 @@ class Percent(Number):
 class Seconds(Rule):
     """An ``aws_cdk.Duration`` in any unit, ``minimum..maximum`` seconds, whole seconds unless ``whole=False``.
 
-    ``text`` words the range when seconds are not the natural unit (``"24-8760 hours"``)."""
+    ``text`` words the range when seconds are not the natural unit (``"24-8760 hours"``); ``token_unit``
+    is the unit aws-cdk-lib reads a token Duration in (a token written in another unit cannot be converted)."""
 
     minimum: float
     maximum: float
     text: str | None = None
     whole: bool = True
+    token_unit: str | None = None
+    _prop: str = field(default="", repr=False, compare=False)
 
     def allowed(self) -> str:
         return self.text or f"{_number(self.minimum)}-{_number(self.maximum)} seconds"
 
     def _token_inside(self, value: object) -> bool:
         if _is_duration(value):
-            return is_token(value.to_seconds(integral=False))  # type: ignore[attr-defined]
+            if value.is_unresolved() and self.token_unit is not None and self.tokens == "pass":  # type: ignore[attr-defined]
+                written = str(value.to_string())  # type: ignore[attr-defined]
+                if not written.startswith(f"Duration.{self.token_unit}("):
+                    raise ValueError(
+                        f"{self._prop} must be written Duration.{self.token_unit}(...) when its value is a token "
+                        f"(aws-cdk-lib cannot convert a deploy-time value to {self.token_unit}), got {show(value)}"
+                    )
+            return bool(value.is_unresolved())  # type: ignore[attr-defined]
         return is_token(value)
+
+    def check(self, prop: str, value: object, ctx: Context | None = None) -> None:
+        object.__setattr__(self, "_prop", prop)  # for the token-unit message of _token_inside
+        super().check(prop, value, ctx)
 
     def _check(self, prop: str, value: object, ctx: Context) -> None:
         if not _is_duration(value):
@@ -342,12 +357,12 @@ class Bytes(Rule):
             self.fail(prop, value, ctx, kind=PropTypeError, why=" (an aws_cdk.Size)")
         size: Any = value
         number = float(size.to_bytes(rounding=_no_rounding()))
+        if not self.minimum <= number <= self.maximum:
+            self.fail(prop, value, ctx)
         if self.whole is not None:
             converted = float(getattr(size, f"to_{self.whole}")(rounding=_no_rounding()))
             if not converted.is_integer():
                 raise ValueError(f"{prop} must be a whole number of {self.whole}, got {show(value, ctx.scope)}")
-        if not self.minimum <= number <= self.maximum:
-            self.fail(prop, value, ctx)
 
 
 @dataclass(frozen=True)

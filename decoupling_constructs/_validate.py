@@ -127,6 +127,8 @@ def duration_seconds(prop: str, value: Duration) -> float | None:
 
     if not isinstance(value, Duration):
         raise PropTypeError(f"{prop} must be an aws_cdk.Duration, got {value!r}")
+    if value.is_unresolved():
+        return None
     seconds = value.to_seconds(integral=False)
     if is_token(seconds):
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -12,6 +13,9 @@ from constructs import Construct
 
 from decoupling_constructs import AlarmTopic, QueueWorkers, ReliableQueue
 
+# The workers' code: the directory holding the `renders` package, shipped to the instances as a CDK asset.
+RENDER_WORKER_CODE = Path(__file__).parent / "render_worker"
+
 
 class QueueWorkersStack(cdk.Stack):
     """A job queue and the fleet that drains it: 200 ms a message, a 30 s latency target (150 per instance)."""
@@ -19,7 +23,8 @@ class QueueWorkersStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description="decoupling-constructs: QueueWorkers reference", **kwargs)
         alarms = AlarmTopic(self, "Alarms")
-        # Private subnets with a NAT gateway: the workers reach SQS, SSM and the package index over HTTPS.
+        # Private subnets with a NAT gateway: the workers reach SQS, S3 (their code) and SSM over HTTPS. The boot
+        # fetches nothing from a package index; in isolated subnets, vpc_endpoints=True gives what it needs.
         vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -43,6 +48,8 @@ class QueueWorkersStack(cdk.Stack):
             vpc=vpc,
             average_processing_time=Duration.millis(200),
             latency_target=Duration.seconds(30),
+            handler="renders.worker:handle",
+            worker_code=RENDER_WORKER_CODE,
             min_capacity=1,
             max_capacity=4,
             alarm_topic=alarms,

@@ -20,7 +20,6 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
@@ -38,6 +37,7 @@ from decoupling_constructs import (
     StreamFunction,
     StreamToS3,
 )
+from tests.unit.test_queue_workers import WORKER, private_vpc
 
 # relation -> (where the resource's stack stands to the construct's, how the dependency is made)
 RELATIONS: dict[str, tuple[str, str | None]] = {
@@ -106,20 +106,6 @@ def delivery_stream(scope: Construct) -> firehose.DeliveryStream:
     return firehose.DeliveryStream(scope, "Archive", destination=firehose.S3Bucket(s3.Bucket(scope, "ArchiveBucket")))
 
 
-def private_vpc(scope: Construct) -> ec2.Vpc:
-    return ec2.Vpc(
-        scope,
-        "Vpc",
-        max_azs=2,
-        nat_gateways=1,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC),
-            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-        ],
-        restrict_default_security_group=False,
-    )
-
-
 def fan_out(w: World) -> FanOut:
     return FanOut(w.wiring, "Fan", encryption_key=w.key)
 
@@ -178,6 +164,7 @@ def wire_queue_workers(w: World) -> Construct:
         vpc=private_vpc(w.wiring),
         average_processing_time=Duration.millis(100),
         latency_target=Duration.seconds(10),
+        **WORKER,  # type: ignore[arg-type]
     )
 
 
@@ -427,6 +414,7 @@ OTHER_APP_CALLS: dict[str, Callable[[cdk.Stack, cdk.Stack], object]] = {
         vpc=private_vpc(ours),
         average_processing_time=Duration.millis(100),
         latency_target=Duration.seconds(10),
+        **WORKER,  # type: ignore[arg-type]
     ),
     "StreamToS3(existing_bucket=)": lambda ours, theirs: StreamToS3(
         ours, "Clicks", shard_count=1, existing_bucket=s3.Bucket(theirs, "Landing")
@@ -444,6 +432,7 @@ OTHER_APP_CALLS: dict[str, Callable[[cdk.Stack, cdk.Stack], object]] = {
         vpc=private_vpc(theirs),
         average_processing_time=Duration.millis(100),
         latency_target=Duration.seconds(10),
+        **WORKER,  # type: ignore[arg-type]
     ),
     "StreamToS3(encryption_key=)": lambda ours, theirs: stream_to_s3(ours, kms.Key(theirs, "Key")),
     "ReliableQueue(encryption_key=)": lambda ours, theirs: reliable_queue(ours, kms.Key(theirs, "Key")),
