@@ -37,6 +37,7 @@ from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._network import private_subnets
+from ._security import acknowledge_checkov
 from .queue import ReliableQueue
 
 # EC2 Auto Scaling: MaxSize is at most the account's instance quota; 1,000 bounds a typo, not AWS.
@@ -318,13 +319,15 @@ class QueueWorkers(PatternConstruct):
                 resources=["*"],
             )
         )
-        Validations.of(_internals.role_default_policy(role)).acknowledge(  # type: ignore[arg-type]
-            Acknowledgment(
-                id=_internals.nag_resource_finding_id("AwsSolutions-IAM5", "*"),
-                reason="Session Manager's ssmmessages and ssm:UpdateInstanceInformation actions support no "
-                "resource-level permissions: AWS's own Session Manager instance profile grants them on '*'.",
-            )
+        no_resource_arn = (
+            "Session Manager's ssmmessages and ssm:UpdateInstanceInformation actions support no "
+            "resource-level permissions: AWS's own Session Manager instance profile grants them on '*'."
         )
+        policy = _internals.role_default_policy(role)
+        Validations.of(policy).acknowledge(  # type: ignore[arg-type]
+            Acknowledgment(id=_internals.nag_resource_finding_id("AwsSolutions-IAM5", "*"), reason=no_resource_arn)
+        )
+        acknowledge_checkov(policy, "CKV_AWS_111", no_resource_arn)  # type: ignore[arg-type]
         queue.grant_consume_messages(role)
         return role
 

@@ -15,7 +15,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from decoupling_constructs import AlarmTopic, FanOut, ReliableQueue, _internals
+from decoupling_constructs._security import acknowledge_checkov
 
+from .consumer_stack import LAMBDA_LOGS_REASON
 from .stream_stack import hardened_bucket
 
 # The regions the shipping service serves; the filter and the tests share this list.
@@ -125,6 +127,20 @@ def notifier_function(scope: Construct, alarms: AlarmTopic) -> lambda_.Function:
     resource, policy = function.node.default_child, role.node.find_child("DefaultPolicy").node.default_child
     assert isinstance(resource, cdk.CfnResource) and isinstance(policy, cdk.CfnResource)
     resource.add_override("DependsOn", [cdk.Stack.of(scope).get_logical_id(policy)])
+    acknowledge_checkov(
+        function,
+        "CKV_AWS_115",
+        "SNS invokes it asynchronously: Lambda holds and retries what it cannot run yet, then keeps it in "
+        "NotifierFailures. Reserved concurrency would come out of the account's unreserved pool, of which "
+        "Lambda keeps 100: a small quota cannot reserve at all.",
+    )
+    acknowledge_checkov(
+        function,
+        "CKV_AWS_117",
+        "The notifier reaches nothing private: SNS invokes it, it writes to CloudWatch Logs and its DLQ; a VPC "
+        "would add a NAT gateway or interface endpoints and reach nothing more.",
+    )
+    acknowledge_checkov(log_group, "CKV_AWS_158", LAMBDA_LOGS_REASON)
     return function
 
 
