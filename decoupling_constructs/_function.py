@@ -16,6 +16,7 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
+from . import _stacks
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._security import acknowledge_checkov
@@ -32,7 +33,9 @@ def check_function(function: lambda_.IFunction) -> None:
 
 def check_same_stack(owner: Construct, function: lambda_.IFunction) -> None:
     """The event source mapping goes in the function's stack, the alarms on the function in ours: in two stacks
-    they would import from each other (a dependency cycle). The source (queue, stream) may be in any stack."""
+    they would import from each other (a dependency cycle). The source (queue, stream) may be in any stack
+    that does not depend on this one (``_stacks.use``)."""
+    _stacks.check_same_app(owner, function, "function")
     if Stack.of(function) is not Stack.of(owner):
         raise ValueError(
             f"function {function.node.path!r} is in stack {Stack.of(function).node.path!r}: create the "

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _rules as r
+from . import _stacks, limits
 from . import _validate as v
-from . import limits
 from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._props import ENCRYPTION_KEY, GRANT_ACTIONS_RULES, GRANT_RULES, REMOVAL_POLICY
@@ -160,6 +160,7 @@ class ReliableQueue(PatternConstruct):
     ) -> None:
         super().__init__(scope, construct_id)
         alarms = self._checked_alarms(alarm_topic, create_alarms, alarm_settings, retention_period)
+        _stacks.use_each(self, {"encryption_key": encryption_key})
         self.fifo = fifo
         self.encryption_key: kms.IKey | None = encryption_key
         name, dlq_name = self._names(queue_name, fifo)

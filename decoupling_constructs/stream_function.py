@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _function as consumers
+from . import _stacks
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
@@ -74,7 +75,8 @@ class StreamFunction(PatternConstruct):
 
     :param function: the consumer, any ``lambda_.IFunction``; in the same stack as this construct.
     :param stream: a ``StreamToS3`` or a ``kinesis.IStream`` (a StreamToS3's ``stream`` counts as the StreamToS3).
-    :param on_failure_queue: a ``ReliableQueue`` for the failed batches' metadata; default a new one.
+    :param on_failure_queue: a ``ReliableQueue`` for the failed batches' metadata; default a new one. The stream
+        and the queue may be in other stacks, unless such a stack depends on this one (refused, naming both).
     :param starting_position: ``lambda_.StartingPosition``; default TRIM_HORIZON (the oldest record kept).
     :param starting_position_timestamp: Unix time in seconds, only (and required) with AT_TIMESTAMP.
     :param batch_size: records per invocation, default 100; 1-10,000.
@@ -135,6 +137,13 @@ class StreamFunction(PatternConstruct):
             _check_limits(batch_size, max_batching_window, parallelization_factor, retry_attempts, max_record_age)
             self.stream: kinesis.IStream = stream.stream if isinstance(stream, StreamToS3) else stream
             self.stream_to_s3: StreamToS3 | None = _stream_to_s3_of(stream)
+            _stacks.use_each(
+                self,
+                {
+                    "stream": self.stream,
+                    "on_failure_queue": on_failure_queue.queue if on_failure_queue is not None else None,
+                },
+            )
             self.enhanced_fan_out = enhanced_fan_out
             _check_readers(self)
             alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)

@@ -28,7 +28,7 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
-from . import _internals, limits
+from . import _internals, _stacks, limits
 from . import _rules as r
 from . import _validate as v
 from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
@@ -210,7 +210,8 @@ class StreamToS3(PatternConstruct):
     :param retention_period: 24 hours to 365 days; default 24 hours.
     :param encryption_key: customer-managed KMS key for the stream, the bucket, the objects and the
         delivery log group (a key of this app gets a key-policy statement letting CloudWatch Logs use it).
-    :param existing_bucket: deliver to this bucket instead of creating one (its policies are yours).
+    :param existing_bucket: deliver to this bucket instead of creating one (its policies are yours). The key
+        and the bucket may be in other stacks, unless such a stack depends on this one (refused, naming both).
     :param data_prefix: S3 prefix of delivered objects; Firehose expressions allowed.
     :param error_prefix: S3 prefix of failed records; required when ``data_prefix`` has
         expressions, and must then contain ``!{firehose:error-output-type}``.
@@ -252,6 +253,7 @@ class StreamToS3(PatternConstruct):
     ) -> None:
         super().__init__(scope, construct_id)
         alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+        _stacks.use_each(self, {"encryption_key": encryption_key, "existing_bucket": existing_bucket})
         if alarms.enabled("iterator_age"):
             _check_iterator_age(alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM), retention_period)  # type: ignore[arg-type]
         self.encryption_key = encryption_key
