@@ -144,13 +144,41 @@ def check_int(prop: str, value: int, *, minimum: int, maximum: int) -> None:
         raise ValueError(f"{prop} must be {minimum}-{maximum}, got {value}")
 
 
-def check_number(prop: str, value: float, *, minimum: float = 0.0) -> float:
-    """A finite number ``>= minimum`` (used by the capacity planner)."""
+def check_number(prop: str, value: float, *, minimum: float = 0.0, maximum: float | None = None) -> float:
+    """A finite number ``>= minimum`` (and ``<= maximum`` when given); used by the capacity planner and the
+    run-time helpers (no aws-cdk-lib needed)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PropTypeError(f"{prop} must be a number, got {value!r}")
-    if not math.isfinite(value) or value < minimum:
-        raise ValueError(f"{prop} must be a finite number >= {minimum:g}, got {value!r}")
+    if not math.isfinite(value) or value < minimum or (maximum is not None and value > maximum):
+        allowed = f">= {minimum:g}" if maximum is None else f"from {minimum:g} to {maximum:g}"
+        raise ValueError(f"{prop} must be a finite number {allowed}, got {value!r}")
     return float(value)
+
+
+def check_count(prop: str, value: object, *, minimum: int, maximum: int | None = None) -> int:
+    """A whole number ``minimum..maximum`` (no upper bound when None). Unlike :func:`check_int` it knows no CDK
+    tokens, so the run-time helpers can use it without aws-cdk-lib."""
+    allowed = f"a whole number >= {minimum}" if maximum is None else f"a whole number from {minimum} to {maximum}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PropTypeError(f"{prop} must be {allowed}, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{prop} must be {allowed}, got {value!r}")
+    return value
+
+
+@contextmanager
+def validating_helper(owner: str) -> Iterator[None]:
+    """:func:`validating` for the run-time helpers, which have no construct path: re-raise a ValueError/TypeError
+    of the block with the class in front, ``QueueConsumer: receive_concurrency must be ..., got 0``."""
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        if getattr(error, "_decoupling_path", False):
+            raise
+        cls = type(error) if type(error).__module__ in ("builtins", __name__) else ValueError
+        wrapped = cls(f"{owner}: {error}")
+        setattr(wrapped, "_decoupling_path", True)  # noqa: B010 (marks it prefixed)
+        raise wrapped from None
 
 
 def check_one_of(prop: str, value: object, allowed: Iterable[object]) -> None:
