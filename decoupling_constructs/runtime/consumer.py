@@ -264,6 +264,7 @@ class _Deleter:
         self._pending: list[Message] = []
         self._due = 0.0  # when the oldest pending message must be deleted
         self._closed = False
+        self._hurry = False  # no more receives: delete what comes at once
         self._thread = threading.Thread(target=self._loop, name="sqs-deleter", daemon=True)
         self._thread.start()
 
@@ -272,6 +273,12 @@ class _Deleter:
             if not self._pending:
                 self._due = time.monotonic() + self._delay
             self._pending.extend(messages)
+            self._cond.notify_all()
+
+    def hurry(self) -> None:
+        """No receive will come any more: stop waiting for company, delete at once."""
+        with self._cond:
+            self._hurry = True
             self._cond.notify_all()
 
     def close(self) -> None:
@@ -283,7 +290,10 @@ class _Deleter:
     def _take(self) -> list[Message] | None:
         with self._cond:
             while True:
-                if self._pending and (len(self._pending) >= MAX_BATCH or self._closed or time.monotonic() >= self._due):
+                now = time.monotonic()
+                if self._pending and (
+                    len(self._pending) >= MAX_BATCH or self._closed or self._hurry or now >= self._due
+                ):
                     chunk, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                     return chunk  # the rest keeps its deadline: it is at least as old
                 if self._closed:
@@ -524,7 +534,11 @@ class QueueConsumer:
         try:
             with self._cond:
                 # Short waits: a signal handler (stop()) runs in this thread between them.
-                while state.receivers_done < len(receivers) or self._in_flight_count:
+                while state.receivers_done < len(receivers):
+                    self._cond.wait(0.2)
+            self._deleter.hurry()
+            with self._cond:
+                while self._in_flight_count:
                     self._cond.wait(0.2)
         finally:
             self._stop.set()
