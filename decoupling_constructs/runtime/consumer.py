@@ -253,7 +253,8 @@ class _Deleter:
     """Deletes handled messages in DeleteMessageBatch calls of up to 10, combining several receives' successes.
 
     A call is made as soon as 10 are waiting, or when the oldest has waited ``delete_delay`` seconds; ``close()``
-    deletes what is left. One call at a time, on its own thread, while the receivers and handlers go on.
+    deletes what is left. Up to ``receive_concurrency`` calls at once (a slot is taken before the next chunk, so
+    that messages gather while every slot is busy), on threads of their own, while receivers and handlers go on.
     """
 
     def __init__(self, consumer: QueueConsumer, stats: ConsumerStats) -> None:
@@ -265,6 +266,10 @@ class _Deleter:
         self._due = 0.0  # when the oldest pending message must be deleted
         self._closed = False
         self._hurry = False  # no more receives: delete what comes at once
+        self._slots = threading.BoundedSemaphore(consumer.receive_concurrency)
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=consumer.receive_concurrency, thread_name_prefix="sqs-delete"
+        )
         self._thread = threading.Thread(target=self._loop, name="sqs-deleter", daemon=True)
         self._thread.start()
 
@@ -301,11 +306,24 @@ class _Deleter:
                 self._cond.wait(max(self._due - time.monotonic(), 0.001) if self._pending else None)
 
     def _loop(self) -> None:
-        while (chunk := self._take()) is not None:
-            try:
-                self._consumer._delete_and_count(chunk, self._stats)
-            except Exception:  # never let the deleter die: the run would wait for these messages forever
-                logger.exception("deleting %d messages failed (they will be delivered again)", len(chunk))
+        try:
+            while True:
+                self._slots.acquire()
+                chunk = self._take()
+                if chunk is None:
+                    self._slots.release()
+                    return
+                self._pool.submit(self._delete, chunk)
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def _delete(self, chunk: list[Message]) -> None:
+        try:
+            self._consumer._delete_and_count(chunk, self._stats)
+        except Exception:  # never let a delete thread die silently: the messages are counted as not deleted
+            logger.exception("deleting %d messages failed (they will be delivered again)", len(chunk))
+        finally:
+            self._slots.release()
 
 
 def _check_int(prop: str, value: object, low: int, high: int | None = None) -> None:
@@ -378,7 +396,7 @@ class QueueConsumer:
         self.retry_failed_immediately = retry_failed_immediately
         self.receive_concurrency = receive_concurrency
         self.delete_delay = float(delete_delay)
-        self.max_in_flight = max_in_flight if max_in_flight is not None else (receive_concurrency + 1) * batch_size
+        self.max_in_flight = max_in_flight if max_in_flight is not None else 2 * receive_concurrency * batch_size
         self.dead_letter_after = dead_letter_after
         self._init_state(client, handler, batch_handler)
 
