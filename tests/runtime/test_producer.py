@@ -642,8 +642,8 @@ def test_concurrent_batches_fill_by_count_and_by_the_one_mib_limit(sqs: Any, que
         for i in range(25):
             producer.send(f"m{i}")
         for i in range(5):
-            producer.send(f"{i}" * (KIB_256 + 1))  # 3 fit in 1 MiB, a 4th would not
-    assert sorted(len(call) for call in faults.calls) == [2, 3, 5, 10, 10]
+            producer.send(f"{i}" * (KIB_256 + 1))  # 5 small and 3 of these fit in 1 MiB, a 4th would not
+    assert sorted(len(call) for call in faults.calls) == [2, 8, 10, 10]
     assert producer.stats.sent == 30
     assert sum(bodies(sqs, queue_url).values()) == 30
 
