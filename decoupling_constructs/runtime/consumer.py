@@ -14,25 +14,40 @@ How a batch goes:
 1. ``ReceiveMessage`` long-polls for up to ``batch_size`` messages (all message and system attributes).
 2. Each message goes to ``handler(message)`` on a thread pool (or the whole list to ``batch_handler``, which
    returns the ids of the messages that failed). A handler that raises an ``Exception`` fails its message.
-3. While messages are being handled, a heartbeat thread extends their visibility timeout (at about half of it,
-   by the whole of it) so that no other consumer receives them meanwhile.
-4. The successes are deleted with ``DeleteMessageBatch``; entries the response reports failed are retried once,
-   then counted in ``ConsumerStats.delete_failures`` (those messages will be delivered again).
+3. While messages are being handled, and until their delete returns, a heartbeat thread extends their visibility
+   timeout (at about half of it, by the whole of it) so that no other consumer receives them meanwhile.
+4. The successes are deleted with ``DeleteMessageBatch`` by a deleter that combines the successes of several
+   receives, up to 10 per call: a call is made as soon as 10 are waiting, or when the oldest has waited
+   ``delete_delay`` seconds (default 0.02), at most ``receive_concurrency`` calls at once. Entries the response
+   reports failed are retried once, then counted in ``ConsumerStats.delete_failures`` (they will be delivered again).
 5. Failures are left in the queue: SQS delivers them again once their visibility timeout expires, and the queue's
    redrive policy moves them to the dead-letter queue after ``maxReceiveCount`` receives. With
-   ``retry_failed_immediately=True`` they are made visible at once (``ChangeMessageVisibilityBatch`` to 0).
-6. Receives overlap the work: the next ``ReceiveMessage`` is made while earlier batches are still handled and
-   deleted, as long as fewer than ``max_in_flight`` messages (default ``2 * batch_size``) are in flight, a message
-   counting from its receive until it is deleted or released. A batch's successes are deleted together once the
-   whole batch is done (one ``DeleteMessageBatch`` per receive).
+   ``retry_failed_immediately=True`` they are made visible at once (``ChangeMessageVisibilityBatch`` to 0). Each
+   failure logs one WARNING line (message id, receive count, exception type and first line); its traceback is
+   logged at DEBUG.
+6. Pipelining: ``receive_concurrency`` receivers (default 1) keep ``ReceiveMessage`` calls in flight while earlier
+   batches are handled and deleted, as long as there is room under ``max_in_flight`` (default
+   ``2 * receive_concurrency * batch_size``). A message counts once against it, from the receive that reserves its
+   room until it is deleted or released; each receive asks only for the room left, so memory stays bounded by
+   ``max_in_flight`` messages. ``run(max_messages=N)`` counts each message once too: a receive asks for at most
+   ``N`` minus the messages handled, being handled and asked for by receives in flight, so it never receives more
+   than ``N`` (except after ``stop()``/``idle_timeout``, when what a long poll returns late is released).
 
 FIFO queues (URL ending in ``.fifo``): the messages of one ``MessageGroupId`` are handled in order, one at a
 time; different groups are handled in parallel. When a message fails, the later messages of its group in the batch
 are not handled (``ConsumerStats.skipped``) and not deleted: they come back after it, in order. With a
 ``batch_handler`` the consumer enforces the same: a message after a failed one in its group is not deleted, even if
 the handler did not report it (return the failed message *and* the rest of its group, as Lambda expects).
-Overlapping receives keep this order: SQS delivers none of a group's messages while another of the group is in
-flight, and a batch's messages stay in flight until the batch is settled.
+What is ordered, and what is not, with any ``receive_concurrency`` and ``delete_delay``:
+
+* ordered: within one ``MessageGroupId``, handlers are called one at a time, in the order SQS delivers, which is
+  the order the messages were sent. Overlapping receives keep this: SQS returns none of a group's messages while
+  another of the group is in flight, and a message stays in flight (kept so by the heartbeat) until its delete has
+  returned, so the next message of its group cannot be received before it is deleted (or released, or expired);
+* not ordered: different groups (handled in parallel, in any order); the deletes (several receives share a call);
+  a message handled but whose delete failed comes back after its visibility timeout and is handled again, before
+  the later messages of its group (they stay held behind it), so a group can see ``a, a, b``, never ``a, b, a``
+  (unless a handler outlives a heartbeat that could not be sent: SQS then may deliver the next message meanwhile).
 
 A FIFO poison message drags its group-mates to the DLQ: each receive that returns it returns the messages behind
 it too (they are skipped), so their ``ApproximateReceiveCount`` rises with its own, and the receive that moves it
@@ -51,8 +66,10 @@ sent, is delivered again. Handlers should be idempotent.
 
 Stopping: :meth:`QueueConsumer.stop` (from any thread or a handler), or SIGINT/SIGTERM when :meth:`~QueueConsumer.run`
 runs in the main thread (a second signal gets the previous behaviour, e.g. ``KeyboardInterrupt``). The messages
-being handled are finished and deleted; no new receive is made. A receive already waiting (long poll, up to
-``wait_time_seconds``) completes first, and the messages it returns are made visible again at once, unhandled.
+being handled are finished and deleted (the deleter stops waiting for company and deletes at once); no new receive
+is made. Receives already waiting (long polls, up to ``wait_time_seconds``) complete first, and the messages they
+return are made visible again at once, unhandled. ``run()`` returns when every message it received is deleted,
+released or (failed) left to its visibility timeout.
 
 A handler raising a ``BaseException`` that is not an ``Exception`` (``KeyboardInterrupt``, ``SystemExit``, ...) is
 treated as a crash: no handler starts any more and no receive is made, the handlers still running are finished,
@@ -347,11 +364,15 @@ class QueueConsumer:
     :param retry_failed_immediately: make failed messages visible again at once instead of after the timeout.
     :param max_in_flight: messages received and not yet finished (handled and deleted, or released), at most; the
         next receive is made while earlier batches are handled and deleted as long as there is room. Default
-        ``2 * batch_size``; ``batch_size`` gives one batch at a time.
+        ``2 * receive_concurrency * batch_size``; ``batch_size`` gives one batch at a time.
     :param dead_letter_after: FIFO queues with a ``handler``: a message that fails on its ``dead_letter_after``-th
         receive or later (``ApproximateReceiveCount``) is moved to the queue's dead-letter queue by the consumer,
         and the later messages of its group in the batch are handled at once (see the module doc). At most the
         queue's ``maxReceiveCount``. Default ``None``: SQS's redrive alone.
+    :param receive_concurrency: ``ReceiveMessage`` calls in flight at once (1-16), and ``DeleteMessageBatch`` calls.
+        More than 1 pays off when a round trip is long beside the handlers (SQS across a network).
+    :param delete_delay: seconds (0-5) a handled message may wait for others to fill its ``DeleteMessageBatch``
+        (it stays invisible meanwhile); 0 deletes at once what is there.
     :param client: a boto3 SQS client; default ``boto3.client("sqs")`` (honours ``AWS_ENDPOINT_URL``).
     """
 

@@ -24,6 +24,15 @@ then raised are raised in a ``PartialBatchError`` by the next ``flush()`` (or ``
 Thread safety: ``send``/``publish`` may be called from several threads. Batches leave in the order
 their entries were buffered: one thread at a time sends (the others keep buffering meanwhile).
 
+Overlapping calls (``QueueProducer(send_concurrency=N)``, standard queues): full batches are handed to a pool
+of N threads, so up to N SendMessageBatch calls are in flight at once (each with its own retries), and
+``send()`` returns without waiting for the call; it waits only when N calls are in flight already (memory
+stays bounded: N batches plus the buffer). Batches are still filled by count (10) and by the 1 MiB payload
+limit, in buffer order, but may land in any order. What a batch sent in the background left (entries failed
+for good, or the exception of a call, whose entries went back to the buffer) is raised by the next
+``flush()`` or ``close()``, which waits for every call in flight: every entry is acknowledged, raised in a
+``PartialBatchError``, or still buffered. FIFO queues refuse N > 1 (a group's order would not hold).
+
 ``stats.api_calls`` counts the calls made through the producer's client, by operation, with the
 shared ``ApiCallCounter`` (pass a client of your own and its other calls are counted as well).
 """
@@ -769,6 +778,9 @@ class QueueProducer(_EntryBatchProducer):
     order within a group holds when no entry fails;
     a resent entry lands after the entries of its group that were accepted in the same call (logged
     at WARNING when it happens).
+
+    ``send_concurrency`` (1-16, default 1; standard queues only): SendMessageBatch calls in flight at once
+    (see the module doc); more than 1 pays off when a round trip is long beside the time to fill a batch.
     """
 
     _operation = "SendMessageBatch"
