@@ -627,7 +627,7 @@ class QueueConsumer:
                     break
                 self._cond.wait(0.2)
             count = min(self.batch_size, room)
-            busy = self._in_flight_count > 0 or state.reserved > 0
+            busy = self._in_flight_count > 0  # messages in flight when this poll begins
             state.reserved += count
             return count, busy
 
@@ -670,7 +670,7 @@ class QueueConsumer:
                     self._in_flight.add(m["ReceiptHandle"] for m in messages)
                 # Idle only if no message was in flight and none was received or finished by any receiver
                 # since this poll began: a batch settling meanwhile may have released messages it did not see.
-                quiet = not self._in_flight_count and state.last_activity < polled_at
+                quiet = not busy and not self._in_flight_count and state.last_activity < polled_at
                 idle_for = time.monotonic() - state.last_activity
                 self._cond.notify_all()
             if not messages:
@@ -754,6 +754,7 @@ class QueueConsumer:
         messages, outcomes = batch.messages, batch.outcomes
         state = self._state
         to_delete: list[Message] = []
+        counted = False  # handling decremented (below, or in finally whatever happens)
         try:
             if batch.crashed:
                 logger.error("a handler crashed: abandoning its batch of %d without deleting it", len(messages))
@@ -767,6 +768,7 @@ class QueueConsumer:
                 stats.dead_lettered += outcomes.count(_Outcome.DEAD_LETTERED)
                 stats.skipped += outcomes.count(_Outcome.SKIPPED)
                 state.handling -= len(messages)
+                counted = True
                 state.last_activity = time.monotonic()
                 self._cond.notify_all()
             if not_done:
@@ -777,7 +779,8 @@ class QueueConsumer:
             to_delete = succeeded
         finally:
             with self._cond:
-                if batch.crashed:
+                state.last_activity = time.monotonic()  # after the releases: a poll begun before missed them
+                if not counted:
                     state.handling -= len(messages)
                 self._in_flight_count -= len(messages) - len(to_delete)
                 self._cond.notify_all()

@@ -790,3 +790,16 @@ with mock_aws():
     lines = [line for line in done.stderr.splitlines() if "failed" in line]
     assert len(lines) == 3 and all("RuntimeError: poison m" in line for line in lines), done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_idle_timeout_ends_a_run_with_several_receivers() -> None:
+    """Three receivers on an emptied queue: idle_timeout still ends the run (each receiver's empty poll counts, the
+    others' polls do not keep it busy); every message handled once."""
+    with mock_aws():
+        sqs = sqs_client()
+        url, _ = make_queues(sqs)
+        send(sqs, url, [f"m{i}" for i in range(25)])
+        handler = Recorder()
+        stats = QueueConsumer(url, handler, wait_time_seconds=1, receive_concurrency=3, client=sqs).run(idle_timeout=1)
+        assert stats.succeeded == stats.deleted == 25
+        assert sorted(handler.calls.values()) == [1] * 25
