@@ -16,8 +16,12 @@ NODE_STAMP := node_modules/.installed
 MINISTACK_VENV := $(VENV)/ministack
 MINISTACK_STAMP := $(MINISTACK_VENV)/.installed
 export MINISTACK_PYTHON := $(CURDIR)/$(MINISTACK_VENV)/bin/python
+# checkov in a venv of its own too (it pins boto3 against ours); tests/static/test_checkov.py runs it from there.
+CHECKOV_VENV := .venvs/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+export CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
-.PHONY: help setup system-deps synth demo preflight deploy destroy test lint format bench diagrams clean
+.PHONY: help setup system-deps synth demo preflight deploy destroy test lint format bench diagrams clean fuzz
 
 help:
 	@echo "make demo    cdk deploy every reference stack into local emulators, verify it, drive traffic through it"
@@ -25,9 +29,11 @@ help:
 	@echo "make synth   synthesize every reference stack with the CDK CLI (into cdk.out/)"
 	@echo "make test    lint, then the whole test suite (template, static, behaviour, packaging), test-floor and test-pythons"
 	@echo "make test-floor   template and static tests on the oldest supported aws-cdk-lib (requirements-floor.txt)"
+	@echo "make test-moto-range the moto tests on the newest moto of the [testing] extra (the dev venv has the oldest)"
 	@echo "make test-pythons the unit suite on Python $(EXTRA_PYTHONS) (3.11 is .venv's)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   synth-time and runtime benchmarks, printed as ratios"
+	@echo "make fuzz    the rule-derived property test with 300 examples per construct (make test draws 12)"
 	@echo "make diagrams regenerate docs/reference-stacks.md's diagrams from the templates"
 	@echo "make deploy  cdk deploy --all to your AWS account (after cdk bootstrap); make destroy removes the stacks"
 	@echo "make clean   remove the venv, node_modules and build output"
@@ -41,12 +47,17 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
 $(MINISTACK_STAMP): requirements-ministack.txt $(PY_STAMP)
 	@test -x $(MINISTACK_PYTHON) || $(PYTHON) -m venv $(MINISTACK_VENV)
 	@$(MINISTACK_PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-ministack.txt
 	@touch $@
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(MINISTACK_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) $(MINISTACK_STAMP) $(CHECKOV_STAMP)
 
 # Debian packages for the real-broker failover test (ActiveMQ, a JDK); installs only what is missing.
 system-deps:
@@ -86,7 +97,7 @@ format: $(PY_STAMP)
 	ruff check --fix .
 	ruff format .
 
-test: setup system-deps lint test-floor test-pythons
+test: setup system-deps lint test-floor test-pythons test-moto-range
 	python -m pytest -n 2 --durations=5
 
 # The oldest aws-cdk-lib and constructs in pyproject's range, in a venv of their own: every other pin
@@ -101,10 +112,28 @@ $(FLOOR_STAMP): requirements.txt requirements-dev.txt requirements-floor.txt
 		| $(FLOOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r /dev/stdin
 	@touch $@
 
-.PHONY: test-floor test-pythons
+.PHONY: test-floor test-pythons test-moto-range
 
-test-floor: $(FLOOR_STAMP)
+test-floor: $(FLOOR_STAMP) $(CHECKOV_STAMP)
 	$(FLOOR_VENV)/bin/python -m pytest -n 2 tests/unit tests/static
+
+# The [testing] extra's moto range is >=5.2.5,<5.3: .venv has the oldest (requirements-dev.txt); the newest,
+# requirements-moto-ceiling.txt, goes into a directory put in front of .venv's site-packages (moto only, no
+# dependencies: both ends need the same ones), and the tests that deploy into moto and verify run on it.
+MOTO_CEILING := .venvs/moto-ceiling
+MOTO_CEILING_STAMP := $(MOTO_CEILING)/.installed
+MOTO_RANGE_TESTS := tests/behaviour/test_foreign_app.py tests/behaviour/test_helper_multi_stack.py \
+	tests/behaviour/test_verify_readers.py tests/unit/test_preflight.py
+
+$(MOTO_CEILING_STAMP): requirements-moto-ceiling.txt $(PY_STAMP)
+	@rm -rf $(MOTO_CEILING)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(MOTO_CEILING) \
+		-r requirements-moto-ceiling.txt
+	@touch $@
+
+test-moto-range: setup $(MOTO_CEILING_STAMP)
+	PYTHONPATH=$(CURDIR)/$(MOTO_CEILING) python -c 'import moto; print("moto", moto.__version__)'
+	PYTHONPATH=$(CURDIR)/$(MOTO_CEILING) python -m pytest -n 2 $(MOTO_RANGE_TESTS)
 
 # The other supported Pythons run the unit suite; pyenv's interpreters first (its shims fail for a
 # version that is not selected), then PATH's. A missing interpreter fails the target, never skips it.
@@ -128,6 +157,11 @@ test-pythons: $(foreach v,$(EXTRA_PYTHONS),.venvs/py$(v)/.installed)
 		echo "== Python $$v: tests/unit (apps: bare-agnostic, flags-bound)"; \
 		DECOUPLING_APP_VARIANTS=bare-agnostic,flags-bound .venvs/py$$v/bin/python -m pytest -n 2 tests/unit || exit 1; \
 	done
+
+# The property test of tests/unit/test_rules.py with many more examples than make test draws; prints the count.
+FUZZ_EXAMPLES ?= 300
+fuzz: $(PY_STAMP)
+	DECOUPLING_PROPERTY_EXAMPLES=$(FUZZ_EXAMPLES) python -m pytest -n 2 tests/unit/test_rules.py -k drawn --hypothesis-show-statistics -q
 
 diagrams: $(PY_STAMP)
 	python scripts/diagrams.py --write

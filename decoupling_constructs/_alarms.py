@@ -17,17 +17,21 @@ construct paths into one account and region need a different ``name_prefix`` eac
 from __future__ import annotations
 
 import hashlib
+import json
+import math
+import weakref
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from . import _rules as r
 from . import _validate as v
 
 if TYPE_CHECKING:
@@ -37,9 +41,23 @@ if TYPE_CHECKING:
 ALARM_NAME_MAX = 255
 # The prefix is the user's; keep room for the construct path and the key.
 NAME_PREFIX_MAX = 64
-# PutMetricAlarm: EvaluationPeriods >= 1, and EvaluationPeriods * Period <= 1 day;
-# the constructs' periods are 1 or 5 minutes, so 1 day / 1 minute bounds every alarm.
-MAX_EVALUATION_PERIODS = 24 * 60
+# PutMetricAlarm: "Period multiplied by EvaluationPeriods can't be more than 604,800 seconds. For alarms with a
+# period of less than one hour (3,600 seconds), the total evaluation period can't be longer than one day
+# (86,400 seconds)." The constructs' periods are 1 or 5 minutes, so 1 day / 1 minute bounds every alarm's
+# count; Alarms.add checks the product against the alarm's own period.
+MAX_EVALUATION_SECONDS = 604_800
+MAX_EVALUATION_SECONDS_SHORT_PERIOD = 86_400
+SHORT_PERIOD_SECONDS = 3600
+MAX_EVALUATION_PERIODS = MAX_EVALUATION_SECONDS_SHORT_PERIOD // 60
+
+# What a metric's values can be, for the reachability rule of Alarms.add: (lowest, highest).
+MetricKind = Literal["count", "age", "percent", "ratio"]
+_METRIC_RANGE: dict[str, tuple[float, float]] = {
+    "count": (0.0, math.inf),  # messages, errors, throttles, records: never negative
+    "age": (0.0, math.inf),  # seconds or milliseconds
+    "percent": (0.0, 100.0),  # CPU, heap, memory, store usage
+    "ratio": (0.0, 1.0),  # Firehose DeliveryToS3.Success
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,69 +96,128 @@ class AlarmSettings:
 def resolve_alarm_topic(value: object) -> sns.ITopic | None:
     """``alarm_topic`` as a user may give it: None, any ``sns.ITopic``, or an ``AlarmTopic`` (its ``topic``).
 
-    Anything else is refused: an alarm whose action list is silently empty notifies nobody.
-    """
+    Anything else is refused: an alarm whose action list is silently empty notifies nobody."""
     from .alarm_topic import AlarmTopic
 
     if value is None:
         return None
     if isinstance(value, AlarmTopic):
         return value.topic
-    v.check_interface("alarm_topic", value, "an sns.ITopic or an AlarmTopic", "topic_arn", "topic_name", "node")
+    _ALARM_TOPIC.check("alarm_topic", value)
     return value  # type: ignore[return-value]
 
 
-def _check_actions(prop: str, value: object) -> list[cloudwatch.IAlarmAction]:
-    def check(item_prop: str, item: object) -> None:
-        v.check_interface(
-            item_prop, item, "a cloudwatch.IAlarmAction (e.g. cw_actions.SnsAction)", "bind", optional=False
-        )
+def _check_alarm_topic(prop: str, value: object, ctx: r.Context) -> None:
+    """Any sns.ITopic or AlarmTopic, but not one CloudWatch cannot publish to: a FIFO topic, or one encrypted
+    with the AWS-managed ``alias/aws/sns`` key (CloudWatch User Guide, "Using Amazon CloudWatch alarms":
+    alarm actions cannot publish to FIFO topics, nor to topics encrypted with the AWS managed key for SNS)."""
+    from .alarm_topic import AlarmTopic
 
-    return v.check_sequence(prop, value, check)
-
-
-def _check_options(key: str, options: object) -> None:
-    prop = f"alarm_settings.overrides[{key!r}]"
-    v.check_type(prop, options, AlarmOptions, "an AlarmOptions or None", optional=True)
-    if options is None:
+    if isinstance(value, AlarmTopic):
         return
-    assert isinstance(options, AlarmOptions)
-    if options.threshold is not None and not isinstance(options.threshold, Duration):
-        v.check_number(f"{prop}.threshold", options.threshold, minimum=0)
-    for name in ("evaluation_periods", "datapoints_to_alarm"):
-        value = getattr(options, name)
-        if value is not None:
-            v.check_int(f"{prop}.{name}", value, minimum=1, maximum=MAX_EVALUATION_PERIODS)
-    v.check_type(
-        f"{prop}.treat_missing_data",
-        options.treat_missing_data,
-        cloudwatch.TreatMissingData,
-        "a cloudwatch.TreatMissingData",
-        optional=True,
-    )
+    r.Interface("an sns.ITopic or an AlarmTopic", ("topic_arn", "topic_name", "node")).check(prop, value, ctx)
+    topic: Any = value
+    fifo = getattr(topic, "fifo", False)
+    arn = topic.topic_arn
+    if fifo is True or (isinstance(arn, str) and not v.is_token(arn) and arn.endswith(".fifo")):
+        raise ValueError(
+            f"{prop} must be a standard topic: CloudWatch alarms cannot publish to a FIFO topic, got {r.show(value)}"
+        )
+    child = topic.node.default_child if isinstance(topic, sns.Topic) else None
+    if isinstance(child, sns.CfnTopic) and child.kms_master_key_id is not None:
+        resolved = Stack.of(topic).resolve(child.kms_master_key_id)
+        if "alias/aws/sns" in json.dumps(resolved):
+            raise ValueError(
+                f"{prop} must not be encrypted with the AWS-managed key alias/aws/sns (CloudWatch cannot use it, so "
+                f"every notification is dropped), got {r.show(value)}: use an AlarmTopic, or a customer-managed key "
+                "whose policy allows cloudwatch.amazonaws.com"
+            )
+
+
+_ALARM_TOPIC = r.Custom(_check_alarm_topic, "an sns.ITopic or an AlarmTopic", optional=True, tokens="synth")
+_ACTION = r.Interface("a cloudwatch.IAlarmAction (e.g. cw_actions.SnsAction)", ("bind",), tokens="synth")
+
+
+def _check_threshold(prop: str, value: object, ctx: r.Context) -> None:
+    if isinstance(value, Duration):
+        r.Seconds(0, math.inf, text="a Duration", tokens="synth", why="the threshold is computed from it").check(
+            prop, value, ctx
+        )
+        return
+    r.Number(0, tokens="synth").check(prop, value, ctx)
+
+
+def _check_override_key(prop: str, value: object, ctx: r.Context) -> None:
+    keys = getattr(ctx.owner, "ALARM_KEYS", None)
+    r.Text("an alarm key").check(prop, value, ctx)
+    if keys is not None and value not in keys:
+        allowed = ", ".join(repr(k) for k in sorted(keys)) or "none (this construct has no alarms)"
+        raise ValueError(f"alarm_settings.overrides has an unknown alarm key {value!r}; the keys are {allowed}")
+
+
+#: The rule of every AlarmOptions field.
+ALARM_OPTIONS_RULES = r.Rules(
+    {
+        "threshold": r.Custom(
+            _check_threshold,
+            "a number >= 0, or a Duration for an alarm on an age",
+            optional=True,
+            tokens="synth",
+            why="the alarm's reachability is checked against it",
+        ),
+        "evaluation_periods": r.Int(1, MAX_EVALUATION_PERIODS, optional=True, tokens="synth", source="PutMetricAlarm"),
+        "datapoints_to_alarm": r.Int(1, MAX_EVALUATION_PERIODS, optional=True, tokens="synth", source="PutMetricAlarm"),
+        "treat_missing_data": r.Instance(
+            cloudwatch.TreatMissingData, "a cloudwatch.TreatMissingData", optional=True, tokens="synth"
+        ),
+    },
+)
+_ALARM_OPTIONS = r.Fields(AlarmOptions, ALARM_OPTIONS_RULES, "an AlarmOptions or None", optional=True, tokens="synth")
+
+#: The rule of every AlarmSettings field.
+ALARM_SETTINGS_RULES = r.Rules(
+    {
+        "name_prefix": r.Text(
+            f"1-{NAME_PREFIX_MAX} printable characters",
+            pattern=r"[^\x00-\x1f\x7f]+",
+            max_length=NAME_PREFIX_MAX,
+            optional=True,
+            tokens="synth",
+            why="alarm names are checked for collisions",
+        ),
+        "alarm_actions": r.ListOf(_ACTION, text="a list of cloudwatch.IAlarmAction"),
+        "ok_actions": r.ListOf(_ACTION, text="a list of cloudwatch.IAlarmAction"),
+        "overrides": r.MappingOf(
+            r.Custom(_check_override_key, "an alarm key"),
+            _ALARM_OPTIONS,
+            text="a mapping of alarm key to AlarmOptions",
+            tokens="synth",
+        ),
+    },
+)
+
+#: The three alarm props every construct takes, with their rules: add them to a construct's table.
+ALARM_PROPS = r.Rules(
+    {
+        "alarm_topic": _ALARM_TOPIC,
+        "create_alarms": r.Bool(),
+        "alarm_settings": r.Fields(
+            AlarmSettings, ALARM_SETTINGS_RULES, "an AlarmSettings or None", optional=True, tokens="synth"
+        ),
+    }
+)
 
 
 def _check_settings(settings: object, keys: Collection[str]) -> AlarmSettings:
-    v.check_type("alarm_settings", settings, AlarmSettings, "an AlarmSettings or None", optional=True)
+    """``alarm_settings`` with its override keys checked against ``keys`` (a construct whose keys depend on
+    another prop, such as the broker's engine, narrows them here)."""
     if settings is None:
         return AlarmSettings()
     assert isinstance(settings, AlarmSettings)
-    prefix = settings.name_prefix
-    if prefix is not None:
-        if not isinstance(prefix, str) or v.is_token(prefix):
-            raise v.PropTypeError(f"alarm_settings.name_prefix must be a string known at synth time, got {prefix!r}")
-        if not 1 <= len(prefix) <= NAME_PREFIX_MAX or not prefix.isprintable():
-            raise ValueError(
-                f"alarm_settings.name_prefix must be 1-{NAME_PREFIX_MAX} printable characters, got {prefix!r}"
-            )
-    _check_actions("alarm_settings.alarm_actions", settings.alarm_actions)
-    _check_actions("alarm_settings.ok_actions", settings.ok_actions)
-    v.check_type("alarm_settings.overrides", settings.overrides, Mapping, "a mapping of alarm key to AlarmOptions")
-    for key, options in settings.overrides.items():
+    for key in settings.overrides:
         if key not in keys:
             allowed = ", ".join(repr(k) for k in sorted(keys)) or "none (this construct has no alarms)"
             raise ValueError(f"alarm_settings.overrides has an unknown alarm key {key!r}; the keys are {allowed}")
-        _check_options(key, options)
     return settings
 
 
@@ -176,7 +253,10 @@ class Alarms:
         alarm_settings: AlarmSettings | None,
         keys: Collection[str],
     ) -> None:
-        v.check_bool("create_alarms", create_alarms)
+        ALARM_PROPS.check_values(
+            {"alarm_topic": alarm_topic, "create_alarms": create_alarms, "alarm_settings": alarm_settings},
+            r.Context(scope=owner, owner=type(owner)),
+        )
         self.owner = owner
         self.topic = resolve_alarm_topic(alarm_topic)
         self.create_alarms = create_alarms
@@ -242,6 +322,7 @@ class Alarms:
         datapoints_to_alarm: int | None = None,
         option_key: str | None = None,
         scope: Construct | None = None,
+        kind: MetricKind = "count",
     ) -> cloudwatch.Alarm | None:
         """The alarm ``key`` on ``metric`` (None when it is turned off), in ``alarms[key]``.
 
@@ -250,26 +331,33 @@ class Alarms:
         ``description`` becomes the threshold in words. ``option_key`` (default ``key``) is the key
         its overrides come from, for a family of alarms such as one per broker instance.
         Missing data is not a breach by default: an idle resource publishes nothing.
+
+        Every alarm obeys the same rules, whoever tunes it: ``kind`` says what values the metric takes
+        (``count``, ``percent``, ``ratio``; ``age`` for a Duration threshold), and a threshold that, with
+        ``comparison``, leaves the alarm always in ALARM or never in ALARM is refused, as is a fraction for a
+        percent; ``evaluation_periods`` times the metric's period stays within PutMetricAlarm's window.
         """
         option_key = option_key or key
         if not self.enabled(option_key):
             return None
         assert key not in self._alarms, key
         options = self.options(option_key)
+        prop = f"alarm_settings.overrides[{option_key!r}]"
         with v.validating(self.owner):
             value = self.threshold(option_key, threshold)
             periods = options.evaluation_periods or evaluation_periods
             datapoints = options.datapoints_to_alarm or datapoints_to_alarm
             if datapoints is not None and datapoints > periods:
                 raise ValueError(
-                    f"alarm_settings.overrides[{option_key!r}].datapoints_to_alarm must be at most "
-                    f"evaluation_periods ({periods}), got {datapoints}"
+                    f"{prop}.datapoints_to_alarm must be at most evaluation_periods ({periods}), got {datapoints}"
                 )
-        if isinstance(value, Duration):
-            assert unit is not None, f"{key}: a Duration threshold needs a unit"
-            number = unit(value)
-        else:
-            number = value
+            _check_window(prop, metric, periods)
+            number = value if not isinstance(value, Duration) else _converted(key, value, unit)
+            kind = kind if not isinstance(value, Duration) else "age"
+            _check_reachable(prop, number if not isinstance(value, Duration) else value, number, comparison, kind)
+        name = alarm_name(self.owner, key, self.settings.name_prefix)
+        with v.validating(self.owner):
+            _register_name(self.owner, name)
         alarm = cloudwatch.Alarm(
             scope or self.owner,
             _camel(key) + "Alarm",
@@ -292,6 +380,119 @@ class Alarms:
             alarm.add_ok_action(*self.settings.ok_actions)
         self._alarms[key] = alarm
         return alarm
+
+
+def _converted(key: str, value: Duration, unit: Callable[[Duration], float] | None) -> float:
+    assert unit is not None, f"{key}: a Duration threshold needs a unit"
+    return unit(value)
+
+
+def _period_seconds(metric: cloudwatch.IMetric) -> float | None:
+    period = getattr(metric, "period", None)
+    if not isinstance(period, Duration) or period.is_unresolved():
+        return None
+    seconds = period.to_seconds(integral=False)
+    return None if v.is_token(seconds) else float(seconds)
+
+
+def _check_window(prop: str, metric: cloudwatch.IMetric, periods: int) -> None:
+    """PutMetricAlarm: period x evaluation periods at most 1 day below 1-hour periods, at most 7 days otherwise."""
+    period = _period_seconds(metric)
+    if period is None:
+        return
+    limit = MAX_EVALUATION_SECONDS_SHORT_PERIOD if period < SHORT_PERIOD_SECONDS else MAX_EVALUATION_SECONDS
+    if periods * period > limit:
+        raise ValueError(
+            f"{prop}.evaluation_periods must be at most {int(limit // period)} for this alarm's "
+            f"{v.seconds_text(period)} period (CloudWatch evaluates at most {v.seconds_text(limit)}), got {periods}"
+        )
+
+
+_ALWAYS = "always in ALARM"
+_NEVER = "never in ALARM"
+
+
+def _check_reachable(
+    prop: str,
+    shown: float | Duration,
+    threshold: float,
+    comparison: cloudwatch.ComparisonOperator,
+    kind: str,
+) -> None:
+    """Refuse a threshold that, with ``comparison``, can never change the alarm's state: the metric's values
+    lie in its kind's range (``_METRIC_RANGE``), so e.g. ``>= 0`` on a count is always in ALARM and
+    ``>= 150`` on a percent never is. A fraction (0 < x < 1) for a percent reads as one: refused."""
+    low, high = _METRIC_RANGE[kind]
+    text = f"{prop}.threshold"
+    if v.is_token(threshold):
+        return
+    if kind == "percent" and 0 < threshold < 1:
+        raise ValueError(
+            f"{text} must be a percent from 1 to 100 (a percent, not a fraction: write {v._number(threshold * 100)} "
+            f"for that), got {threshold_text(shown)}"
+        )
+    op = cloudwatch.ComparisonOperator
+    verdict = None
+    if comparison is op.GREATER_THAN_OR_EQUAL_TO_THRESHOLD:
+        verdict = _ALWAYS if threshold <= low else _NEVER if threshold > high else None
+    elif comparison is op.GREATER_THAN_THRESHOLD:
+        verdict = _ALWAYS if threshold < low else _NEVER if threshold >= high else None
+    elif comparison is op.LESS_THAN_THRESHOLD:
+        verdict = _NEVER if threshold <= low else _ALWAYS if threshold > high else None
+    elif comparison is op.LESS_THAN_OR_EQUAL_TO_THRESHOLD:
+        verdict = _NEVER if threshold < low else _ALWAYS if threshold >= high else None
+    if verdict is not None:
+        bounds = f"{v._number(low)}-{v._number(high)}" if high != math.inf else f"at least {v._number(low)}"
+        unit = {"percent": " %", "age": " (an age)"}.get(kind, "")
+        raise ValueError(
+            f"{text} would leave the alarm {verdict}: the metric is {bounds}{unit} and the alarm fires when it is "
+            f"{_COMPARISON_WORDS.get(comparison, str(comparison))} the threshold, got {threshold_text(shown)}"
+        )
+
+
+_COMPARISON_WORDS = {
+    cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD: "at or above",
+    cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD: "above",
+    cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD: "below",
+    cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD: "at or below",
+}
+
+# Alarm names are unique per account and Region: the names each App's constructs create, by environment.
+_NAMES: weakref.WeakKeyDictionary[Any, dict[str, list[tuple[str, str, str]]]] = weakref.WeakKeyDictionary()
+
+
+def _register_name(owner: Construct, name: str) -> None:
+    """Refuse an alarm name another stack of the same App creates in the same account and Region (two
+    environment-agnostic stacks count as the same: `cdk deploy --all` puts them in one account); warn where
+    only one of them is environment-agnostic."""
+    stack = Stack.of(owner)
+    account = None if v.is_token(stack.account) else stack.account
+    region = None if v.is_token(stack.region) else stack.region
+    seen = _NAMES.setdefault(owner.node.root, {})
+    for other_stack, other_account, other_region in seen.get(name, []):
+        if other_stack == stack.node.path:
+            continue
+        same = (account, region) == (other_account or None, other_region or None)
+        if same:
+            raise ValueError(
+                f"alarm_settings.name_prefix: this construct's alarm {name!r} is also created by stack "
+                f"{other_stack!r} in the same account and Region ({_env_text(account, region)}); alarm names are "
+                "unique per account and Region, so one would replace the other: give each an "
+                "AlarmSettings(name_prefix=...)"
+            )
+        if account is None or other_account in ("", None):
+            Annotations.of(owner).add_warning_v2(
+                "decoupling-constructs:alarm-name",
+                f"alarm {name!r} is also created by stack {other_stack!r}; if both deploy to one account and Region "
+                "one replaces the other: give each an AlarmSettings(name_prefix=...)",
+            )
+    seen.setdefault(name, []).append((stack.node.path, account or "", region or ""))
+
+
+def _env_text(account: str | None, region: str | None) -> str:
+    if account is None and region is None:
+        return "both environment-agnostic"
+    return f"{account or 'any account'}/{region or 'any Region'}"
 
 
 def threshold_text(value: float | Duration) -> str:

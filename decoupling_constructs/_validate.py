@@ -31,18 +31,18 @@ class PropTypeError(TypeError, ValueError):
 
 @contextmanager
 def validating(construct: Construct, what: str | None = None) -> Iterator[None]:
-    """Re-raise a ValueError/TypeError of the block with the construct's class and path in front:
-    ``ReliableQueue 'App/Stack/Jobs': max_receive_count must be 1-1000, got 0``."""
+    """Re-raise any error of the block (ours, Python's or aws-cdk-lib's) as the library's ValueError/TypeError
+    with the construct's class and path in front: ``ReliableQueue 'App/Stack/Jobs': max_receive_count must be
+    1-1000, got 0`` (the engine's :func:`_rules.reraise`, the one place errors are shaped)."""
+    from ._rules import reraise
+
     try:
         yield
-    except (ValueError, TypeError) as error:
-        if getattr(error, "_decoupling_path", False):
-            raise
+    except AssertionError:
+        raise
+    except Exception as error:
         where = f"{type(construct).__name__} {construct.node.path!r}" + (f" {what}" if what else "")
-        cls = type(error) if type(error).__module__ in ("builtins", __name__) else ValueError
-        wrapped = cls(f"{where}: {error}")
-        setattr(wrapped, "_decoupling_path", True)  # noqa: B010 (marks it prefixed, for nested constructs)
-        raise wrapped from None
+        reraise(error, where)
 
 
 def check_scope(cls: str, scope: object, construct_id: object) -> None:
@@ -56,25 +56,24 @@ def check_scope(cls: str, scope: object, construct_id: object) -> None:
 
 
 def check_bool(prop: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise PropTypeError(f"{prop} must be True or False, got {value!r}")
+    from ._rules import Bool
+
+    Bool().check(prop, value)
 
 
 def check_type(prop: str, value: object, cls: type | tuple[type, ...], allowed: str, *, optional: bool = False) -> None:
     """``value`` is an instance of ``cls`` (or None when ``optional``); ``allowed`` names the type."""
-    if optional and value is None:
-        return
-    if not isinstance(value, cls):
-        raise PropTypeError(f"{prop} must be {allowed}, got {value!r}")
+    from ._rules import Instance
+
+    Instance(cls, allowed, optional=optional, tokens="synth").check(prop, value)
 
 
 def check_interface(prop: str, value: object, allowed: str, *attributes: str, optional: bool = True) -> None:
     """A jsii interface (``kms.IKey``, ``sns.ITopic``...) cannot be isinstance-checked in Python:
     check the members the construct uses. None passes when ``optional``."""
-    if optional and value is None:
-        return
-    if isinstance(value, (str, bytes, int, float, Mapping)) or not all(hasattr(value, a) for a in attributes):
-        raise PropTypeError(f"{prop} must be {allowed}, got {value!r}")
+    from ._rules import Interface
+
+    Interface(allowed, attributes, optional=optional, tokens="synth").check(prop, value)
 
 
 def check_sequence(prop: str, value: object, item_check: Callable[[str, Any], None]) -> list[Any]:
@@ -93,15 +92,29 @@ def check_removal_policy(value: object) -> None:
 
 
 def is_token(value: object) -> bool:
-    """True when ``value`` is (or contains) an unresolved CDK token."""
-    from aws_cdk import Token
+    """True when ``value`` is (or contains) an unresolved CDK token. Without aws-cdk-lib loaded (the boto3
+    runtime helpers) nothing is a token, and aws-cdk-lib is not loaded to find that out."""
+    import sys
 
-    return Token.is_unresolved(value)
+    if "aws_cdk" not in sys.modules:
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False  # NaN and infinities are no JSON: sent to jsii, they kill its Node.js process
+    from aws_cdk import Token
+    from constructs import Construct
+
+    if isinstance(value, Construct):
+        return False  # a Stack has resolve(), so Token.is_unresolved would take it for a token
+
+    try:
+        return bool(Token.is_unresolved(value))
+    except Exception:  # a Python object jsii cannot marshal is no token
+        return False
 
 
 def _number(value: float) -> str:
     """1000000 rather than 1e+06, 1.5 rather than 1.5000."""
-    return str(int(value)) if value == int(value) else str(value)
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def seconds_text(seconds: float) -> str:
@@ -114,6 +127,8 @@ def duration_seconds(prop: str, value: Duration) -> float | None:
 
     if not isinstance(value, Duration):
         raise PropTypeError(f"{prop} must be an aws_cdk.Duration, got {value!r}")
+    if value.is_unresolved():
+        return None
     seconds = value.to_seconds(integral=False)
     if is_token(seconds):
         return None
@@ -121,70 +136,57 @@ def duration_seconds(prop: str, value: Duration) -> float | None:
 
 
 def check_duration(prop: str, value: Duration, *, minimum: float, maximum: float, allowed: str) -> None:
-    """Check ``minimum <= value <= maximum`` (seconds); ``allowed`` words the range for the message.
+    """Check ``minimum <= value <= maximum`` (seconds), whole seconds (every AWS property these feed is an
+    integer); ``allowed`` words the range for the message. Tokens pass."""
+    from ._rules import Seconds
 
-    Durations must also be whole seconds: every AWS property these feed is an integer.
-    """
-    seconds = duration_seconds(prop, value)
-    if seconds is None:
-        return
-    if seconds != int(seconds):
-        raise ValueError(f"{prop} must be a whole number of seconds, got {seconds_text(seconds)}")
-    if not minimum <= seconds <= maximum:
-        raise ValueError(f"{prop} must be {allowed}, got {seconds_text(seconds)}")
+    Seconds(minimum, maximum, text=allowed).check(prop, value)
 
 
 def check_int(prop: str, value: int, *, minimum: int, maximum: int) -> None:
     """Check an integer prop lies in ``minimum..maximum`` (tokens pass)."""
-    if is_token(value):
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise PropTypeError(f"{prop} must be a whole number from {minimum} to {maximum}, got {value!r}")
-    if not minimum <= value <= maximum:
-        raise ValueError(f"{prop} must be {minimum}-{maximum}, got {value}")
+    from ._rules import Int
+
+    Int(minimum, maximum).check(prop, value)
 
 
-def check_number(prop: str, value: float, *, minimum: float = 0.0, maximum: float | None = None) -> float:
-    """A finite number ``>= minimum`` (and ``<= maximum`` when given); used by the capacity planner and the
-    run-time helpers (no aws-cdk-lib needed)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PropTypeError(f"{prop} must be a number, got {value!r}")
-    if not math.isfinite(value) or value < minimum or (maximum is not None and value > maximum):
-        allowed = f">= {minimum:g}" if maximum is None else f"from {minimum:g} to {maximum:g}"
-        raise ValueError(f"{prop} must be a finite number {allowed}, got {value!r}")
+def check_number(prop: str, value: float, *, minimum: float = 0.0, maximum: float = math.inf) -> float:
+    """A finite number in ``minimum..maximum`` (the capacity planner; the run-time helpers' deadlines)."""
+    from ._rules import Number
+
+    Number(minimum, maximum, tokens="synth").check(prop, value)
     return float(value)
 
 
-def check_count(prop: str, value: object, *, minimum: int, maximum: int | None = None) -> int:
-    """A whole number ``minimum..maximum`` (no upper bound when None). Unlike :func:`check_int` it knows no CDK
-    tokens, so the run-time helpers can use it without aws-cdk-lib."""
-    allowed = f"a whole number >= {minimum}" if maximum is None else f"a whole number from {minimum} to {maximum}"
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise PropTypeError(f"{prop} must be {allowed}, got {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
-        raise ValueError(f"{prop} must be {allowed}, got {value!r}")
+def check_count(prop: str, value: object, *, minimum: int, maximum: int) -> int:
+    """A whole number in ``minimum..maximum`` (the run-time helpers' concurrency options). The engine's
+    ``Int`` rule; without aws-cdk-lib loaded nothing is a token, so the helpers need no CDK for it."""
+    from ._rules import Int
+
+    Int(minimum, maximum, tokens="synth").check(prop, value)
+    assert isinstance(value, int)
     return value
 
 
 @contextmanager
 def validating_helper(owner: str) -> Iterator[None]:
     """:func:`validating` for the run-time helpers, which have no construct path: re-raise a ValueError/TypeError
-    of the block with the class in front, ``QueueConsumer: receive_concurrency must be ..., got 0``."""
+    of the block with the class in front (``QueueConsumer: receive_concurrency must be ..., got 0``), through the
+    engine's :func:`_rules.reraise`."""
+    from ._rules import reraise
+
     try:
         yield
+    except AssertionError:
+        raise
     except (ValueError, TypeError) as error:
-        if getattr(error, "_decoupling_path", False):
-            raise
-        cls = type(error) if type(error).__module__ in ("builtins", __name__) else ValueError
-        wrapped = cls(f"{owner}: {error}")
-        setattr(wrapped, "_decoupling_path", True)  # noqa: B010 (marks it prefixed)
-        raise wrapped from None
+        reraise(error, owner)
 
 
 def check_one_of(prop: str, value: object, allowed: Iterable[object]) -> None:
-    allowed = list(allowed)
-    if value not in allowed:
-        raise ValueError(f"{prop} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    from ._rules import OneOf
+
+    OneOf(tuple(allowed)).check(prop, value)
 
 
 def check_requires(prop: str, value: object, *, requires: str, condition: bool) -> None:

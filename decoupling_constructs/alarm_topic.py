@@ -7,9 +7,31 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from . import _rules as r
 from . import _validate as v
 from ._cdk import PatternConstruct
+from ._props import REMOVAL_POLICY
 from ._security import allow_service_publisher, managed_key
+
+
+def _check_topic_name(prop: str, value: object, ctx: r.Context) -> None:
+    if isinstance(value, str) and value.endswith(".fifo"):
+        raise ValueError(f"{prop} must not be a FIFO topic (CloudWatch alarms cannot publish to one), got {value!r}")
+    v.check_topic_name(prop, value, fifo=False)  # type: ignore[arg-type]
+
+
+#: What every AlarmTopic prop accepts.
+RULES = r.Rules(
+    {
+        "topic_name": r.Custom(
+            _check_topic_name,
+            f"an SNS topic name: 1-{v.SNS_TOPIC_NAME_MAX} letters, digits, hyphens and underscores, not '.fifo'",
+            optional=True,
+            source="SNS CreateTopic Name",
+        ),
+        "removal_policy": REMOVAL_POLICY,
+    }
+)
 
 
 class AlarmTopic(PatternConstruct):
@@ -34,6 +56,7 @@ class AlarmTopic(PatternConstruct):
         notifications in flight, so destroying it with the topic makes nothing stored unreadable.
     """
 
+    @r.guarded(RULES)
     def __init__(
         self,
         scope: Construct,
@@ -43,13 +66,6 @@ class AlarmTopic(PatternConstruct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
-        with v.validating(self):
-            if isinstance(topic_name, str) and topic_name.endswith(".fifo"):
-                raise ValueError(
-                    f"topic_name must not be a FIFO topic (CloudWatch alarms cannot publish to one), got {topic_name!r}"
-                )
-            v.check_topic_name("topic_name", topic_name, fifo=False)
-            v.check_removal_policy(removal_policy)
         self.encryption_key: kms.Key = managed_key(self, "Key", "Encrypts alarm notifications")
         self.encryption_key.apply_removal_policy(removal_policy)
         self.topic = sns.Topic(self, "Topic", topic_name=topic_name, master_key=self.encryption_key, enforce_ssl=True)

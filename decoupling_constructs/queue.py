@@ -16,10 +16,13 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
+from . import _rules as r
 from . import _validate as v
 from . import limits
-from ._alarms import Alarms, AlarmSettings
+from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
 from ._cdk import PatternConstruct
+from ._props import ENCRYPTION_KEY, GRANT_ACTIONS_RULES, GRANT_RULES, REMOVAL_POLICY
+from ._security import acknowledge_checkov
 
 # SQS limits (limits.py names the AWS document of each):
 MAX_RECEIVE_COUNT = limits.SQS_MAX_RECEIVE_COUNT
@@ -43,6 +46,49 @@ FIFO_SUFFIX = ".fifo"
 # and ReceiveMessage's batches are authorized by sqs:SendMessage and sqs:ReceiveMessage.)
 _ACTIONS_THAT_ENCRYPT = ("sqs:SendMessage",)
 _ACTIONS_THAT_DECRYPT = ("sqs:ReceiveMessage",)
+
+
+def _check_queue_name(prop: str, value: object, ctx: r.Context) -> None:
+    v.check_queue_name(prop, value, fifo=ctx.props.get("fifo") is True, reserve=len(DLQ_SUFFIX))  # type: ignore[arg-type]
+
+
+#: What every ReliableQueue prop accepts (the engine in ``_rules.py`` checks them before the constructor runs).
+RULES = (
+    r.Rules(
+        {
+            "fifo": r.Bool(),
+            "queue_name": r.Custom(
+                _check_queue_name,
+                f"an SQS queue name: 1-{v.SQS_QUEUE_NAME_MAX - len(DLQ_SUFFIX)} letters, digits, hyphens and "
+                "underscores, ending in '.fifo' exactly when fifo=True",
+                optional=True,
+                source="SQS CreateQueue QueueName",
+            ),
+            "visibility_timeout": r.Seconds(
+                0,
+                MAX_VISIBILITY_SECONDS,
+                text=f"0 seconds-12 hours ({MAX_VISIBILITY_SECONDS} seconds)",
+                source="SQS CreateQueue VisibilityTimeout",
+            ),
+            "receive_message_wait_time": r.Seconds(
+                0, MAX_WAIT_SECONDS, source="SQS CreateQueue ReceiveMessageWaitTimeSeconds"
+            ),
+            "retention_period": r.Seconds(
+                MIN_RETENTION_SECONDS,
+                MAX_RETENTION_SECONDS,
+                text=f"60 seconds-14 days ({MAX_RETENTION_SECONDS} seconds)",
+                source="SQS CreateQueue MessageRetentionPeriod",
+            ),
+            "max_receive_count": r.Int(1, MAX_RECEIVE_COUNT, source="SQS RedrivePolicy maxReceiveCount"),
+            "content_based_deduplication": r.Bool(),
+            "high_throughput": r.Bool(),
+            "encryption_key": ENCRYPTION_KEY,
+            "removal_policy": REMOVAL_POLICY,
+        },
+        relations=(r.requires("content_based_deduplication", "fifo"), r.requires("high_throughput", "fifo")),
+    )
+    | ALARM_PROPS
+)
 
 
 class ReliableQueue(PatternConstruct):
@@ -92,6 +138,7 @@ class ReliableQueue(PatternConstruct):
     #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
     ALARM_KEYS: ClassVar[tuple[str, ...]] = ("dead_letter_queue", "oldest_message_age")
 
+    @r.guarded(RULES)
     def __init__(
         self,
         scope: Construct,
@@ -112,20 +159,7 @@ class ReliableQueue(PatternConstruct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
-        with v.validating(self):
-            _validate_props(
-                fifo=fifo,
-                queue_name=queue_name,
-                visibility_timeout=visibility_timeout,
-                receive_message_wait_time=receive_message_wait_time,
-                retention_period=retention_period,
-                max_receive_count=max_receive_count,
-                content_based_deduplication=content_based_deduplication,
-                high_throughput=high_throughput,
-                encryption_key=encryption_key,
-                removal_policy=removal_policy,
-            )
-            alarms = self._checked_alarms(alarm_topic, create_alarms, alarm_settings, retention_period)
+        alarms = self._checked_alarms(alarm_topic, create_alarms, alarm_settings, retention_period)
         self.fifo = fifo
         self.encryption_key: kms.IKey | None = encryption_key
         name, dlq_name = self._names(queue_name, fifo)
@@ -153,6 +187,7 @@ class ReliableQueue(PatternConstruct):
             **sqs_encryption(encryption_key),
             **fifo_props,
         )
+        acknowledge_sse_sqs(self.queue, encryption_key)
         self._add_alarms(alarms, max_receive_count)
         self.alarms = alarms.mapping
 
@@ -223,19 +258,23 @@ class ReliableQueue(PatternConstruct):
         """The source queue's name (a token resolving to the physical name)."""
         return self.queue.queue_name
 
+    @r.guarded(GRANT_RULES)
     def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` send to the source queue (and encrypt with ``encryption_key``, if any)."""
         return self.queue.grant_send_messages(grantee)
 
+    @r.guarded(GRANT_RULES)
     def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` receive, delete and change visibility on the source queue (and decrypt
         with ``encryption_key``, if any)."""
         return self.queue.grant_consume_messages(grantee)
 
+    @r.guarded(GRANT_RULES)
     def grant_purge(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` purge the source queue (PurgeQueue reads no message: no key is needed)."""
         return self.queue.grant_purge(grantee)
 
+    @r.guarded(GRANT_ACTIONS_RULES)
     def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
         """Let ``grantee`` perform ``actions`` (wildcards allowed) on the source queue, and use
         ``encryption_key`` as those actions need: encrypt and decrypt for a send, decrypt for a receive."""
@@ -258,6 +297,20 @@ def sqs_encryption(encryption_key: kms.IKey | None) -> dict[str, Any]:
     return {"encryption": sqs.QueueEncryption.KMS, "encryption_master_key": encryption_key}
 
 
+# checkov's CloudFormation check CKV_AWS_27 looks for KmsMasterKeyId only; SqsManagedSseEnabled is encryption too.
+SSE_SQS_REASON = (
+    "Encrypted at rest with SSE-SQS (SqsManagedSseEnabled), the library's default without an encryption_key: "
+    "checkov's CloudFormation check knows only KmsMasterKeyId, and alias/aws/sqs would stop SNS and EventBridge "
+    "from delivering."
+)
+
+
+def acknowledge_sse_sqs(queue: sqs.Queue, encryption_key: kms.IKey | None) -> None:
+    """Acknowledge checkov's CKV_AWS_27 on ``queue`` when it is SSE-SQS (no ``encryption_key``): it is encrypted."""
+    if encryption_key is None:
+        acknowledge_checkov(queue, "CKV_AWS_27", SSE_SQS_REASON)
+
+
 def dead_letter_queue(
     scope: Construct,
     construct_id: str,
@@ -272,7 +325,7 @@ def dead_letter_queue(
     """A queue keeping what failed elsewhere (a ReliableQueue's DLQ, FanOut's undeliverable queue):
     retention at the SQS maximum, so never shorter than its sources'; TLS only; long polling; encrypted
     with ``encryption_key`` (SSE-SQS without one). ``fifo_props``: from :func:`fifo_queue_props`."""
-    return sqs.Queue(
+    queue = sqs.Queue(
         scope,
         construct_id,
         queue_name=queue_name,
@@ -284,6 +337,8 @@ def dead_letter_queue(
         **sqs_encryption(encryption_key),
         **(fifo_props or {}),
     )
+    acknowledge_sse_sqs(queue, encryption_key)
+    return queue
 
 
 def fifo_queue_props(
@@ -302,54 +357,6 @@ def fifo_queue_props(
 def _any_matches(patterns: tuple[str, ...], actions: tuple[str, ...]) -> bool:
     """Whether an IAM action pattern (``sqs:*``, ``sqs:Send*``; case-insensitive) covers one of ``actions``."""
     return any(fnmatchcase(action.lower(), pattern.lower()) for pattern in patterns for action in actions)
-
-
-def _validate_props(
-    *,
-    fifo: bool,
-    queue_name: str | None,
-    visibility_timeout: Duration,
-    receive_message_wait_time: Duration,
-    retention_period: Duration,
-    max_receive_count: int,
-    content_based_deduplication: bool,
-    high_throughput: bool,
-    encryption_key: kms.IKey | None,
-    removal_policy: RemovalPolicy,
-) -> None:
-    for prop, flag in (
-        ("fifo", fifo),
-        ("content_based_deduplication", content_based_deduplication),
-        ("high_throughput", high_throughput),
-    ):
-        v.check_bool(prop, flag)
-    v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
-    v.check_requires("content_based_deduplication", content_based_deduplication, requires="fifo=True", condition=fifo)
-    v.check_requires("high_throughput", high_throughput, requires="fifo=True", condition=fifo)
-    v.check_queue_name("queue_name", queue_name, fifo=fifo, reserve=len(DLQ_SUFFIX))
-    v.check_duration(
-        "receive_message_wait_time",
-        receive_message_wait_time,
-        minimum=0,
-        maximum=MAX_WAIT_SECONDS,
-        allowed=f"0-{MAX_WAIT_SECONDS} seconds",
-    )
-    v.check_duration(
-        "visibility_timeout",
-        visibility_timeout,
-        minimum=0,
-        maximum=MAX_VISIBILITY_SECONDS,
-        allowed=f"0 seconds-12 hours ({MAX_VISIBILITY_SECONDS} seconds)",
-    )
-    v.check_duration(
-        "retention_period",
-        retention_period,
-        minimum=MIN_RETENTION_SECONDS,
-        maximum=MAX_RETENTION_SECONDS,
-        allowed=f"60 seconds-14 days ({MAX_RETENTION_SECONDS} seconds)",
-    )
-    v.check_int("max_receive_count", max_receive_count, minimum=1, maximum=MAX_RECEIVE_COUNT)
-    v.check_removal_policy(removal_policy)
 
 
 def _check_oldest_message_age(threshold: Duration, retention_period: Duration) -> None:

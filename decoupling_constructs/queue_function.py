@@ -166,6 +166,18 @@ class QueueFunction(PatternConstruct):
         )
         function.add_event_source(source)
         self.event_source_mapping_id: str = source.event_source_mapping_id
+        # Reserved concurrency: at most the account's unreserved concurrency minus 100 (Lambda developer guide,
+        # "Configuring reserved concurrency for a function").
+        consumers.acknowledge_mapped_function(
+            function,
+            failures="QueueFunction invokes it through an SQS event source mapping: a message that keeps failing "
+            "goes to the queue's dead-letter queue.",
+            concurrency=None
+            if max_concurrency is None
+            else f"The SQS event source caps the invocations this queue drives at max_concurrency ({max_concurrency}) "
+            "without reserving any of the account's concurrency (Lambda keeps 100 unreserved: a small quota "
+            "cannot reserve at all).",
+        )
 
         consumers.add_function_alarms(
             alarms,

@@ -2,34 +2,49 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from aws_cdk import Acknowledgment, Duration, Size, Stack, Validations
+from aws_cdk import (
+    Acknowledgment,
+    Annotations,
+    Aws,
+    CfnParameter,
+    Duration,
+    Size,
+    SizeRoundingBehavior,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
-from . import _internals
+from . import _internals, _worker_bundle
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._network import private_subnets
+from ._security import acknowledge_checkov
 from .queue import ReliableQueue
 
 # EC2 Auto Scaling: MaxSize is at most the account's instance quota; 1,000 bounds a typo, not AWS.
 MAX_CAPACITY_LIMIT = 1000
-# gp3 volumes: 1 GiB-16 TiB (EC2 user guide, "Amazon EBS General Purpose SSD volumes"); Amazon Linux 2023's
-# root snapshot is 8 GiB, the smallest root volume it boots from.
+# gp3 volumes: 1 GiB-16 TiB, sized in whole GiB (EC2 user guide, "Amazon EBS General Purpose SSD volumes";
+# CreateVolume Size is an integer of GiB); Amazon Linux 2023's root snapshot is 8 GiB, the smallest root volume
+# it boots from.
 MIN_ROOT_GIB, MAX_ROOT_GIB = 8, 16384
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device name
 DEFAULT_INSTANCE_TYPE = "t3.small"
@@ -43,12 +58,46 @@ SESSION_MANAGER_ACTIONS = [
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 ]
-DEFAULT_HANDLER = "worker:handle"
-DEFAULT_PACKAGES = ("decoupling-constructs[runtime]",)
 # The backlog alarm: above the acceptable backlog per instance for this long means scaling could not keep up.
 BACKLOG_ALARM_MINUTES = 15
 BACKLOG_EXPRESSION = "visible / in_service"
-_HANDLER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
+_HANDLER = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")  # fullmatch
+# A pinned requirement: one distribution, optional extras, exactly one version (PEP 508 names, PEP 440 versions).
+_PINNED = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?==[A-Za-z0-9.+!_-]+"
+)
+# Where the bundle goes on the instance (the boot script reads QUEUE_WORKER_DIR/SYSTEMD_UNIT_DIR first, so that
+# the local run of testing.workers can use directories of its own; cloud-init sets neither).
+WORKER_DIR = "/opt/queue-worker"
+UNIT_NAME = "queue-worker.service"
+AL2023_PARAMETER_PREFIX = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
+# The interpreters the boot looks for, newest first. Amazon Linux 2023's /usr/bin/python3 is Python 3.9 for the
+# life of AL2023 (AL2023 user guide, "Python in AL2023"); the library needs 3.11+, which AL2023 packages as
+# python3.11 (and 3.12, 3.13, 3.14) but does not install on its AMI.
+PYTHONS = ("python3.14", "python3.13", "python3.12", "python3.11")
+FALLBACK_PYTHON_PACKAGE = "python3.11"
+# AWS EC2 Auto Scaling user guide, "Required AWS KMS key policy for use with encrypted volumes": the service-linked
+# role that launches the instances must be allowed to use a customer managed key, and to create grants on it.
+AUTOSCALING_SERVICE_LINKED_ROLE = "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+AUTOSCALING_KEY_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+
+#: The VPC endpoints the default boot and the worker use in subnets without a route to the internet, and why.
+#: ``vpc_endpoints=True`` creates them. Not needed: CloudWatch Logs (the worker logs to the systemd journal; nothing
+#: ships logs), KMS (SQS and EBS call it themselves), STS (the role's credentials come from the instance metadata).
+BOOT_ENDPOINTS: Mapping[str, str] = {
+    "s3": "gateway endpoint: the worker bundle (a CDK asset in the bootstrap bucket); and, when the image has no "
+    "Python 3.11+, Amazon Linux 2023's dnf repositories, which are S3 buckets in the Region",
+    "sqs": "interface endpoint: the queue (ReceiveMessage, DeleteMessageBatch, ChangeMessageVisibilityBatch)",
+    "ssm": "interface endpoint: Session Manager (the SSM Agent registers the instance); not needed by the boot",
+    "ssmmessages": "interface endpoint: Session Manager's data channel; not needed by the boot",
+    "ec2messages": "interface endpoint: older SSM Agents' message channel; not needed by the boot",
+}
+_INTERFACE_SERVICES = {
+    "sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
+    "ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
+    "ssmmessages": ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
+    "ec2messages": ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
+}
 
 
 class QueueWorkers(PatternConstruct):
@@ -61,32 +110,50 @@ class QueueWorkers(PatternConstruct):
     * ``scaling_policy``: target tracking on the backlog per instance, the metric math
       ``ApproximateNumberOfMessagesVisible / GroupInServiceInstances``, with the target the acceptable
       backlog per instance: ``latency_target / average_processing_time`` (``acceptable_backlog_per_instance``).
+    * ``bundle``: a CDK asset (``aws_s3_assets.Asset``) with everything the worker runs: the library's runtime
+      (``QueueConsumer``), boto3 and its pure-Python dependencies (copied from the synthesizing environment), and
+      ``worker_code``. The instances fetch it from the bootstrap bucket with their role; nothing comes from a
+      package index unless ``pip_requirements`` asks for it.
     * ``launch_template``: IMDSv2 only (``HttpTokens: required``), no public IP address, no key pair (use
-      SSM Session Manager: the role has ``AmazonSSMManagedInstanceCore``), an encrypted gp3 root volume
-      (the EBS default key, or ``encryption_key``), ``machine_image`` (default the latest Amazon Linux 2023,
-      read from its public SSM parameter at deploy time), ``user_data`` (default :func:`worker_user_data`:
-      installs ``worker_packages`` and runs ``QueueConsumer`` on ``handler`` as a systemd service).
-    * ``role``: the instances' role; it may consume the queue (and use its key).
-    * ``security_group``: no ingress; egress HTTPS only (SQS, SSM, package repositories through a NAT
-      or VPC endpoints).
+      SSM Session Manager), an encrypted gp3 root volume (the EBS default key, or ``encryption_key``, whose key
+      policy gets the statements EC2 Auto Scaling's service-linked role needs), ``machine_image`` (default the
+      latest Amazon Linux 2023 of the instance type's architecture), ``user_data`` (default
+      :func:`worker_user_data`: fetches the bundle and runs ``QueueConsumer`` on ``handler`` as a systemd service).
+    * ``role``: the instances' role; it may consume the queue (and use its key) and read the bundle.
+    * ``security_group``: no ingress; egress HTTPS only (AWS APIs through a NAT or VPC endpoints).
+    * ``endpoints`` (``vpc_endpoints=True``): the VPC endpoints of ``BOOT_ENDPOINTS`` in the workers' subnets,
+      for subnets without a route to the internet.
     * ``alarms``: ``"backlog_per_instance"``: the backlog per instance above the acceptable backlog for
       15 minutes (scaling is at ``max_capacity``, or the workers fail).
+
+    The default boot needs Python 3.11+. Amazon Linux 2023 keeps ``/usr/bin/python3`` at 3.9 and packages
+    ``python3.11`` without installing it, so the boot uses the newest ``python3.1x`` the image has, and otherwise
+    installs ``python3.11`` with dnf from the Amazon Linux repositories (S3 buckets in the Region: the S3 gateway
+    endpoint serves them). An image with Python 3.11+ (``machine_image``) makes the boot fetch only the bundle.
 
     :param queue: the ``ReliableQueue`` consumed.
     :param vpc: the instances' VPC.
     :param average_processing_time: how long one message takes a worker, on average (> 0).
     :param latency_target: how long a message may wait, at most (at least ``average_processing_time``).
+    :param handler: ``"package.module:function"``, called with each message (raise to fail it). Required with
+        the default user data.
+    :param worker_code: the handler's code: a directory (its contents go on ``sys.path``: the directory holding
+        your package) or a pure-Python wheel (``.whl``). Put your handler's own dependencies in the directory
+        (``pip install --target DIR ...``). Required with the default user data, unless ``machine_image`` or
+        ``pip_requirements`` provides the handler.
+    :param pip_requirements: opt-in: pinned requirements (``"name==1.2.3"``) pip installs from the package index
+        at every boot, as root (a synth warning says so). Default none.
+    :param vpc_endpoints: create the VPC endpoints of ``BOOT_ENDPOINTS`` (S3 gateway; SQS, SSM, SSM Messages,
+        EC2 Messages interface endpoints) in the workers' subnets. Default False.
     :param vpc_subnets: default the VPC's private subnets with egress, else its isolated ones.
     :param min_capacity: at least 1 (the backlog per instance is undefined with no instance); default 1.
     :param max_capacity: ``min_capacity``-1000; default 10.
-    :param instance_type: default ``t3.small``.
-    :param machine_image: default the latest Amazon Linux 2023 (x86_64).
-    :param root_volume_size: 8 GiB-16 TiB; default 8 GiB.
+    :param instance_type: default ``t3.small``; an ARM (Graviton) type gets the arm64 image.
+    :param machine_image: default the latest Amazon Linux 2023 of the instance type's architecture. A known
+        Amazon Linux image of the other architecture is refused.
+    :param root_volume_size: 8 GiB-16 TiB, whole GiB; default 8 GiB.
     :param encryption_key: customer-managed KMS key for the root volume; default the account's EBS key.
-    :param handler: ``module:function`` that handles one message (default ``worker:handle``); the default
-        user data only.
-    :param worker_packages: pip requirements the default user data installs (your handler's package too).
-    :param user_data: replaces the default user data.
+    :param user_data: replaces the default user data (then give no handler, worker_code or pip_requirements).
     :param alarm_topic: SNS topic (or ``AlarmTopic``) the alarm notifies; default none.
     :param create_alarms: default True; False creates no alarm.
     :param alarm_settings: an ``AlarmSettings`` (name prefix, actions, per-key overrides).
@@ -94,6 +161,8 @@ class QueueWorkers(PatternConstruct):
 
     #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
     ALARM_KEYS: ClassVar[tuple[str, ...]] = ("backlog_per_instance",)
+    #: The VPC endpoints the boot and the worker need without internet access (see the module's BOOT_ENDPOINTS).
+    BOOT_ENDPOINTS: ClassVar[Mapping[str, str]] = BOOT_ENDPOINTS
 
     def __init__(
         self,
@@ -104,6 +173,10 @@ class QueueWorkers(PatternConstruct):
         vpc: ec2.IVpc,
         average_processing_time: Duration,
         latency_target: Duration,
+        handler: str | None = None,
+        worker_code: str | os.PathLike[str] | None = None,
+        pip_requirements: Sequence[str] = (),
+        vpc_endpoints: bool = False,
         vpc_subnets: ec2.SubnetSelection | None = None,
         min_capacity: int = 1,
         max_capacity: int = 10,
@@ -114,13 +187,12 @@ class QueueWorkers(PatternConstruct):
         create_alarms: bool = True,
         alarm_settings: AlarmSettings | None = None,
         encryption_key: kms.IKey | None = None,
-        handler: str = DEFAULT_HANDLER,
-        worker_packages: Sequence[str] = DEFAULT_PACKAGES,
         user_data: ec2.UserData | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         with v.validating(self):
-            packages, root_gib = _validate_props(
+            checked = _validate_props(
+                self,
                 queue=queue,
                 vpc=vpc,
                 vpc_subnets=vpc_subnets,
@@ -131,20 +203,57 @@ class QueueWorkers(PatternConstruct):
                 root_volume_size=root_volume_size,
                 encryption_key=encryption_key,
                 handler=handler,
-                worker_packages=worker_packages,
+                worker_code=worker_code,
+                pip_requirements=pip_requirements,
+                vpc_endpoints=vpc_endpoints,
                 user_data=user_data,
             )
             self.acceptable_backlog_per_instance = acceptable_backlog(average_processing_time, latency_target)
             subnets = private_subnets(vpc, vpc_subnets, what="a QueueWorkers fleet")
             alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+            staged = None if user_data is not None else _worker_bundle.bundle(checked.code)
+        instance_type = instance_type or ec2.InstanceType(DEFAULT_INSTANCE_TYPE)
         self.queue = queue
         self.role = self._new_role(queue)
         self.security_group = self._new_security_group(vpc)
+        #: The bundle's asset, and the local directory it was made from (None with your own user_data).
+        self.bundle: s3_assets.Asset | None = None
+        self.bundle_directory: Path | None = staged
+        if staged is not None:
+            self.bundle = s3_assets.Asset(self, "Bundle", path=str(staged))
+            # The bundle's object only (Asset.grant_read would grant the whole bootstrap bucket).
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="ReadWorkerBundle",
+                    actions=["s3:GetObject"],
+                    resources=[f"{self.bundle.bucket.bucket_arn}/{self.bundle.s3_object_key}"],
+                )
+            )
+        if checked.pip_requirements:
+            Annotations.of(self).add_warning_v2(
+                "decoupling-constructs:workers-package-index",
+                "pip_requirements: every instance installs "
+                + ", ".join(checked.pip_requirements)
+                + " from the package index at boot, as root. Whoever can publish those names there runs code on "
+                "your workers, and the boot needs the index (a NAT gateway). Prefer worker_code (a directory or a "
+                "wheel, shipped as a CDK asset) or a machine_image that has the code.",
+            )
+        self.endpoints: dict[str, ec2.IVpcEndpoint] = {}
+        if vpc_endpoints:
+            self.endpoints = self._new_endpoints(vpc, subnets)
+        if encryption_key is not None:
+            _allow_auto_scaling(self, encryption_key)
         self.launch_template = self._new_launch_template(
             instance_type=instance_type,
-            machine_image=machine_image,
-            user_data=user_data or worker_user_data(queue, handler=handler, packages=packages),
-            root_gib=root_gib,
+            machine_image=machine_image or default_image(instance_type),
+            user_data=user_data
+            or worker_user_data(
+                queue,
+                self.bundle,  # type: ignore[arg-type]  # not None without user_data
+                handler=handler,  # type: ignore[arg-type]  # checked: required without user_data
+                pip_requirements=checked.pip_requirements,
+            ),
+            root_gib=checked.root_gib,
             encryption_key=encryption_key,
         )
         self.auto_scaling_group = self._new_group(vpc, subnets, min_capacity, max_capacity)
@@ -162,6 +271,38 @@ class QueueWorkers(PatternConstruct):
         )
         self.alarms = alarms.mapping
 
+    def _new_endpoints(self, vpc: ec2.IVpc, subnets: list[ec2.ISubnet]) -> dict[str, ec2.IVpcEndpoint]:
+        """BOOT_ENDPOINTS in the workers' subnets; the interface endpoints admit HTTPS from the workers only."""
+        endpoints: dict[str, ec2.IVpcEndpoint] = {
+            "s3": ec2.GatewayVpcEndpoint(
+                self,
+                "S3Endpoint",
+                vpc=vpc,
+                service=ec2.GatewayVpcEndpointAwsService.S3,
+                subnets=[ec2.SubnetSelection(subnets=subnets)],
+            )
+        }
+        group = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=vpc,
+            description="QueueWorkers VPC endpoints: HTTPS from the workers only",
+            allow_all_outbound=False,
+        )
+        group.add_ingress_rule(self.security_group, ec2.Port.tcp(443), "HTTPS from the workers")
+        for name, service in _INTERFACE_SERVICES.items():
+            endpoints[name] = ec2.InterfaceVpcEndpoint(
+                self,
+                f"{name.capitalize()}Endpoint",
+                vpc=vpc,
+                service=service,
+                subnets=ec2.SubnetSelection(subnets=subnets, one_per_az=True),
+                private_dns_enabled=True,
+                security_groups=[group],
+                open=False,
+            )
+        return endpoints
+
     def _new_role(self, queue: ReliableQueue) -> iam.Role:
         role = iam.Role(
             self,
@@ -177,13 +318,15 @@ class QueueWorkers(PatternConstruct):
                 resources=["*"],
             )
         )
-        Validations.of(_internals.role_default_policy(role)).acknowledge(  # type: ignore[arg-type]
-            Acknowledgment(
-                id=_internals.nag_resource_finding_id("AwsSolutions-IAM5", "*"),
-                reason="Session Manager's ssmmessages and ssm:UpdateInstanceInformation actions support no "
-                "resource-level permissions: AWS's own Session Manager instance profile grants them on '*'.",
-            )
+        no_resource_arn = (
+            "Session Manager's ssmmessages and ssm:UpdateInstanceInformation actions support no "
+            "resource-level permissions: AWS's own Session Manager instance profile grants them on '*'."
         )
+        policy = _internals.role_default_policy(role)
+        Validations.of(policy).acknowledge(  # type: ignore[arg-type]
+            Acknowledgment(id=_internals.nag_resource_finding_id("AwsSolutions-IAM5", "*"), reason=no_resource_arn)
+        )
+        acknowledge_checkov(policy, "CKV_AWS_111", no_resource_arn)  # type: ignore[arg-type]
         queue.grant_consume_messages(role)
         return role
 
@@ -192,7 +335,7 @@ class QueueWorkers(PatternConstruct):
             self,
             "SecurityGroup",
             vpc=vpc,
-            description="QueueWorkers: no ingress; HTTPS out to SQS, SSM and package repositories",
+            description="QueueWorkers: no ingress; HTTPS out to AWS APIs (SQS, S3, SSM)",
             allow_all_outbound=False,
         )
         group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs")
@@ -201,8 +344,8 @@ class QueueWorkers(PatternConstruct):
     def _new_launch_template(
         self,
         *,
-        instance_type: ec2.InstanceType | None,
-        machine_image: ec2.IMachineImage | None,
+        instance_type: ec2.InstanceType,
+        machine_image: ec2.IMachineImage,
         user_data: ec2.UserData,
         root_gib: float,
         encryption_key: kms.IKey | None,
@@ -211,8 +354,8 @@ class QueueWorkers(PatternConstruct):
         return ec2.LaunchTemplate(
             self,
             "LaunchTemplate",
-            instance_type=instance_type or ec2.InstanceType(DEFAULT_INSTANCE_TYPE),
-            machine_image=machine_image or ec2.MachineImage.latest_amazon_linux2023(),
+            instance_type=instance_type,
+            machine_image=machine_image,
             role=self.role,
             security_group=self.security_group,
             user_data=user_data,
@@ -223,7 +366,7 @@ class QueueWorkers(PatternConstruct):
                 ec2.BlockDevice(
                     device_name=ROOT_DEVICE,
                     volume=ec2.BlockDeviceVolume.ebs(
-                        int(root_gib),
+                        root_gib,  # whole GiB, checked (or a token, passed on)
                         encrypted=True,
                         kms_key=encryption_key,
                         volume_type=ec2.EbsDeviceVolumeType.GP3,
@@ -310,34 +453,68 @@ def acceptable_backlog(average_processing_time: Duration, latency_target: Durati
 
 
 def worker_user_data(
-    queue: ReliableQueue, *, handler: str = DEFAULT_HANDLER, packages: Sequence[str] = DEFAULT_PACKAGES
+    queue: ReliableQueue,
+    bundle: s3_assets.Asset,
+    *,
+    handler: str,
+    pip_requirements: Sequence[str] = (),
 ) -> ec2.UserData:
-    """Amazon Linux 2023 user data: install ``packages`` with pip and run ``QueueConsumer`` on ``handler`` as a
-    systemd service (restarted if it stops), consuming ``queue`` in the instance's region."""
+    """The default boot (bash, run as root by cloud-init): fetch ``bundle`` from S3 with the instance's role, and
+    run ``QueueConsumer`` on ``handler`` over ``queue`` as a systemd service (restarted if it stops).
+
+    It uses the newest ``python3.1x`` (3.11+) the image has, else installs ``python3.11`` from the Amazon Linux
+    repositories; it extracts the bundle with that Python's ``zipfile`` and fetches it with the image's AWS CLI
+    (Amazon Linux 2023 has the AWS CLI v2). ``pip_requirements`` (opt-in) are installed from the package index.
+    ``QUEUE_WORKER_DIR`` and ``SYSTEMD_UNIT_DIR``, when set, replace ``/opt/queue-worker`` and
+    ``/etc/systemd/system`` (cloud-init sets neither; ``decoupling_constructs.testing.workers`` does).
+    """
     module, function = handler.split(":")
-    region = Stack.of(queue).region
+    stack = Stack.of(bundle)
     program = (
-        "import importlib\n"
+        "import importlib, logging, os, sys\n"
+        "here = os.path.dirname(os.path.abspath(__file__))\n"
+        "sys.path[0:0] = [os.path.join(here, 'site'), os.path.join(here, 'index-site')]\n"
+        "logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')\n"
         "from decoupling_constructs.runtime.consumer import QueueConsumer\n"
         f"handle = getattr(importlib.import_module({module!r}), {function!r})\n"
-        "QueueConsumer(__import__('os').environ['QUEUE_URL'], handle).run()\n"
+        "QueueConsumer(os.environ['QUEUE_URL'], handle).run()\n"
     )
+    find_python = " || ".join(f"command -v {name}" for name in PYTHONS)
     user_data = ec2.UserData.for_linux()
     user_data.add_commands(
         "set -euo pipefail",
-        "dnf install -y python3.11 python3.11-pip",
-        "python3.11 -m pip install " + " ".join(shlex.quote(p) for p in packages),
-        "mkdir -p /opt/queue-worker",
-        f"cat > /opt/queue-worker/run.py <<'PROGRAM'\n{program}PROGRAM",
-        "cat > /etc/systemd/system/queue-worker.service <<UNIT\n"
-        "[Unit]\nDescription=QueueConsumer worker\nAfter=network-online.target\n"
+        f'WORKER_DIR="${{QUEUE_WORKER_DIR:-{WORKER_DIR}}}"',
+        'UNIT_DIR="${SYSTEMD_UNIT_DIR:-/etc/systemd/system}"',
+        "# Python 3.11+: AL2023's /usr/bin/python3 stays 3.9; python3.11 comes from the Amazon Linux repositories",
+        f'PYTHON="$({find_python} || true)"',
+        f'if [ -z "$PYTHON" ]; then dnf install -y {FALLBACK_PYTHON_PACKAGE}; '
+        f'PYTHON="$(command -v {FALLBACK_PYTHON_PACKAGE})"; fi',
+        'mkdir -p "$WORKER_DIR" "$UNIT_DIR"',
+        # The bundle: a CDK asset in the bootstrap bucket, read with the instance role (grant_read).
+        f"aws s3 cp s3://{bundle.s3_bucket_name}/{bundle.s3_object_key} "
+        f'"$WORKER_DIR/bundle.zip" --region {stack.region} --only-show-errors',
+        'rm -rf "$WORKER_DIR/site" "$WORKER_DIR/index-site"',
+        '"$PYTHON" -m zipfile -e "$WORKER_DIR/bundle.zip" "$WORKER_DIR"',
+    )
+    if pip_requirements:
+        user_data.add_commands(
+            "# opt-in (pip_requirements): from the package index, pinned",
+            '"$PYTHON" -m pip --version >/dev/null 2>&1 || dnf install -y "$(basename "$PYTHON")-pip"',
+            '"$PYTHON" -m pip install --no-input --disable-pip-version-check --target "$WORKER_DIR/index-site" '
+            + " ".join(shlex.quote(r) for r in pip_requirements),
+        )
+    user_data.add_commands(
+        f"cat > \"$WORKER_DIR/run.py\" <<'PROGRAM'\n{program}PROGRAM",
+        f'cat > "$UNIT_DIR/{UNIT_NAME}" <<UNIT\n'
+        "[Unit]\nDescription=QueueConsumer worker\nAfter=network-online.target\nWants=network-online.target\n"
         "[Service]\n"
         f"Environment=QUEUE_URL={queue.queue.queue_url}\n"
-        f"Environment=AWS_DEFAULT_REGION={region}\n"
-        "ExecStart=/usr/bin/python3.11 /opt/queue-worker/run.py\nRestart=always\nRestartSec=5\n"
+        f"Environment=AWS_DEFAULT_REGION={stack.region}\n"
+        "Environment=PYTHONUNBUFFERED=1\n"
+        'ExecStart=$PYTHON -s "$WORKER_DIR/run.py"\nRestart=always\nRestartSec=5\n'
         "[Install]\nWantedBy=multi-user.target\nUNIT",
         "systemctl daemon-reload",
-        "systemctl enable --now queue-worker.service",
+        f"systemctl enable --now {UNIT_NAME}",
     )
     return user_data
 
@@ -379,12 +556,136 @@ def _backlog_queries(
     ]
 
 
-def _check_package(prop: str, value: object) -> None:
-    if not isinstance(value, str) or not value.strip() or "\n" in value:
-        raise ValueError(f"{prop} must be a pip requirement such as 'my-worker==1.2', got {value!r}")
+def _cpu_type(instance_type: ec2.InstanceType) -> ec2.AmazonLinuxCpuType:
+    """The Amazon Linux image architecture an instance type runs: arm64 for Graviton types."""
+    if instance_type.architecture == ec2.InstanceArchitecture.ARM_64:
+        return ec2.AmazonLinuxCpuType.ARM_64
+    return ec2.AmazonLinuxCpuType.X86_64
+
+
+def default_image(instance_type: ec2.InstanceType) -> ec2.IMachineImage:
+    """The latest Amazon Linux 2023 of the instance type's architecture, from AWS's public SSM parameter
+    ``/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-<arch>`` (AL2023 user guide; read at deploy
+    time). aws-cdk-lib's ``latest_amazon_linux2023`` names the kernel-6.1 parameter even for its DEFAULT kernel."""
+    architecture = "arm64" if _cpu_type(instance_type) == ec2.AmazonLinuxCpuType.ARM_64 else "x86_64"
+    return ec2.MachineImage.from_ssm_parameter(
+        f"{AL2023_PARAMETER_PREFIX}{architecture}", os=ec2.OperatingSystemType.LINUX
+    )
+
+
+def _image_architecture(scope: Construct, image: ec2.IMachineImage) -> str | None:
+    """The architecture of an image read from the public SSM parameter it resolves from (Amazon Linux images:
+    ``.../al2023-ami-kernel-6.1-arm64``); None when it cannot be told (an AMI id, a lookup)."""
+    stack = Stack.of(scope)
+    try:
+        reference = stack.resolve(image.get_image(scope).image_id)
+    except RuntimeError:  # jsii: e.g. a lookup in an environment-agnostic stack; the launch template reports it
+        return None
+    if not isinstance(reference, dict) or not isinstance(reference.get("Ref"), str):
+        return None
+    for child in stack.node.find_all():
+        if isinstance(child, CfnParameter) and stack.resolve(child.logical_id) == reference["Ref"]:
+            name = child.default
+            if isinstance(name, str):
+                return next((arch for arch in ("arm64", "x86_64") if name.endswith(arch)), None)
+    return None
+
+
+def _allow_auto_scaling(scope: Construct, key: kms.IKey) -> None:
+    """The two key-policy statements of the EC2 Auto Scaling user guide's "Required AWS KMS key policy for use with
+    encrypted volumes", for the service-linked role of the group's account. A key imported by ARN has a policy
+    this app cannot change: a warning says what to add."""
+    role = f"arn:{Aws.PARTITION}:iam::{Stack.of(scope).account}:role/{AUTOSCALING_SERVICE_LINKED_ROLE}"
+    principal = iam.ArnPrincipal(role)
+    statements = [
+        iam.PolicyStatement(
+            sid="AllowAutoScalingServiceLinkedRoleUseOfTheKey",
+            principals=[principal],
+            actions=AUTOSCALING_KEY_ACTIONS,
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="AllowAutoScalingAttachmentOfPersistentResources",
+            principals=[principal],
+            actions=["kms:CreateGrant"],
+            resources=["*"],
+            conditions={"Bool": {"kms:GrantIsForAWSResource": True}},
+        ),
+    ]
+    added = [key.add_to_resource_policy(statement).statement_added for statement in statements]
+    if not all(added):
+        Annotations.of(scope).add_warning_v2(
+            "decoupling-constructs:workers-key-policy",
+            "encryption_key: the key's policy is not managed by this app, so EC2 Auto Scaling's service-linked role "
+            "(AWSServiceRoleForAutoScaling) could not be allowed to use it; add the two statements of the EC2 Auto "
+            "Scaling user guide, 'Required AWS KMS key policy for use with encrypted volumes', or instances fail to "
+            "launch.",
+        )
+
+
+class _Checked:
+    """What the validation computed: the root volume in GiB, the code path, the pinned requirements."""
+
+    def __init__(self, root_gib: float, code: Path | None, pip_requirements: list[str]) -> None:
+        self.root_gib = root_gib
+        self.code = code
+        self.pip_requirements = pip_requirements
+
+
+def _check_pinned(prop: str, value: object) -> None:
+    if not isinstance(value, str) or not _PINNED.fullmatch(value):
+        raise ValueError(
+            f"{prop} must be a pinned requirement, one distribution at one version ('my-worker==1.2.3'), got {value!r}"
+        )
+
+
+def _handler_found(handler: str, names: Sequence[str]) -> bool:
+    module = handler.split(":")[0].replace(".", "/")
+    return f"{module}.py" in names or f"{module}/__init__.py" in names
+
+
+def _check_worker_code(worker_code: object, handler: str | None) -> Path:
+    if not isinstance(worker_code, (str, os.PathLike)) or not str(worker_code):
+        raise v.PropTypeError(f"worker_code must be a directory or a wheel (.whl) path, got {worker_code!r}")
+    code = Path(worker_code).expanduser().resolve()
+    if code.is_dir():
+        names = [p.relative_to(code).as_posix() for p in code.rglob("*.py")]
+    elif code.is_file() and code.suffix == ".whl":
+        try:
+            names = _worker_bundle.wheel_names(code)
+        except _worker_bundle.BundleError as error:
+            raise ValueError(f"worker_code: {error}") from error
+    else:
+        raise ValueError(
+            f"worker_code must be an existing directory or wheel (.whl) file, got {str(worker_code)!r}"
+            + ("" if code.exists() else " (it does not exist)")
+        )
+    if handler is not None and not _handler_found(handler, names):
+        module = handler.split(":")[0]
+        raise ValueError(
+            f"handler {handler!r}: worker_code {str(worker_code)!r} has no module {module!r} (no "
+            f"{module.replace('.', '/')}.py nor {module.replace('.', '/')}/__init__.py at its top level)"
+        )
+    return code
+
+
+def _check_root_volume(root_volume_size: Size) -> float:
+    v.check_type("root_volume_size", root_volume_size, Size, "an aws_cdk.Size")
+    root_gib = root_volume_size.to_gibibytes(rounding=SizeRoundingBehavior.NONE)
+    if v.is_token(root_gib):
+        return root_gib  # passed on to the launch template
+    if root_gib != int(root_gib):
+        raise ValueError(
+            f"root_volume_size must be a whole number of GiB (EBS sizes volumes in whole GiB; nothing is rounded), "
+            f"got {root_gib:g} GiB ({root_volume_size.to_mebibytes(rounding=SizeRoundingBehavior.NONE):g} MiB)"
+        )
+    if not MIN_ROOT_GIB <= root_gib <= MAX_ROOT_GIB:
+        raise ValueError(f"root_volume_size must be {MIN_ROOT_GIB}-{MAX_ROOT_GIB} GiB, got {root_gib:g} GiB")
+    return int(root_gib)
 
 
 def _validate_props(
+    scope: Construct,
     *,
     queue: ReliableQueue,
     vpc: ec2.IVpc,
@@ -395,12 +696,13 @@ def _validate_props(
     machine_image: ec2.IMachineImage | None,
     root_volume_size: Size,
     encryption_key: kms.IKey | None,
-    handler: str,
-    worker_packages: Sequence[str],
+    handler: str | None,
+    worker_code: str | os.PathLike[str] | None,
+    pip_requirements: Sequence[str],
+    vpc_endpoints: bool,
     user_data: ec2.UserData | None,
-) -> tuple[list[str], float]:
-    """Every prop but the two durations (``acceptable_backlog`` checks those); the worker packages and the
-    root volume's size in GiB."""
+) -> _Checked:
+    """Every prop but the two durations (``acceptable_backlog`` checks those)."""
     v.check_type("queue", queue, ReliableQueue, "a ReliableQueue")
     v.check_interface("vpc", vpc, "an ec2.IVpc", "vpc_id", "select_subnets", "public_subnets", optional=False)
     v.check_type("vpc_subnets", vpc_subnets, ec2.SubnetSelection, "an ec2.SubnetSelection", optional=True)
@@ -410,13 +712,43 @@ def _validate_props(
         raise ValueError(f"max_capacity must be at least min_capacity ({min_capacity}), got {max_capacity}")
     v.check_type("instance_type", instance_type, ec2.InstanceType, "an ec2.InstanceType", optional=True)
     v.check_interface("machine_image", machine_image, "an ec2.IMachineImage", "get_image")
-    v.check_type("root_volume_size", root_volume_size, Size, "an aws_cdk.Size")
-    root_gib = root_volume_size.to_gibibytes()
-    if not v.is_token(root_gib) and not MIN_ROOT_GIB <= root_gib <= MAX_ROOT_GIB:
-        raise ValueError(f"root_volume_size must be {MIN_ROOT_GIB}-{MAX_ROOT_GIB} GiB, got {root_gib} GiB")
+    if machine_image is not None:
+        arm = _cpu_type(instance_type or ec2.InstanceType(DEFAULT_INSTANCE_TYPE)) == ec2.AmazonLinuxCpuType.ARM_64
+        wanted = "arm64" if arm else "x86_64"
+        found = _image_architecture(scope, machine_image)
+        if found is not None and found != wanted:
+            raise ValueError(
+                f"machine_image is an {found} image, but instance_type "
+                f"{(instance_type or ec2.InstanceType(DEFAULT_INSTANCE_TYPE)).to_string()} runs {wanted}: give an "
+                f"{wanted} image (e.g. ec2.MachineImage.latest_amazon_linux2023(cpu_type=AmazonLinuxCpuType."
+                f"{'ARM_64' if wanted == 'arm64' else 'X86_64'})), or leave machine_image out"
+            )
+    root_gib = _check_root_volume(root_volume_size)
     v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "grant_encrypt_decrypt")
-    if not isinstance(handler, str) or not _HANDLER.match(handler):
-        raise ValueError(f"handler must be 'module:function' (e.g. 'worker:handle'), got {handler!r}")
-    packages = v.check_sequence("worker_packages", worker_packages, _check_package)
+    v.check_bool("vpc_endpoints", vpc_endpoints)
+    requirements = v.check_sequence("pip_requirements", pip_requirements, _check_pinned)
     v.check_interface("user_data", user_data, "an ec2.UserData", "add_commands", "render")
-    return packages, root_gib
+    if user_data is not None:
+        for prop, value in (("handler", handler), ("worker_code", worker_code), ("pip_requirements", requirements)):
+            if value:
+                raise ValueError(
+                    f"{prop} is for the default user data; with user_data given, your user data runs the worker "
+                    f"(leave {prop} out), got {value!r}"
+                )
+        return _Checked(root_gib, None, [])
+    if handler is None:
+        raise ValueError(
+            "handler is required: 'package.module:function', the function called with each message (e.g. "
+            "'jobs.worker:handle'), with worker_code holding that package"
+        )
+    if not isinstance(handler, str) or not _HANDLER.fullmatch(handler):
+        raise ValueError(f"handler must be 'package.module:function' (e.g. 'jobs.worker:handle'), got {handler!r}")
+    if worker_code is None:
+        if machine_image is None and not requirements:
+            raise ValueError(
+                "worker_code is required: the directory (or wheel) holding the handler's package, shipped to the "
+                f"instances as a CDK asset; handler {handler!r} is imported from it. (Or give a machine_image that "
+                "has the code installed, or pip_requirements.)"
+            )
+        return _Checked(root_gib, None, requirements)
+    return _Checked(root_gib, _check_worker_code(worker_code, handler), requirements)

@@ -165,6 +165,14 @@ class StreamFunction(PatternConstruct):
         source = self._new_event_source(enhanced_fan_out, options)
         function.add_event_source(source)
         self.event_source_mapping_id: str = source.event_source_mapping_id
+        consumers.acknowledge_mapped_function(
+            function,
+            failures="StreamFunction invokes it through a Kinesis event source mapping: a failing batch is bisected, "
+            "retried, then recorded in on_failure_queue (the mapping's OnFailure destination).",
+            concurrency=f"The Kinesis event source runs at most parallelization_factor ({parallelization_factor}) "
+            "batches per shard at once; reserved concurrency below shards x factor would throttle the mapping "
+            "and stall its shards.",
+        )
 
         self._add_alarms(alarms, function, iterator_age, max_record_age)
         self.alarms: Mapping[str, cloudwatch.Alarm] = MappingProxyType({**alarms.mapping, **own_queue_alarms})

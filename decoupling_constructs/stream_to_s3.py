@@ -12,7 +12,6 @@ from aws_cdk import (
     Duration,
     RemovalPolicy,
     Size,
-    SizeRoundingBehavior,
     Stack,
     Validations,
 )
@@ -30,9 +29,17 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _internals, limits
+from . import _rules as r
 from . import _validate as v
-from ._alarms import Alarms, AlarmSettings
+from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
 from ._cdk import PatternConstruct
+from ._props import ENCRYPTION_KEY, GRANT_RULES, REMOVAL_POLICY
+from ._security import (
+    LOGS_SERVICE_ENCRYPTION_REASON,
+    SELF_LOGGING_REASON,
+    acknowledge_checkov,
+    allow_logs_to_use_key,
+)
 from ._validate import PropTypeError
 from .capacity import CapacityPlan, Throughput, plan
 
@@ -75,6 +82,97 @@ def default_lifecycle() -> list[s3.LifecycleRule]:
             abort_incomplete_multipart_upload_after=Duration.days(7),
         )
     ]
+
+
+def _prefix_relations(values: Mapping[str, object], ctx: r.Context) -> None:
+    """Firehose's rules across the two prefixes (Firehose developer guide, "Custom prefixes for Amazon S3
+    objects")."""
+    data_prefix, error_prefix = values["data_prefix"], values["error_prefix"]
+    assert isinstance(data_prefix, str) and (error_prefix is None or isinstance(error_prefix, str))
+    if error_prefix is not None and error_prefix == data_prefix:
+        raise ValueError(
+            f"error_prefix must differ from data_prefix, or failed records mix with delivered ones, got "
+            f"{error_prefix!r} for both"
+        )
+    if _EXPRESSION.search(data_prefix) and not error_prefix:
+        raise ValueError(
+            f"error_prefix is required when data_prefix has expressions (Firehose rule), got data_prefix="
+            f"{data_prefix!r} and error_prefix={error_prefix!r}"
+        )
+    if error_prefix and _EXPRESSION.search(error_prefix) and ERROR_OUTPUT_TYPE not in error_prefix:
+        raise ValueError(
+            f"error_prefix with expressions must contain {ERROR_OUTPUT_TYPE} (Firehose rule), got {error_prefix!r}"
+        )
+
+
+def _lifecycle_needs_own_bucket(values: Mapping[str, object], ctx: r.Context) -> None:
+    if values.get("existing_bucket") is not None and values.get("lifecycle") is not None:
+        raise ValueError("lifecycle applies to the bucket StreamToS3 creates; with existing_bucket, manage its rules")
+
+
+_PREFIX_WHY = "the delivery role may write only under its static part"
+#: What every StreamToS3 prop accepts.
+RULES = (
+    r.Rules(
+        {
+            "shard_count": r.Int(1, MAX_SHARD_COUNT, optional=True, source="Kinesis CreateStream ShardCount"),
+            "expected_throughput": r.Instance(
+                Throughput, "a decoupling_constructs.Throughput", optional=True, tokens="synth"
+            ),
+            "retention_period": r.Seconds(
+                MIN_RETENTION_HOURS * 3600,
+                MAX_RETENTION_HOURS * 3600,
+                text=f"{MIN_RETENTION_HOURS}-{MAX_RETENTION_HOURS} hours",
+                token_unit="hours",
+                source="Kinesis Data Streams quotas: retention",
+            ),
+            "encryption_key": ENCRYPTION_KEY,
+            "existing_bucket": r.Interface(
+                "an s3.IBucket", ("bucket_arn", "bucket_name", "arn_for_objects"), optional=True, tokens="synth"
+            ),
+            "data_prefix": r.Custom(
+                lambda prop, value, ctx: _check_prefix(prop, value, error=False),
+                f"an S3 key prefix of at most {MAX_PREFIX_LENGTH} characters with Firehose expressions",
+                tokens="synth",
+                why=_PREFIX_WHY,
+                source="Firehose S3DestinationConfiguration Prefix",
+            ),
+            "error_prefix": r.Custom(
+                lambda prop, value, ctx: _check_prefix(prop, value, error=True),
+                f"an S3 key prefix of at most {MAX_PREFIX_LENGTH} characters with Firehose expressions",
+                optional=True,
+                tokens="synth",
+                why=_PREFIX_WHY,
+                source="Firehose S3DestinationConfiguration ErrorOutputPrefix",
+            ),
+            "buffering_interval": r.Seconds(
+                0,
+                MAX_BUFFERING_SECONDS,
+                tokens="synth",
+                why="the data-freshness alarm's threshold is computed from it",
+                source="Firehose BufferingHints IntervalInSeconds",
+            ),
+            "buffering_size": r.Bytes(
+                MIN_BUFFERING_MIB * 2**20,
+                MAX_BUFFERING_MIB * 2**20,
+                whole="mebibytes",
+                text=f"{MIN_BUFFERING_MIB}-{MAX_BUFFERING_MIB} MiB",
+                source="Firehose BufferingHints SizeInMBs",
+            ),
+            "compression": r.Instance(
+                firehose.Compression, "an aws_kinesisfirehose.Compression (e.g. GZIP)", tokens="synth"
+            ),
+            "lifecycle": r.ListOf(
+                r.Instance(s3.LifecycleRule, "an s3.LifecycleRule", tokens="synth"),
+                optional=True,
+                text="a list of s3.LifecycleRule",
+            ),
+            "removal_policy": REMOVAL_POLICY,
+        },
+        relations=(r.exclusive("shard_count", "expected_throughput"), _lifecycle_needs_own_bucket, _prefix_relations),
+    )
+    | ALARM_PROPS
+)
 
 
 class StreamToS3(PatternConstruct):
@@ -130,6 +228,7 @@ class StreamToS3(PatternConstruct):
     #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
     ALARM_KEYS: ClassVar[tuple[str, ...]] = ("iterator_age", "write_throttled", "data_freshness", "delivery_success")
 
+    @r.guarded(RULES)
     def __init__(
         self,
         scope: Construct,
@@ -152,24 +251,9 @@ class StreamToS3(PatternConstruct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
-        with v.validating(self):
-            _validate_props(
-                shard_count=shard_count,
-                expected_throughput=expected_throughput,
-                retention_period=retention_period,
-                encryption_key=encryption_key,
-                existing_bucket=existing_bucket,
-                data_prefix=data_prefix,
-                error_prefix=error_prefix,
-                buffering_interval=buffering_interval,
-                buffering_size=buffering_size,
-                compression=compression,
-                lifecycle=lifecycle,
-                removal_policy=removal_policy,
-            )
-            alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
-            if alarms.enabled("iterator_age"):
-                _check_iterator_age(alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM), retention_period)  # type: ignore[arg-type]
+        alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+        if alarms.enabled("iterator_age"):
+            _check_iterator_age(alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM), retention_period)  # type: ignore[arg-type]
         self.encryption_key = encryption_key
         self.capacity_plan: CapacityPlan | None = plan(expected_throughput) if expected_throughput else None
         shards = self.capacity_plan.shards if self.capacity_plan else shard_count
@@ -231,13 +315,8 @@ class StreamToS3(PatternConstruct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=removal_policy,
         )
-        Validations.of(access_log_bucket).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-S1",
-                reason="This is the server-access-log bucket of the data bucket; logging its own "
-                "accesses into itself would log every log delivery, without end.",
-            )
-        )
+        Validations.of(access_log_bucket).acknowledge(Acknowledgment(id="AwsSolutions-S1", reason=SELF_LOGGING_REASON))
+        acknowledge_checkov(access_log_bucket, "CKV_AWS_18", SELF_LOGGING_REASON)
         bucket = s3.Bucket(
             self,
             "Bucket",
@@ -276,7 +355,9 @@ class StreamToS3(PatternConstruct):
             removal_policy=removal_policy,
         )
         if encryption_key is not None:
-            _allow_logs_to_use(encryption_key, stack)
+            allow_logs_to_use_key(encryption_key, stack)
+        else:
+            acknowledge_checkov(self.log_group, "CKV_AWS_158", LOGS_SERVICE_ENCRYPTION_REASON)
         self.role = iam.Role(
             self,
             "DeliveryRole",
@@ -318,10 +399,12 @@ class StreamToS3(PatternConstruct):
         )
         return delivery_stream
 
+    @r.guarded(GRANT_RULES)
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` put records on the stream (and use its customer-managed key)."""
         return self.stream.grant_write(grantee)
 
+    @r.guarded(GRANT_RULES)
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` consume the stream as one more consumer beside Firehose (list shards, get
         records, and decrypt with its customer-managed key). Count it in ``expected_throughput.consumers``."""
@@ -437,33 +520,6 @@ class StreamToS3(PatternConstruct):
         )
 
 
-def _allow_logs_to_use(key: kms.IKey, stack: Stack) -> None:
-    """A KMS-encrypted log group needs its key to let CloudWatch Logs of the region use it, for log groups
-    of this account and region only (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using
-    AWS Key Management Service": principal logs.<region>.amazonaws.com, condition on the encryption context
-    kms:EncryptionContext:aws:logs:arn). A key of this app gets the statement; an imported key's policy is
-    its owner's to extend the same way. The condition names no log group: the group's ARN would make a
-    cycle (the group names the key, the key's policy would name the group)."""
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="LetCloudWatchLogsEncryptThisAccountsLogGroups",
-            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            resources=["*"],
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                }
-            },
-        )
-    )
-
-
 def _static_prefixes(data_prefix: str, error_prefix: str | None) -> list[str]:
     """The fixed start of each prefix, before its first expression: what IAM can name."""
     prefixes = [data_prefix] + ([error_prefix] if error_prefix else [])
@@ -493,87 +549,6 @@ def _check_prefix(prop: str, prefix: str, *, error: bool) -> None:
             raise ValueError(f"data_prefix may not contain {ERROR_OUTPUT_TYPE} (only error_prefix may), got {prefix!r}")
     if "!{" in _EXPRESSION.sub("", prefix):
         raise ValueError(f"{prop} has an unterminated expression ('!{{' without '}}'), got {prefix!r}")
-
-
-def _validate_props(
-    *,
-    shard_count: int | None,
-    expected_throughput: Throughput | None,
-    retention_period: Duration,
-    encryption_key: kms.IKey | None,
-    existing_bucket: s3.IBucket | None,
-    data_prefix: str,
-    error_prefix: str | None,
-    buffering_interval: Duration,
-    buffering_size: Size,
-    compression: firehose.Compression,
-    lifecycle: Sequence[s3.LifecycleRule] | None,
-    removal_policy: RemovalPolicy,
-) -> None:
-    v.check_exclusive(shard_count=shard_count, expected_throughput=expected_throughput)
-    if shard_count is not None:
-        v.check_int("shard_count", shard_count, minimum=1, maximum=MAX_SHARD_COUNT)
-    v.check_type(
-        "expected_throughput", expected_throughput, Throughput, "a decoupling_constructs.Throughput", optional=True
-    )
-    v.check_duration(
-        "retention_period",
-        retention_period,
-        minimum=MIN_RETENTION_HOURS * 3600,
-        maximum=MAX_RETENTION_HOURS * 3600,
-        allowed=f"{MIN_RETENTION_HOURS}-{MAX_RETENTION_HOURS} hours",
-    )
-    v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
-    v.check_interface(
-        "existing_bucket", existing_bucket, "an s3.IBucket", "bucket_arn", "bucket_name", "arn_for_objects"
-    )
-    if existing_bucket is not None and lifecycle is not None:
-        raise ValueError("lifecycle applies to the bucket StreamToS3 creates; with existing_bucket, manage its rules")
-    if lifecycle is not None:
-        v.check_sequence(
-            "lifecycle",
-            lifecycle,
-            lambda prop, rule: v.check_type(prop, rule, s3.LifecycleRule, "an s3.LifecycleRule"),
-        )
-    _check_prefix("data_prefix", data_prefix, error=False)
-    if error_prefix is not None:
-        _check_prefix("error_prefix", error_prefix, error=True)
-        if error_prefix == data_prefix:
-            raise ValueError(
-                f"error_prefix must differ from data_prefix, or failed records mix with delivered ones, got "
-                f"{error_prefix!r} for both"
-            )
-    if _EXPRESSION.search(data_prefix) and not error_prefix:
-        raise ValueError(
-            f"error_prefix is required when data_prefix has expressions (Firehose rule), got data_prefix="
-            f"{data_prefix!r} and error_prefix={error_prefix!r}"
-        )
-    if error_prefix and _EXPRESSION.search(error_prefix) and ERROR_OUTPUT_TYPE not in error_prefix:
-        raise ValueError(
-            f"error_prefix with expressions must contain {ERROR_OUTPUT_TYPE} (Firehose rule), got {error_prefix!r}"
-        )
-    if v.duration_seconds("buffering_interval", buffering_interval) is None:
-        raise ValueError(
-            "buffering_interval must be a concrete Duration: the data-freshness alarm's threshold is computed "
-            "from it, got a token"
-        )
-    v.check_duration(
-        "buffering_interval",
-        buffering_interval,
-        minimum=0,
-        maximum=MAX_BUFFERING_SECONDS,
-        allowed=f"0-{MAX_BUFFERING_SECONDS} seconds",
-    )
-    v.check_type("buffering_size", buffering_size, Size, "an aws_cdk.Size")
-    mib = (
-        None
-        if v.is_token(buffering_size.to_kibibytes())
-        else buffering_size.to_mebibytes(rounding=SizeRoundingBehavior.NONE)
-    )
-    if mib is not None and not MIN_BUFFERING_MIB <= mib <= MAX_BUFFERING_MIB:
-        raise ValueError(f"buffering_size must be {MIN_BUFFERING_MIB}-{MAX_BUFFERING_MIB} MiB, got {mib:g} MiB")
-    v.check_type("compression", compression, firehose.Compression, "an aws_kinesisfirehose.Compression (e.g. GZIP)")
-    v.check_removal_policy(removal_policy)
 
 
 def _check_iterator_age(threshold: Duration, retention_period: Duration) -> None:

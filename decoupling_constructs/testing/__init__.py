@@ -26,6 +26,8 @@ The real ``cdk deploy`` into an emulator on 127.0.0.1 (MiniStack, or a moto serv
 through its service and reports what matches the template, what the emulator does not store, and
 what does not match (:mod:`decoupling_constructs.testing.verify`).
 
+Before a deploy, :func:`preflight` names what the chosen emulator will refuse or drop (:mod:`.preflight`).
+
 The code is in three modules behind the names below: :mod:`.deploy` (deploying and reading a stack back),
 :mod:`.completion` (what moto skips, completed) and :mod:`.lookup` (:class:`Deployment`).
 """
@@ -42,7 +44,8 @@ from .deploy import (
 )
 from .emulators import Emulator, cdk_deploy, ministack, moto_server
 from .lookup import NO_RUNTIME_BEHAVIOUR, Deployment, Json, UnsupportedResourceError
-from .verify import NOT_STORED, Finding, VerificationError, VerificationReport, verify
+from .preflight import PreflightError, PreflightReport, preflight, templates_from
+from .verify import NOT_STORED, Finding, VerificationError, VerificationReport, not_stored_for, verify
 
 __all__ = [
     "BOOTSTRAP_VERSION",
@@ -55,6 +58,8 @@ __all__ = [
     "Emulator",
     "Finding",
     "Json",
+    "PreflightError",
+    "PreflightReport",
     "UnsupportedResourceError",
     "VerificationError",
     "VerificationReport",
@@ -64,5 +69,8 @@ __all__ = [
     "describe_deployment",
     "ministack",
     "moto_server",
+    "not_stored_for",
+    "preflight",
+    "templates_from",
     "verify",
 ]

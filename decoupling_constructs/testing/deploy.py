@@ -204,10 +204,16 @@ def _load_deployment(
             pages = cloudformation.get_paginator("list_exports").paginate()
             exports = {e["Name"]: e["Value"] for page in pages for e in page.get("Exports", [])}
         if export_name not in exports:
-            raise UnsupportedResourceError(
-                f"Fn::ImportValue {export_name!r} in {stack_name}: no stack exports it "
-                f"(exports: {', '.join(sorted(exports)) or 'none'}); deploy the exporting stack first"
-            )
+            # moto keeps no Outputs (nor exports) for a stack deployed by change set (`cdk deploy`): read the
+            # export from the deployed stacks' own templates, resolved against their resources.
+            found, notes = _export_from_templates(export_name, stack_name, region, account, endpoint_url)
+            if found is None:
+                raise UnsupportedResourceError(
+                    f"Fn::ImportValue {export_name!r} in {stack_name}: no stack exports it "
+                    f"(exports listed by the emulator: {', '.join(sorted(exports)) or 'none'}; "
+                    f"{'; '.join(notes) or 'no deployed stack template declares it'})"
+                )
+            exports[export_name] = found
         return exports[export_name]
 
     ctx = ResolveContext(
@@ -289,6 +295,53 @@ def _load_deployment(
         endpoint_url=endpoint_url,
         _context=ctx,
     )
+
+
+def _export_from_templates(
+    export_name: str, importer: str, region: str, account: str, endpoint_url: str | None
+) -> tuple[str | None, list[str]]:
+    """The value of ``export_name`` read from the templates of the deployed stacks (and why not, if it is not)."""
+    cloudformation = _client("cloudformation", region, endpoint_url)
+    notes: list[str] = []
+    with _quiet_moto():
+        summaries = [
+            s
+            for page in cloudformation.get_paginator("list_stacks").paginate()
+            for s in page.get("StackSummaries", [])
+            if not s["StackStatus"].startswith("DELETE_") and s["StackName"] != importer
+        ]
+        for summary in summaries:
+            name = summary["StackName"]
+            body = cloudformation.get_template(StackName=name).get("TemplateBody")
+            template = json.loads(body) if isinstance(body, str) else body
+            outputs = (template or {}).get("Outputs", {})
+            declared = [o for o in outputs.values() if "Export" in o]
+            if not declared:
+                continue
+            listed = cloudformation.describe_stack_resources(StackName=name)["StackResources"]
+            ctx = ResolveContext(
+                physical_ids={
+                    r["LogicalResourceId"]: r.get("PhysicalResourceId") or r["LogicalResourceId"]
+                    for r in listed
+                    if "LogicalResourceId" in r
+                },
+                resource_types={lid: r["Type"] for lid, r in template.get("Resources", {}).items()},
+                parameters={k: v["Default"] for k, v in template.get("Parameters", {}).items() if "Default" in v},
+                conditions=template.get("Conditions", {}),
+                region=region,
+                account=account,
+                stack_name=name,
+                stack_id=summary.get("StackId", name),
+                get_att=lambda t, pid, att, lid: _get_att(t, pid, att, lid, region, account, endpoint_url),
+            )
+            for output in declared:
+                try:
+                    if resolve(output["Export"]["Name"], ctx) != export_name:
+                        continue
+                    return str(resolve(output["Value"], ctx)), notes
+                except (UnresolvedReference, UnsupportedResourceError, KeyError) as error:
+                    notes.append(f"{name}'s template declares exports this helper cannot resolve ({error})")
+    return None, notes
 
 
 @contextlib.contextmanager

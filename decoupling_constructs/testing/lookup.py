@@ -150,6 +150,29 @@ def _get_att(
         values = {"Arn": arn.format("firehose", f"deliverystream/{physical_id}")}
     elif resource_type == "AWS::Lambda::Function":
         values = {"Arn": arn.format("lambda", f"function:{physical_id}")}
+    elif resource_type == "AWS::EC2::EIP":
+        values = {"AllocationId": physical_id, "PublicIp": physical_id} | _eip_attributes(
+            physical_id, region, endpoint_url
+        )
+    elif resource_type == "AWS::EC2::LaunchTemplate":
+        (template,) = _client("ec2", region, endpoint_url).describe_launch_templates(LaunchTemplateIds=[physical_id])[
+            "LaunchTemplates"
+        ]
+        values = {
+            "LaunchTemplateId": physical_id,
+            "LatestVersionNumber": str(template["LatestVersionNumber"]),
+            "DefaultVersionNumber": str(template["DefaultVersionNumber"]),
+        }
+    elif resource_type in ("AWS::EC2::InternetGateway", "AWS::EC2::RouteTable", "AWS::EC2::NatGateway"):
+        name = resource_type.rsplit("::", 1)[-1]
+        values = {f"{name}Id": physical_id}
+    elif resource_type == "AWS::IAM::InstanceProfile":
+        profile = _client("iam", region, endpoint_url).get_instance_profile(InstanceProfileName=physical_id)
+        values = {"Arn": profile["InstanceProfile"]["Arn"]}
+    elif resource_type == "AWS::Kinesis::StreamConsumer":
+        values = {"ConsumerARN": physical_id}
+    elif resource_type == "AWS::Lambda::EventSourceMapping":
+        values = {"Id": physical_id}
     else:
         values = {}
     if attribute not in values:
@@ -157,6 +180,13 @@ def _get_att(
             f"Fn::GetAtt {logical_id}.{attribute} ({resource_type}) is not supported by the moto test helper"
         )
     return values[attribute]
+
+
+def _eip_attributes(physical_id: str, region: str, endpoint_url: str | None) -> dict[str, Any]:
+    """An Elastic IP's allocation id and public IP, whichever of the two its physical id is."""
+    key = "AllocationIds" if physical_id.startswith("eipalloc-") else "PublicIps"
+    (address,) = _client("ec2", region, endpoint_url).describe_addresses(**{key: [physical_id]})["Addresses"]
+    return {"AllocationId": address.get("AllocationId"), "PublicIp": address.get("PublicIp")}
 
 
 _ENDPOINT_SCHEMES = {

@@ -4,19 +4,23 @@
 
     report = verify(deployment)        # raises VerificationError on a mismatch
     print(report.summary())
-    report.not_stored                  # what this emulator (name + version) is known not to store
+    report.not_stored                  # what this emulator is known not to store
+    report.not_verified                # resources no reader reads back here, and why
 
 Each property of each resource in the template (intrinsics resolved against the deployment) is read
 back from the service that owns it and lands in one of three lists:
 
 * ``matches``: the service returns what the template asked for;
 * ``not_stored``: the service returns something else, and :data:`NOT_STORED` names this property as one
-  that this emulator, at this version, is known to drop (the reason is in the finding);
+  that this emulator is known to drop (the reason is in the finding);
 * ``mismatches``: anything else. :func:`verify` raises :class:`VerificationError` unless ``check=False``.
 
 Comparison is semantic where AWS normalises: JSON documents are parsed, one-element lists equal their
 element, lists are compared as multisets, booleans and numbers as AWS prints them. A template dict must be
 contained in what the service returns (services add defaults); a list must match item for item.
+
+A resource whose type has no reader, or whose service API the emulator does not implement, is never a
+crash: it is listed in ``not_verified`` with the reason.
 """
 
 from __future__ import annotations
@@ -27,17 +31,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._intrinsics import resolve
-from .lookup import NO_RUNTIME_BEHAVIOUR, Deployment
+from ._intrinsics import UnresolvedReference, resolve
+from .lookup import NO_RUNTIME_BEHAVIOUR, Deployment, UnsupportedResourceError
 
 Json = Any
 
-# Properties an emulator is known not to store (checked against its answers; re-check when it is bumped):
-# emulator label -> (resource type, property) -> why.
+# Properties an emulator is known not to store, keyed by emulator name (not by version, so that every version the
+# extras allow is covered): emulator name -> (resource type, property) -> why. Checked against the emulator's
+# answers on each version in NOT_STORED_CHECKED (the behaviour tests run on both ends of the [testing] extra's moto
+# range: `make test-moto-range`); re-check when a bound moves.
 _MINISTACK_CFN = "MiniStack's CloudFormation drops it (its {} API stores it when called directly)"
 _MOTO_CFN = "moto's CloudFormation ignores it (its {} API stores it when called directly)"
 NOT_STORED: dict[str, dict[tuple[str, str], str]] = {
-    "ministack 1.5.33": {
+    "ministack": {
         ("AWS::SNS::Topic", "FifoTopic"): _MINISTACK_CFN.format("SNS"),
         ("AWS::SNS::Topic", "ContentBasedDeduplication"): _MINISTACK_CFN.format("SNS"),
         ("AWS::SNS::Topic", "KmsMasterKeyId"): _MINISTACK_CFN.format("SNS"),
@@ -47,7 +53,7 @@ NOT_STORED: dict[str, dict[tuple[str, str], str]] = {
         ("AWS::Lambda::Function", "DeadLetterConfig"): "MiniStack's CloudFormation does not set it on the function "
         "(GetFunction returns none); not checked through its Lambda API",
     },
-    "moto 5.2.5": {
+    "moto": {
         ("AWS::SQS::Queue", "RedriveAllowPolicy"): "moto rejects the attribute, through its API too",
         ("AWS::Kinesis::Stream", "StreamEncryption"): _MOTO_CFN.format("Kinesis"),
         ("AWS::Kinesis::Stream", "StreamModeDetails"): _MOTO_CFN.format("Kinesis") + "; a 1-shard provisioned stream",
@@ -57,6 +63,7 @@ NOT_STORED: dict[str, dict[tuple[str, str], str]] = {
         ("AWS::S3::Bucket", "LoggingConfiguration"): _MOTO_CFN.format("S3"),
         ("AWS::S3::Bucket", "LifecycleConfiguration"): _MOTO_CFN.format("S3"),
         ("AWS::EC2::VPC", "EnableDnsHostnames"): "moto's CloudFormation leaves it false",
+        ("AWS::EC2::Subnet", "MapPublicIpOnLaunch"): "moto's CloudFormation leaves it false",
         ("AWS::EC2::SubnetRouteTableAssociation", "SubnetId"): "moto's CloudFormation associates no subnet",
         ("AWS::EC2::SecurityGroup", "SecurityGroupEgress"): "moto's CloudFormation keeps the default allow-all egress",
         ("AWS::EC2::SecurityGroupIngress", "Description"): "moto's CloudFormation stores the rule without it",
@@ -66,6 +73,21 @@ NOT_STORED: dict[str, dict[tuple[str, str], str]] = {
         "boto3 reaches, so the code is not read back (it is on MiniStack)",
     },
 }
+
+# The versions NOT_STORED was checked on: for moto, both ends of pyproject's [testing] range; MiniStack is pinned in
+# requirements-ministack.txt.
+NOT_STORED_CHECKED: dict[str, tuple[str, ...]] = {"ministack": ("1.5.33",), "moto": ("5.2.5", "5.2.6")}
+
+
+def emulator_name(label: str) -> str:
+    """``moto`` of ``moto 5.2.6``."""
+    return label.split(" ", 1)[0]
+
+
+def not_stored_for(label: str) -> dict[tuple[str, str], str]:
+    """What the emulator named by ``label`` (e.g. ``moto 5.2.6``) is known not to store."""
+    return NOT_STORED.get(emulator_name(label), {})
+
 
 # Keys inside a template property that no describe/get API returns (write-only): left out of the comparison
 # and listed in the report's ``unreadable``.
@@ -93,6 +115,9 @@ class VerificationReport:
     not_stored: list[Finding] = field(default_factory=list)
     mismatches: list[Finding] = field(default_factory=list)
     unreadable: list[Finding] = field(default_factory=list)
+    not_verified: list[Finding] = field(default_factory=list)
+    """Resources not read back (``property`` is ``*``), each with the reason: no reader for the type, or the
+    emulator does not implement the API that reads it."""
 
     @property
     def ok(self) -> bool:
@@ -104,6 +129,8 @@ class VerificationReport:
             f"{len(self.matches)} properties match the template, "
             f"{len(self.not_stored)} not stored by {self.emulator}, {len(self.mismatches)} mismatches"
         )
+        if self.not_verified:
+            text += f", {len(self.not_verified)} resources not verified"
         if self.not_stored:
             names = sorted({f"{f.resource_type.split('::')[-1]}.{f.property}" for f in self.not_stored})
             text += f" (not stored: {', '.join(names)})"
@@ -111,6 +138,8 @@ class VerificationReport:
 
     def details(self) -> str:
         lines = [self.summary()]
+        for f in self.not_verified:
+            lines.append(f"  not verified {f.logical_id} ({f.resource_type}): {f.reason}")
         for title, findings in (("MISMATCH", self.mismatches), ("not stored", self.not_stored)):
             for f in findings:
                 lines.append(f"  {title} {f.logical_id} ({f.resource_type}) {f.property}: {f.reason}".rstrip(": "))
@@ -142,7 +171,7 @@ def verify(deployment: Deployment, *, check: bool = True) -> VerificationReport:
     assert deployment._context is not None
     ctx = deployment._context
     report = VerificationReport(deployment.stack_name, deployment.emulator)
-    known = NOT_STORED.get(deployment.emulator, {})
+    known = not_stored_for(deployment.emulator)
     clients: dict[str, Any] = {}
     for logical_id, resource in deployment.template.get("Resources", {}).items():
         resource_type = resource["Type"]
@@ -152,11 +181,32 @@ def verify(deployment: Deployment, *, check: bool = True) -> VerificationReport:
             continue
         reader = READERS.get(resource_type)
         if reader is None:
-            raise NotImplementedError(f"verify cannot read {resource_type} ({logical_id}) back from its service")
-        expected_properties = resolve(resource.get("Properties", {}), ctx)
-        actual_properties = reader(
-            _Read(deployment, logical_id, deployment.resources[logical_id], expected_properties, clients)
-        )
+            report.not_verified.append(
+                Finding(logical_id, resource_type, "*", None, None, f"verify has no reader for {resource_type}")
+            )
+            continue
+        try:
+            expected_properties = resolve(resource.get("Properties", {}), ctx)
+        except (UnresolvedReference, UnsupportedResourceError) as error:
+            report.not_verified.append(
+                Finding(logical_id, resource_type, "*", None, None, f"its template cannot be resolved here: {error}")
+            )
+            continue
+        try:
+            actual_properties = reader(
+                _Read(deployment, logical_id, deployment.resources[logical_id], expected_properties, clients)
+            )
+        except Exception as error:
+            unimplemented = _unimplemented(error)
+            if unimplemented is None:
+                report.mismatches.append(
+                    Finding(logical_id, resource_type, "*", "(exists)", None, f"reading it back failed: {error}")
+                )
+            else:
+                report.not_verified.append(
+                    Finding(logical_id, resource_type, "*", None, None, f"{deployment.emulator} {unimplemented}")
+                )
+            continue
         report.resources += 1
         for name, expected in expected_properties.items():
             if name == "Tags":
@@ -177,6 +227,26 @@ def verify(deployment: Deployment, *, check: bool = True) -> VerificationReport:
     if check:
         report.raise_for_mismatches()
     return report
+
+
+# Error codes and HTTP statuses with which an emulator says it does not implement an API.
+_UNIMPLEMENTED_CODES = frozenset(
+    {"NotImplemented", "NotImplementedException", "InvalidAction", "UnknownOperation", "UnknownOperationException"}
+)
+
+
+def _unimplemented(error: Exception) -> str | None:
+    """How ``error`` says the emulator does not implement the call (None: it is another error)."""
+    if isinstance(error, NotImplementedError):  # moto's in-process mock
+        return f"does not implement the API that reads it back ({error or type(error).__name__})"
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code", "")
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        operation = getattr(error, "operation_name", "the API")
+        if code in _UNIMPLEMENTED_CODES or status == 501:
+            return f"does not implement {operation} ({code or status})"
+    return None
 
 
 def _with_reason(finding: Finding, reason: str) -> Finding:
@@ -379,6 +449,11 @@ def _delivery_stream(r: _Read) -> dict[str, Json]:
         actual["KinesisStreamSourceConfiguration"] = {
             "KinesisStreamARN": source.get("KinesisStreamARN"),
             "RoleARN": source.get("RoleARN"),
+        }
+    encryption = stream.get("DeliveryStreamEncryptionConfiguration") or {}
+    if encryption.get("Status") in ("ENABLED", "ENABLING"):  # a Direct PUT stream's server-side encryption
+        actual["DeliveryStreamEncryptionConfigurationInput"] = {
+            key: encryption[key] for key in ("KeyType", "KeyARN") if key in encryption
         }
     for destination in stream.get("Destinations", []):
         if "ExtendedS3DestinationDescription" in destination:
@@ -625,6 +700,119 @@ def _flow_log(r: _Read) -> dict[str, Json]:
     }
 
 
+def _name_of(arn_or_name: Json) -> Json:
+    """``my-fn`` of ``arn:aws:lambda:...:function:my-fn`` (a template may give either)."""
+    return arn_or_name.rsplit(":", 1)[-1] if isinstance(arn_or_name, str) else arn_or_name
+
+
+def _event_source_mapping(r: _Read) -> dict[str, Json]:
+    mapping = r.client("lambda").get_event_source_mapping(UUID=r.physical_id)
+    mapping.pop("ResponseMetadata", None)
+    actual: dict[str, Json] = {**mapping, "FunctionName": _name_of(mapping.get("FunctionArn"))}
+    actual["Enabled"] = mapping.get("State") in ("Enabled", "Enabling", "Creating")
+    destination = mapping.get("DestinationConfig") or {}
+    if destination.get("OnFailure", {}).get("Destination"):
+        actual["DestinationConfig"] = {"OnFailure": {"Destination": destination["OnFailure"]["Destination"]}}
+    if "FunctionName" in r.expected:
+        r.expected["FunctionName"] = _name_of(r.expected["FunctionName"])
+    return actual
+
+
+def _auto_scaling_group(r: _Read) -> dict[str, Json]:
+    (group,) = r.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[r.physical_id])[
+        "AutoScalingGroups"
+    ]
+    actual: dict[str, Json] = {**group, "Cooldown": group.get("DefaultCooldown")}
+    actual["VPCZoneIdentifier"] = [s for s in str(group.get("VPCZoneIdentifier") or "").split(",") if s]
+    template = group.get("LaunchTemplate")
+    if template:
+        actual["LaunchTemplate"] = {**template, "Version": str(template.get("Version"))}
+    return actual
+
+
+def _scaling_policy(r: _Read) -> dict[str, Json]:
+    group = r.expected.get("AutoScalingGroupName")
+    policies = r.client("autoscaling").describe_policies(AutoScalingGroupName=group)["ScalingPolicies"]
+    found = next((p for p in policies if r.physical_id in (p.get("PolicyARN"), p.get("PolicyName"))), None)
+    return dict(found) if found else {"policies of the group": [p.get("PolicyName") for p in policies]}
+
+
+def _launch_template(r: _Read) -> dict[str, Json]:
+    ec2 = r.client("ec2")
+    (version,) = ec2.describe_launch_template_versions(LaunchTemplateId=r.physical_id, Versions=["$Latest"])[
+        "LaunchTemplateVersions"
+    ]
+    return {
+        "LaunchTemplateName": version.get("LaunchTemplateName"),
+        "LaunchTemplateData": version["LaunchTemplateData"],
+    }
+
+
+def _instance_profile(r: _Read) -> dict[str, Json]:
+    profile = r.client("iam").get_instance_profile(InstanceProfileName=r.physical_id)["InstanceProfile"]
+    return {
+        "InstanceProfileName": profile["InstanceProfileName"],
+        "Path": profile.get("Path"),
+        "Roles": [role["RoleName"] for role in profile.get("Roles", [])],
+    }
+
+
+def _internet_gateway(r: _Read) -> dict[str, Json]:
+    (gateway,) = r.client("ec2").describe_internet_gateways(InternetGatewayIds=[r.physical_id])["InternetGateways"]
+    return dict(gateway)  # it has no property but Tags: its existence is what is verified
+
+
+def _gateway_attachment(r: _Read) -> dict[str, Json]:
+    gateway_id = r.expected.get("InternetGatewayId")
+    if gateway_id is None:
+        return {"VpnGatewayId": r.expected.get("VpnGatewayId"), "VpcId": "(VPN gateways are not read back)"}
+    (gateway,) = r.client("ec2").describe_internet_gateways(InternetGatewayIds=[gateway_id])["InternetGateways"]
+    vpcs = [a["VpcId"] for a in gateway.get("Attachments", [])]
+    return {
+        "InternetGatewayId": gateway_id,
+        "VpcId": r.expected.get("VpcId") if r.expected.get("VpcId") in vpcs else vpcs,
+    }
+
+
+def _route(r: _Read) -> dict[str, Json]:
+    (table,) = r.client("ec2").describe_route_tables(RouteTableIds=[r.expected["RouteTableId"]])["RouteTables"]
+    destination = r.expected.get("DestinationCidrBlock") or r.expected.get("DestinationIpv6CidrBlock")
+    routes = table.get("Routes", [])
+    found = next(
+        (
+            route
+            for route in routes
+            if destination in (route.get("DestinationCidrBlock"), route.get("DestinationIpv6CidrBlock"))
+        ),
+        None,
+    )
+    if found is None:
+        return {"RouteTableId": r.expected["RouteTableId"], "routes in the table": routes}
+    return {**found, "RouteTableId": r.expected["RouteTableId"]}
+
+
+def _eip(r: _Read) -> dict[str, Json]:
+    ec2 = r.client("ec2")
+    key = "AllocationIds" if r.physical_id.startswith("eipalloc-") else "PublicIps"
+    (address,) = ec2.describe_addresses(**{key: [r.physical_id]})["Addresses"]
+    return dict(address)
+
+
+def _nat_gateway(r: _Read) -> dict[str, Json]:
+    (gateway,) = r.client("ec2").describe_nat_gateways(NatGatewayIds=[r.physical_id])["NatGateways"]
+    addresses = gateway.get("NatGatewayAddresses", [])
+    return {
+        **gateway,
+        "AllocationId": addresses[0].get("AllocationId") if addresses else None,
+        "ConnectivityType": gateway.get("ConnectivityType", "public"),
+    }
+
+
+def _stream_consumer(r: _Read) -> dict[str, Json]:
+    consumer = r.client("kinesis").describe_stream_consumer(ConsumerARN=r.physical_id)["ConsumerDescription"]
+    return {"ConsumerName": consumer["ConsumerName"], "StreamARN": consumer["StreamARN"]}
+
+
 READERS: dict[str, Callable[[_Read], dict[str, Json]]] = {
     "AWS::SQS::Queue": _queue,
     "AWS::SQS::QueuePolicy": _queue_policy,
@@ -653,6 +841,26 @@ READERS: dict[str, Callable[[_Read], dict[str, Json]]] = {
     "AWS::EC2::SecurityGroup": _security_group,
     "AWS::EC2::SecurityGroupIngress": _security_group_ingress,
     "AWS::EC2::FlowLog": _flow_log,
+    "AWS::EC2::InternetGateway": _internet_gateway,
+    "AWS::EC2::VPCGatewayAttachment": _gateway_attachment,
+    "AWS::EC2::Route": _route,
+    "AWS::EC2::EIP": _eip,
+    "AWS::EC2::NatGateway": _nat_gateway,
+    "AWS::EC2::LaunchTemplate": _launch_template,
+    "AWS::IAM::InstanceProfile": _instance_profile,
+    "AWS::AutoScaling::AutoScalingGroup": _auto_scaling_group,
+    "AWS::AutoScaling::ScalingPolicy": _scaling_policy,
+    "AWS::Lambda::EventSourceMapping": _event_source_mapping,
+    "AWS::Kinesis::StreamConsumer": _stream_consumer,
 }
 
-__all__ = ["NOT_STORED", "READERS", "Finding", "VerificationError", "VerificationReport", "verify"]
+__all__ = [
+    "NOT_STORED",
+    "NOT_STORED_CHECKED",
+    "READERS",
+    "Finding",
+    "VerificationError",
+    "VerificationReport",
+    "not_stored_for",
+    "verify",
+]

@@ -3,6 +3,7 @@ nothing behind, and a stack bound to another account. In-process moto; one App (
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -13,6 +14,8 @@ from aws_cdk import aws_sqs as sqs
 from botocore.exceptions import ClientError
 
 from decoupling_constructs.testing import (
+    BOOTSTRAP_VERSION,
+    BOOTSTRAP_VERSION_PARAMETER,
     UnsupportedResourceError,
     VerificationError,
     deploy_to_moto,
@@ -155,3 +158,26 @@ def test_a_stack_that_exists_already_is_left_alone(aws: None, apps: Apps) -> Non
     stacks = boto3.client("cloudformation").describe_stacks(StackName="UsersStack")["Stacks"]
     assert [s["StackStatus"] for s in stacks] == ["CREATE_COMPLETE"]
     assert first.client("sqs").get_queue_url(QueueName="users-queue")["QueueUrl"]
+
+
+def test_an_export_of_a_stack_deployed_by_change_set_is_read_from_its_template(aws: None, apps: Apps) -> None:
+    """moto keeps no Outputs (so no exports) for a stack created through a change set, as `cdk deploy` does: the
+    importing stack's Fn::ImportValue resolves from the exporting stack's template instead of failing with a
+    message that blames the user ("deploy the exporting stack first")."""
+    cloudformation = boto3.client("cloudformation")
+    template = cdk.Stage.of(apps.producer).synth().get_stack_artifact(apps.producer.artifact_id).template
+    boto3.client("ssm").put_parameter(Name=BOOTSTRAP_VERSION_PARAMETER, Value=BOOTSTRAP_VERSION, Type="String")
+    cloudformation.create_change_set(
+        StackName="Producer", ChangeSetName="cdk", ChangeSetType="CREATE", TemplateBody=json.dumps(template)
+    )
+    cloudformation.execute_change_set(StackName="Producer", ChangeSetName="cdk")
+    exports = [e["Name"] for e in cloudformation.list_exports()["Exports"]]
+    assert apps.queue_arn_export not in exports  # what moto does, and why the helper reads templates
+
+    consumer = deploy_to_moto(apps.consumer)
+    queue_url = cloudformation.describe_stack_resources(StackName="Producer")["StackResources"]
+    (queue,) = [r for r in queue_url if r["ResourceType"] == "AWS::SQS::Queue"]
+    queue_arn = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue["PhysicalResourceId"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    assert consumer.outputs["Imported"] == queue_arn

@@ -692,14 +692,14 @@ def test_fifo_is_detected_from_the_url() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"receive_concurrency": 0}, ValueError, "receive_concurrency must be a whole number from 1 to 16, got 0"),
-        ({"receive_concurrency": 17}, ValueError, "receive_concurrency must be a whole number from 1 to 16, got 17"),
+        ({"receive_concurrency": 0}, ValueError, "receive_concurrency must be 1-16, got 0"),
+        ({"receive_concurrency": 17}, ValueError, "receive_concurrency must be 1-16, got 17"),
         ({"receive_concurrency": 2.0}, TypeError, "receive_concurrency must be a whole number from 1 to 16, got 2.0"),
         ({"receive_concurrency": True}, TypeError, "receive_concurrency must be a whole number from 1 to 16, got True"),
-        ({"delete_delay": -0.1}, ValueError, "delete_delay must be a finite number from 0 to 5, got -0.1"),
-        ({"delete_delay": 5.5}, ValueError, "delete_delay must be a finite number from 0 to 5, got 5.5"),
-        ({"delete_delay": float("inf")}, ValueError, "delete_delay must be a finite number from 0 to 5, got inf"),
-        ({"delete_delay": "0.1"}, TypeError, "delete_delay must be a number, got '0.1'"),
+        ({"delete_delay": -0.1}, ValueError, "delete_delay must be a number from 0 to 5, got -0.1"),
+        ({"delete_delay": 5.5}, ValueError, "delete_delay must be a number from 0 to 5, got 5.5"),
+        ({"delete_delay": float("inf")}, ValueError, "delete_delay must be a number from 0 to 5, got inf"),
+        ({"delete_delay": "0.1"}, TypeError, "delete_delay must be a number (a number from 0 to 5), got '0.1'"),
     ],
 )
 def test_pipelining_options_are_validated_at_construction(kwargs: dict[str, Any], error: type, message: str) -> None:

@@ -44,6 +44,7 @@ from decoupling_constructs import (
 )
 from decoupling_constructs._validate import PropTypeError
 from decoupling_constructs.runtime import QueueConsumer, QueueProducer, StreamProducer, TopicPublisher
+from tests.unit.test_queue_workers import WORKER
 
 PATH = "'T/X'"  # every construct row builds X in stack T
 
@@ -1025,6 +1026,7 @@ def QW(s: cdk.Stack, construct_id: str, **props: Any) -> QueueWorkers:
         "vpc": vpc(s),
         "average_processing_time": Duration.millis(100),
         "latency_target": Duration.seconds(10),
+        **WORKER,
     }
     return QueueWorkers(s, construct_id, **{**required, **props})
 
@@ -1063,8 +1065,8 @@ ROWS += [
     construct(QW, "encryption_key", "alias/aws/ebs"),
     construct(QW, "handler", "worker.handle"),
     construct(QW, "handler", "worker:handle; rm -rf /"),
-    construct(QW, "worker_packages", "decoupling-constructs"),
-    construct(QW, "worker_packages", ["ok", "two\nlines"]),
+    construct(QW, "pip_requirements", "decoupling-constructs"),
+    construct(QW, "pip_requirements", ["ok==1", "two\nlines"]),
     construct(QW, "user_data", "#!/bin/bash"),
     construct(QW, "alarm_topic", "alarms"),
     *alarm_settings_rows(QW, "backlog_per_instance"),

@@ -43,7 +43,7 @@ from decoupling_constructs import (
     StreamToS3,
 )
 from tests.unit.cdk_helpers import lid
-from tests.unit.test_queue_workers import private_vpc
+from tests.unit.test_queue_workers import WORKER, private_vpc
 
 # Resource types that hold data or keys: what removal_policy must reach.
 STATEFUL = {
@@ -75,7 +75,7 @@ def _queue_workers(stack: cdk.Stack, **props: Any) -> QueueWorkers:
     # The queue is not the subject: its own alarms are left out.
     queue = ReliableQueue(stack, "Jobs", encryption_key=props.pop("encryption_key", None), create_alarms=False)
     options = {"average_processing_time": Duration.millis(100), "latency_target": Duration.seconds(10)}
-    return QueueWorkers(stack, "Subject", queue=queue, vpc=vpc, **options, **props)
+    return QueueWorkers(stack, "Subject", queue=queue, vpc=vpc, **options, **WORKER, **props)
 
 
 def _function(stack: cdk.Stack) -> lambda_.Function:

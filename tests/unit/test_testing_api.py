@@ -21,6 +21,8 @@ PUBLIC = {
     "Json": "lookup",
     "NOT_STORED": "verify",
     "NO_RUNTIME_BEHAVIOUR": "lookup",
+    "PreflightError": "preflight",
+    "PreflightReport": "preflight",
     "UnsupportedResourceError": "lookup",
     "VerificationError": "verify",
     "VerificationReport": "verify",
@@ -30,6 +32,9 @@ PUBLIC = {
     "describe_deployment": "deploy",
     "ministack": "emulators",
     "moto_server": "emulators",
+    "not_stored_for": "verify",
+    "preflight": "preflight",
+    "templates_from": "preflight",
     "verify": "verify",
 }
 

@@ -1,0 +1,1 @@
+"""The reference app's render jobs: the code QueueWorkersStack ships to its workers (worker_code)."""
