@@ -196,6 +196,31 @@ def test_grants_check_their_arguments() -> None:
         queue.grant(iam.AccountRootPrincipal(), "SendMessage")
 
 
+def test_props_of_another_construct_read_the_outer_props_they_inherit() -> None:
+    """queue_props['queue_name'] of a FIFO queue ends in .fifo: the outer table's fifo decides, and is not
+    checked (nor reported) as queue_props['fifo']."""
+    rules = r.Rules({"fifo": r.Bool(), "queue_props": r.Props(dc.queue.RULES, only=("queue_name",), inherit=("fifo",))})
+    rules.check_values({"fifo": True, "queue_props": {"queue_name": "orders.fifo"}}, r.Context())
+    with pytest.raises(ValueError, match=r"^queue_props\['queue_name'\] of a FIFO queue must end in '.fifo'"):
+        rules.check_values({"fifo": True, "queue_props": {"queue_name": "orders"}}, r.Context())
+    with pytest.raises(ValueError, match=r"queue_props has an unknown prop 'fifo'"):
+        rules.check_values({"fifo": True, "queue_props": {"fifo": True}}, r.Context())
+    without = r.Rules({"fifo": r.Bool(), "queue_props": r.Props(dc.queue.RULES, only=("queue_name",))})
+    with pytest.raises(ValueError, match="queue_name"):
+        without.check_values({"fifo": True, "queue_props": {"queue_name": "orders.fifo"}}, r.Context())
+
+
+@pytest.mark.parametrize("unit", ["millis", "seconds", "minutes", "hours", "days"])
+def test_a_token_duration_shows_its_token_in_words(unit: str) -> None:
+    s = stack()
+    amount = cdk.CfnParameter(s, "Age", type="Number").value_as_number
+    value = getattr(Duration, unit)(amount)
+    assert r.show(value, s) == f"Duration.{unit}(a CloudFormation parameter or resource reference (Ref Age))"
+    with pytest.raises(ValueError, match=r"must be known at synth time.*\(Ref Age\)") as caught:
+        r.Seconds(0, 10, tokens="synth").check("age", value, r.Context(scope=s))
+    assert not ENCODINGS.search(str(caught.value))
+
+
 # ------------------------------------------------------------------------------------ the property
 
 
