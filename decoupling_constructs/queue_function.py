@@ -24,7 +24,7 @@ from . import _validate as v
 from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._validate import PropTypeError
-from .queue import MAX_VISIBILITY_SECONDS, ReliableQueue
+from .queue import DEFAULT_OLDEST_MESSAGE_AGE_ALARM, MAX_VISIBILITY_SECONDS, ReliableQueue
 from .queue import RULES as QUEUE_RULES
 
 # Lambda SQS event source mapping limits (Lambda developer guide, "Lambda parameters for Amazon SQS event
@@ -193,6 +193,33 @@ def _within_reserved_concurrency(values: Mapping[str, Any], ctx: r.Context) -> N
     )
 
 
+def _created_queue_alarm_can_fire(values: Mapping[str, Any], ctx: r.Context) -> None:
+    """The created queue's ``oldest_message_age`` alarm must be below its ``queue_props['retention_period']``: a
+    message is gone before it gets that old, so the alarm could never fire (ReliableQueue's own rule, said here
+    in this construct's props)."""
+    retention = (values.get("queue_props") or {}).get("retention_period")
+    settings = values.get("alarm_settings") or AlarmSettings()
+    if values.get("queue") is not None or retention is None or not values.get("create_alarms"):
+        return
+    if "oldest_message_age" in settings.overrides and settings.overrides["oldest_message_age"] is None:
+        return
+    override = settings.overrides.get("oldest_message_age")
+    threshold = override.threshold if override is not None and override.threshold is not None else None
+    age = threshold if threshold is not None else DEFAULT_OLDEST_MESSAGE_AGE_ALARM
+    if not isinstance(age, Duration):
+        return  # a number for an age: the alarm's own rule refuses it
+    age_seconds = v.duration_seconds("alarm_settings.overrides['oldest_message_age'].threshold", age)
+    kept = v.duration_seconds("queue_props['retention_period']", retention)
+    if age_seconds is None or kept is None or age_seconds < kept:
+        return
+    whence = "alarm_settings.overrides['oldest_message_age'].threshold" if threshold is not None else "its default"
+    raise ValueError(
+        f"queue_props['retention_period'] must be longer than the created queue's oldest_message_age alarm "
+        f"threshold ({v.seconds_text(age_seconds)}, {whence}), or the alarm can never fire, got "
+        f"{r.show(retention, ctx.scope)}: lengthen the retention or lower that threshold"
+    )
+
+
 _WINDOW = r.Seconds(
     0,
     MAX_BATCHING_WINDOW_SECONDS,
@@ -246,6 +273,7 @@ RULES = (
             _batching,
             _within_reserved_concurrency,
             consumers.no_queue_overrides("queue"),
+            _created_queue_alarm_can_fire,
         ),
     )
     | ALARM_PROPS

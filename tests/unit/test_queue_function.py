@@ -311,6 +311,28 @@ def test_queue_props_are_checked_by_reliable_queues_rules_under_their_full_path(
     )
 
 
+def test_a_short_retention_in_queue_props_must_leave_the_created_queues_age_alarm_room_to_fire() -> None:
+    refused(
+        r"queue_props\['retention_period'\] must be longer than the created queue's oldest_message_age alarm "
+        r"threshold \(900 seconds, its default\).*got Duration.minutes\(10\)",
+        queue_props={"retention_period": Duration.minutes(10)},
+    )
+    refused(
+        r"queue_props\['retention_period'\] must be longer .* \(1200 seconds, alarm_settings.overrides",
+        queue_props={"retention_period": Duration.minutes(10)},
+        alarm_settings=AlarmSettings(overrides={"oldest_message_age": AlarmOptions(threshold=Duration.minutes(20))}),
+    )
+    build(  # fits: a short retention with a shorter alarm, or without the alarm
+        queue_props={"retention_period": Duration.minutes(10)},
+        alarm_settings=AlarmSettings(overrides={"oldest_message_age": AlarmOptions(threshold=Duration.minutes(5))}),
+    )
+    build(
+        queue_props={"retention_period": Duration.minutes(10)},
+        alarm_settings=AlarmSettings(overrides={"oldest_message_age": None}),
+    )
+    build(queue_props={"retention_period": Duration.minutes(10)}, create_alarms=False)
+
+
 def test_resources_of_another_app_are_refused_without_advice_to_move_them() -> None:
     other = cdk.Stack(cdk.App(), "Other")
     message = refused("function must belong to the same cdk.App", function=function(other))
