@@ -335,6 +335,6 @@ def test_a_short_retention_in_queue_props_must_leave_the_created_queues_age_alar
 
 def test_resources_of_another_app_are_refused_without_advice_to_move_them() -> None:
     other = cdk.Stack(cdk.App(), "Other")
-    message = refused("function must belong to the same cdk.App", function=function(other))
+    message = refused(r"function 'Other/Fn' belongs to another App", function=function(other))
     assert "create the" not in message
-    refused(r"queue must belong to the same cdk.App .*'Other/Jobs'", queue=ReliableQueue(other, "Jobs"))
+    refused(r"queue 'Other/Jobs' belongs to another App", queue=ReliableQueue(other, "Jobs"))

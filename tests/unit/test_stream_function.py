@@ -346,9 +346,9 @@ def test_a_max_record_age_from_a_parameter_is_refused_in_words() -> None:
 
 def test_a_stream_or_queue_of_another_app_is_refused() -> None:
     other = cdk.Stack(cdk.App(), "Other")
-    refused(r"stream must belong to the same cdk.App .*'Other/Clicks'", stream=kinesis.Stream(other, "Clicks"))
-    refused(r"stream must belong to the same cdk.App .*'Other/Archive'", stream=StreamToS3(other, "Archive"))
+    refused(r"stream 'Other/Clicks' belongs to another App", stream=kinesis.Stream(other, "Clicks"))
+    refused(r"stream 'Other/Archive' belongs to another App", stream=StreamToS3(other, "Archive"))
     refused(
-        r"on_failure_queue must belong to the same cdk.App .*'Other/Failures'",
+        r"on_failure_queue 'Other/Failures' belongs to another App",
         on_failure_queue=ReliableQueue(other, "Failures"),
     )
