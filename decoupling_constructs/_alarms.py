@@ -305,9 +305,9 @@ class Alarms:
             return default
         prop = f"alarm_settings.overrides[{key!r}].threshold"
         if isinstance(default, Duration) and not isinstance(given, Duration):
-            raise v.PropTypeError(f"{prop} must be an aws_cdk.Duration (the alarm is on an age), got {given!r}")
+            raise v.PropTypeError(f"{prop} must be an aws_cdk.Duration (the alarm is on an age), got {r.show(given)}")
         if not isinstance(default, Duration) and isinstance(given, Duration):
-            raise v.PropTypeError(f"{prop} must be a number (the alarm is not on a duration), got {given!r}")
+            raise v.PropTypeError(f"{prop} must be a number (the alarm is not on a duration), got {r.show(given)}")
         if isinstance(given, Duration) and v.duration_seconds(prop, given) is None:
             raise ValueError(f"{prop} must be a concrete Duration (the alarm's threshold is computed), got a token")
         return given
