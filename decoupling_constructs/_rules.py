@@ -109,7 +109,7 @@ def show(value: object, scope: object = None) -> str:
     if _is_size(value):
         if value.is_unresolved():  # type: ignore[attr-defined]
             return "a Size of a value known only at deploy time"
-        return f"{value.to_string()} ({value.to_human_string()})"  # type: ignore[attr-defined]
+        return _size_text(value)
     if isinstance(value, Enum):
         return f"{type(value).__name__}.{value.name}"
     if isinstance(value, str | int | float | bool | type(None)):
@@ -131,6 +131,30 @@ def _duration_token(value: Any, unit: str, scope: object) -> str:
     except Exception:
         return "<a value known only at deploy time>"
     return describe_token(amount, scope)
+
+
+_SIZE_UNITS: tuple[tuple[str, str, int], ...] = (
+    ("pebibytes", "PiB", 2**50),
+    ("tebibytes", "TiB", 2**40),
+    ("gibibytes", "GiB", 2**30),
+    ("mebibytes", "MiB", 2**20),
+    ("kibibytes", "KiB", 2**10),
+    ("bytes", "bytes", 1),
+)
+
+
+def _size_text(size: Any) -> str:
+    """``Size.mebibytes(1536) (1.5 GiB)``: as written (aws-cdk-lib's ``to_string`` where it has one; 2.258 has
+    not, so the largest whole unit), then in the largest unit of at least one."""
+    number = float(size.to_bytes(rounding=_no_rounding()))
+    written = getattr(size, "to_string", None)
+    if written is not None:
+        text = str(written())
+    else:
+        method, _, per = next(u for u in _SIZE_UNITS if (number / u[2]).is_integer() or u[2] == 1)
+        text = f"Size.{method}({_number(number / per)})"
+    _, label, per = next((u for u in _SIZE_UNITS if number >= u[2]), _SIZE_UNITS[-1])
+    return f"{text} ({float(f'{number / per:.3g}'):g} {label})"
 
 
 def _no_rounding() -> Any:
