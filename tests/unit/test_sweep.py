@@ -1355,7 +1355,6 @@ def _raise_value_error(message: str) -> None:
 
 FAILING_TODAY: dict[str, str] = {
     "ReliableQueue-queue_name-imported_string-with-fifo": "raw RuntimeError (aws-cdk-lib's FIFO name check)",
-    "ReliableQueue-alarm_topic-of-another-app": "raw CannotReferenceAcrossApps",
     "ReliableQueue-overrides-oldest_message_age-threshold-param_seconds": "unclear: token, no value",
     "StreamToS3-buffering_interval-param_seconds": "unclear: token, no value",
     "StreamToS3-buffering_interval-lazy_seconds": "unclear: token not refused in words",
@@ -1367,14 +1366,12 @@ FAILING_TODAY: dict[str, str] = {
     "QueueFunction-filters-raw-dict": "silent: raw dict filter dropped",
     "QueueFunction-max_concurrency-above-reserved": "silent: above the reserved concurrency",
     "QueueFunction-singleton-timeout-ignored": "unclear: prop not named, no value, no '300 seconds'",
-    "QueueFunction-queue-of-another-app": "raw CannotReferenceAcrossApps",
     "QueueFunction-queue_props-queue_name-int": "unclear: no class name, no path, prop not named",
     "QueueFunction-queue_props-retention-15d": "unclear: no class name, no path, prop not named",
     "StreamFunction-starting_position_timestamp-1700000000000-with-starting_position": "silent: ms, not seconds",
     "StreamFunction-starting_position_timestamp-4102444800-with-starting_position": "silent: a timestamp in the future",
     "StreamFunction-starting_position_timestamp-param_number-passes": "refused: range-checks the token encoding",
     "StreamFunction-max_record_age-param_seconds": "raw MaxRecordAgeSecondsDays",
-    "StreamFunction-stream-of-another-app": "raw CannotReferenceAcrossApps",
     "QueueWorkers-instance_type-InstanceType": "silent: ARM instance, x86_64 image",
     "QueueWorkers-instance_type-InstanceType-with-machine_image": "silent: ARM instance, x86_64 image",
     "QueueWorkers-root_volume_size-Size(8912896KiB)": "silent: not whole GiB, truncated",
