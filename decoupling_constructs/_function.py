@@ -1,6 +1,6 @@
-"""What the Lambda consumers (QueueFunction, StreamFunction) share: the same-stack rule, the function's two
-alarms, the alarm props of the ReliableQueue they create or are given, and what they say to checkov about the
-function they invoke."""
+"""What the Lambda consumers (QueueFunction, StreamFunction) share: the rules of ``function`` and of a given
+ReliableQueue, the same-stack rule, the function's two alarms, the alarm props of the ReliableQueue they create
+or are given, and what they say to checkov about the function they invoke."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
+from . import _rules as r
 from . import _stacks
-from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._security import acknowledge_checkov
 from .queue import ReliableQueue
@@ -26,9 +26,50 @@ from .queue import ReliableQueue
 QUEUE_ALARM_KEYS = ReliableQueue.ALARM_KEYS
 FUNCTION_ALARM_KEYS = ("function_errors", "function_throttles")
 
+#: The consumer: any lambda_.IFunction of this App (the mapping and the grants name it).
+FUNCTION = r.Interface("a lambda_.IFunction", ("function_arn", "add_event_source"), tokens="synth")
 
-def check_function(function: lambda_.IFunction) -> None:
-    v.check_interface("function", function, "a lambda_.IFunction", "function_arn", "add_event_source", optional=False)
+
+def reliable_queue_rule(text: str) -> r.Rule:
+    """A ReliableQueue of this App, or None."""
+    return r.AllOf(
+        rules=(
+            r.Instance(ReliableQueue, text, optional=True, tokens="synth"),
+            r.Interface(text, optional=True, tokens="synth"),  # of this App
+        ),
+        optional=True,
+        tokens="synth",
+    )
+
+
+def no_queue_overrides(prop: str) -> r.Relation:
+    """A given ReliableQueue (``prop``) keeps its own alarms: overriding them here would do nothing, so it is
+    refused."""
+
+    def relation(values: Mapping[str, Any], ctx: r.Context) -> None:
+        settings = values.get("alarm_settings")
+        if values.get(prop) is None or settings is None:
+            return
+        given = sorted(set(settings.overrides) & set(QUEUE_ALARM_KEYS))
+        if given:
+            raise ValueError(
+                f"alarm_settings.overrides has {', '.join(map(repr, given))}, the given {prop}'s own "
+                "alarms; set them on that ReliableQueue's alarm_settings"
+            )
+
+    return relation
+
+
+def backing_function(function: lambda_.IFunction) -> lambda_.Function | None:
+    """The ``lambda_.Function`` behind ``function``: itself, or a ``SingletonFunction``'s (a Function at its
+    stack's top level with the same ARN); None for an imported function, an alias or a version."""
+    if isinstance(function, lambda_.Function):
+        return function
+    if isinstance(function, lambda_.SingletonFunction):
+        for child in Stack.of(function).node.children:
+            if isinstance(child, lambda_.Function) and child.function_arn == function.function_arn:
+                return child
+    return None
 
 
 def check_same_stack(owner: Construct, function: lambda_.IFunction) -> None:
@@ -41,16 +82,6 @@ def check_same_stack(owner: Construct, function: lambda_.IFunction) -> None:
             f"function {function.node.path!r} is in stack {Stack.of(function).node.path!r}: create the "
             f"{type(owner).__name__} in that stack (its source may stay in another), not in "
             f"{Stack.of(owner).node.path!r}"
-        )
-
-
-def check_no_queue_overrides(alarms: Alarms, prop: str) -> None:
-    """A given ReliableQueue keeps its own alarms: overriding them here would do nothing, so it is refused."""
-    given = sorted(set(alarms.settings.overrides) & set(QUEUE_ALARM_KEYS))
-    if given:
-        raise ValueError(
-            f"alarm_settings.overrides has {', '.join(map(repr, given))}, the given {prop}'s own "
-            "alarms; set them on that ReliableQueue's alarm_settings"
         )
 
 

@@ -100,7 +100,7 @@ def show(value: object, scope: object = None) -> str:
     if _is_duration(value):
         if value.is_unresolved():  # type: ignore[attr-defined]
             unit = str(value.to_string()).split("(")[0]  # type: ignore[attr-defined]
-            return f"{unit}(<a value known only at deploy time>)"
+            return f"{unit}({_duration_token(value, unit, scope)})"
         seconds = value.to_seconds(integral=False)  # type: ignore[attr-defined]
         written = str(value.to_string())  # type: ignore[attr-defined]
         if written.startswith("Duration.seconds("):
@@ -121,6 +121,16 @@ def show(value: object, scope: object = None) -> str:
     else:
         text = f"a {type(value).__name__}"
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _duration_token(value: Any, unit: str, scope: object) -> str:
+    """The token inside a ``Duration.<unit>(token)`` in words (read in its own unit, which aws-cdk-lib allows)."""
+    reader = {"millis": "to_milliseconds"}.get(unit.split(".")[-1], f"to_{unit.split('.')[-1]}")
+    try:
+        amount = getattr(value, reader)()
+    except Exception:
+        return "<a value known only at deploy time>"
+    return describe_token(amount, scope)
 
 
 def _no_rounding() -> Any:
@@ -522,12 +532,15 @@ class MappingOf(Rule):
 @dataclass(frozen=True)
 class Props(Rule):
     """A mapping of another construct's props (``queue_props``), each checked by that construct's rule;
-    ``only`` restricts the keys (and ``only_why`` says why)."""
+    ``only`` restricts the keys (and ``only_why`` says why). ``inherit`` names props of the outer table
+    that the inner rules see as their own (QueueFunction's ``fifo`` decides what a ``queue_props['queue_name']``
+    must end in): they are not checked again, only read."""
 
     rules: Rules
     only: tuple[str, ...] | None = None
     only_why: str = ""
     text: str = "a mapping of props"
+    inherit: tuple[str, ...] = ()
 
     def allowed(self) -> str:
         return self.text
@@ -546,7 +559,8 @@ class Props(Rule):
                     f"{prop} has an unknown prop {key!r}{_did_you_mean(key, known)}; "
                     f"it takes {', '.join(known)}{self.only_why}"
                 )
-        self.rules.check_values(value, ctx, prefix=prop, only_given=True)
+        outer = {name: ctx.props.get(name) for name in self.inherit if name not in value}
+        self.rules.check_values(value, ctx, prefix=prop, only_given=True, outer=outer)
 
 
 @dataclass(frozen=True)
@@ -616,8 +630,10 @@ class Rules:
         prefix: str = "",
         only_given: bool = False,
         attribute: bool = False,
+        outer: Mapping[str, Any] | None = None,
     ) -> None:
-        inner = Context(scope=ctx.scope, owner=ctx.owner, props=values)
+        """Check ``values``; ``outer`` are props the rules may read (``ctx.props``) but that are not checked here."""
+        inner = Context(scope=ctx.scope, owner=ctx.owner, props={**(outer or {}), **values})
         for name, rule in self.props.items():
             if only_given and name not in values:
                 continue

@@ -919,9 +919,9 @@ ROWS += [
     call(
         "QueueFunction-bad-queue-prop-value",
         lambda s: QF(s, "X", function=a_function(s), queue_props={"max_receive_count": 0}),
-        "ReliableQueue",
-        "'T/X/Queue'",
-        "max_receive_count",
+        "QueueFunction",
+        PATH,
+        "queue_props['max_receive_count'] must be 1-1000, got 0",
     ),
 ]
 
