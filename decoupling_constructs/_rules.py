@@ -795,7 +795,8 @@ def guarded(rules: Rules) -> Callable[[F], F]:
                 values = dict(bound.arguments)
                 values.pop("self", None)
                 for parameter in parameters:
-                    if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                    # **options: checked as one mapping by its own rule, else each option by the table's rules
+                    if parameter.kind is inspect.Parameter.VAR_KEYWORD and parameter.name not in rules.props:
                         values.update(values.pop(parameter.name, {}))
                 rules.check_values(values, Context(scope=ctx_scope, owner=cls))
                 return function(self, *args, **kwargs)

@@ -370,7 +370,7 @@ def test_an_import_whose_arn_names_another_stack_follows_that_stack(direction: s
     if direction == "downstream":
         with pytest.raises(
             ValueError,
-            match=r"^FanOut 'Wiring/Fan' add_existing_queue: queue 'Wiring/Imported' "
+            match=r"^FanOut 'Wiring/Fan' add_existing_queue\(\): queue 'Wiring/Imported' "
             r"is in stack 'Resource', which depends on this construct's stack 'Wiring'.*cycle",
         ):
             fan.add_existing_queue(imported, construct_id="Jobs")
@@ -568,7 +568,7 @@ def test_a_service_publisher_source_of_a_stack_fed_by_the_topic_key(written_out:
         return
     with pytest.raises(
         ValueError,
-        match=r"^FanOut 'Topics/Fan' allow_service_publisher: source_arn names a resource of stack 'Buckets', which "
-        r"depends on stack 'Keys' \('Buckets' -> 'Keys'\), where source_arn is written.*Write the ARN out",
+        match=r"^FanOut 'Topics/Fan' allow_service_publisher\(\): source_arn names a resource of stack 'Buckets', "
+        r"which depends on stack 'Keys' \('Buckets' -> 'Keys'\), where source_arn is written.*Write the ARN out",
     ):
         fan.allow_service_publisher("s3.amazonaws.com", source_arn=bucket.bucket_arn)
