@@ -74,6 +74,7 @@ from decoupling_constructs import (
     Throughput,
 )
 from decoupling_constructs.runtime import QueueConsumer, QueueProducer, StreamProducer, TopicPublisher
+from tests.unit.test_queue_workers import WORKER, WORKER_CODE
 
 PATH = "'T/X'"  # every construct row builds X in stack T
 SYNTH = "known at synth time"
@@ -518,6 +519,7 @@ def QW(s: cdk.Stack, construct_id: str, **props: Any) -> QueueWorkers:
         "vpc": props.pop("vpc", None) or vpc(s),
         "average_processing_time": Duration.millis(100),
         "latency_target": Duration.seconds(10),
+        **WORKER,  # the handler and its code (tests/unit/worker_code), required since issue 20
     }
     return QueueWorkers(s, construct_id, **{**required, **props})
 
@@ -1062,8 +1064,22 @@ ROWS += [
 ]
 
 # --- QueueWorkers ---
+def _graviton_fleet(s: cdk.Stack) -> QueueWorkers:
+    fleet = QW(s, "X", instance_type=ec2.InstanceType("m7g.large"))
+    parameters = Template.from_stack(s).to_json().get("Parameters", {})
+    images = [p.get("Default", "") for p in parameters.values() if "ami-amazon-linux" in str(p.get("Default", ""))]
+    assert images and all(image.endswith("arm64") for image in images), images
+    return fleet
+
+
 ROWS += [
-    bad(QW, "instance_type", ec2.InstanceType("m7g.large")),  # Graviton with the default x86_64 image
+    Row(  # a Graviton type with the default image: it gets the arm64 image (issue 19 allows that or an error)
+        "QueueWorkers-instance_type-graviton-gets-arm64-passes",
+        _graviton_fleet,
+        "QueueWorkers",
+        "instance_type",
+        passes=True,
+    ),
     bad(QW, "instance_type", ec2.InstanceType("t4g.small"), machine_image=ec2.MachineImage.latest_amazon_linux2023()),
     bad(QW, "root_volume_size", Size.gibibytes(8.5)),
     bad(QW, "root_volume_size", Size.mebibytes(8500)),
@@ -1111,7 +1127,13 @@ ROWS += [
         synth=True,
     ),
     bad(QW, "handler", ":handle"),
-    bad(QW, "worker_packages", []),
+    Row(  # worker_packages=[] (nothing to install) before issue 20: now code that lacks the handler's module
+        "QueueWorkers-worker_code-without-the-handler",
+        lambda s: QW(s, "X", worker_code=WORKER_CODE / "jobs"),
+        "QueueWorkers",
+        "worker_code",
+        ("'jobs.worker'",),
+    ),
     bad(QW, "min_capacity", 1.0),
     option(QW, "backlog_per_instance", "threshold", Duration.minutes(1)),
 ]
@@ -1357,19 +1379,15 @@ FAILING_TODAY: dict[str, str] = {
     "ReliableQueue-queue_name-imported_string-with-fifo": "raw RuntimeError (aws-cdk-lib's FIFO name check)",
     "ReliableQueue-removal_policy-RemovalPolicy.SNAPSHOT": "silent: SNAPSHOT, no snapshot for this resource",
     "ReliableQueue-alarm_topic-of-another-app": "raw CannotReferenceAcrossApps",
-    "ReliableQueue-overrides-oldest_message_age-threshold-param_seconds": "unclear: token, no value",
     "FanOut-service_publishers-[param_string]": "unclear: token, no value, prints encoding",
     "FanOut-encryption_key-of-another-app": "raw CannotReferenceAcrossApps",
     "FanOut-removal_policy-RemovalPolicy.SNAPSHOT": "silent: SNAPSHOT, no snapshot for this resource",
-    "FanOut-overrides-undeliverable_queue-threshold-Duration.PT0S": "unclear: value not shown",
     "add_queue-encryption_key-alias-aws-sqs": "silent: alias/aws/sqs key, SNS cannot use it",
     "add_queue-id-Topic": "unclear: prop not named",
     "add_existing_queue-queue-sqs_queue_of_another_app": "silent: a resource of another App",
     "add_existing_queue-kms-managed-queue": "silent: alias/aws/sqs key, SNS cannot use it",
     "add_function-function-function_of_another_app": "raw NoCrossStageDependency",
     "add_delivery_stream-delivery_stream-delivery_stream_of_another_app": "silent: a resource of another App",
-    "StreamToS3-buffering_interval-param_seconds": "unclear: token, no value",
-    "StreamToS3-buffering_interval-lazy_seconds": "unclear: token not refused in words",
     "StreamToS3-error_prefix-param_string-passes": "refused by aws-cdk-lib (KeyMustResolveToString)",
     "StreamToS3-overrides-data_freshness-threshold-Duration.PT30S": "silent: under the buffering: always in ALARM",
     "StreamToS3-overrides-delivery_success-threshold-100": "silent: a percent for a 0-1 ratio",
@@ -1392,36 +1410,14 @@ FAILING_TODAY: dict[str, str] = {
     "QueueFunction-queue-of-another-app": "raw CannotReferenceAcrossApps",
     "QueueFunction-queue_props-queue_name-int": "unclear: no class name, no path, prop not named",
     "QueueFunction-queue_props-retention-15d": "unclear: no class name, no path, prop not named",
-    "QueueFunction-overrides-function_throttles-threshold-Duration.PT1M": "unclear: value not shown",
     "StreamFunction-starting_position_timestamp-1700000000000-with-starting_position": "silent: ms, not seconds",
     "StreamFunction-starting_position_timestamp-4102444800-with-starting_position": "silent: a timestamp in the future",
     "StreamFunction-starting_position_timestamp-param_number-passes": "refused: range-checks the token encoding",
     "StreamFunction-max_record_age-param_seconds": "raw MaxRecordAgeSecondsDays",
     "StreamFunction-stream-of-another-app": "raw CannotReferenceAcrossApps",
-    "QueueWorkers-instance_type-InstanceType": "silent: ARM instance, x86_64 image",
-    "QueueWorkers-instance_type-InstanceType-with-machine_image": "silent: ARM instance, x86_64 image",
-    "QueueWorkers-root_volume_size-Size(8912896KiB)": "silent: not whole GiB, truncated",
-    "QueueWorkers-root_volume_size-Size(8704000KiB)": "raw CannotConvertedIntoWhole",
-    "QueueWorkers-max_capacity-param_number-passes": "refused: range-checks the token encoding",
-    "QueueWorkers-average_processing_time-param_seconds": "unclear: token, no value",
-    "QueueWorkers-latency_target-lazy_seconds": "unclear: token not refused in words",
-    "QueueWorkers-vpc_subnets-unknown-group": "raw ThereSubnetGroupsName",
-    "QueueWorkers-vpc-of-another-app": "raw CannotReferenceAcrossApps",
-    "QueueWorkers-queue-of-another-app": "raw CannotReferenceAcrossApps",
-    "QueueWorkers-worker_packages-[]": "silent: nothing to pip install",
-    "QueueWorkers-overrides-backlog_per_instance-threshold-Duration.PT1M": "unclear: value not shown",
     "clash-ReliableQueue": "silent: same alarm names in two stacks",
     "clash-FanOut": "silent: same alarm names in two stacks",
     "clash-same-prefix": "silent: same alarm names in two stacks",
-    "Throughput-write_mib_per_s-True": "unclear: no class name",
-    "Throughput-write_mib_per_s-5242880": "unclear: prop not named",
-    "Throughput-records_per_s-'100'": "unclear: no class name",
-    "Throughput-records_per_s--5": "unclear: no class name",
-    "Throughput-read_mib_per_s-'2'": "unclear: no class name",
-    "Throughput-read_mib_per_s-inf": "unclear: no class name",
-    "Throughput-consumers-None": "unclear: no class name",
-    "Throughput-consumers-True": "unclear: no class name",
-    "Throughput-enhanced_fan_out-1": "unclear: no class name",
     "QueueConsumer-batch_size-10.0": "unclear: no class name",
     "QueueConsumer-batch_size-'10'": "unclear: no class name",
     "QueueConsumer-wait_time_seconds-20.5": "unclear: no class name",
