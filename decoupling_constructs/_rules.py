@@ -106,7 +106,7 @@ def show(value: object, scope: object = None) -> str:
             return seconds_text(seconds)
         return f"{written} ({seconds_text(seconds)})"
     if _is_size(value):
-        return f"{value.to_string()} ({value.to_human_string()})"  # type: ignore[attr-defined]
+        return f"{value.to_string()} ({_human_size(value)})"  # type: ignore[attr-defined]
     if isinstance(value, Enum):
         return f"{type(value).__name__}.{value.name}"
     if isinstance(value, str | int | float | bool | type(None)):
@@ -131,6 +131,20 @@ def _unit_token(value: Any, scope: object) -> str:
     except Exception:  # a unit this code does not know
         inner = "a value known only at deploy time"
     return f"{written}({inner})"
+
+
+def _human_size(value: Any) -> str:
+    """aws-cdk-lib's human form (``1.5 GiB``); its own for a Size of a fractional number of bytes, which
+    ``to_human_string`` refuses."""
+    try:
+        return str(value.to_human_string())
+    except Exception:
+        amount, unit = float(value.to_bytes(rounding=_no_rounding())), "bytes"
+        for name in ("KiB", "MiB", "GiB", "TiB", "PiB"):
+            if amount < 1024:
+                break
+            amount, unit = amount / 1024, name
+        return f"{amount:.10g} {unit}"
 
 
 def _no_rounding() -> Any:
@@ -370,12 +384,17 @@ class Bytes(Rule):
         if not _is_size(value):
             return is_token(value)
         unresolved = bool(value.is_unresolved())  # type: ignore[attr-defined]
-        if unresolved and self.token_unit is not None and self.tokens == "pass":
-            if not str(value.to_string()).startswith(f"Size.{self.token_unit}("):  # type: ignore[attr-defined]
-                raise ValueError(
-                    f"{self._prop} must be written Size.{self.token_unit}(...) when its value is a token "
-                    f"(aws-cdk-lib cannot convert a deploy-time value to {self.token_unit}), got {show(value)}"
-                )
+        written = str(value.to_string())  # type: ignore[attr-defined]
+        if (
+            unresolved
+            and self.token_unit is not None
+            and self.tokens == "pass"
+            and not written.startswith(f"Size.{self.token_unit}(")
+        ):
+            raise ValueError(
+                f"{self._prop} must be written Size.{self.token_unit}(...) when its value is a token "
+                f"(aws-cdk-lib cannot convert a deploy-time value to {self.token_unit}), got {show(value)}"
+            )
         return unresolved
 
     def _check(self, prop: str, value: object, ctx: Context) -> None:
@@ -395,7 +414,13 @@ class Bytes(Rule):
             raise ValueError(f"{prop} must be a whole number of {unit} ({self.whole}; nothing is rounded), got {shown}")
 
 
-_SIZE_ABBREVIATIONS = {"kibibytes": "KiB", "mebibytes": "MiB", "gibibytes": "GiB", "tebibytes": "TiB", "pebibytes": "PiB"}
+_SIZE_ABBREVIATIONS = {
+    "kibibytes": "KiB",
+    "mebibytes": "MiB",
+    "gibibytes": "GiB",
+    "tebibytes": "TiB",
+    "pebibytes": "PiB",
+}
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,8 @@ from . import _rules as r
 from . import _validate as v
 from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
 from ._cdk import PatternConstruct
-from ._props import ENCRYPTION_KEY
 from ._network import private_subnets
+from ._props import ENCRYPTION_KEY
 from .queue import ReliableQueue
 
 # EC2 Auto Scaling: MaxSize is at most the account's instance quota; 1,000 bounds a typo, not AWS.
@@ -134,7 +134,7 @@ def _check_worker_code(prop: str, value: object, ctx: r.Context) -> None:
     """A directory or a readable wheel, holding ``handler``'s module at its top level."""
     if not isinstance(value, str | os.PathLike) or not str(value):
         raise v.PropTypeError(f"{prop} must be a directory or a wheel (.whl) path, got {r.show(value, ctx.scope)}")
-    code = _code_path(value)  # type: ignore[arg-type]
+    code = _code_path(value)
     if code.is_dir():
         names = [path.relative_to(code).as_posix() for path in code.rglob("*.py")]
     elif code.is_file() and code.suffix == ".whl":

@@ -59,7 +59,10 @@ def test_plan_of_a_throughput_equals_describe() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"write_mib_per_s": -1, "records_per_s": 0}, "^Throughput: write_mib_per_s must be a finite number >= 0 MiB/s, got -1$"),
+        (
+            {"write_mib_per_s": -1, "records_per_s": 0},
+            "^Throughput: write_mib_per_s must be a finite number >= 0 MiB/s, got -1$",
+        ),
         ({"write_mib_per_s": math.inf, "records_per_s": 0}, "write_mib_per_s must be a finite number"),
         ({"write_mib_per_s": 1, "records_per_s": math.nan}, "records_per_s must be a finite number"),
         ({"write_mib_per_s": 1, "records_per_s": 1, "read_mib_per_s": -0.5}, "read_mib_per_s must be a finite"),

@@ -148,6 +148,7 @@ def test_token_descriptions_say_what_the_token_is() -> None:
         (Duration.millis(1500), "Duration.millis(1500) (1.5 seconds)"),
         (Duration.seconds(25), "25 seconds"),
         (Size.mebibytes(1536), "Size.mebibytes(1536) (1.5 GiB)"),
+        (Size.kibibytes(1.00048828125), "Size.kibibytes(1.00048828125) (1.000488281 KiB)"),  # 1024.5 bytes
     ],
 )
 def test_values_are_shown_as_written(value: object, shown: str) -> None:
@@ -163,7 +164,8 @@ def test_fractional_seconds_and_wrong_units_are_refused_by_the_rule() -> None:
         dc.ReliableQueue(stack(), "X", visibility_timeout=30)  # type: ignore[arg-type]
     with pytest.raises(
         ValueError,
-        match=r"must be a whole number of GiB \(gibibytes; nothing is rounded\), got Size.mebibytes\(1536\) \(1.5 GiB\)$",
+        match=r"must be a whole number of GiB \(gibibytes; nothing is rounded\), "
+        r"got Size.mebibytes\(1536\) \(1.5 GiB\)$",
     ):
         r.Bytes(1, 2**40, whole="gibibytes").check("root_volume_size", Size.mebibytes(1536))
     with pytest.raises(ValueError, match=r"must be 8-16 GiB, got Size.tebibytes\(1\) \(1024 GiB\)$"):
@@ -193,7 +195,10 @@ def test_a_duration_or_size_of_a_token_is_shown_with_the_token_in_words() -> Non
         == "Duration.minutes(a CloudFormation parameter or resource reference (Ref Wait))"
     )
     assert r.show(Duration.seconds(cdk.Lazy.number(_Three())), s) == "Duration.seconds(a Lazy value)"
-    assert r.show(Size.gibibytes(parameter), s) == "Size.gibibytes(a CloudFormation parameter or resource reference (Ref Wait))"
+    assert (
+        r.show(Size.gibibytes(parameter), s)
+        == "Size.gibibytes(a CloudFormation parameter or resource reference (Ref Wait))"
+    )
 
 
 def test_a_value_object_checks_its_fields_where_it_is_made() -> None:

@@ -1063,6 +1063,7 @@ ROWS += [
     option(SF, "function_errors", "threshold", 0),  # >= 0: always in ALARM
 ]
 
+
 # --- QueueWorkers ---
 def _graviton_fleet(s: cdk.Stack) -> QueueWorkers:
     fleet = QW(s, "X", instance_type=ec2.InstanceType("m7g.large"))
