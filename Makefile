@@ -16,8 +16,12 @@ NODE_STAMP := node_modules/.installed
 MINISTACK_VENV := $(VENV)/ministack
 MINISTACK_STAMP := $(MINISTACK_VENV)/.installed
 export MINISTACK_PYTHON := $(CURDIR)/$(MINISTACK_VENV)/bin/python
+# checkov in a venv of its own too (it pins boto3 against ours); tests/static/test_checkov.py runs it from there.
+CHECKOV_VENV := .venvs/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+export CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
-.PHONY: help setup system-deps synth demo preflight deploy destroy test lint format bench diagrams clean
+.PHONY: help setup system-deps synth demo preflight deploy destroy test lint format bench diagrams clean fuzz
 
 help:
 	@echo "make demo    cdk deploy every reference stack into local emulators, verify it, drive traffic through it"
@@ -29,6 +33,7 @@ help:
 	@echo "make test-pythons the unit suite on Python $(EXTRA_PYTHONS) (3.11 is .venv's)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   synth-time and runtime benchmarks, printed as ratios"
+	@echo "make fuzz    the rule-derived property test with 300 examples per construct (make test draws 12)"
 	@echo "make diagrams regenerate docs/reference-stacks.md's diagrams from the templates"
 	@echo "make deploy  cdk deploy --all to your AWS account (after cdk bootstrap); make destroy removes the stacks"
 	@echo "make clean   remove the venv, node_modules and build output"
@@ -42,12 +47,17 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
 $(MINISTACK_STAMP): requirements-ministack.txt $(PY_STAMP)
 	@test -x $(MINISTACK_PYTHON) || $(PYTHON) -m venv $(MINISTACK_VENV)
 	@$(MINISTACK_PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-ministack.txt
 	@touch $@
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(MINISTACK_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) $(MINISTACK_STAMP) $(CHECKOV_STAMP)
 
 # Debian packages for the real-broker failover test (ActiveMQ, a JDK); installs only what is missing.
 system-deps:
@@ -104,7 +114,7 @@ $(FLOOR_STAMP): requirements.txt requirements-dev.txt requirements-floor.txt
 
 .PHONY: test-floor test-pythons test-moto-range
 
-test-floor: $(FLOOR_STAMP)
+test-floor: $(FLOOR_STAMP) $(CHECKOV_STAMP)
 	$(FLOOR_VENV)/bin/python -m pytest -n 2 tests/unit tests/static
 
 # The [testing] extra's moto range is >=5.2.5,<5.3: .venv has the oldest (requirements-dev.txt); the newest,
@@ -147,6 +157,11 @@ test-pythons: $(foreach v,$(EXTRA_PYTHONS),.venvs/py$(v)/.installed)
 		echo "== Python $$v: tests/unit (apps: bare-agnostic, flags-bound)"; \
 		DECOUPLING_APP_VARIANTS=bare-agnostic,flags-bound .venvs/py$$v/bin/python -m pytest -n 2 tests/unit || exit 1; \
 	done
+
+# The property test of tests/unit/test_rules.py with many more examples than make test draws; prints the count.
+FUZZ_EXAMPLES ?= 300
+fuzz: $(PY_STAMP)
+	DECOUPLING_PROPERTY_EXAMPLES=$(FUZZ_EXAMPLES) python -m pytest -n 2 tests/unit/test_rules.py -k drawn --hypothesis-show-statistics -q
 
 diagrams: $(PY_STAMP)
 	python scripts/diagrams.py --write

@@ -32,6 +32,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _rules as r
+from . import _stacks
 from . import _validate as v
 
 if TYPE_CHECKING:
@@ -259,6 +260,8 @@ class Alarms:
         )
         self.owner = owner
         self.topic = resolve_alarm_topic(alarm_topic)
+        if self.topic is not None and create_alarms:  # the alarms name it
+            _stacks.use(owner, self.topic, self.topic.topic_arn, "alarm_topic")
         self.create_alarms = create_alarms
         self.settings = _check_settings(alarm_settings, keys)
         self.keys = frozenset(keys)

@@ -1,5 +1,6 @@
 """What the Lambda consumers (QueueFunction, StreamFunction) share: the same-stack rule, the function's two
-alarms, and the alarm props of the ReliableQueue they create or are given."""
+alarms, the alarm props of the ReliableQueue they create or are given, and what they say to checkov about the
+function they invoke."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
+from . import _stacks
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
+from ._security import acknowledge_checkov
 from .queue import ReliableQueue
 
 # A created queue's alarms are ReliableQueue's own (same keys), passed to it.
@@ -30,7 +33,9 @@ def check_function(function: lambda_.IFunction) -> None:
 
 def check_same_stack(owner: Construct, function: lambda_.IFunction) -> None:
     """The event source mapping goes in the function's stack, the alarms on the function in ours: in two stacks
-    they would import from each other (a dependency cycle). The source (queue, stream) may be in any stack."""
+    they would import from each other (a dependency cycle). The source (queue, stream) may be in any stack
+    that does not depend on this one (``_stacks.use``)."""
+    _stacks.check_same_app(owner, function, "function")
     if Stack.of(function) is not Stack.of(owner):
         raise ValueError(
             f"function {function.node.path!r} is in stack {Stack.of(function).node.path!r}: create the "
@@ -95,3 +100,21 @@ def add_function_alarms(alarms: Alarms, function: lambda_.IFunction, *, errors: 
         ),
     ):
         alarms.add(key, metric=metric, threshold=1, description=description)
+
+
+def acknowledge_mapped_function(function: lambda_.IFunction, *, failures: str, concurrency: str | None) -> None:
+    """What an event source mapping makes of checkov's function checks, said on ``function`` when it is a
+    function of this app: CKV_AWS_116 (a DLQ) with ``failures``, where the mapping's failed batches go; and
+    CKV_AWS_115 (reserved concurrency) with ``concurrency``, how the mapping bounds its invocations (None:
+    it does not, and the finding stays for the function's owner). A setting the function has is not skipped."""
+    resource = function.node.default_child
+    if not isinstance(resource, lambda_.CfnFunction):
+        return  # imported, or an alias or version: the function resource is not this construct's to annotate
+    if resource.dead_letter_config is None:
+        acknowledge_checkov(
+            resource,
+            "CKV_AWS_116",
+            f"{failures} A function DLQ receives failed asynchronous invocations only; the mapping's are synchronous.",
+        )
+    if concurrency is not None and resource.reserved_concurrent_executions is None:
+        acknowledge_checkov(resource, "CKV_AWS_115", concurrency)

@@ -494,16 +494,10 @@ class Interface(Rule):
             hasattr(value, a) for a in self.attributes
         ):
             self.fail(prop, value, ctx, kind=PropTypeError)
-        if (
-            self.same_app
-            and _is_construct(value)
-            and _is_construct(ctx.scope)
-            and value.node.root is not ctx.scope.node.root  # type: ignore[attr-defined]
-        ):
-            raise ValueError(
-                f"{prop} must belong to the same cdk.App as this construct, got {show(value)} of another App"
-                " (CDK references only work within one App: import it with from_*_arn/from_*_attributes)"
-            )
+        if self.same_app and _is_construct(value) and _is_construct(ctx.scope):
+            from ._stacks import check_same_app  # one rule for every entry point: another App or Stage
+
+            check_same_app(ctx.scope, value, prop)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._network import private_subnets
+from ._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov, allow_logs_to_use_key
 from ._validate import PropTypeError
 
 
@@ -162,7 +163,7 @@ class MessageBroker(PatternConstruct):
     Builds:
 
     * ``vpc`` (when none is given): isolated private subnets in 2 AZs, no NAT
-      gateway, flow logs to CloudWatch Logs.
+      gateway, flow logs to CloudWatch Logs (encrypted with ``encryption_key`` when given).
     * ``security_group``: no ingress but the engine's TLS ports (``ports``) from
       ``allowed_peers``; no egress. The broker is an ``ec2.IConnectable``:
       ``broker.connections.allow_default_port_from(peer)`` and
@@ -293,6 +294,13 @@ class MessageBroker(PatternConstruct):
                 "custom code that also updates the broker user; rotation is the owner's documented follow-up.",
             )
         )
+        if self.encryption_key is None:
+            acknowledge_checkov(
+                secret,
+                "CKV_AWS_149",
+                "Without an encryption_key the secret is encrypted with Secrets Manager's AWS-managed key "
+                "(aws/secretsmanager), as the broker uses an AWS-owned key; given encryption_key, both use it.",
+            )
         return secret
 
     def _new_broker(
@@ -387,7 +395,7 @@ class MessageBroker(PatternConstruct):
             self.security_group.add_ingress_rule(peer, ec2.Port.tcp(port), f"{protocol} over TLS")
 
     def _new_vpc(self, removal_policy: RemovalPolicy) -> ec2.Vpc:
-        return isolated_vpc(self, "Vpc", removal_policy=removal_policy)
+        return isolated_vpc(self, "Vpc", removal_policy=removal_policy, encryption_key=self.encryption_key)
 
     def _pick_subnets(self, selection: ec2.SubnetSelection | None) -> list[ec2.ISubnet]:
         candidates = private_subnets(self.vpc, selection, what="a MessageBroker")
@@ -528,13 +536,29 @@ def _mq_log_policy(stack: Stack) -> logs.ResourcePolicy:
 
 
 def isolated_vpc(
-    scope: Construct, construct_id: str, *, max_azs: int = 2, removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+    scope: Construct,
+    construct_id: str,
+    *,
+    max_azs: int = 2,
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    encryption_key: kms.IKey | None = None,
 ) -> ec2.Vpc:
     """A VPC of isolated private subnets (one per AZ), no NAT gateway, no internet gateway, flow logs
-    to CloudWatch Logs (one month): what ``MessageBroker`` creates when given no ``vpc``."""
+    to CloudWatch Logs (one month; encrypted with ``encryption_key`` when given, which then lets CloudWatch
+    Logs use it): what ``MessageBroker`` creates when given no ``vpc`` (with its ``encryption_key``)."""
+    with v.validating(scope, "isolated_vpc"):
+        v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
     flow_logs = logs.LogGroup(
-        scope, f"{construct_id}FlowLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=removal_policy
+        scope,
+        f"{construct_id}FlowLogs",
+        retention=logs.RetentionDays.ONE_MONTH,
+        encryption_key=encryption_key,
+        removal_policy=removal_policy,
     )
+    if encryption_key is not None:
+        allow_logs_to_use_key(encryption_key, Stack.of(scope))
+    else:
+        acknowledge_checkov(flow_logs, "CKV_AWS_158", LOGS_SERVICE_ENCRYPTION_REASON)
     return ec2.Vpc(
         scope,
         construct_id,

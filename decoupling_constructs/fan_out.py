@@ -11,13 +11,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as sns_subscriptions
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kinesisfirehose as firehose
     from aws_cdk import aws_lambda as lambda_
 
-from . import _internals
+from . import _internals, _stacks
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
@@ -133,6 +133,7 @@ class FanOut(PatternConstruct):
                 removal_policy=removal_policy,
             )
             alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+            _stacks.use_each(self, {"encryption_key": encryption_key})
         self.fifo = fifo
         self.content_based_deduplication = content_based_deduplication
         self.removal_policy = removal_policy
@@ -284,8 +285,12 @@ class FanOut(PatternConstruct):
 
         A queue of another stack is subscribed from its own stack, as aws-cdk-lib's
         ``SqsSubscription`` does: the subscription and the queue-policy statement
-        live beside the queue, so only the queue's stack depends on the topic's
-        (both ways would be a cycle).
+        live beside the queue, so only the queue's stack depends on the topic's.
+        When the topic's stack already depends on the queue's (the queue's stack
+        owns the topic's key, or ``add_dependency`` says so), the subscription
+        stays in the FanOut and the queue's policy names the topic by the ARN
+        built from its name, so no dependency cycle arises. An imported queue is
+        subscribed from the FanOut; a queue of another App or Stage is refused.
 
         :param construct_id: the key in ``subscriptions`` and the subscription's
             scope id; default the queue's path in its stack without separators
@@ -302,6 +307,7 @@ class FanOut(PatternConstruct):
                 "node",
                 optional=False,
             )
+            _stacks.check_same_app(self, queue, "queue")
             if construct_id is None:  # the queue's path in its stack: "Own", "Jobs/Queue" -> "JobsQueue"
                 below_stack = queue.node.scopes[len(Stack.of(queue).node.scopes) :]
                 construct_id = "".join(scope.node.id for scope in below_stack)
@@ -313,10 +319,7 @@ class FanOut(PatternConstruct):
                     f"add_existing_queue({construct_id!r}): a FIFO queue cannot subscribe to a standard topic; "
                     "create the FanOut with fifo=True"
                 )
-        if Stack.of(queue) is Stack.of(self):
-            holder = Construct(self, construct_id)
-        else:
-            holder = Construct(queue, f"{Names.node_unique_id(self.node)}{construct_id}")  # type: ignore[arg-type]
+            holder = self._subscriber_holder(queue, queue.queue_arn, "queue", construct_id)
         return self._subscribe(
             holder, construct_id, queue, filter_policy, filter_policy_with_message_body, raw_message_delivery
         )
@@ -340,6 +343,17 @@ class FanOut(PatternConstruct):
             _check_service_principal("service_principal", service_principal)
             if source_arn is not None and not isinstance(source_arn, str):
                 raise PropTypeError(f"source_arn must be an ARN string, got {source_arn!r}")
+            # The topic's policy and its key's policy name source_arn: their stacks must not feed its stack.
+            key_stacks = _stacks.stacks_named_by(getattr(self.encryption_key, "key_arn", None))
+            for stack in [Stack.of(self), *key_stacks]:
+                _stacks.name_value(
+                    self,
+                    stack,
+                    source_arn,
+                    "source_arn",
+                    way_out="Write the ARN out from a name known at synth time (e.g. "
+                    "f'arn:aws:s3:::{bucket_name}' for a bucket with a bucket_name) instead of the resource's token.",
+                )
             if self.encryption_key is None:
                 raise ValueError(
                     f"allow_service_publisher({service_principal!r}) needs a customer-managed key: the topic uses "
@@ -383,7 +397,7 @@ class FanOut(PatternConstruct):
                 principals=[iam.ServicePrincipal("sns.amazonaws.com")],
                 actions=["sqs:SendMessage"],
                 resources=[queue.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": self.topic.topic_arn}},
+                conditions={"ArnEquals": {"aws:SourceArn": self._topic_arn_seen_from(Stack.of(queue))}},
             )
         )
         if not added.statement_added:
@@ -429,8 +443,8 @@ class FanOut(PatternConstruct):
         deleted, permission removed, throttled past SNS's retries) goes to ``undeliverable_queue``;
         an error raised by the function itself is Lambda's asynchronous-invocation business
         (its retries and on-failure destination). Standard topics only: SNS FIFO topics deliver
-        to SQS queues alone. A function of another stack is subscribed from its own stack, as
-        :meth:`add_existing_queue` does for queues.
+        to SQS queues alone. A function of another stack is subscribed from its own stack, or from
+        the FanOut's when that stack depends on the function's, as :meth:`add_existing_queue` does.
 
         :param construct_id: the key in ``subscriptions``.
         """
@@ -441,16 +455,22 @@ class FanOut(PatternConstruct):
             self._check_push_subscriber(
                 "Lambda function", construct_id, function.function_arn, filter_policy, filter_policy_with_message_body
             )
-        # aws-cdk-lib's LambdaSubscription adds the invoke permission for this topic (and the stack dependency).
-        config = sns_subscriptions.LambdaSubscription(function).bind(self.topic)
+            holder = self._subscriber_holder(function, function.function_arn, "function", construct_id)
+        # aws-cdk-lib's LambdaSubscription adds the invoke permission for this topic (and the stack dependency);
+        # a function whose stack may not depend on the topic's gets it for the topic's ARN built from its name.
+        topic_arn = self._topic_arn_seen_from(Stack.of(function))
+        topic = (
+            self.topic if topic_arn == self.topic.topic_arn else sns.Topic.from_topic_arn(holder, "Topic", topic_arn)
+        )
+        config = sns_subscriptions.LambdaSubscription(function).bind(topic)
         return self._subscribe_endpoint(
-            self._subscriber_holder(function, construct_id),
+            holder,
             construct_id,
             endpoint=config.endpoint,
             protocol=config.protocol,
             filter_policy=filter_policy,
             filter_policy_with_message_body=filter_policy_with_message_body,
-            region=config.region,
+            region=config.region if topic is self.topic else None,  # the alias is our own topic: no region
         )
 
     def add_delivery_stream(
@@ -493,6 +513,9 @@ class FanOut(PatternConstruct):
                 filter_policy_with_message_body,
             )
             v.check_bool("raw_message_delivery", raw_message_delivery)
+            holder = self._subscriber_holder(
+                delivery_stream, delivery_stream.delivery_stream_arn, "delivery_stream", construct_id
+            )
             source = getattr(delivery_stream.node.default_child, "delivery_stream_type", None)
             if source not in (None, "DirectPut"):
                 raise ValueError(
@@ -502,7 +525,6 @@ class FanOut(PatternConstruct):
                 )
         # aws-cdk-lib's FirehoseSubscription builds the same role, but its bind() cannot take an imported
         # delivery stream (no construct to put the role in): the role is built here, beside the subscription.
-        holder = self._subscriber_holder(delivery_stream, construct_id)
         role = iam.Role(holder, "Role", assumed_by=iam.ServicePrincipal("sns.amazonaws.com"))
         delivery_stream.grant(role, *SNS_FIREHOSE_ACTIONS)
         return self._subscribe_endpoint(
@@ -539,12 +561,29 @@ class FanOut(PatternConstruct):
                     f"endpoint and topic, so {construct_id!r} cannot add another (combine the filters instead)"
                 )
 
-    def _subscriber_holder(self, target: object, construct_id: str) -> Construct:
-        """Where a subscription to ``target`` lives: in this FanOut, or beside a ``target`` of another
-        stack under the id :meth:`add_existing_queue` gives (so only that stack depends on the topic's)."""
-        if isinstance(target, Construct) and Stack.of(target) is not Stack.of(self):
-            return Construct(target, f"{Names.node_unique_id(self.node)}{construct_id}")
-        return Construct(self, construct_id)
+    def _subscriber_holder(self, target: IConstruct, arn: str, prop: str, construct_id: str) -> Construct:
+        """Where a subscription to ``target`` lives (:func:`_stacks.place`): beside a ``target`` of another
+        stack, under the id :meth:`add_existing_queue` gives (so that stack depends on the topic's), or in
+        this FanOut when the topic's stack already depends on the target's (or the target is imported)."""
+        stack = _stacks.place(
+            self,
+            target,
+            arn,
+            prop,
+            way_out=f"Subscribe an import of it by ARN instead (made in {Stack.of(self).node.path!r}) and give "
+            "its policy the statement yourself.",
+        )
+        if stack is Stack.of(self):
+            return Construct(self, construct_id)
+        return Construct(target, f"{Names.node_unique_id(self.node)}{construct_id}")  # type: ignore[arg-type]
+
+    def _topic_arn_seen_from(self, stack: Stack) -> str:
+        """The topic's ARN for a policy in ``stack``: its token where ``stack`` may depend on the topic's, else
+        the ARN built from the topic's name (no token, so ``stack`` does not depend on the topic's)."""
+        ours = Stack.of(self)
+        if stack is ours or _stacks.dependency_path(stack, ours) is not None:
+            return self.topic.topic_arn
+        return self.topic_arn_from_name
 
     def _subscribe_endpoint(
         self,

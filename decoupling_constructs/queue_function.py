@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _function as consumers
+from . import _stacks
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
@@ -80,7 +81,9 @@ class QueueFunction(PatternConstruct):
 
     :param function: the consumer, any ``lambda_.IFunction``; its handler must return a partial batch
         response (see the README's Powertools handler).
-    :param queue: an existing ``ReliableQueue``; default a new one (see ``fifo`` and ``queue_props``).
+    :param queue: an existing ``ReliableQueue``; default a new one (see ``fifo`` and ``queue_props``). It may be in
+        another stack, unless that stack depends on this one (the mapping and the grants name it: a cycle), which
+        is refused naming both stacks.
     :param fifo: FIFO for the created queue, default False; with ``queue`` it is the queue's.
     :param queue_props: more ReliableQueue props for the created queue; only without ``queue``.
     :param function_timeout: the function's timeout, only for a function whose timeout is not known here.
@@ -127,6 +130,7 @@ class QueueFunction(PatternConstruct):
             v.check_bool("enabled", enabled)
             _check_queue_props(queue, fifo, queue_props)
             consumers.check_same_stack(self, function)
+            _stacks.use_each(self, {"queue": queue.queue if queue is not None else None})
             timeout = _function_timeout(function, function_timeout)
             is_fifo = queue.fifo if queue is not None else fifo
             _check_batching(is_fifo, batch_size, max_batching_window)
@@ -166,6 +170,18 @@ class QueueFunction(PatternConstruct):
         )
         function.add_event_source(source)
         self.event_source_mapping_id: str = source.event_source_mapping_id
+        # Reserved concurrency: at most the account's unreserved concurrency minus 100 (Lambda developer guide,
+        # "Configuring reserved concurrency for a function").
+        consumers.acknowledge_mapped_function(
+            function,
+            failures="QueueFunction invokes it through an SQS event source mapping: a message that keeps failing "
+            "goes to the queue's dead-letter queue.",
+            concurrency=None
+            if max_concurrency is None
+            else f"The SQS event source caps the invocations this queue drives at max_concurrency ({max_concurrency}) "
+            "without reserving any of the account's concurrency (Lambda keeps 100 unreserved: a small quota "
+            "cannot reserve at all).",
+        )
 
         consumers.add_function_alarms(
             alarms,

@@ -1,4 +1,5 @@
-"""Reference stack for FanOut: order events to three filtered subscribers, and a FIFO ledger fan-out."""
+"""Reference stack for FanOut: order events to three filtered queues, a function and an S3 archive (through
+Firehose), and a FIFO ledger fan-out."""
 
 from __future__ import annotations
 
@@ -6,12 +7,18 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from decoupling_constructs import AlarmTopic, FanOut, ReliableQueue
+from decoupling_constructs import AlarmTopic, FanOut, ReliableQueue, _internals
+from decoupling_constructs._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov
+
+from .consumer_stack import LAMBDA_LOGS_REASON
+from .stream_stack import hardened_bucket
 
 # The regions the shipping service serves; the filter and the tests share this list.
 SHIPPING_REGIONS = ["eu-west", "eu-central"]
@@ -28,12 +35,15 @@ def handler(event, context):
     for record in event["Records"]:
         print(json.dumps({"notified": record["Sns"]["MessageId"]}))
 """
+# Where the archive delivery stream writes every order event, and its failed records.
+ARCHIVE_PREFIX = "orders/"
+ARCHIVE_ERROR_PREFIX = "orders-errors/"
 
 
 class FanOutStack(cdk.Stack):
     """``orders``: billing gets every event, shipping those whose ``region`` attribute is served,
     analytics those whose body ``amount`` is in range, the notifier function (SNS -> Lambda) those of
-    ``NOTIFY_REGIONS``; S3 may publish to the topic.
+    ``NOTIFY_REGIONS``; the archive (SNS -> Firehose -> S3) every event, as published; S3 may publish to the topic.
     ``ledger``: a FIFO fan-out to accounting and audit, content-based deduplication."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
@@ -65,6 +75,16 @@ class FanOutStack(cdk.Stack):
             filter_policy={"region": sns.SubscriptionFilter.string_filter(allowlist=NOTIFY_REGIONS)},
         )
 
+        self.archive_bucket, self.archive = archive_delivery_stream(self)
+        # Subscribed by name (its ARN formatted from a Ref): moto's CloudFormation skips delivery streams and refuses
+        # a GetAtt of one at CreateStack, and tests/behaviour deploys this stack into moto. Same ARN on AWS.
+        mapping_existed = _internals.has_firehose_cidr_mapping(self)  # the import adds it again
+        by_name = firehose.DeliveryStream.from_delivery_stream_name(
+            self, "ArchiveByName", self.archive.delivery_stream_name
+        )
+        _internals.remove_firehose_cidr_mapping(self, existed_before=mapping_existed)
+        self.orders.add_delivery_stream("Archive", by_name, raw_message_delivery=True)
+
         self.ledger = FanOut(self, "Ledger", fifo=True, content_based_deduplication=True, alarm_topic=alarms.topic)
         self.accounting = self.ledger.add_queue("Accounting", raw_message_delivery=True)
         self.audit = self.ledger.add_queue("Audit")
@@ -72,6 +92,8 @@ class FanOutStack(cdk.Stack):
         cdk.CfnOutput(self, "OrderEventsTopicArn", value=self.orders.topic.topic_arn)
         cdk.CfnOutput(self, "LedgerTopicArn", value=self.ledger.topic.topic_arn)
         cdk.CfnOutput(self, "NotifierFunctionName", value=self.notifier.function_name)
+        cdk.CfnOutput(self, "ArchiveDeliveryStreamName", value=self.archive.delivery_stream_name)
+        cdk.CfnOutput(self, "ArchiveBucketName", value=self.archive_bucket.bucket_name)
         for name, subscriber in (
             ("Billing", self.billing),
             ("Shipping", self.shipping),
@@ -105,4 +127,105 @@ def notifier_function(scope: Construct, alarms: AlarmTopic) -> lambda_.Function:
     resource, policy = function.node.default_child, role.node.find_child("DefaultPolicy").node.default_child
     assert isinstance(resource, cdk.CfnResource) and isinstance(policy, cdk.CfnResource)
     resource.add_override("DependsOn", [cdk.Stack.of(scope).get_logical_id(policy)])
+    acknowledge_checkov(
+        function,
+        "CKV_AWS_115",
+        "SNS invokes it asynchronously: Lambda holds and retries what it cannot run yet, then keeps it in "
+        "NotifierFailures. Reserved concurrency would come out of the account's unreserved pool, of which "
+        "Lambda keeps 100: a small quota cannot reserve at all.",
+    )
+    acknowledge_checkov(
+        function,
+        "CKV_AWS_117",
+        "The notifier reaches nothing private: SNS invokes it, it writes to CloudWatch Logs and its DLQ; a VPC "
+        "would add a NAT gateway or interface endpoints and reach nothing more.",
+    )
+    acknowledge_checkov(log_group, "CKV_AWS_158", LAMBDA_LOGS_REASON)
     return function
+
+
+def archive_delivery_stream(scope: Construct) -> tuple[s3.Bucket, firehose.DeliveryStream]:
+    """A Direct PUT delivery stream (SNS puts into it) encrypted at rest with an AWS-owned key, writing GZIP
+    objects under ``ARCHIVE_PREFIX`` of a hardened bucket (private, TLS only, SSE-S3, versioned, kept; server access
+    logs to a bucket of their own)."""
+    access_logs = hardened_bucket(scope, "ArchiveAccessLogs")
+    no_self_logging = (
+        "This is the order archive's server-access-log bucket; logging its own accesses into itself "
+        "would log every log delivery, without end."
+    )
+    cdk.Validations.of(access_logs).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason=no_self_logging))
+    acknowledge_checkov(access_logs, "CKV_AWS_18", no_self_logging)
+    bucket = hardened_bucket(
+        scope, "Archive", server_access_logs_bucket=access_logs, server_access_logs_prefix="access-logs/"
+    )
+    stack = cdk.Stack.of(scope)
+    log_group = logs.LogGroup(scope, "ArchiveDeliveryLogs", retention=logs.RetentionDays.ONE_MONTH)
+    acknowledge_checkov(log_group, "CKV_AWS_158", LOGS_SERVICE_ENCRYPTION_REASON)  # delivery errors, no bodies
+    role = iam.Role(
+        scope,
+        "ArchiveDeliveryRole",
+        assumed_by=iam.ServicePrincipal(
+            "firehose.amazonaws.com", conditions={"StringEquals": {"sts:ExternalId": stack.account}}
+        ),
+        description="Firehose: write the order archive's S3 prefixes",
+    )
+    # The L2 would grant itself read/write on the whole bucket (s3:GetObject*, s3:DeleteObject*...): it gets the
+    # role immutable, and the role exactly the statements below (as StreamToS3's delivery role).
+    frozen_role = role.without_policy_updates()
+    mapping_existed = _internals.has_firehose_cidr_mapping(stack)
+    delivery_stream = firehose.DeliveryStream(
+        scope,
+        "ArchiveDeliveryStream",
+        destination=firehose.S3Bucket(
+            bucket,
+            role=frozen_role,
+            data_output_prefix=ARCHIVE_PREFIX,
+            error_output_prefix=ARCHIVE_ERROR_PREFIX,
+            compression=firehose.Compression.GZIP,
+            logging_config=firehose.EnableLogging(log_group),
+        ),
+        encryption=firehose.StreamEncryption.aws_owned_key(),
+        role=frozen_role,
+    )
+    _internals.remove_firehose_cidr_mapping(stack, existed_before=mapping_existed)
+    log_stream = _internals.firehose_s3_log_stream(log_group)
+    policy = iam.Policy(
+        scope,
+        "ArchiveDeliveryPolicy",
+        roles=[role],
+        statements=[
+            iam.PolicyStatement(
+                sid="FindTheBucket",
+                actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                resources=[bucket.bucket_arn],
+            ),
+            iam.PolicyStatement(
+                sid="WriteUnderThePrefixes",
+                actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[bucket.arn_for_objects(f"{p}*") for p in (ARCHIVE_PREFIX, ARCHIVE_ERROR_PREFIX)],
+            ),
+            iam.PolicyStatement(
+                sid="LogDeliveryErrors",
+                actions=["logs:PutLogEvents"],
+                resources=[
+                    stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name=f"{log_group.log_group_name}:log-stream:{log_stream.log_stream_name}",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            ),
+        ],
+    )
+    delivery_stream.node.add_dependency(policy)  # it must not start before its role may write
+    bucket_arn = _internals.nag_arn_token(policy, bucket)
+    for prefix in (ARCHIVE_PREFIX, ARCHIVE_ERROR_PREFIX):
+        cdk.Validations.of(policy).acknowledge(
+            cdk.Acknowledgment(
+                id=_internals.nag_resource_finding_id("AwsSolutions-IAM5", f"{bucket_arn}/{prefix}*"),
+                reason="Firehose names each object it delivers; the wildcard is confined to PutObject and "
+                f"AbortMultipartUpload under the '{prefix}' prefix of one bucket.",
+            )
+        )
+    return bucket, delivery_stream

@@ -450,6 +450,11 @@ def _delivery_stream(r: _Read) -> dict[str, Json]:
             "KinesisStreamARN": source.get("KinesisStreamARN"),
             "RoleARN": source.get("RoleARN"),
         }
+    encryption = stream.get("DeliveryStreamEncryptionConfiguration") or {}
+    if encryption.get("Status") in ("ENABLED", "ENABLING"):  # a Direct PUT stream's server-side encryption
+        actual["DeliveryStreamEncryptionConfigurationInput"] = {
+            key: encryption[key] for key in ("KeyType", "KeyARN") if key in encryption
+        }
     for destination in stream.get("Destinations", []):
         if "ExtendedS3DestinationDescription" in destination:
             actual["ExtendedS3DestinationConfiguration"] = destination["ExtendedS3DestinationDescription"]

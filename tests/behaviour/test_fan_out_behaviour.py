@@ -120,8 +120,8 @@ def test_subscriptions_are_deployed_with_their_filters_delivery_mode_and_redrive
         topic_arn = deployment.topic_arn(fan.topic)
         listed = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
         by_endpoint = {s["Endpoint"]: s for s in listed}
-        functions = 1 if fan is stack.orders else 0  # the notifier (add_function), checked below
-        assert len(listed) == len(by_endpoint) == len(subscriptions) + functions
+        pushes = 2 if fan is stack.orders else 0  # the notifier (add_function), the archive: checked below
+        assert len(listed) == len(by_endpoint) == len(subscriptions) + pushes
         dead_letter_arn = deployment.queue_arn(fan.undeliverable_queue)
         for subscription_id, (subscriber, raw, policy, scope) in subscriptions.items():
             queue_arn = deployment.queue_arn(subscriber.queue)
@@ -152,6 +152,16 @@ def test_subscriptions_are_deployed_with_their_filters_delivery_mode_and_redrive
     assert json.loads(attributes["RedrivePolicy"]) == {
         "deadLetterTargetArn": deployment.queue_arn(stack.orders.undeliverable_queue)
     }
+
+    # SNS -> Firehose: the archive delivery stream's subscription, raw, written with a role of its own.
+    (archive,) = [s for s in listed if s["Protocol"] == "firehose"]
+    stream_name = deployment.resources[deployment.logical_id(stack.archive)]
+    assert archive["Endpoint"].endswith(f":deliverystream/{stream_name}")
+    attributes = sns.get_subscription_attributes(SubscriptionArn=archive["SubscriptionArn"])["Attributes"]
+    assert attributes["RawMessageDelivery"] == "true"
+    assert attributes["SubscriptionRoleArn"].endswith(
+        deployment.resources[deployment.logical_id(stack.orders.node.find_child("Archive").node.find_child("Role"))]
+    )
 
 
 @pytest.mark.parametrize(

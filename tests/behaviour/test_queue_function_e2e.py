@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from aws_cdk import aws_lambda as lambda_
 from decoupling_constructs import QueueFunction
 from decoupling_constructs.testing import Deployment
 from decoupling_constructs.testing.emulators import Emulator, cdk_deploy, ministack
+from decoupling_constructs.testing.observe import function_log_group, logged_field_counts, queue_depth
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("queue-function-e2e")]
 
@@ -74,32 +74,6 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Emulato
         yield emulator, emulator.deployment(STACK, template)
 
 
-def depth(sqs: Any, url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
-
-
-def processed_order_ids(logs: Any, function_name: str) -> Counter[str]:
-    """How many times the handler logged "processed order" per order id (Powertools' JSON log lines)."""
-    counts: Counter[str] = Counter()
-    group = f"/aws/lambda/{function_name}"
-    kwargs: dict[str, Any] = {"logGroupName": group}
-    while True:
-        try:
-            page = logs.filter_log_events(**kwargs)
-        except logs.exceptions.ResourceNotFoundException:
-            return counts
-        for event in page.get("events", []):
-            for line in event["message"].splitlines():
-                if '"processed order"' in line:
-                    counts[json.loads(line)["order_id"]] += 1
-        if not page.get("nextToken"):
-            return counts
-        kwargs["nextToken"] = page["nextToken"]
-
-
 def test_poison_message_ends_in_the_dlq_and_the_rest_of_its_batch_is_processed_once(deployed) -> None:
     _, deployment = deployed
     sqs, logs = deployment.client("sqs"), deployment.client("logs")
@@ -121,12 +95,13 @@ def test_poison_message_ends_in_the_dlq_and_the_rest_of_its_batch_is_processed_o
     dead: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         dead += sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
-        if dead and depth(sqs, url) == 0:
+        if dead and queue_depth(sqs, url) == 0:
             break
     assert [json.loads(m["Body"])["id"] for m in dead] == [poison], "the poison alone reaches the dead-letter queue"
-    assert depth(sqs, url) == 0, "nothing is left in the source queue"
+    assert queue_depth(sqs, url) == 0, "nothing is left in the source queue"
 
-    processed = processed_order_ids(logs, function_name)
+    group = function_log_group(deployment.client("lambda"), function_name)
+    processed = logged_field_counts(logs, group, "order_id", message="processed order")
     assert {order_id: processed[order_id] for order_id in orders} == {
         order_id: (0 if order_id == poison else 1) for order_id in orders
     }, "each healthy message is processed exactly once, the poison never"

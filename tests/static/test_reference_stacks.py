@@ -75,6 +75,7 @@ REVIEWED_ACKNOWLEDGMENTS = {
     # Server-access-log buckets do not log into themselves.
     ("DecouplingStreamToS3/Clickstream/AccessLogBucket", "AwsSolutions-S1"),
     ("DecouplingStreamToS3/ArchiveAccessLogs", "AwsSolutions-S1"),
+    ("DecouplingFanOut/ArchiveAccessLogs", "AwsSolutions-S1"),
     # Firehose SSE exists for Direct PUT sources only; the source stream and the bucket are encrypted.
     ("DecouplingStreamToS3/Clickstream/DeliveryStream", "AwsSolutions-KDF1"),
     ("DecouplingStreamToS3/AuditTrail/DeliveryStream", "AwsSolutions-KDF1"),
@@ -99,6 +100,8 @@ REVIEWED_ACKNOWLEDGMENTS = {
         "AwsSolutions-IAM5[Resource::<ClickstreamBucket90A67619.Arn>/errors/*]",
     ),
     ("DecouplingStreamToS3/AuditTrail/DeliveryPolicy", "AwsSolutions-IAM5[Resource::<ArchiveDA4CB258.Arn>/audit/*]"),
+    ("DecouplingFanOut/ArchiveDeliveryPolicy", "AwsSolutions-IAM5[Resource::<ArchiveDA4CB258.Arn>/orders/*]"),
+    ("DecouplingFanOut/ArchiveDeliveryPolicy", "AwsSolutions-IAM5[Resource::<ArchiveDA4CB258.Arn>/orders-errors/*]"),
     (
         "DecouplingStreamToS3/AuditTrail/DeliveryPolicy",
         "AwsSolutions-IAM5[Resource::<ArchiveDA4CB258.Arn>/audit-errors/*]",

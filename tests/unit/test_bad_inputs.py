@@ -749,6 +749,26 @@ ROWS += [
         "QueueProducer-fifo-no-group", lambda s: QueueProducer(FIFO_URL, client=NO_CLIENT).send("x"), "message_group_id"
     ),
     call("QueueProducer-body-int", lambda s: QueueProducer(URL, client=NO_CLIENT).send(5), "body"),  # type: ignore[arg-type]
+    call(
+        "QueueConsumer-receive-concurrency-0",
+        lambda s: QueueConsumer(URL, handler, receive_concurrency=0, client=NO_CLIENT),
+        "receive_concurrency",
+    ),
+    call(
+        "QueueConsumer-delete-delay-negative",
+        lambda s: QueueConsumer(URL, handler, delete_delay=-1, client=NO_CLIENT),
+        "delete_delay",
+    ),
+    call(
+        "QueueProducer-send-concurrency-17",
+        lambda s: QueueProducer(URL, send_concurrency=17, client=NO_CLIENT),
+        "send_concurrency",
+    ),
+    call(
+        "QueueProducer-send-concurrency-fifo",
+        lambda s: QueueProducer(FIFO_URL, send_concurrency=2, client=NO_CLIENT),
+        "send_concurrency",
+    ),
 ]
 
 

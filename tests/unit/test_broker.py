@@ -21,6 +21,7 @@ from decoupling_constructs import (
     MaintenanceWindow,
     MessageBroker,
 )
+from decoupling_constructs.broker import isolated_vpc
 from tests.unit.cdk_helpers import lid, new_stack
 
 
@@ -321,6 +322,28 @@ def test_single_instance_options() -> None:
     assert broker.encryption_key is key
     secret = template.to_json()["Resources"][lid(stack, broker.secret)]["Properties"]
     assert secret["KmsKeyId"] == {"Fn::GetAtt": [lid(stack, key), "Arn"]}
+    # ... and the flow logs of the VPC it creates (checkov CKV_AWS_158), with the key policy CloudWatch Logs needs.
+    resources = template.to_json()["Resources"]
+    (flow_logs,) = [r for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert flow_logs["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [lid(stack, key), "Arn"]}
+    assert "checkov" not in flow_logs.get("Metadata", {})
+    key_statements = resources[lid(stack, key)]["Properties"]["KeyPolicy"]["Statement"]
+    (logs_grant,) = [s for s in key_statements if s.get("Sid") == "LetCloudWatchLogsEncryptThisAccountsLogGroups"]
+    assert "kms:EncryptionContext:aws:logs:arn" in logs_grant["Condition"]["ArnLike"]
+
+
+def test_without_a_key_the_flow_logs_and_secret_say_why_to_checkov(activemq) -> None:
+    """No encryption_key: the service's own encryption at rest, acknowledged on the two resources only."""
+    stack, broker, template = activemq
+    resources = template.to_json()["Resources"]
+    skips = {
+        logical_id: [skip["id"] for skip in resource["Metadata"]["checkov"]["skip"]]
+        for logical_id, resource in resources.items()
+        if "checkov" in resource.get("Metadata", {})
+    }
+    (flow_logs,) = [lid for lid, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert "KmsKeyId" not in resources[flow_logs]["Properties"]
+    assert skips == {flow_logs: ["CKV_AWS_158"], lid(stack, broker.secret): ["CKV_AWS_149"]}
 
 
 def test_grant_read_credentials_covers_the_secret_and_its_key() -> None:
@@ -441,3 +464,13 @@ def test_too_few_subnets_or_zones_are_refused() -> None:
 def test_bad_maintenance_window(window: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         MaintenanceWindow(**window)
+
+
+def test_isolated_vpc_encrypts_its_flow_logs_with_a_given_key_and_refuses_a_non_key() -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    isolated_vpc(stack, "Vpc", encryption_key=key)
+    (group,) = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup").values()
+    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [lid(stack, key), "Arn"]}
+    with pytest.raises(TypeError, match=r"^Stack '.*' isolated_vpc: encryption_key must be a kms.IKey, got 'alias/x'"):
+        isolated_vpc(stack, "Other", encryption_key="alias/x")  # type: ignore[arg-type]
