@@ -26,8 +26,10 @@ import decoupling_constructs
 # boto3 and its dependencies' closure as boto3 1.44 declares it (boto3 -> botocore, jmespath, s3transfer;
 # botocore -> python-dateutil, urllib3; python-dateutil -> six). All pure Python.
 RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
-# The library files the runtime imports (decoupling_constructs/__init__.py imports the constructs lazily).
-LIBRARY_FILES = ("__init__.py", "limits.py", "py.typed")
+# The library files the runtime imports (decoupling_constructs/__init__.py imports the constructs lazily): the
+# consumer and producer check their options with _validate, whose checks are the engine's rules (_rules); neither
+# imports aws-cdk-lib.
+LIBRARY_FILES = ("__init__.py", "_rules.py", "_validate.py", "limits.py", "py.typed")
 LIBRARY_DIRS = ("runtime",)
 _NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
 _SKIPPED_PARTS = ("__pycache__",)

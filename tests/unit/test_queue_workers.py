@@ -243,9 +243,11 @@ def test_bundle_runs_on_a_bare_python_with_nothing_installed(built) -> None:
     assert "decoupling_constructs/runtime/consumer.py" in names and "jobs/worker.py" in names
     assert not any(n.startswith(("aws_cdk", "jsii", "constructs/", "decoupling_constructs/queue")) for n in names)
     assert not any(n.endswith((".so", ".pyc")) for n in names)
-    probe = (
+    probe = (  # QueueConsumer built too: its options are checked by the library's rules, which must be there
         "import sys; sys.path.insert(0, sys.argv[1]); import boto3, botocore, jobs.worker; "
         "from decoupling_constructs.runtime.consumer import QueueConsumer; "
+        "QueueConsumer('https://sqs.us-east-1.amazonaws.com/111111111111/jobs', jobs.worker.handle, "
+        "client=boto3.client('sqs', region_name='us-east-1')); "
         "print(boto3.__file__.startswith(sys.argv[1]), 'aws_cdk' in sys.modules)"
     )
     out = subprocess.run(
