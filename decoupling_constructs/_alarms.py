@@ -305,12 +305,15 @@ class Alarms:
         if given is None:
             return default
         prop = f"alarm_settings.overrides[{key!r}].threshold"
+        shown = r.show(given, self.owner)
         if isinstance(default, Duration) and not isinstance(given, Duration):
-            raise v.PropTypeError(f"{prop} must be an aws_cdk.Duration (the alarm is on an age), got {r.show(given)}")
+            raise v.PropTypeError(f"{prop} must be an aws_cdk.Duration (the alarm is on an age), got {shown}")
         if not isinstance(default, Duration) and isinstance(given, Duration):
-            raise v.PropTypeError(f"{prop} must be a number (the alarm is not on a duration), got {r.show(given)}")
+            raise v.PropTypeError(f"{prop} must be a number (the alarm is not on a duration), got {shown}")
         if isinstance(given, Duration) and v.duration_seconds(prop, given) is None:
-            raise ValueError(f"{prop} must be a concrete Duration (the alarm's threshold is computed), got a token")
+            raise ValueError(
+                f"{prop} must be known at synth time (the alarm's threshold is computed from it), got {shown}"
+            )
         return given
 
     def add(

@@ -97,18 +97,15 @@ def show(value: object, scope: object = None) -> str:
     """``value`` as the user wrote it, for an error message."""
     if is_token(value) and not _is_duration(value) and not _is_size(value):
         return describe_token(value, scope)
+    if (_is_duration(value) or _is_size(value)) and value.is_unresolved():  # type: ignore[attr-defined]
+        return _unit_token(value, scope)
     if _is_duration(value):
-        if value.is_unresolved():  # type: ignore[attr-defined]
-            unit = str(value.to_string()).split("(")[0]  # type: ignore[attr-defined]
-            return f"{unit}({_duration_token(value, unit, scope)})"
         seconds = value.to_seconds(integral=False)  # type: ignore[attr-defined]
         written = str(value.to_string())  # type: ignore[attr-defined]
         if written.startswith("Duration.seconds("):
             return seconds_text(seconds)
         return f"{written} ({seconds_text(seconds)})"
     if _is_size(value):
-        if value.is_unresolved():  # type: ignore[attr-defined]
-            return "a Size of a value known only at deploy time"
         return _size_text(value)
     if isinstance(value, Enum):
         return f"{type(value).__name__}.{value.name}"
@@ -123,14 +120,17 @@ def show(value: object, scope: object = None) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
-def _duration_token(value: Any, unit: str, scope: object) -> str:
-    """The token inside a ``Duration.<unit>(token)`` in words (read in its own unit, which aws-cdk-lib allows)."""
-    reader = {"millis": "to_milliseconds"}.get(unit.split(".")[-1], f"to_{unit.split('.')[-1]}")
+def _unit_token(value: Any, scope: object) -> str:
+    """A Duration or Size of a token, as written: ``Duration.minutes(a CloudFormation parameter ... (Ref P))``.
+    The token is read back in the unit it was written in (aws-cdk-lib converts no token between units)."""
+    written = str(value.to_string()).split("(")[0]  # Duration.minutes, Size.gibibytes
+    unit = written.split(".")[-1]
     try:
-        amount = getattr(value, reader)()
-    except Exception:
-        return "<a value known only at deploy time>"
-    return describe_token(amount, scope)
+        amount = getattr(value, "to_milliseconds" if unit == "millis" else f"to_{unit}")()
+        inner = describe_token(amount, scope)
+    except Exception:  # a unit this code does not know
+        inner = "a value known only at deploy time"
+    return f"{written}({inner})"
 
 
 _SIZE_UNITS: tuple[tuple[str, str, int], ...] = (
@@ -153,8 +153,12 @@ def _size_text(size: Any) -> str:
     else:
         method, _, per = next(u for u in _SIZE_UNITS if (number / u[2]).is_integer() or u[2] == 1)
         text = f"Size.{method}({_number(number / per)})"
-    _, label, per = next((u for u in _SIZE_UNITS if number >= u[2]), _SIZE_UNITS[-1])
-    return f"{text} ({float(f'{number / per:.3g}'):g} {label})"
+    try:
+        human = str(size.to_human_string())
+    except Exception:  # 2.258 has none; it refuses a fractional number of bytes
+        _, label, per = next((u for u in _SIZE_UNITS if number >= u[2]), _SIZE_UNITS[-1])
+        human = f"{number / per:.10g} {label}"
+    return f"{text} ({human})"
 
 
 def _no_rounding() -> Any:
@@ -373,30 +377,64 @@ class Seconds(Rule):
 @dataclass(frozen=True)
 class Bytes(Rule):
     """An ``aws_cdk.Size`` within ``minimum..maximum`` bytes, a whole number of ``whole`` units
-    (``"gibibytes"``, ``"mebibytes"``...) when set, never truncated."""
+    (``"gibibytes"``, ``"mebibytes"``...) when set, never truncated. ``token_unit`` is the unit aws-cdk-lib
+    reads a token Size in (a token written in another unit cannot be converted)."""
 
     minimum: int
     maximum: int
     whole: str | None = None
     text: str | None = None
+    token_unit: str | None = None
+    _prop: str = field(default="", repr=False, compare=False)
 
     def allowed(self) -> str:
         return self.text or f"{self.minimum}-{self.maximum} bytes"
 
+    def check(self, prop: str, value: object, ctx: Context | None = None) -> None:
+        object.__setattr__(self, "_prop", prop)  # for the token-unit message of _token_inside
+        super().check(prop, value, ctx)
+
     def _token_inside(self, value: object) -> bool:
-        return bool(value.is_unresolved()) if _is_size(value) else is_token(value)  # type: ignore[attr-defined]
+        if not _is_size(value):
+            return is_token(value)
+        unresolved = bool(value.is_unresolved())  # type: ignore[attr-defined]
+        written = str(value.to_string())  # type: ignore[attr-defined]
+        if (
+            unresolved
+            and self.token_unit is not None
+            and self.tokens == "pass"
+            and not written.startswith(f"Size.{self.token_unit}(")
+        ):
+            raise ValueError(
+                f"{self._prop} must be written Size.{self.token_unit}(...) when its value is a token "
+                f"(aws-cdk-lib cannot convert a deploy-time value to {self.token_unit}), got {show(value)}"
+            )
+        return unresolved
 
     def _check(self, prop: str, value: object, ctx: Context) -> None:
         if not _is_size(value):
             self.fail(prop, value, ctx, kind=PropTypeError, why=" (an aws_cdk.Size)")
         size: Any = value
         number = float(size.to_bytes(rounding=_no_rounding()))
-        if not self.minimum <= number <= self.maximum:
-            self.fail(prop, value, ctx)
-        if self.whole is not None:
+        shown, converted = show(value, ctx.scope), number
+        if self.whole is not None:  # the value in the unit that must be whole: Size.mebibytes(8500) (8.30078 GiB)
             converted = float(getattr(size, f"to_{self.whole}")(rounding=_no_rounding()))
-            if not converted.is_integer():
-                raise ValueError(f"{prop} must be a whole number of {self.whole}, got {show(value, ctx.scope)}")
+            amount = _number(converted) if converted.is_integer() else f"{converted:.6g}"
+            shown = f"{size.to_string()} ({amount} {_SIZE_ABBREVIATIONS.get(self.whole, self.whole)})"
+        if not self.minimum <= number <= self.maximum:
+            raise ValueError(f"{prop} must be {self.allowed()}, got {shown}")
+        if self.whole is not None and not converted.is_integer():
+            unit = _SIZE_ABBREVIATIONS.get(self.whole, self.whole)
+            raise ValueError(f"{prop} must be a whole number of {unit} ({self.whole}; nothing is rounded), got {shown}")
+
+
+_SIZE_ABBREVIATIONS = {
+    "kibibytes": "KiB",
+    "mebibytes": "MiB",
+    "gibibytes": "GiB",
+    "tebibytes": "TiB",
+    "pebibytes": "PiB",
+}
 
 
 @dataclass(frozen=True)
@@ -669,6 +707,16 @@ class Rules:
 
     def __or__(self, other: Rules) -> Rules:
         return Rules({**self.props, **other.props}, (*self.relations, *other.relations))
+
+
+def check_fields(instance: object, rules: Rules) -> None:
+    """Check a dataclass's fields against ``rules`` where it is made (its ``__post_init__``), for a value object
+    that is not a construct (``Throughput``): errors read ``Throughput: write_mib_per_s must be ..., got ...``."""
+    values = {f.name: getattr(instance, f.name) for f in fields(instance)}  # type: ignore[arg-type]
+    try:
+        rules.check_values(values, Context(owner=type(instance)))
+    except Exception as error:
+        reraise(error, type(instance).__name__)
 
 
 def requires(prop: str, condition: str, *, text: str | None = None) -> Relation:

@@ -16,10 +16,13 @@ enhanced fan-out each gets its own.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from . import _rules as r
 from . import limits
-from ._validate import PropTypeError, check_bool, check_number
+from ._validate import PropTypeError
 
 # Kinesis Data Streams limits (limits.py names the AWS document of each):
 GET_RECORDS_CALLS_PER_SHARD = limits.KINESIS_GET_RECORDS_CALLS_PER_SHARD
@@ -54,15 +57,7 @@ class Throughput:
     enhanced_fan_out: bool = False
 
     def __post_init__(self) -> None:
-        _validate(self.write_mib_per_s, self.records_per_s, self.read_mib_per_s, self.consumers, self.enhanced_fan_out)
-        by_factor = _shards_by_factor(self)
-        if max(by_factor.values()) > MAX_PLANNED_SHARDS:
-            factors = ", ".join(f"{name}: {count}" for name, count in by_factor.items())
-            raise ValueError(
-                f"Throughput({self.write_mib_per_s:g} MiB/s, {self.records_per_s:g} records/s) needs more than "
-                f"{MAX_PLANNED_SHARDS:,} shards ({factors}), the largest default shard quota of an account; "
-                "check the units (MiB/s, records/s), or raise the quota and give shard_count"
-            )
+        r.check_fields(self, THROUGHPUT_RULES)
 
 
 @dataclass(frozen=True)
@@ -80,40 +75,111 @@ class CapacityPlan:
         return f"{self.shards} shard{'s' if self.shards != 1 else ''}, limited by {self.limiting_factor} ({factors})"
 
 
-def _validate(
+_SOURCE = "Kinesis Data Streams developer guide, Quotas and limits"
+# Which field each shard factor comes from, its unit, and what one shard takes of it.
+_FACTORS = {
+    "write MiB/s": ("write_mib_per_s", "MiB/s", WRITE_MIB_PER_SHARD),
+    "write records/s": ("records_per_s", "records/s", WRITE_RECORDS_PER_SHARD),
+    "read MiB/s": ("read_mib_per_s", "MiB/s", READ_MIB_PER_SHARD),
+}
+_MIB = 1024 * 1024
+
+
+def _check_consumers(prop: str, value: object, ctx: r.Context) -> None:
+    enhanced = ctx.props.get("enhanced_fan_out") is True
+    limit = MAX_ENHANCED_FAN_OUT_CONSUMERS if enhanced else MAX_SHARED_CONSUMERS
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PropTypeError(f"{prop} must be a whole number from 1 to {limit}, got {r.show(value)}")
+    if not 1 <= value <= limit:
+        why = (
+            f"{MAX_ENHANCED_FAN_OUT_CONSUMERS} enhanced fan-out consumers can register per stream"
+            if enhanced
+            else "each shared-throughput consumer polls every shard, and a shard serves "
+            f"{GET_RECORDS_CALLS_PER_SHARD} GetRecords calls/s; use enhanced_fan_out=True for more"
+        )
+        raise ValueError(f"{prop} must be a whole number from 1 to {limit} ({why}), got {value!r}")
+
+
+def _within_shard_quota(values: Mapping[str, Any], ctx: r.Context) -> None:
+    """A plan above the default shard quota is refused, naming the field that asks for the most shards."""
+    by_factor = _shard_counts(
+        values["write_mib_per_s"],
+        values["records_per_s"],
+        values["read_mib_per_s"],
+        values["consumers"],
+        values["enhanced_fan_out"],
+    )
+    factor = max(by_factor, key=lambda name: by_factor[name])
+    if by_factor[factor] <= MAX_PLANNED_SHARDS:
+        return
+    prop, unit, per_shard = _FACTORS[factor]
+    if factor == "read MiB/s" and values["read_mib_per_s"] is None:
+        prop = "write_mib_per_s"  # read_mib_per_s defaults to it
+    value = values[prop]
+    limit = MAX_PLANNED_SHARDS * per_shard
+    shared = factor == "read MiB/s" and not values["enhanced_fan_out"] and values["consumers"] > 1
+    if shared:
+        limit /= values["consumers"]
+    hint = f"; in bytes/s? {value:,} bytes/s is {value / _MIB:g} MiB/s" if unit == "MiB/s" and value >= _MIB else ""
+    factors = ", ".join(f"{name}: {count:,}" for name, count in by_factor.items())
+    raise ValueError(
+        f"{prop} must be at most {_figure(limit)} {unit}"
+        + (f" with {values['consumers']} shared-throughput consumers" if shared else "")
+        + f" ({MAX_PLANNED_SHARDS:,} shards, the largest default shard quota of an account: raise the quota and give "
+        f"shard_count for more{hint}), got {value!r} (it needs {by_factor[factor]:,} shards; {factors})"
+    )
+
+
+def _figure(number: float) -> str:
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:,.6g}"
+
+
+#: What each field of ``Throughput`` accepts (checked by the engine in ``_rules.py`` when one is made).
+THROUGHPUT_RULES = r.Rules(
+    {
+        "write_mib_per_s": r.Number(0, unit="MiB/s", tokens="synth", why="the shard count is computed from it"),
+        "records_per_s": r.Number(0, unit="records/s", tokens="synth", why="the shard count is computed from it"),
+        "read_mib_per_s": r.Number(
+            0, unit="MiB/s", optional=True, tokens="synth", why="the shard count is computed from it"
+        ),
+        "enhanced_fan_out": r.Bool(),
+        "consumers": r.Custom(
+            _check_consumers,
+            f"a whole number from 1 to {MAX_SHARED_CONSUMERS} (1 to {MAX_ENHANCED_FAN_OUT_CONSUMERS} with "
+            "enhanced_fan_out=True)",
+            source=_SOURCE,
+        ),
+    },
+    relations=(_within_shard_quota,),
+)
+
+
+def _shard_counts(
     write_mib_per_s: float,
     records_per_s: float,
     read_mib_per_s: float | None,
     consumers: int,
     enhanced_fan_out: bool,
-) -> None:
-    check_number("write_mib_per_s", write_mib_per_s)
-    check_number("records_per_s", records_per_s)
-    if read_mib_per_s is not None:
-        check_number("read_mib_per_s", read_mib_per_s)
-    check_bool("enhanced_fan_out", enhanced_fan_out)
-    limit = MAX_ENHANCED_FAN_OUT_CONSUMERS if enhanced_fan_out else MAX_SHARED_CONSUMERS
-    if isinstance(consumers, bool) or not isinstance(consumers, int):
-        raise PropTypeError(f"consumers must be a whole number from 1 to {limit}, got {consumers!r}")
-    if not 1 <= consumers <= limit:
-        why = (
-            "20 enhanced fan-out consumers can register per stream"
-            if enhanced_fan_out
-            else "each shared-throughput consumer polls every shard, and a shard serves 5 GetRecords calls/s; "
-            "use enhanced_fan_out=True for more"
-        )
-        raise ValueError(f"consumers must be a whole number from 1 to {limit} ({why}), got {consumers!r}")
+) -> dict[str, int]:
+    """Shards each limit asks for, rounded up."""
+    per_consumer = write_mib_per_s if read_mib_per_s is None else read_mib_per_s
+    read_load = per_consumer if enhanced_fan_out else per_consumer * consumers
+    return {
+        "write MiB/s": math.ceil(write_mib_per_s / WRITE_MIB_PER_SHARD),
+        "write records/s": math.ceil(records_per_s / WRITE_RECORDS_PER_SHARD),
+        "read MiB/s": math.ceil(read_load / READ_MIB_PER_SHARD),
+    }
 
 
 def _shards_by_factor(throughput: Throughput) -> dict[str, int]:
     """Shards each limit asks for, rounded up."""
-    per_consumer = throughput.write_mib_per_s if throughput.read_mib_per_s is None else throughput.read_mib_per_s
-    read_load = per_consumer if throughput.enhanced_fan_out else per_consumer * throughput.consumers
-    return {
-        "write MiB/s": math.ceil(throughput.write_mib_per_s / WRITE_MIB_PER_SHARD),
-        "write records/s": math.ceil(throughput.records_per_s / WRITE_RECORDS_PER_SHARD),
-        "read MiB/s": math.ceil(read_load / READ_MIB_PER_SHARD),
-    }
+    return _shard_counts(
+        throughput.write_mib_per_s,
+        throughput.records_per_s,
+        throughput.read_mib_per_s,
+        throughput.consumers,
+        throughput.enhanced_fan_out,
+    )
 
 
 def describe(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import keyword
+import math
 import os
 import re
 import shlex
@@ -33,10 +35,12 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _internals, _stacks, _worker_bundle
+from . import _rules as r
 from . import _validate as v
-from ._alarms import Alarms, AlarmSettings
+from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._network import private_subnets
+from ._props import ENCRYPTION_KEY
 from ._security import acknowledge_checkov
 from .queue import ReliableQueue
 
@@ -46,6 +50,7 @@ MAX_CAPACITY_LIMIT = 1000
 # CreateVolume Size is an integer of GiB); Amazon Linux 2023's root snapshot is 8 GiB, the smallest root volume
 # it boots from.
 MIN_ROOT_GIB, MAX_ROOT_GIB = 8, 16384
+GIB = 1024**3
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device name
 DEFAULT_INSTANCE_TYPE = "t3.small"
 DEFAULT_ROOT_VOLUME_SIZE = Size.gibibytes(8)
@@ -61,7 +66,8 @@ SESSION_MANAGER_ACTIONS = [
 # The backlog alarm: above the acceptable backlog per instance for this long means scaling could not keep up.
 BACKLOG_ALARM_MINUTES = 15
 BACKLOG_EXPRESSION = "visible / in_service"
-_HANDLER = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")  # fullmatch
+# "package.module:function": Python identifiers (ASCII), no keyword; the boot imports the module by name.
+_HANDLER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*")  # fullmatch
 # A pinned requirement: one distribution, optional extras, exactly one version (PEP 508 names, PEP 440 versions).
 _PINNED = re.compile(
     r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?==[A-Za-z0-9.+!_-]+"
@@ -98,6 +104,183 @@ _INTERFACE_SERVICES = {
     "ssmmessages": ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
     "ec2messages": ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
 }
+
+
+# ------------------------------------------------------------------------------------------------ the rules
+
+_SYNTH_TARGET = "the scaling target is computed from it"
+
+
+def _more_than_zero(prop: str, value: Duration, ctx: r.Context) -> None:
+    if value.to_seconds(integral=False) <= 0:
+        raise ValueError(f"{prop} must be more than 0 seconds, got {r.show(value, ctx.scope)}")
+
+
+def _check_handler(prop: str, value: object, ctx: r.Context) -> None:
+    if not isinstance(value, str):
+        raise v.PropTypeError(f"{prop} must be {_HANDLER_TEXT}, got {r.show(value, ctx.scope)}")
+    if not _HANDLER.fullmatch(value) or any(keyword.iskeyword(part) for part in re.split(r"[.:]", value)):
+        raise ValueError(f"{prop} must be {_HANDLER_TEXT}, got {r.show(value, ctx.scope)}")
+
+
+_HANDLER_TEXT = "'package.module:function' (e.g. 'jobs.worker:handle')"
+
+
+def _handler_found(handler: str, names: Sequence[str]) -> bool:
+    module = handler.split(":")[0].replace(".", "/")
+    return f"{module}.py" in names or f"{module}/__init__.py" in names
+
+
+def _check_worker_code(prop: str, value: object, ctx: r.Context) -> None:
+    """A directory or a readable wheel, holding ``handler``'s module at its top level."""
+    if not isinstance(value, str | os.PathLike) or not str(value):
+        raise v.PropTypeError(f"{prop} must be a directory or a wheel (.whl) path, got {r.show(value, ctx.scope)}")
+    code = _code_path(value)
+    if code.is_dir():
+        names = [path.relative_to(code).as_posix() for path in code.rglob("*.py")]
+    elif code.is_file() and code.suffix == ".whl":
+        try:
+            names = _worker_bundle.wheel_names(code)
+        except _worker_bundle.BundleError as error:
+            raise ValueError(f"{prop}: {error}") from error
+    else:
+        raise ValueError(
+            f"{prop} must be an existing directory or wheel (.whl) file, got {str(value)!r}"
+            + ("" if code.exists() else " (it does not exist)")
+        )
+    handler = ctx.props.get("handler")
+    if isinstance(handler, str) and not _handler_found(handler, names):
+        module = handler.split(":")[0]
+        raise ValueError(
+            f"handler {handler!r}: {prop} {str(value)!r} has no module {module!r} (no "
+            f"{module.replace('.', '/')}.py nor {module.replace('.', '/')}/__init__.py at its top level)"
+        )
+
+
+def _code_path(worker_code: str | os.PathLike[str]) -> Path:
+    return Path(worker_code).expanduser().resolve()
+
+
+def _latency_covers_processing(values: Mapping[str, object], ctx: r.Context) -> None:
+    processing = values["average_processing_time"].to_seconds(integral=False)  # type: ignore[attr-defined]
+    latency = values["latency_target"].to_seconds(integral=False)  # type: ignore[attr-defined]
+    if latency < processing:
+        raise ValueError(
+            f"latency_target must be at least average_processing_time ({v.seconds_text(processing)}): a message "
+            f"cannot be handled faster than it is processed, got {r.show(values['latency_target'], ctx.scope)}"
+        )
+
+
+def _capacity_order(values: Mapping[str, object], ctx: r.Context) -> None:
+    low, high = values["min_capacity"], values["max_capacity"]
+    if not v.is_token(low) and not v.is_token(high) and high < low:  # type: ignore[operator]
+        raise ValueError(f"max_capacity must be at least min_capacity ({low}), got {high}")
+
+
+def _image_fits_instance_type(values: Mapping[str, object], ctx: r.Context) -> None:
+    """A known Amazon Linux image of the other architecture than the instance type's is refused."""
+    image = values.get("machine_image")
+    if image is None or not isinstance(ctx.scope, Construct):
+        return
+    given: ec2.InstanceType | None = values.get("instance_type")  # type: ignore[assignment]
+    instance_type = given or ec2.InstanceType(DEFAULT_INSTANCE_TYPE)
+    wanted = "arm64" if _cpu_type(instance_type) == ec2.AmazonLinuxCpuType.ARM_64 else "x86_64"
+    found = _image_architecture(ctx.scope, image)  # type: ignore[arg-type]
+    if found is not None and found != wanted:
+        written = f"ec2.InstanceType({instance_type.to_string()!r})" + ("" if given else " (the default)")
+        raise ValueError(
+            f"machine_image is an {found} image, but instance_type {written} runs {wanted}: "
+            f"give an {wanted} image (e.g. ec2.MachineImage.latest_amazon_linux2023(cpu_type=AmazonLinuxCpuType."
+            f"{'ARM_64' if wanted == 'arm64' else 'X86_64'})), or leave machine_image out"
+        )
+
+
+def _boot_props(values: Mapping[str, object], ctx: r.Context) -> None:
+    """handler, worker_code and pip_requirements are for the default user data; it needs a handler and its code."""
+    handler, worker_code, requirements = values.get("handler"), values.get("worker_code"), values["pip_requirements"]
+    if values.get("user_data") is not None:
+        for prop, value in (("handler", handler), ("worker_code", worker_code), ("pip_requirements", requirements)):
+            if value:
+                raise ValueError(
+                    f"{prop} is for the default user data; with user_data given, your user data runs the worker "
+                    f"(leave {prop} out), got {r.show(value, ctx.scope)}"
+                )
+        return
+    if handler is None:
+        raise ValueError(
+            f"handler is required: {_HANDLER_TEXT}, the function called with each message, with worker_code "
+            "holding that package (or give user_data of your own)"
+        )
+    if worker_code is None and values.get("machine_image") is None and not requirements:
+        raise ValueError(
+            "worker_code is required: the directory (or wheel) holding the handler's package, shipped to the "
+            f"instances as a CDK asset; handler {handler!r} is imported from it. (Or give a machine_image that "
+            "has the code installed, or pip_requirements.)"
+        )
+
+
+#: What every QueueWorkers prop accepts (the engine in ``_rules.py`` checks them before the constructor runs).
+RULES = (
+    r.Rules(
+        {
+            "queue": r.AllOf(
+                rules=(
+                    r.Instance(ReliableQueue, "a ReliableQueue", tokens="synth"),
+                    r.Interface("a ReliableQueue", tokens="synth"),  # of this App
+                )
+            ),
+            "vpc": r.Interface("an ec2.IVpc", ("vpc_id", "select_subnets", "public_subnets"), tokens="synth"),
+            "average_processing_time": r.AllOf(
+                rules=(
+                    r.Seconds(0, math.inf, whole=False, text="more than 0 seconds", tokens="synth", why=_SYNTH_TARGET),
+                    r.Custom(_more_than_zero, "more than 0 seconds", tokens="synth", why=_SYNTH_TARGET),
+                )
+            ),
+            "latency_target": r.Seconds(
+                0, math.inf, whole=False, text="at least average_processing_time", tokens="synth", why=_SYNTH_TARGET
+            ),
+            "handler": r.Custom(
+                _check_handler, _HANDLER_TEXT, optional=True, tokens="synth", why="the boot imports it by name"
+            ),
+            "worker_code": r.Custom(
+                _check_worker_code,
+                "a directory or a pure-Python wheel (.whl) holding the handler's package",
+                optional=True,
+                tokens="synth",
+                why="it is bundled at synth time",
+            ),
+            "pip_requirements": r.ListOf(
+                r.Text(
+                    "a pinned requirement, one distribution at one version ('my-worker==1.2.3')",
+                    pattern=_PINNED.pattern,
+                    tokens="synth",
+                    why="it must be checked to be pinned",
+                ),
+                text="a list of pinned requirements ('my-worker==1.2.3')",
+            ),
+            "vpc_endpoints": r.Bool(),
+            "vpc_subnets": r.Instance(
+                ec2.SubnetSelection, "an ec2.SubnetSelection of private subnets", optional=True, tokens="synth"
+            ),
+            "min_capacity": r.Int(1, MAX_CAPACITY_LIMIT, source="EC2 Auto Scaling MinSize (1,000 bounds a typo)"),
+            "max_capacity": r.Int(1, MAX_CAPACITY_LIMIT, source="EC2 Auto Scaling MaxSize (1,000 bounds a typo)"),
+            "instance_type": r.Instance(ec2.InstanceType, "an ec2.InstanceType", optional=True, tokens="synth"),
+            "machine_image": r.Interface("an ec2.IMachineImage", ("get_image",), optional=True, tokens="synth"),
+            "root_volume_size": r.Bytes(
+                MIN_ROOT_GIB * GIB,
+                MAX_ROOT_GIB * GIB,
+                whole="gibibytes",
+                token_unit="gibibytes",
+                text=f"{MIN_ROOT_GIB}-{MAX_ROOT_GIB} GiB (8 GiB-16 TiB), a whole number of GiB",
+                source="EC2 user guide, Amazon EBS General Purpose SSD volumes; CreateVolume Size",
+            ),
+            "encryption_key": ENCRYPTION_KEY,
+            "user_data": r.Interface("an ec2.UserData", ("add_commands", "render"), optional=True, tokens="synth"),
+        },
+        relations=(_latency_covers_processing, _capacity_order, _image_fits_instance_type, _boot_props),
+    )
+    | ALARM_PROPS
+)
 
 
 class QueueWorkers(PatternConstruct):
@@ -164,6 +347,7 @@ class QueueWorkers(PatternConstruct):
     #: The VPC endpoints the boot and the worker need without internet access (see the module's BOOT_ENDPOINTS).
     BOOT_ENDPOINTS: ClassVar[Mapping[str, str]] = BOOT_ENDPOINTS
 
+    @r.guarded(RULES)
     def __init__(
         self,
         scope: Construct,
@@ -190,29 +374,15 @@ class QueueWorkers(PatternConstruct):
         user_data: ec2.UserData | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        with v.validating(self):
-            checked = _validate_props(
-                self,
-                queue=queue,
-                vpc=vpc,
-                vpc_subnets=vpc_subnets,
-                min_capacity=min_capacity,
-                max_capacity=max_capacity,
-                instance_type=instance_type,
-                machine_image=machine_image,
-                root_volume_size=root_volume_size,
-                encryption_key=encryption_key,
-                handler=handler,
-                worker_code=worker_code,
-                pip_requirements=pip_requirements,
-                vpc_endpoints=vpc_endpoints,
-                user_data=user_data,
-            )
-            self.acceptable_backlog_per_instance = acceptable_backlog(average_processing_time, latency_target)
+        self.acceptable_backlog_per_instance = acceptable_backlog(average_processing_time, latency_target)
+        with r.blame("vpc_subnets"):
             subnets = private_subnets(vpc, vpc_subnets, what="a QueueWorkers fleet")
-            alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
-            _stacks.use_each(self, {"queue": queue.queue, "vpc": vpc, "encryption_key": encryption_key})
-            staged = None if user_data is not None else _worker_bundle.bundle(checked.code)
+        alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+        _stacks.use_each(self, {"queue": queue.queue, "vpc": vpc, "encryption_key": encryption_key})
+        requirements = list(pip_requirements)
+        code = _code_path(worker_code) if worker_code is not None else None
+        with r.blame("worker_code"):
+            staged = None if user_data is not None else _worker_bundle.bundle(code)
         instance_type = instance_type or ec2.InstanceType(DEFAULT_INSTANCE_TYPE)
         self.queue = queue
         self.role = self._new_role(queue)
@@ -230,11 +400,11 @@ class QueueWorkers(PatternConstruct):
                     resources=[f"{self.bundle.bucket.bucket_arn}/{self.bundle.s3_object_key}"],
                 )
             )
-        if checked.pip_requirements:
+        if requirements:
             Annotations.of(self).add_warning_v2(
                 "decoupling-constructs:workers-package-index",
                 "pip_requirements: every instance installs "
-                + ", ".join(checked.pip_requirements)
+                + ", ".join(requirements)
                 + " from the package index at boot, as root. Whoever can publish those names there runs code on "
                 "your workers, and the boot needs the index (a NAT gateway). Prefer worker_code (a directory or a "
                 "wheel, shipped as a CDK asset) or a machine_image that has the code.",
@@ -243,29 +413,38 @@ class QueueWorkers(PatternConstruct):
         if vpc_endpoints:
             self.endpoints = self._new_endpoints(vpc, subnets)
         if encryption_key is not None:
-            _allow_auto_scaling(self, encryption_key)
-        self.launch_template = self._new_launch_template(
-            instance_type=instance_type,
-            machine_image=machine_image or default_image(instance_type),
-            user_data=user_data
-            or worker_user_data(
+            with r.blame("encryption_key"):
+                _allow_auto_scaling(self, encryption_key)
+        with r.blame("machine_image"):
+            image = machine_image or default_image(instance_type)
+        with r.blame("user_data"):
+            boot = user_data or worker_user_data(
                 queue,
                 self.bundle,  # type: ignore[arg-type]  # not None without user_data
-                handler=handler,  # type: ignore[arg-type]  # checked: required without user_data
-                pip_requirements=checked.pip_requirements,
-            ),
-            root_gib=checked.root_gib,
-            encryption_key=encryption_key,
-        )
-        self.auto_scaling_group = self._new_group(vpc, subnets, min_capacity, max_capacity)
+                handler=handler,  # type: ignore[arg-type]  # the rules: required without user_data
+                pip_requirements=requirements,
+            )
+        with r.blame("root_volume_size"):
+            root_gib = root_volume_size.to_gibibytes(rounding=SizeRoundingBehavior.NONE)  # whole GiB, or a token
+        with r.blame("machine_image"):
+            self.launch_template = self._new_launch_template(
+                instance_type=instance_type,
+                machine_image=image,
+                user_data=boot,
+                root_gib=root_gib,
+                encryption_key=encryption_key,
+            )
+        with r.blame("max_capacity"):
+            self.auto_scaling_group = self._new_group(vpc, subnets, min_capacity, max_capacity)
         self.scaling_policy = self._new_scaling_policy(queue)
 
+        at_most = "max_capacity" if v.is_token(max_capacity) else f"max_capacity ({max_capacity})"
         alarms.add(
             "backlog_per_instance",
             metric=self.metric_backlog_per_instance(),
             threshold=self.acceptable_backlog_per_instance,
             description="The backlog per instance stayed above {threshold} messages (what meets the latency "
-            f"target) for {BACKLOG_ALARM_MINUTES} minutes: the group is at max_capacity ({max_capacity}), "
+            f"target) for {BACKLOG_ALARM_MINUTES} minutes: the group is at {at_most}, "
             "or the workers fail. Raise max_capacity or look at the workers.",
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=BACKLOG_ALARM_MINUTES,
@@ -416,6 +595,7 @@ class QueueWorkers(PatternConstruct):
             ),
         )
 
+    @r.guarded(r.Rules({}))
     def metric_backlog_per_instance(self) -> cloudwatch.MathExpression:
         """``ApproximateNumberOfMessagesVisible / GroupInServiceInstances`` per minute: what the policy tracks."""
         return cloudwatch.MathExpression(
@@ -438,19 +618,9 @@ def acceptable_backlog(average_processing_time: Duration, latency_target: Durati
     """Messages one instance may have waiting and still meet the latency target: latency / processing time.
 
     AWS's example: 0.1 s a message and 10 s of acceptable latency give a target of 100 messages per instance.
+    QueueWorkers' rules check both first (concrete, processing more than 0 s, latency at least processing).
     """
-    processing = v.duration_seconds("average_processing_time", average_processing_time)
-    latency = v.duration_seconds("latency_target", latency_target)
-    if processing is None or latency is None:
-        raise ValueError("average_processing_time and latency_target must be concrete Durations (not tokens)")
-    if processing <= 0:
-        raise ValueError(f"average_processing_time must be more than 0 seconds, got {v.seconds_text(processing)}")
-    if latency < processing:
-        raise ValueError(
-            f"latency_target must be at least average_processing_time ({v.seconds_text(processing)}): a message "
-            f"cannot be handled faster than it is processed, got {v.seconds_text(latency)}"
-        )
-    return latency / processing
+    return float(latency_target.to_seconds(integral=False) / average_processing_time.to_seconds(integral=False))
 
 
 def worker_user_data(
@@ -622,134 +792,3 @@ def _allow_auto_scaling(scope: Construct, key: kms.IKey) -> None:
             "Scaling user guide, 'Required AWS KMS key policy for use with encrypted volumes', or instances fail to "
             "launch.",
         )
-
-
-class _Checked:
-    """What the validation computed: the root volume in GiB, the code path, the pinned requirements."""
-
-    def __init__(self, root_gib: float, code: Path | None, pip_requirements: list[str]) -> None:
-        self.root_gib = root_gib
-        self.code = code
-        self.pip_requirements = pip_requirements
-
-
-def _check_pinned(prop: str, value: object) -> None:
-    if not isinstance(value, str) or not _PINNED.fullmatch(value):
-        raise ValueError(
-            f"{prop} must be a pinned requirement, one distribution at one version ('my-worker==1.2.3'), got {value!r}"
-        )
-
-
-def _handler_found(handler: str, names: Sequence[str]) -> bool:
-    module = handler.split(":")[0].replace(".", "/")
-    return f"{module}.py" in names or f"{module}/__init__.py" in names
-
-
-def _check_worker_code(worker_code: object, handler: str | None) -> Path:
-    if not isinstance(worker_code, (str, os.PathLike)) or not str(worker_code):
-        raise v.PropTypeError(f"worker_code must be a directory or a wheel (.whl) path, got {worker_code!r}")
-    code = Path(worker_code).expanduser().resolve()
-    if code.is_dir():
-        names = [p.relative_to(code).as_posix() for p in code.rglob("*.py")]
-    elif code.is_file() and code.suffix == ".whl":
-        try:
-            names = _worker_bundle.wheel_names(code)
-        except _worker_bundle.BundleError as error:
-            raise ValueError(f"worker_code: {error}") from error
-    else:
-        raise ValueError(
-            f"worker_code must be an existing directory or wheel (.whl) file, got {str(worker_code)!r}"
-            + ("" if code.exists() else " (it does not exist)")
-        )
-    if handler is not None and not _handler_found(handler, names):
-        module = handler.split(":")[0]
-        raise ValueError(
-            f"handler {handler!r}: worker_code {str(worker_code)!r} has no module {module!r} (no "
-            f"{module.replace('.', '/')}.py nor {module.replace('.', '/')}/__init__.py at its top level)"
-        )
-    return code
-
-
-def _check_root_volume(root_volume_size: Size) -> float:
-    v.check_type("root_volume_size", root_volume_size, Size, "an aws_cdk.Size")
-    root_gib = root_volume_size.to_gibibytes(rounding=SizeRoundingBehavior.NONE)
-    if v.is_token(root_gib):
-        return root_gib  # passed on to the launch template
-    if root_gib != int(root_gib):
-        raise ValueError(
-            f"root_volume_size must be a whole number of GiB (EBS sizes volumes in whole GiB; nothing is rounded), "
-            f"got {root_gib:g} GiB ({root_volume_size.to_mebibytes(rounding=SizeRoundingBehavior.NONE):g} MiB)"
-        )
-    if not MIN_ROOT_GIB <= root_gib <= MAX_ROOT_GIB:
-        raise ValueError(f"root_volume_size must be {MIN_ROOT_GIB}-{MAX_ROOT_GIB} GiB, got {root_gib:g} GiB")
-    return int(root_gib)
-
-
-def _validate_props(
-    scope: Construct,
-    *,
-    queue: ReliableQueue,
-    vpc: ec2.IVpc,
-    vpc_subnets: ec2.SubnetSelection | None,
-    min_capacity: int,
-    max_capacity: int,
-    instance_type: ec2.InstanceType | None,
-    machine_image: ec2.IMachineImage | None,
-    root_volume_size: Size,
-    encryption_key: kms.IKey | None,
-    handler: str | None,
-    worker_code: str | os.PathLike[str] | None,
-    pip_requirements: Sequence[str],
-    vpc_endpoints: bool,
-    user_data: ec2.UserData | None,
-) -> _Checked:
-    """Every prop but the two durations (``acceptable_backlog`` checks those)."""
-    v.check_type("queue", queue, ReliableQueue, "a ReliableQueue")
-    v.check_interface("vpc", vpc, "an ec2.IVpc", "vpc_id", "select_subnets", "public_subnets", optional=False)
-    v.check_type("vpc_subnets", vpc_subnets, ec2.SubnetSelection, "an ec2.SubnetSelection", optional=True)
-    v.check_int("min_capacity", min_capacity, minimum=1, maximum=MAX_CAPACITY_LIMIT)
-    v.check_int("max_capacity", max_capacity, minimum=1, maximum=MAX_CAPACITY_LIMIT)
-    if max_capacity < min_capacity:
-        raise ValueError(f"max_capacity must be at least min_capacity ({min_capacity}), got {max_capacity}")
-    v.check_type("instance_type", instance_type, ec2.InstanceType, "an ec2.InstanceType", optional=True)
-    v.check_interface("machine_image", machine_image, "an ec2.IMachineImage", "get_image")
-    if machine_image is not None:
-        arm = _cpu_type(instance_type or ec2.InstanceType(DEFAULT_INSTANCE_TYPE)) == ec2.AmazonLinuxCpuType.ARM_64
-        wanted = "arm64" if arm else "x86_64"
-        found = _image_architecture(scope, machine_image)
-        if found is not None and found != wanted:
-            raise ValueError(
-                f"machine_image is an {found} image, but instance_type "
-                f"{(instance_type or ec2.InstanceType(DEFAULT_INSTANCE_TYPE)).to_string()} runs {wanted}: give an "
-                f"{wanted} image (e.g. ec2.MachineImage.latest_amazon_linux2023(cpu_type=AmazonLinuxCpuType."
-                f"{'ARM_64' if wanted == 'arm64' else 'X86_64'})), or leave machine_image out"
-            )
-    root_gib = _check_root_volume(root_volume_size)
-    v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "grant_encrypt_decrypt")
-    v.check_bool("vpc_endpoints", vpc_endpoints)
-    requirements = v.check_sequence("pip_requirements", pip_requirements, _check_pinned)
-    v.check_interface("user_data", user_data, "an ec2.UserData", "add_commands", "render")
-    if user_data is not None:
-        for prop, value in (("handler", handler), ("worker_code", worker_code), ("pip_requirements", requirements)):
-            if value:
-                raise ValueError(
-                    f"{prop} is for the default user data; with user_data given, your user data runs the worker "
-                    f"(leave {prop} out), got {value!r}"
-                )
-        return _Checked(root_gib, None, [])
-    if handler is None:
-        raise ValueError(
-            "handler is required: 'package.module:function', the function called with each message (e.g. "
-            "'jobs.worker:handle'), with worker_code holding that package"
-        )
-    if not isinstance(handler, str) or not _HANDLER.fullmatch(handler):
-        raise ValueError(f"handler must be 'package.module:function' (e.g. 'jobs.worker:handle'), got {handler!r}")
-    if worker_code is None:
-        if machine_image is None and not requirements:
-            raise ValueError(
-                "worker_code is required: the directory (or wheel) holding the handler's package, shipped to the "
-                f"instances as a CDK asset; handler {handler!r} is imported from it. (Or give a machine_image that "
-                "has the code installed, or pip_requirements.)"
-            )
-        return _Checked(root_gib, None, requirements)
-    return _Checked(root_gib, _check_worker_code(worker_code, handler), requirements)

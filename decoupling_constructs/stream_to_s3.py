@@ -156,6 +156,7 @@ RULES = (
                 MIN_BUFFERING_MIB * 2**20,
                 MAX_BUFFERING_MIB * 2**20,
                 whole="mebibytes",
+                token_unit="mebibytes",  # aws-cdk-lib reads a token buffering size in MiB only
                 text=f"{MIN_BUFFERING_MIB}-{MAX_BUFFERING_MIB} MiB",
                 source="Firehose BufferingHints SizeInMBs",
             ),

@@ -97,7 +97,7 @@ def _numbers_around(low: float, high: float, integers: bool) -> st.SearchStrateg
     inside = (
         st.integers(int(max(low, -(10**9))), int(min(high, 10**9)))
         if integers
-        else st.floats(low, min(high, 1e9), allow_nan=False)
+        else st.floats(low, high if math.isfinite(high) else max(1e9, 2 * low), allow_nan=False)
     )
     outside = st.sampled_from([math.nan, math.inf, -math.inf, -(10**9), 10**12]) if not integers else st.just(-1)
     return st.one_of(
@@ -145,6 +145,15 @@ def strategy_for(rule: r.Rule) -> st.SearchStrategy[Maker]:
             lambda x: math.isfinite(x) and 0 <= x <= 1e15
         )
         base.append(st.builds(_size, number, st.sampled_from(list(_SIZE_UNITS))))
+        base.append(
+            st.sampled_from(
+                [
+                    Maker(f"Size.{unit}({t.label})", lambda s, t=t, unit=unit: _SIZE_UNITS[unit](t.make(s)))
+                    for t in NUMBER_TOKENS[:2]
+                    for unit in ("mebibytes", "gibibytes")
+                ]
+            )
+        )
     elif isinstance(rule, r.EpochSeconds):
         base.append(st.sampled_from([const(1_700_000_000), const(1_700_000_000_000), const(4_000_000_000), const(-1)]))
     elif isinstance(rule, r.OneOf):

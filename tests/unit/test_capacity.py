@@ -59,7 +59,10 @@ def test_plan_of_a_throughput_equals_describe() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"write_mib_per_s": -1, "records_per_s": 0}, "write_mib_per_s must be a finite number >= 0, got -1"),
+        (
+            {"write_mib_per_s": -1, "records_per_s": 0},
+            "^Throughput: write_mib_per_s must be a finite number >= 0 MiB/s, got -1$",
+        ),
         ({"write_mib_per_s": math.inf, "records_per_s": 0}, "write_mib_per_s must be a finite number"),
         ({"write_mib_per_s": 1, "records_per_s": math.nan}, "records_per_s must be a finite number"),
         ({"write_mib_per_s": 1, "records_per_s": 1, "read_mib_per_s": -0.5}, "read_mib_per_s must be a finite"),
@@ -77,8 +80,41 @@ def test_plan_of_a_throughput_equals_describe() -> None:
 def test_bad_input(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         describe(**kwargs)
+    with pytest.raises(ValueError, match=message) as caught:
+        Throughput(**kwargs)
+    assert str(caught.value).startswith("Throughput: "), caught.value
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (  # 5 MiB/s given in bytes/s
+            {"write_mib_per_s": 5 * 1024 * 1024, "records_per_s": 100},
+            r"^Throughput: write_mib_per_s must be at most 20,000 MiB/s .*in bytes/s\? 5,242,880 bytes/s is 5 MiB/s\), "
+            r"got 5242880 \(it needs 5,242,880 shards",
+        ),
+        (
+            {"write_mib_per_s": 1, "records_per_s": 25_000_000},
+            r"^Throughput: records_per_s must be at most 20,000,000 records/s .*got 25000000 \(it needs 25,000 shards",
+        ),
+        (  # 5 shared consumers read 5 x 9,000 MiB/s: 22,500 shards of 2 MiB/s
+            {"write_mib_per_s": 9000, "records_per_s": 1, "consumers": 5},
+            r"^Throughput: write_mib_per_s must be at most 8,000 MiB/s with 5 shared-throughput consumers .*got 9000",
+        ),
+        (
+            {"write_mib_per_s": 1, "records_per_s": 1, "read_mib_per_s": 50_000, "enhanced_fan_out": True},
+            r"^Throughput: read_mib_per_s must be at most 40,000 MiB/s .*got 50000 \(it needs 25,000 shards",
+        ),
+    ],
+)
+def test_a_plan_above_the_shard_quota_names_the_field_that_asks_for_it(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Throughput(**kwargs)
+    at_the_limit = {"write_mib_per_s": 20_000, "records_per_s": 20_000_000, "read_mib_per_s": 40_000}
+    prop = message.split(": ")[1].split(" ")[0]
+    if "consumers" in kwargs:
+        at_the_limit["write_mib_per_s"] = 8000  # 5 x 8,000 MiB/s = 20,000 shards of 2 MiB/s
+    assert Throughput(**{**kwargs, prop: at_the_limit[prop]}).write_mib_per_s >= 1  # the limit itself passes
 
 
 loads = st.floats(min_value=0, max_value=4_000, allow_nan=False, allow_infinity=False)

@@ -347,7 +347,7 @@ def test_bad_input_fails_at_synth_time(props: dict, message: str) -> None:
 
 
 def test_negative_throughput_and_lifecycle_with_an_existing_bucket_fail() -> None:
-    with pytest.raises(ValueError, match="write_mib_per_s must be a finite number >= 0, got -2"):
+    with pytest.raises(ValueError, match=r"^Throughput: write_mib_per_s must be a finite number >= 0 MiB/s, got -2$"):
         Throughput(write_mib_per_s=-2, records_per_s=10)
     stack = new_stack()
     with pytest.raises(ValueError, match="lifecycle applies to the bucket StreamToS3 creates"):

@@ -74,6 +74,7 @@ from decoupling_constructs import (
     Throughput,
 )
 from decoupling_constructs.runtime import QueueConsumer, QueueProducer, StreamProducer, TopicPublisher
+from tests.unit.test_queue_workers import WORKER, WORKER_CODE
 
 PATH = "'T/X'"  # every construct row builds X in stack T
 SYNTH = "known at synth time"
@@ -518,6 +519,7 @@ def QW(s: cdk.Stack, construct_id: str, **props: Any) -> QueueWorkers:
         "vpc": props.pop("vpc", None) or vpc(s),
         "average_processing_time": Duration.millis(100),
         "latency_target": Duration.seconds(10),
+        **WORKER,  # the handler and its code (tests/unit/worker_code), required since issue 20
     }
     return QueueWorkers(s, construct_id, **{**required, **props})
 
@@ -1061,9 +1063,24 @@ ROWS += [
     option(SF, "function_errors", "threshold", 0),  # >= 0: always in ALARM
 ]
 
+
 # --- QueueWorkers ---
+def _graviton_fleet(s: cdk.Stack) -> QueueWorkers:
+    fleet = QW(s, "X", instance_type=ec2.InstanceType("m7g.large"))
+    parameters = Template.from_stack(s).to_json().get("Parameters", {})
+    images = [p.get("Default", "") for p in parameters.values() if "ami-amazon-linux" in str(p.get("Default", ""))]
+    assert images and all(image.endswith("arm64") for image in images), images
+    return fleet
+
+
 ROWS += [
-    bad(QW, "instance_type", ec2.InstanceType("m7g.large")),  # Graviton with the default x86_64 image
+    Row(  # a Graviton type with the default image: it gets the arm64 image (issue 19 allows that or an error)
+        "QueueWorkers-instance_type-graviton-gets-arm64-passes",
+        _graviton_fleet,
+        "QueueWorkers",
+        "instance_type",
+        passes=True,
+    ),
     bad(QW, "instance_type", ec2.InstanceType("t4g.small"), machine_image=ec2.MachineImage.latest_amazon_linux2023()),
     bad(QW, "root_volume_size", Size.gibibytes(8.5)),
     bad(QW, "root_volume_size", Size.mebibytes(8500)),
@@ -1111,7 +1128,13 @@ ROWS += [
         synth=True,
     ),
     bad(QW, "handler", ":handle"),
-    bad(QW, "worker_packages", []),
+    Row(  # worker_packages=[] (nothing to install) before issue 20: now code that lacks the handler's module
+        "QueueWorkers-worker_code-without-the-handler",
+        lambda s: QW(s, "X", worker_code=WORKER_CODE / "jobs"),
+        "QueueWorkers",
+        "worker_code",
+        ("'jobs.worker'",),
+    ),
     bad(QW, "min_capacity", 1.0),
     option(QW, "backlog_per_instance", "threshold", Duration.minutes(1)),
 ]
@@ -1360,27 +1383,6 @@ FAILING_TODAY: dict[str, str] = {
     "StreamToS3-overrides-delivery_success-threshold-100": "silent: a percent for a 0-1 ratio",
     "StreamToS3-overrides-write_throttled-threshold-5": "silent: overrides an alarm not created",
     "AlarmTopic-topic_name-bytes": "raw AttributeError",
-    "QueueWorkers-instance_type-InstanceType": "silent: ARM instance, x86_64 image",
-    "QueueWorkers-instance_type-InstanceType-with-machine_image": "silent: ARM instance, x86_64 image",
-    "QueueWorkers-root_volume_size-Size(8912896KiB)": "silent: not whole GiB, truncated",
-    "QueueWorkers-root_volume_size-Size(8704000KiB)": "raw CannotConvertedIntoWhole",
-    "QueueWorkers-max_capacity-param_number-passes": "refused: range-checks the token encoding",
-    "QueueWorkers-average_processing_time-param_seconds": "unclear: token, no value",
-    "QueueWorkers-latency_target-lazy_seconds": "unclear: token not refused in words",
-    "QueueWorkers-vpc_subnets-unknown-group": "raw ThereSubnetGroupsName",
-    "QueueWorkers-vpc-of-another-app": "raw CannotReferenceAcrossApps",
-    "QueueWorkers-queue-of-another-app": "raw CannotReferenceAcrossApps",
-    "QueueWorkers-worker_packages-[]": "silent: nothing to pip install",
-    "QueueWorkers-overrides-backlog_per_instance-threshold-Duration.PT1M": "unclear: value not shown",
-    "Throughput-write_mib_per_s-True": "unclear: no class name",
-    "Throughput-write_mib_per_s-5242880": "unclear: prop not named",
-    "Throughput-records_per_s-'100'": "unclear: no class name",
-    "Throughput-records_per_s--5": "unclear: no class name",
-    "Throughput-read_mib_per_s-'2'": "unclear: no class name",
-    "Throughput-read_mib_per_s-inf": "unclear: no class name",
-    "Throughput-consumers-None": "unclear: no class name",
-    "Throughput-consumers-True": "unclear: no class name",
-    "Throughput-enhanced_fan_out-1": "unclear: no class name",
     "QueueConsumer-heartbeat-'yes'": "silent: a bool option not checked",
     "QueueConsumer-retry_failed_immediately-'no'": "silent: a bool option not checked",
     "QueueConsumer-queue_url-'jobs'": "silent: a name, URL or ARN mixed up",
