@@ -266,7 +266,7 @@ class FanOut(PatternConstruct):
 
     def add_existing_queue(
         self,
-        queue: sqs.IQueue,
+        queue: sqs.IQueue | ReliableQueue,
         *,
         construct_id: str | None = None,
         filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
@@ -287,10 +287,14 @@ class FanOut(PatternConstruct):
         live beside the queue, so only the queue's stack depends on the topic's
         (both ways would be a cycle).
 
+        :param queue: an ``sqs.IQueue``, or a ``ReliableQueue`` (its ``queue`` subscribes, as
+            ``reliable_queue.queue`` would).
         :param construct_id: the key in ``subscriptions`` and the subscription's
             scope id; default the queue's path in its stack without separators
-            (``"Own"``; ``"JobsQueue"`` for ``ReliableQueue(stack, "Jobs").queue``).
+            (``"Own"``; ``"JobsQueue"`` for ``ReliableQueue(stack, "Jobs")`` or its ``.queue``).
         """
+        if isinstance(queue, ReliableQueue):  # it stands where an IQueue is expected, as its docs say
+            queue = queue.queue
         with v.validating(self, "add_existing_queue"):
             v.check_interface(
                 "queue",
