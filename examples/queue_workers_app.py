@@ -1,11 +1,16 @@
 """QueueWorkers: an EC2 fleet draining a ReliableQueue, scaled on the backlog per instance."""
 
+from pathlib import Path
+
 import aws_cdk as cdk
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from decoupling_constructs import AlarmTopic, QueueWorkers, ReliableQueue
+
+# The handler's package, shipped to the instances as a CDK asset (nothing is installed from a package index).
+WORKER_CODE = Path(__file__).parent / "render_worker"
 
 
 class RenderStack(cdk.Stack):
@@ -31,6 +36,8 @@ class RenderStack(cdk.Stack):
             vpc=vpc,
             average_processing_time=Duration.millis(200),
             latency_target=Duration.seconds(30),
+            handler="renders.worker:handle",
+            worker_code=WORKER_CODE,
             min_capacity=1,
             max_capacity=4,
             alarm_topic=alarms,
