@@ -73,6 +73,8 @@ NOT_STORED: dict[str, dict[tuple[str, str], str]] = {
         "not JSON (its IAM API stores JSON when called directly)",
         ("AWS::Lambda::Function", "DeadLetterConfig"): "moto's CloudFormation does not set it on the function",
         ("AWS::Lambda::Function", "LoggingConfig"): "moto's CloudFormation does not set it on the function",
+        ("AWS::Lambda::Function", "Layers"): "moto's CloudFormation does not set it on the function "
+        "(nor resolves a {{resolve:ssm:...}} reference in it)",
         ("AWS::Lambda::Function", "Code"): "moto's in-process mock serves the package at an AWS address only "
         "boto3 reaches, so the code is not read back (it is on MiniStack)",
     },

@@ -70,6 +70,11 @@ def function_stack() -> dict:
         runtime=lambda_.Runtime.PYTHON_3_13,
         handler="index.handler",
         code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        layers=[
+            lambda_.LayerVersion.from_layer_version_arn(
+                stack, "Powertools", "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3:1"
+            )
+        ],
     )
     iam.Role(
         stack,
@@ -96,6 +101,7 @@ def test_a_roles_policies_on_moto_are_not_stored_and_said_so(aws: None, function
     assert not_stored[("AWS::IAM::Role", "ManagedPolicyArns")].actual == []
     assert "attaches none" in not_stored[("AWS::IAM::Role", "ManagedPolicyArns")].reason
     assert isinstance(not_stored[("AWS::IAM::Role", "Policies")].actual, list)
+    assert not_stored[("AWS::Lambda::Function", "Layers")].actual is None  # moto's CloudFormation ignores Layers
 
 
 def test_a_roles_attached_policy_is_read_back(aws: None, function_stack: dict) -> None:
