@@ -55,10 +55,10 @@ fi
 
 CDK_PIN=$(python -c "import json; print(json.load(open('decoupling-constructs/package.json'))['devDependencies']['aws-cdk'])")
 MINISTACK_PIN=$(grep -E '^ministack==' decoupling-constructs/requirements-ministack.txt)
+POWERTOOLS_PIN=$(grep -E '^aws-lambda-powertools==' decoupling-constructs/requirements-ministack.txt)
 mkdir -p app && cp -r "$REPO/tests/packaging/new_user_app/." app/
 cd app || exit 1
 step "npm install aws-cdk@$CDK_PIN" npm install --save-dev "aws-cdk@$CDK_PIN" || exit 1
-POWERTOOLS_PIN=$(grep -E '^aws-lambda-powertools==' decoupling-constructs/requirements-ministack.txt)
 step "MiniStack venv: $MINISTACK_PIN $POWERTOOLS_PIN" bash -c \
     "python3.11 -m venv ../ministack && ../ministack/bin/pip install '$MINISTACK_PIN' '$POWERTOOLS_PIN'" || exit 1
 export MINISTACK_PYTHON=$WORK/ministack/bin/python
