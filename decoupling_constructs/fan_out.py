@@ -143,7 +143,9 @@ _QUEUE = r.Interface("an sqs.IQueue", ("queue_arn", "queue_url", "add_to_resourc
 
 def _check_subscriber_queue(prop: str, value: object, ctx: r.Context) -> None:
     """An sqs.IQueue of this App that this topic can deliver to: not FIFO under a standard topic, not encrypted
-    with the AWS-managed ``alias/aws/sqs`` key (SNS cannot use it)."""
+    with the AWS-managed ``alias/aws/sqs`` key (SNS cannot use it). A ReliableQueue stands for its ``queue``."""
+    if isinstance(value, ReliableQueue):
+        value = value.queue
     _QUEUE.check(prop, value, ctx)
     queue: Any = value
     if queue.fifo and not getattr(ctx.scope, "fifo", False):
@@ -237,7 +239,9 @@ ADD_QUEUE_RULES = r.Rules(
 )
 ADD_EXISTING_QUEUE_RULES = r.Rules(
     {
-        "queue": r.Custom(_check_subscriber_queue, "an sqs.IQueue this topic can deliver to", tokens="synth"),
+        "queue": r.Custom(
+            _check_subscriber_queue, "an sqs.IQueue (or a ReliableQueue) this topic can deliver to", tokens="synth"
+        ),
         "construct_id": r.Custom(
             _check_subscriber_id, "a construct id not used in this FanOut", optional=True, tokens="synth"
         ),
@@ -466,7 +470,7 @@ class FanOut(PatternConstruct):
     @r.guarded(ADD_EXISTING_QUEUE_RULES)
     def add_existing_queue(
         self,
-        queue: sqs.IQueue,
+        queue: sqs.IQueue | ReliableQueue,
         *,
         construct_id: str | None = None,
         filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
@@ -491,10 +495,14 @@ class FanOut(PatternConstruct):
         built from its name, so no dependency cycle arises. An imported queue is
         subscribed from the FanOut; a queue of another App or Stage is refused.
 
+        :param queue: an ``sqs.IQueue``, or a ``ReliableQueue`` (its ``queue`` subscribes, as
+            ``reliable_queue.queue`` would).
         :param construct_id: the key in ``subscriptions`` and the subscription's
             scope id; default the queue's path in its stack without separators
-            (``"Own"``; ``"JobsQueue"`` for ``ReliableQueue(stack, "Jobs").queue``).
+            (``"Own"``; ``"JobsQueue"`` for ``ReliableQueue(stack, "Jobs")`` or its ``.queue``).
         """
+        if isinstance(queue, ReliableQueue):  # it stands where an IQueue is expected, as its docs say
+            queue = queue.queue
         _stacks.check_same_app(self, queue, "queue")  # another Stage too (the rule refuses another App)
         if construct_id is None:  # the queue's path in its stack: "Own", "Jobs/Queue" -> "JobsQueue"
             below_stack = queue.node.scopes[len(Stack.of(queue).node.scopes) :]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import itertools
 import json
 import logging
 import os
@@ -430,7 +431,9 @@ def run_cdk(
             log.write(f"$ cdk {' '.join(args)}\n{output}\n")
     if completed.returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-15:])
-        raise CdkError(f"cdk {' '.join(args[:2])} failed (exit {completed.returncode}):\n{tail}")
+        command = list(itertools.takewhile(lambda arg: not arg.startswith("-"), args))  # every stack, no option
+        where = f"; full output in {log_file}" if log_file is not None else ""
+        raise CdkError(f"cdk {' '.join(command)} failed (exit {completed.returncode}{where}):\n{tail}")
     return output
 
 

@@ -15,6 +15,8 @@ Where the list comes from:
   it does not know; the helper completes some (``COMPLETED_TYPES``) after the deploy, the rest are refusals.
 * ``Fn::GetAtt`` attributes: :data:`MISSING_ATTRIBUTES` (checked on each version in ``verify.NOT_STORED_CHECKED``),
   and, on moto, any attribute of a type it skips.
+* SSM parameters that ``{{resolve:ssm:...}}`` dynamic references name (a Lambda layer from AWS's public parameter,
+  say): asked of the running MiniStack, whose CloudFormation fails a resource whose reference it cannot resolve.
 * properties: :data:`~decoupling_constructs.testing.verify.NOT_STORED` (what :func:`verify` reports as not
   stored), and on moto, a property holding a ``Ref`` to a skipped resource (moto drops it).
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +143,13 @@ def preflight(templates: Mapping[str, dict[str, Json]], emulator: Emulator) -> P
     else:
         refused_types, skipped_types = set(), set()
     not_stored = not_stored_for(emulator.label)
+    missing_parameters = (
+        _ministack_missing_parameters(
+            {p for t in templates.values() for _, p in _ssm_references(t.get("Resources", {}))}, emulator
+        )
+        if name == "ministack"
+        else {}
+    )
     missing_attributes = MISSING_ATTRIBUTES.get(name, {})
     for stack, template in templates.items():
         resources: dict[str, Json] = template.get("Resources", {})
@@ -180,6 +190,21 @@ def preflight(templates: Mapping[str, dict[str, Json]], emulator: Emulator) -> P
                                 subject=f"property {prop}",
                             )
                         )
+        if name == "ministack":
+            for logical_id, parameter in _ssm_references(resources):
+                if parameter not in missing_parameters:
+                    continue
+                resource_type = resource_types[logical_id]
+                report.refused.append(
+                    PreflightFinding(
+                        stack,
+                        where(logical_id),
+                        logical_id,
+                        resource_type,
+                        f"SSM parameter {parameter}",
+                        missing_parameters[parameter],
+                    )
+                )
         for owner, target, attribute in _get_atts(template):
             target_type = resource_types.get(target)
             if target_type is None:
@@ -240,6 +265,56 @@ def _get_atts(template: dict[str, Json]) -> Iterator[tuple[str, str, str]]:
         yield from walk(resource.get("Properties", {}), logical_id)
     for output, body in template.get("Outputs", {}).items():
         yield from walk(body, output)
+
+
+# A dynamic reference to an SSM parameter, resolved by CloudFormation at deploy time: {{resolve:ssm:NAME}} or
+# {{resolve:ssm:NAME:VERSION}} (CloudFormation user guide, "Get values stored in other services using dynamic
+# references"). A parameter name has no colon or brace.
+_SSM_REFERENCE = re.compile(r"\{\{resolve:ssm:([^:{}]+)(?::\d+)?\}\}")
+
+
+def _ssm_references(resources: Mapping[str, Json]) -> Iterator[tuple[str, str]]:
+    """(logical id, parameter name) of every ``{{resolve:ssm:...}}`` in the resources' properties."""
+
+    def strings(value: Json) -> Iterator[str]:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from strings(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from strings(item)
+
+    for logical_id, resource in resources.items():
+        for text in strings(resource.get("Properties", {})):
+            for match in _SSM_REFERENCE.finditer(text):
+                yield logical_id, match.group(1)
+
+
+def _ministack_missing_parameters(names: set[str], emulator: Emulator) -> dict[str, str]:
+    """Parameter name -> why, for each referenced SSM parameter the running MiniStack does not have: its
+    CloudFormation fails the resource ("Dynamic reference ... could not be resolved") and the stack rolls back."""
+    if not names:
+        return {}
+    ssm = _client("ssm", emulator.region, emulator.endpoint_url)
+    missing: dict[str, str] = {}
+    for name in sorted(names):
+        try:
+            ssm.get_parameter(Name=name)
+        except ssm.exceptions.ParameterNotFound:
+            reserved = name.startswith(("/aws/", "aws/"))
+            missing[name] = (
+                f"{emulator.label} has no such parameter, so the dynamic reference cannot be resolved: the deploy "
+                + (
+                    "fails (AWS's public parameters are not served and their names are reserved: leave what reads "
+                    "it out of the copy you deploy there, e.g. a Lambda layer, whose code MiniStack's Lambda does not "
+                    "load anyway)"
+                    if reserved
+                    else "fails (put the parameter there before deploying)"
+                )
+            )
+    return missing
 
 
 def _ministack_unrecognized(types: set[str], emulator: Emulator) -> set[str]:

@@ -67,8 +67,14 @@ NOT_STORED: dict[str, dict[tuple[str, str], str]] = {
         ("AWS::EC2::SubnetRouteTableAssociation", "SubnetId"): "moto's CloudFormation associates no subnet",
         ("AWS::EC2::SecurityGroup", "SecurityGroupEgress"): "moto's CloudFormation keeps the default allow-all egress",
         ("AWS::EC2::SecurityGroupIngress", "Description"): "moto's CloudFormation stores the rule without it",
+        ("AWS::IAM::Role", "ManagedPolicyArns"): "moto's CloudFormation attaches none "
+        "(its IAM API attaches them when called directly)",
+        ("AWS::IAM::Role", "Policies"): "moto's CloudFormation stores each inline policy document as Python text, "
+        "not JSON (its IAM API stores JSON when called directly)",
         ("AWS::Lambda::Function", "DeadLetterConfig"): "moto's CloudFormation does not set it on the function",
         ("AWS::Lambda::Function", "LoggingConfig"): "moto's CloudFormation does not set it on the function",
+        ("AWS::Lambda::Function", "Layers"): "moto's CloudFormation does not set it on the function "
+        "(nor resolves a {{resolve:ssm:...}} reference in it)",
         ("AWS::Lambda::Function", "Code"): "moto's in-process mock serves the package at an AWS address only "
         "boto3 reaches, so the code is not read back (it is on MiniStack)",
     },
@@ -493,8 +499,35 @@ def _key(r: _Read) -> dict[str, Json]:
 
 
 def _role(r: _Read) -> dict[str, Json]:
-    role = r.client("iam").get_role(RoleName=r.physical_id)["Role"]
-    return {**role, "RoleName": role["RoleName"]}
+    """GetRole returns neither the attached managed policies nor the inline ones: they are read with their own
+    list calls (ListAttachedRolePolicies, ListRolePolicies and GetRolePolicy), and only when the template sets them."""
+    iam = r.client("iam")
+    role = iam.get_role(RoleName=r.physical_id)["Role"]
+    read: dict[str, Json] = {**role, "RoleName": role["RoleName"]}
+    if "ManagedPolicyArns" in r.expected:
+        attached = _iam_pages(iam.list_attached_role_policies, "AttachedPolicies", RoleName=r.physical_id)
+        read["ManagedPolicyArns"] = [policy["PolicyArn"] for policy in attached]
+    if "Policies" in r.expected:
+        names = _iam_pages(iam.list_role_policies, "PolicyNames", RoleName=r.physical_id)
+        read["Policies"] = [
+            {
+                "PolicyName": name,
+                "PolicyDocument": iam.get_role_policy(RoleName=r.physical_id, PolicyName=name)["PolicyDocument"],
+            }
+            for name in names
+        ]
+    return read
+
+
+def _iam_pages(call: Any, key: str, **kwargs: Json) -> list[Any]:
+    """Every item of an IAM list call (``Marker``/``IsTruncated`` pages)."""
+    items: list[Any] = []
+    while True:
+        page = call(**kwargs)
+        items.extend(page.get(key, []))
+        if not page.get("IsTruncated"):
+            return items
+        kwargs["Marker"] = page["Marker"]
 
 
 def _iam_policy(r: _Read) -> dict[str, Json]:

@@ -321,6 +321,27 @@ def test_add_existing_queue_gets_the_policy_and_subscription() -> None:
     assert any(s.get("Principal") == {"Service": "sns.amazonaws.com"} for s in statements)
 
 
+def test_add_existing_queue_takes_a_reliable_queue_of_another_stack() -> None:
+    # A ReliableQueue stands where an IQueue is expected: add_existing_queue refused one with a PropTypeError
+    # ("queue must be an sqs.IQueue, got ReliableQueue") although its .queue was accepted.
+    app = cdk.App()
+    shared = cdk.Stack(app, "Shared")
+    key = kms.Key(shared, "Key", enable_key_rotation=True)
+    legacy = cdk.Stack(app, "Legacy")
+    orders = ReliableQueue(legacy, "Orders", encryption_key=key)
+    events = FanOut(cdk.Stack(app, "Events"), "Events")
+    subscription = events.add_existing_queue(orders)
+    assert events.subscriptions["OrdersQueue"] is subscription  # the id of ReliableQueue(stack, "Orders").queue
+    template = Template.from_stack(legacy)
+    assert props_of(template, lid(legacy, subscription))["Endpoint"] == {
+        "Fn::GetAtt": [lid(legacy, orders.queue), "Arn"]
+    }
+    statements = statements_of(template, "AWS::SQS::QueuePolicy", {"Ref": lid(legacy, orders.queue)})
+    assert any(s.get("Principal") == {"Service": "sns.amazonaws.com"} for s in statements)
+    key_statements = Template.from_stack(shared).to_json()["Resources"][lid(shared, key)]["Properties"]["KeyPolicy"]
+    assert any(s.get("Principal") == {"Service": "sns.amazonaws.com"} for s in key_statements["Statement"])
+
+
 def test_imported_queue_subscribes_with_a_warning_about_its_policy() -> None:
     stack = new_stack()
     fan_out = FanOut(stack, "Orders")
