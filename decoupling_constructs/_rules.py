@@ -536,8 +536,22 @@ class Text(Rule):
             self.fail(prop, value, ctx)
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Composite(Rule):
+    """A rule over items (a list, a mapping, a dataclass): a token inside is judged by the item's own rule."""
+
+    def _token_inside(self, value: object) -> bool:
+        return False
+
+    def _mapping(self, prop: str, value: object, ctx: Context) -> Mapping[Any, Any]:
+        if not isinstance(value, Mapping):
+            self.fail(prop, value, ctx, kind=PropTypeError)
+        assert isinstance(value, Mapping)
+        return value
+
+
 @dataclass(frozen=True)
-class ListOf(Rule):
+class ListOf(_Composite):
     """A list or tuple (not a string) of ``min_length..max_length`` items, each checked by ``item``."""
 
     item: Rule
@@ -547,9 +561,6 @@ class ListOf(Rule):
 
     def allowed(self) -> str:
         return self.text or f"a list of {self.item.allowed()}"
-
-    def _token_inside(self, value: object) -> bool:
-        return False  # a list's items are checked one by one
 
     def _check(self, prop: str, value: object, ctx: Context) -> None:
         if isinstance(value, str | bytes | Mapping) or not isinstance(value, list | tuple):
@@ -566,7 +577,7 @@ class ListOf(Rule):
 
 
 @dataclass(frozen=True)
-class MappingOf(Rule):
+class MappingOf(_Composite):
     """A mapping whose keys match ``keys`` and whose values match ``values``."""
 
     keys: Rule
@@ -577,13 +588,8 @@ class MappingOf(Rule):
     def allowed(self) -> str:
         return self.text or f"a mapping of {self.keys.allowed()} to {self.values.allowed()}"
 
-    def _token_inside(self, value: object) -> bool:
-        return False
-
     def _check(self, prop: str, value: object, ctx: Context) -> None:
-        if not isinstance(value, Mapping):
-            self.fail(prop, value, ctx, kind=PropTypeError)
-        assert isinstance(value, Mapping)
+        value = self._mapping(prop, value, ctx)
         if len(value) > self.max_length:
             raise ValueError(f"{prop} must hold at most {self.max_length} entries, got {len(value)}")
         for key, item in value.items():
@@ -592,7 +598,7 @@ class MappingOf(Rule):
 
 
 @dataclass(frozen=True)
-class Props(Rule):
+class Props(_Composite):
     """A mapping of another construct's props (``queue_props``), each checked by that construct's rule;
     ``only`` restricts the keys (and ``only_why`` says why). ``inherit`` names props of the outer table
     that the inner rules see as their own (QueueFunction's ``fifo`` decides what a ``queue_props['queue_name']``
@@ -607,13 +613,8 @@ class Props(Rule):
     def allowed(self) -> str:
         return self.text
 
-    def _token_inside(self, value: object) -> bool:
-        return False
-
     def _check(self, prop: str, value: object, ctx: Context) -> None:
-        if not isinstance(value, Mapping):
-            self.fail(prop, value, ctx, kind=PropTypeError)
-        assert isinstance(value, Mapping)
+        value = self._mapping(prop, value, ctx)
         known = self.only if self.only is not None else tuple(self.rules.props)
         for key in value:
             if key not in known:
@@ -626,7 +627,7 @@ class Props(Rule):
 
 
 @dataclass(frozen=True)
-class Fields(Rule):
+class Fields(_Composite):
     """A dataclass (``AlarmSettings``...): each field checked by its rule, under ``prop.field``."""
 
     cls: type
@@ -635,9 +636,6 @@ class Fields(Rule):
 
     def allowed(self) -> str:
         return self.text
-
-    def _token_inside(self, value: object) -> bool:
-        return False
 
     def _check(self, prop: str, value: object, ctx: Context) -> None:
         if not isinstance(value, self.cls):
