@@ -458,8 +458,8 @@ ROWS += [
     ),
     call("add_existing_queue-None", lambda s: fan_out(s).add_existing_queue(None), "FanOut", PATH, "queue"),  # type: ignore[arg-type]
     call(
-        "add_existing_queue-ReliableQueue",  # the construct, not its .queue
-        lambda s: fan_out(s).add_existing_queue(ReliableQueue(s, "Jobs")),  # type: ignore[arg-type]
+        "add_existing_queue-fifo-ReliableQueue-on-standard",  # a ReliableQueue stands for its .queue, rules and all
+        lambda s: fan_out(s).add_existing_queue(ReliableQueue(s, "Jobs", fifo=True)),
         "FanOut",
         PATH,
         "queue",
