@@ -11,9 +11,9 @@ child process) and a moto server on 127.0.0.1 (free ports; both stopped at the e
 runs ``cdk bootstrap`` into MiniStack. Then one ``cdk deploy`` puts every MiniStack stack in at once (their
 CloudFormation deployments concurrent), while ``decoupling_constructs.testing`` deploys the broker stack into moto
 (MiniStack's CloudFormation rejects AmazonMQ; see ``EMULATOR_FOR``). It verifies every deployed resource against
-its template and drives the patterns, one thread per stack (the patterns of one stack in sequence: they share its
-queues and topic): the messaging patterns with the runtime helpers, the consumers through their real event source
-mappings, the workers by running QueueWorkers' rendered boot script here against MiniStack
+its template and drives the patterns in concurrent lanes (``LANES``: one stack's patterns, and those that invoke
+MiniStack's Lambda functions, in sequence): the messaging patterns with the runtime helpers, the consumers through
+their real event source mappings, the workers by running QueueWorkers' rendered boot script here against MiniStack
 (``stacks/demo/workers.py``; DecouplingQueueWorkers itself is not deployed: MiniStack refuses its NAT gateway and
 flow log, asked of MiniStack at run time). It prints one verdict per pattern and per-phase timings. Emulator request
 logs, the CLI's output, the worker's log and the tracebacks of the failures the scenarios inject go to log files in
@@ -53,7 +53,7 @@ from .messaging import (
     stream_scenario,
 )
 
-# One verdict each, in this order (SNS -> Lambda before the fanout pattern's notifier invocations crowd MiniStack).
+# One verdict each, in this order.
 PATTERNS = (
     "queue",
     "fifo",
@@ -65,6 +65,17 @@ PATTERNS = (
     "queue-function",
     "stream-function",
     "workers",
+)
+# The patterns run in these lanes, the lanes concurrently, each lane's patterns in sequence: one stack's patterns
+# share its queues and topic, and the patterns that invoke MiniStack's Lambda functions run one at a time (a
+# consumer's event source mapping stalled for two minutes while SNS cold-started the notifier concurrently);
+# the consumers first, before the fan-out's notifier invocations crowd MiniStack.
+LANES = (
+    ("queue-function", "stream-function", "fanout-lambda", "fanout-firehose", "fanout"),
+    ("queue", "fifo"),
+    ("stream",),
+    ("broker",),
+    ("workers",),
 )
 STACKS = {
     "queue": "DecouplingReliableQueue",
@@ -308,15 +319,14 @@ def run(args: argparse.Namespace, log_dir: Path) -> int:
                         result.check("scenario ran", "no error", f"{type(error).__name__}: {error}")
                         return result
 
-            def drive_stack(stack_patterns: list[str]) -> None:
-                for pattern in stack_patterns:  # one stack's patterns share its queues and topic: in sequence
+            def drive_lane(lane: list[str]) -> None:
+                for pattern in lane:
                     results[pattern] = drive(pattern)
 
-            by_stack: dict[str, list[str]] = {}
-            for pattern in patterns:
-                by_stack.setdefault(STACKS[pattern], []).append(pattern)
-            with ThreadPoolExecutor(max_workers=len(by_stack)) as drivers:
-                list(drivers.map(drive_stack, by_stack.values()))
+            lanes = [[p for p in lane if p in patterns] for lane in LANES]
+            lanes = [lane for lane in lanes if lane]
+            with ThreadPoolExecutor(max_workers=len(lanes)) as drivers:
+                list(drivers.map(drive_lane, lanes))
         ordered = [results[p] for p in patterns]
         print_results(ordered, reports, phases, time.monotonic() - started, Console(width=max(Console().width, 120)))
         print(f"logs (emulators, cdk, the worker, tracebacks of injected failures): {log_dir}")
@@ -362,7 +372,7 @@ def print_results(
             print(f"  {result.injected_failures} failures injected on purpose (handler errors; tracebacks in the log)")
     print(
         f"timings: {phases.line()} (synth ran while the emulators started and cdk bootstrap ran; drive is the "
-        "patterns' wall-clock time, one thread per stack)"
+        "patterns' wall-clock time, in concurrent lanes)"
     )
 
 
@@ -384,4 +394,4 @@ def keep_running(emulators: dict[str, Emulator]) -> None:
         pass
 
 
-__all__ = ["EMULATOR_FOR", "PATTERNS", "SCENARIOS", "STACKS", "Check", "Result", "main", "run"]
+__all__ = ["EMULATOR_FOR", "LANES", "PATTERNS", "SCENARIOS", "STACKS", "Check", "Result", "main", "run"]

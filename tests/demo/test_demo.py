@@ -35,6 +35,7 @@ def test_demo_deploys_verifies_and_runs_every_pattern(tmp_path: Path, capsys: py
     )
     captured = capsys.readouterr()
     out, err = captured.out, captured.err
+    print(next((line for line in out.splitlines() if line.startswith("timings:")), "no timings"))  # with -s / -rP
     flat_out, flat_err = " ".join(out.split()), " ".join(err.split())
     assert code == 0, out + err
     # One verdict per pattern, in order, every one PASS (the workers' included).
