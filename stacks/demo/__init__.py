@@ -102,8 +102,9 @@ EMULATOR_FOR = {
     ),
     consumers.STACK: ("ministack", f"its Lambda runs SQS and Kinesis event source mappings; {consumers.VARIANT}"),
     workers.STACK: ("none", "not deployed"),
-    workers.DEMO_STACK: ("ministack", workers.VARIANT),
 }
+# The demo's own stacks (not reference stacks: the behaviour tests iterate EMULATOR_FOR), and where they go.
+DEMO_STACKS = {workers.DEMO_STACK: ("ministack", workers.VARIANT)}
 
 
 def synth(outdir: Path, stack_names: list[str]) -> tuple[Path, dict[str, dict[str, Any]]]:
@@ -135,7 +136,7 @@ def deploy(
 ) -> dict[str, Deployment]:
     """One ``cdk deploy`` of every MiniStack stack from ``assembly`` (bootstrapped already; the stacks'
     deployments concurrent), and the moto stacks with the helper meanwhile."""
-    on = {name: EMULATOR_FOR[name][0] for name in templates}
+    on = {name: {**EMULATOR_FOR, **DEMO_STACKS}[name][0] for name in templates}
 
     def to_moto() -> dict[str, Deployment]:
         endpoint = emulators["moto"].endpoint_url
@@ -237,7 +238,8 @@ def run(args: argparse.Namespace, log_dir: Path) -> int:
     deployed = sorted({STACKS[p] for p in patterns})
     # DecouplingQueueWorkers is synthesized for what MiniStack refuses in it, not deployed.
     stack_names = deployed + ([workers.STACK] if "workers" in patterns else [])
-    needed = {EMULATOR_FOR[name][0] for name in stack_names} - {"none"}
+    where = {**EMULATOR_FOR, **DEMO_STACKS}
+    needed = {where[name][0] for name in stack_names} - {"none"}
     sizes = {
         "queue": args.jobs,
         "fifo": args.per_group,
@@ -284,7 +286,7 @@ def run(args: argparse.Namespace, log_dir: Path) -> int:
         for emulator in emulators.values():
             console.print(f"{emulator.label} on {emulator.endpoint_url} (127.0.0.1 only)")
         for name in stack_names:
-            emulator_name, why = EMULATOR_FOR[name]
+            emulator_name, why = where[name]
             if emulator_name == "none":
                 assert refused is not None
                 console.print(f"  {name} -> not deployed: MiniStack refuses it ({refused.result()})")
@@ -394,4 +396,4 @@ def keep_running(emulators: dict[str, Emulator]) -> None:
         pass
 
 
-__all__ = ["EMULATOR_FOR", "LANES", "PATTERNS", "SCENARIOS", "STACKS", "Check", "Result", "main", "run"]
+__all__ = ["DEMO_STACKS", "EMULATOR_FOR", "LANES", "PATTERNS", "SCENARIOS", "STACKS", "Check", "Result", "main", "run"]

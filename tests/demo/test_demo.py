@@ -44,8 +44,9 @@ def test_demo_deploys_verifies_and_runs_every_pattern(tmp_path: Path, capsys: py
     assert [v for v in verdicts if not v.startswith("PASS ")] == []
     # Every reference stack: deployed where EMULATOR_FOR says and verified, or not deployed and why; and the
     # demo's own workers stack.
-    assert set(demo.EMULATOR_FOR) == {*REFERENCE_STACKS, workers.DEMO_STACK}
-    for stack_name, (emulator, why) in demo.EMULATOR_FOR.items():
+    assert set(demo.EMULATOR_FOR) == set(REFERENCE_STACKS)
+    assert set(demo.DEMO_STACKS) == {workers.DEMO_STACK}
+    for stack_name, (emulator, why) in {**demo.EMULATOR_FOR, **demo.DEMO_STACKS}.items():
         if emulator == "none":
             assert f"{stack_name} -> not deployed: {WORKERS_REFUSED}" in flat_err
             continue
@@ -62,7 +63,8 @@ def test_demo_deploys_verifies_and_runs_every_pattern(tmp_path: Path, capsys: py
         )
     # One cdk deploy of every MiniStack stack.
     assert flat_err.count("] cdk deploy ") == 1
-    ministack_stacks = sorted(name for name, (emulator, _) in demo.EMULATOR_FOR.items() if emulator == "ministack")
+    everywhere = {**demo.EMULATOR_FOR, **demo.DEMO_STACKS}
+    ministack_stacks = sorted(name for name, (emulator, _) in everywhere.items() if emulator == "ministack")
     assert f"] cdk deploy {' '.join(ministack_stacks)} into ministack" in flat_err
     assert "MISMATCH" not in out
     assert "every record in S3 exactly once" not in out  # a check that held is not listed as FAILED
