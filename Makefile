@@ -16,6 +16,10 @@ NODE_STAMP := node_modules/.installed
 MINISTACK_VENV := $(VENV)/ministack
 MINISTACK_STAMP := $(MINISTACK_VENV)/.installed
 export MINISTACK_PYTHON := $(CURDIR)/$(MINISTACK_VENV)/bin/python
+# checkov in a venv of its own too (it pins boto3 against ours); tests/static/test_checkov.py runs it from there.
+CHECKOV_VENV := .venvs/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+export CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
 .PHONY: help setup system-deps synth demo preflight deploy destroy test lint format bench diagrams clean fuzz
 
@@ -43,12 +47,17 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
 $(MINISTACK_STAMP): requirements-ministack.txt $(PY_STAMP)
 	@test -x $(MINISTACK_PYTHON) || $(PYTHON) -m venv $(MINISTACK_VENV)
 	@$(MINISTACK_PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-ministack.txt
 	@touch $@
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(MINISTACK_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) $(MINISTACK_STAMP) $(CHECKOV_STAMP)
 
 # Debian packages for the real-broker failover test (ActiveMQ, a JDK); installs only what is missing.
 system-deps:
@@ -105,7 +114,7 @@ $(FLOOR_STAMP): requirements.txt requirements-dev.txt requirements-floor.txt
 
 .PHONY: test-floor test-pythons test-moto-range
 
-test-floor: $(FLOOR_STAMP)
+test-floor: $(FLOOR_STAMP) $(CHECKOV_STAMP)
 	$(FLOOR_VENV)/bin/python -m pytest -n 2 tests/unit tests/static
 
 # The [testing] extra's moto range is >=5.2.5,<5.3: .venv has the oldest (requirements-dev.txt); the newest,

@@ -32,6 +32,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import _rules as r
+from . import _stacks
 from . import _validate as v
 
 if TYPE_CHECKING:
@@ -51,12 +52,13 @@ SHORT_PERIOD_SECONDS = 3600
 MAX_EVALUATION_PERIODS = MAX_EVALUATION_SECONDS_SHORT_PERIOD // 60
 
 # What a metric's values can be, for the reachability rule of Alarms.add: (lowest, highest).
-MetricKind = Literal["count", "age", "percent", "ratio"]
+MetricKind = Literal["count", "age", "percent", "ratio", "multiple"]
 _METRIC_RANGE: dict[str, tuple[float, float]] = {
     "count": (0.0, math.inf),  # messages, errors, throttles, records: never negative
     "age": (0.0, math.inf),  # seconds or milliseconds
     "percent": (0.0, 100.0),  # CPU, heap, memory, store usage
     "ratio": (0.0, 1.0),  # Firehose DeliveryToS3.Success
+    "multiple": (0.0, math.inf),  # a quotient without an upper bound: RabbitMQ's free disk / its free-disk limit
 }
 
 
@@ -259,6 +261,8 @@ class Alarms:
         )
         self.owner = owner
         self.topic = resolve_alarm_topic(alarm_topic)
+        if self.topic is not None and create_alarms:  # the alarms name it
+            _stacks.use(owner, self.topic, self.topic.topic_arn, "alarm_topic")
         self.create_alarms = create_alarms
         self.settings = _check_settings(alarm_settings, keys)
         self.keys = frozenset(keys)
@@ -302,9 +306,9 @@ class Alarms:
             return default
         prop = f"alarm_settings.overrides[{key!r}].threshold"
         if isinstance(default, Duration) and not isinstance(given, Duration):
-            raise v.PropTypeError(f"{prop} must be an aws_cdk.Duration (the alarm is on an age), got {given!r}")
+            raise v.PropTypeError(f"{prop} must be an aws_cdk.Duration (the alarm is on an age), got {r.show(given)}")
         if not isinstance(default, Duration) and isinstance(given, Duration):
-            raise v.PropTypeError(f"{prop} must be a number (the alarm is not on a duration), got {given!r}")
+            raise v.PropTypeError(f"{prop} must be a number (the alarm is not on a duration), got {r.show(given)}")
         if isinstance(given, Duration) and v.duration_seconds(prop, given) is None:
             raise ValueError(f"{prop} must be a concrete Duration (the alarm's threshold is computed), got a token")
         return given
@@ -333,9 +337,10 @@ class Alarms:
         Missing data is not a breach by default: an idle resource publishes nothing.
 
         Every alarm obeys the same rules, whoever tunes it: ``kind`` says what values the metric takes
-        (``count``, ``percent``, ``ratio``; ``age`` for a Duration threshold), and a threshold that, with
-        ``comparison``, leaves the alarm always in ALARM or never in ALARM is refused, as is a fraction for a
-        percent; ``evaluation_periods`` times the metric's period stays within PutMetricAlarm's window.
+        (``count``; ``percent``; ``ratio``, 0-1; ``multiple``, 0 and up, such as free disk over its limit; ``age``
+        for a Duration threshold), and a threshold that, with ``comparison``, leaves the alarm always in ALARM or
+        never in ALARM is refused, as is a fraction for a percent; ``evaluation_periods`` times the metric's
+        period stays within PutMetricAlarm's window.
         """
         option_key = option_key or key
         if not self.enabled(option_key):
@@ -475,15 +480,16 @@ def _register_name(owner: Construct, name: str) -> None:
         same = (account, region) == (other_account or None, other_region or None)
         if same:
             raise ValueError(
-                f"alarm_settings.name_prefix: this construct's alarm {name!r} is also created by stack "
-                f"{other_stack!r} in the same account and Region ({_env_text(account, region)}); alarm names are "
-                "unique per account and Region, so one would replace the other: give each an "
+                f"alarm_settings.name_prefix: this construct's alarm {name!r} in stack {stack.node.path!r} is also "
+                f"created by stack {other_stack!r} in the same account and Region ({_env_text(account, region)}); "
+                "alarm names are unique per account and Region, so one would replace the other: give each an "
                 "AlarmSettings(name_prefix=...)"
             )
         if account is None or other_account in ("", None):
             Annotations.of(owner).add_warning_v2(
                 "decoupling-constructs:alarm-name",
-                f"alarm {name!r} is also created by stack {other_stack!r}; if both deploy to one account and Region "
+                f"alarm {name!r} of stack {stack.node.path!r} is also created by stack {other_stack!r}; if both "
+                "deploy to one account and Region "
                 "one replaces the other: give each an AlarmSettings(name_prefix=...)",
             )
     seen.setdefault(name, []).append((stack.node.path, account or "", region or ""))

@@ -100,7 +100,7 @@ def show(value: object, scope: object = None) -> str:
     if _is_duration(value):
         if value.is_unresolved():  # type: ignore[attr-defined]
             unit = str(value.to_string()).split("(")[0]  # type: ignore[attr-defined]
-            return f"{unit}(<a value known only at deploy time>)"
+            return f"{unit}({_duration_token(value, unit, scope)})"
         seconds = value.to_seconds(integral=False)  # type: ignore[attr-defined]
         written = str(value.to_string())  # type: ignore[attr-defined]
         if written.startswith("Duration.seconds("):
@@ -109,7 +109,7 @@ def show(value: object, scope: object = None) -> str:
     if _is_size(value):
         if value.is_unresolved():  # type: ignore[attr-defined]
             return "a Size of a value known only at deploy time"
-        return f"{value.to_string()} ({value.to_human_string()})"  # type: ignore[attr-defined]
+        return _size_text(value)
     if isinstance(value, Enum):
         return f"{type(value).__name__}.{value.name}"
     if isinstance(value, str | int | float | bool | type(None)):
@@ -121,6 +121,40 @@ def show(value: object, scope: object = None) -> str:
     else:
         text = f"a {type(value).__name__}"
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _duration_token(value: Any, unit: str, scope: object) -> str:
+    """The token inside a ``Duration.<unit>(token)`` in words (read in its own unit, which aws-cdk-lib allows)."""
+    reader = {"millis": "to_milliseconds"}.get(unit.split(".")[-1], f"to_{unit.split('.')[-1]}")
+    try:
+        amount = getattr(value, reader)()
+    except Exception:
+        return "<a value known only at deploy time>"
+    return describe_token(amount, scope)
+
+
+_SIZE_UNITS: tuple[tuple[str, str, int], ...] = (
+    ("pebibytes", "PiB", 2**50),
+    ("tebibytes", "TiB", 2**40),
+    ("gibibytes", "GiB", 2**30),
+    ("mebibytes", "MiB", 2**20),
+    ("kibibytes", "KiB", 2**10),
+    ("bytes", "bytes", 1),
+)
+
+
+def _size_text(size: Any) -> str:
+    """``Size.mebibytes(1536) (1.5 GiB)``: as written (aws-cdk-lib's ``to_string`` where it has one; 2.258 has
+    not, so the largest whole unit), then in the largest unit of at least one."""
+    number = float(size.to_bytes(rounding=_no_rounding()))
+    written = getattr(size, "to_string", None)
+    if written is not None:
+        text = str(written())
+    else:
+        method, _, per = next(u for u in _SIZE_UNITS if (number / u[2]).is_integer() or u[2] == 1)
+        text = f"Size.{method}({_number(number / per)})"
+    _, label, per = next((u for u in _SIZE_UNITS if number >= u[2]), _SIZE_UNITS[-1])
+    return f"{text} ({float(f'{number / per:.3g}'):g} {label})"
 
 
 def _no_rounding() -> Any:
@@ -436,16 +470,10 @@ class Interface(Rule):
             hasattr(value, a) for a in self.attributes
         ):
             self.fail(prop, value, ctx, kind=PropTypeError)
-        if (
-            self.same_app
-            and _is_construct(value)
-            and _is_construct(ctx.scope)
-            and value.node.root is not ctx.scope.node.root  # type: ignore[attr-defined]
-        ):
-            raise ValueError(
-                f"{prop} must belong to the same cdk.App as this construct, got {show(value)} of another App"
-                " (CDK references only work within one App: import it with from_*_arn/from_*_attributes)"
-            )
+        if self.same_app and _is_construct(value) and _is_construct(ctx.scope):
+            from ._stacks import check_same_app  # one rule for every entry point: another App or Stage
+
+            check_same_app(ctx.scope, value, prop)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -528,12 +556,15 @@ class MappingOf(Rule):
 @dataclass(frozen=True)
 class Props(Rule):
     """A mapping of another construct's props (``queue_props``), each checked by that construct's rule;
-    ``only`` restricts the keys (and ``only_why`` says why)."""
+    ``only`` restricts the keys (and ``only_why`` says why). ``inherit`` names props of the outer table
+    that the inner rules see as their own (QueueFunction's ``fifo`` decides what a ``queue_props['queue_name']``
+    must end in): they are not checked again, only read."""
 
     rules: Rules
     only: tuple[str, ...] | None = None
     only_why: str = ""
     text: str = "a mapping of props"
+    inherit: tuple[str, ...] = ()
 
     def allowed(self) -> str:
         return self.text
@@ -552,7 +583,8 @@ class Props(Rule):
                     f"{prop} has an unknown prop {key!r}{_did_you_mean(key, known)}; "
                     f"it takes {', '.join(known)}{self.only_why}"
                 )
-        self.rules.check_values(value, ctx, prefix=prop, only_given=True)
+        outer = {name: ctx.props.get(name) for name in self.inherit if name not in value}
+        self.rules.check_values(value, ctx, prefix=prop, only_given=True, outer=outer)
 
 
 @dataclass(frozen=True)
@@ -622,8 +654,10 @@ class Rules:
         prefix: str = "",
         only_given: bool = False,
         attribute: bool = False,
+        outer: Mapping[str, Any] | None = None,
     ) -> None:
-        inner = Context(scope=ctx.scope, owner=ctx.owner, props=values)
+        """Check ``values``; ``outer`` are props the rules may read (``ctx.props``) but that are not checked here."""
+        inner = Context(scope=ctx.scope, owner=ctx.owner, props={**(outer or {}), **values})
         for name, rule in self.props.items():
             if only_given and name not in values:
                 continue
@@ -761,7 +795,8 @@ def guarded(rules: Rules) -> Callable[[F], F]:
                 values = dict(bound.arguments)
                 values.pop("self", None)
                 for parameter in parameters:
-                    if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                    # **options: checked as one mapping by its own rule, else each option by the table's rules
+                    if parameter.kind is inspect.Parameter.VAR_KEYWORD and parameter.name not in rules.props:
                         values.update(values.pop(parameter.name, {}))
                 rules.check_values(values, Context(scope=ctx_scope, owner=cls))
                 return function(self, *args, **kwargs)

@@ -150,12 +150,37 @@ def check_int(prop: str, value: int, *, minimum: int, maximum: int) -> None:
     Int(minimum, maximum).check(prop, value)
 
 
-def check_number(prop: str, value: float, *, minimum: float = 0.0) -> float:
-    """A finite number ``>= minimum`` (used by the capacity planner)."""
+def check_number(prop: str, value: float, *, minimum: float = 0.0, maximum: float = math.inf) -> float:
+    """A finite number in ``minimum..maximum`` (the capacity planner; the run-time helpers' deadlines)."""
     from ._rules import Number
 
-    Number(minimum, tokens="synth").check(prop, value)
+    Number(minimum, maximum, tokens="synth").check(prop, value)
     return float(value)
+
+
+def check_count(prop: str, value: object, *, minimum: int, maximum: int) -> int:
+    """A whole number in ``minimum..maximum`` (the run-time helpers' concurrency options). The engine's
+    ``Int`` rule; without aws-cdk-lib loaded nothing is a token, so the helpers need no CDK for it."""
+    from ._rules import Int
+
+    Int(minimum, maximum, tokens="synth").check(prop, value)
+    assert isinstance(value, int)
+    return value
+
+
+@contextmanager
+def validating_helper(owner: str) -> Iterator[None]:
+    """:func:`validating` for the run-time helpers, which have no construct path: re-raise a ValueError/TypeError
+    of the block with the class in front (``QueueConsumer: receive_concurrency must be ..., got 0``), through the
+    engine's :func:`_rules.reraise`."""
+    from ._rules import reraise
+
+    try:
+        yield
+    except AssertionError:
+        raise
+    except (ValueError, TypeError) as error:
+        reraise(error, owner)
 
 
 def check_one_of(prop: str, value: object, allowed: Iterable[object]) -> None:

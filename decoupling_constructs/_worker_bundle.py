@@ -27,7 +27,9 @@ import decoupling_constructs
 # botocore -> python-dateutil, urllib3; python-dateutil -> six). All pure Python.
 RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 # The library files the runtime imports (decoupling_constructs/__init__.py imports the constructs lazily).
-LIBRARY_FILES = ("__init__.py", "limits.py", "py.typed")
+# What the runtime imports of the library (its option checks run on the guard engine, which needs no aws-cdk-lib);
+# tests/unit/test_queue_workers.py imports the runtime from a bundle on a bare Python, so a file missing here fails it.
+LIBRARY_FILES = ("__init__.py", "_rules.py", "_validate.py", "limits.py", "py.typed")
 LIBRARY_DIRS = ("runtime",)
 _NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
 _SKIPPED_PARTS = ("__pycache__",)

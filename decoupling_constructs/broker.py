@@ -25,11 +25,13 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
+from . import _rules as r
 from . import _validate as v
-from ._alarms import Alarms, AlarmSettings
+from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._network import private_subnets
-from ._validate import PropTypeError
+from ._props import ENCRYPTION_KEY, GRANT_RULES, removal_policy
+from ._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov, allow_logs_to_use_key
 
 
 class BrokerEngine(enum.Enum):
@@ -44,29 +46,47 @@ class DeploymentMode(enum.Enum):
 
 
 _DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d\Z")
+_TIME = r"([01]\d|2[0-3]):[0-5]\d"  # HH:MM, 24-hour
 
 
 @dataclass(frozen=True)
 class MaintenanceWindow:
-    """When Amazon MQ may apply minor version upgrades and patches (weekly, 2 hours)."""
+    """When Amazon MQ may apply minor version upgrades and patches (weekly, 2 hours). Its fields are checked
+    by ``MessageBroker`` (``MAINTENANCE_WINDOW_RULES``), whose errors name the broker and ``maintenance_window.day``.
+
+    :param day: MONDAY-SUNDAY, upper case.
+    :param time: HH:MM, 24-hour.
+    :param time_zone: ``UTC``, a Country/City time zone (``Europe/Paris``) or a UTC offset (``UTC+05:30``).
+    """
 
     day: str = "SUNDAY"
     time: str = "03:00"
     time_zone: str = "UTC"
 
-    def __post_init__(self) -> None:
-        v.check_one_of("maintenance_window.day", self.day, _DAYS)
-        if not isinstance(self.time, str) or not _TIME.match(self.time):
-            raise ValueError(f"maintenance_window.time must be HH:MM (24-hour), got {self.time!r}")
-        if not _is_time_zone(self.time_zone):
-            raise ValueError(
-                "maintenance_window.time_zone must be 'UTC', a Country/City time zone such as 'Europe/Paris', "
-                f"or a UTC offset such as 'UTC+05:30', got {self.time_zone!r}"
-            )
-
 
 _UTC_OFFSET = re.compile(r"^UTC[+-](0\d|1[0-4]):[0-5]\d\Z")
+
+
+def _check_time_zone(prop: str, value: object, ctx: r.Context) -> None:
+    if not _is_time_zone(value):
+        raise ValueError(
+            f"{prop} must be 'UTC', a Country/City time zone such as 'Europe/Paris', or a UTC offset such as "
+            f"'UTC+05:30', got {r.show(value)}"
+        )
+
+
+#: Every MaintenanceWindow field (Amazon MQ CreateBroker, MaintenanceWindowStartTime).
+MAINTENANCE_WINDOW_RULES = r.Rules(
+    {
+        "day": r.OneOf(_DAYS, source="Amazon MQ MaintenanceWindowStartTime.DayOfWeek"),
+        "time": r.Text("HH:MM (24-hour)", pattern=_TIME),
+        "time_zone": r.Custom(
+            _check_time_zone,
+            "'UTC', a Country/City time zone such as 'Europe/Paris', or a UTC offset such as 'UTC+05:30'",
+            source="Amazon MQ MaintenanceWindowStartTime.TimeZone",
+        ),
+    }
+)
 
 
 def _is_time_zone(value: object) -> bool:
@@ -139,7 +159,7 @@ SUBNETS_NEEDED = {
     DeploymentMode.ACTIVE_STANDBY_MULTI_AZ: 2,
     DeploymentMode.CLUSTER_MULTI_AZ: 1,
 }
-_USERNAME = re.compile(r"^[A-Za-z0-9\-._~]{2,100}\Z")  # Amazon MQ users: 2-100 of letters, digits, -._~
+_USERNAME = r"[A-Za-z0-9\-._~]{2,100}"  # Amazon MQ users: 2-100 of letters, digits, -._~
 BROKER_NAME_MAX = 50  # Amazon MQ broker names: 1-50 characters
 ALARM_PERCENT = 80
 # Alarm keys per engine. ActiveMQ's are families: one alarm per broker instance, keyed "<key>_<n>" in
@@ -153,6 +173,193 @@ RABBITMQ_ALARM_KEYS = ("system_cpu_utilization", "memory_used", "disk_free")
 ALARM_KEYS_BY_ENGINE = {BrokerEngine.ACTIVEMQ: tuple(ACTIVEMQ_ALARMS), BrokerEngine.RABBITMQ: RABBITMQ_ALARM_KEYS}
 DEFAULT_METRIC_PERIOD = Duration.minutes(5)
 DEFAULT_MAINTENANCE_WINDOW = MaintenanceWindow()
+# CloudWatch: Amazon MQ publishes its metrics every minute; PutMetricAlarm's Period is 10, 20, 30 or a multiple of
+# 60 seconds, and period x evaluation periods at most 7 days (604,800 seconds).
+MAX_METRIC_PERIOD_SECONDS = 604_800
+
+
+# --- the rules of every argument (the engine in _rules.py checks them before each body runs) ---
+
+
+def _engine(ctx: r.Context) -> BrokerEngine | None:
+    engine = ctx.props.get("engine")
+    return engine if isinstance(engine, BrokerEngine) else None
+
+
+def _check_instance_type(prop: str, value: object, ctx: r.Context) -> None:
+    engine = _engine(ctx)
+    types = INSTANCE_TYPES[engine] if engine else tuple(dict.fromkeys(t for ts in INSTANCE_TYPES.values() for t in ts))
+    r.OneOf(types).check(prop, value, ctx)
+
+
+def _check_engine_version(prop: str, value: object, ctx: r.Context) -> None:
+    engine = _engine(ctx)
+    versions = (
+        SUPPORTED_ENGINE_VERSIONS[engine]
+        if engine
+        else tuple(v for vs in SUPPORTED_ENGINE_VERSIONS.values() for v in vs)
+    )
+    r.OneOf(versions).check(prop, value, ctx)
+
+
+def _check_peer(prop: str, peer: object, ctx: r.Context | None = None) -> None:
+    """An ec2.IPeer that is not the whole internet (0.0.0.0/0, ::/0)."""
+    r.Interface("an ec2.IPeer (e.g. a security group)", ("to_ingress_rule_config", "unique_id")).check(prop, peer, ctx)
+    config = peer.to_ingress_rule_config()  # type: ignore[attr-defined]
+    cidrs = [getattr(config, "cidr_ip", None), getattr(config, "cidr_ipv6", None)]
+    if any(isinstance(cidr, str) and not v.is_token(cidr) and cidr.endswith("/0") for cidr in cidrs):
+        raise ValueError(
+            f"{prop} opens the broker to every address ({peer.unique_id}); a MessageBroker is private: "  # type: ignore[attr-defined]
+            "give the security group of the clients, or the CIDR of the networks that connect"
+        )
+
+
+_PEER = r.Custom(_check_peer, "an ec2.IPeer that is not the whole internet", tokens="synth")
+
+
+def _check_allowed_peers(prop: str, value: object, ctx: r.Context) -> None:
+    if hasattr(value, "to_ingress_rule_config"):
+        raise v.PropTypeError(f"{prop} must be a list of ec2.IPeer (e.g. [security_group]), got {r.show(value)}")
+    r.ListOf(_PEER, text="a list of ec2.IPeer").check(prop, value, ctx)
+
+
+def _engine_relations(values: Mapping[str, object], ctx: r.Context) -> None:
+    """What one prop allows depends on the engine (deployment modes, mq.t3.micro, the guest user, keys) or on
+    another prop (vpc_subnets selects subnets of vpc)."""
+    engine = values["engine"]
+    assert isinstance(engine, BrokerEngine)
+    mode = values.get("deployment_mode") or DEFAULT_MODES[engine]
+    assert isinstance(mode, DeploymentMode)
+    if mode not in ALLOWED_MODES[engine]:
+        allowed = ", ".join(m.value for m in ALLOWED_MODES[engine])
+        raise ValueError(
+            f"deployment_mode {mode.value} is not available for {engine.value}; allowed: {allowed}, "
+            f"got DeploymentMode.{mode.name}"
+        )
+    if values.get("instance_type") == "mq.t3.micro" and mode is not DeploymentMode.SINGLE_INSTANCE:
+        raise ValueError(f"instance_type mq.t3.micro is for SINGLE_INSTANCE brokers only, got {mode.value}")
+    if engine is BrokerEngine.RABBITMQ and values.get("admin_username") == "guest":
+        raise ValueError("admin_username 'guest' is reserved by RabbitMQ; choose another name")
+    if values.get("encryption_key") is not None and engine is BrokerEngine.RABBITMQ:
+        raise ValueError("encryption_key: Amazon MQ for RabbitMQ supports only AWS-owned keys; give no key")
+    selection = values.get("vpc_subnets")
+    if selection is not None and values.get("vpc") is None:
+        raise ValueError("vpc_subnets selects subnets of vpc; give vpc too")
+    if isinstance(selection, ec2.SubnetSelection) and selection.subnet_type == ec2.SubnetType.PUBLIC:
+        raise ValueError(
+            "vpc_subnets selects PUBLIC subnets; a MessageBroker is private: select PRIVATE_ISOLATED or "
+            "PRIVATE_WITH_EGRESS subnets"
+        )
+
+
+#: What every MessageBroker prop accepts.
+RULES = (
+    r.Rules(
+        {
+            "engine": r.Instance(BrokerEngine, "a BrokerEngine (ACTIVEMQ or RABBITMQ)", tokens="synth"),
+            "deployment_mode": r.Instance(
+                DeploymentMode,
+                "a DeploymentMode (SINGLE_INSTANCE, ACTIVE_STANDBY_MULTI_AZ or CLUSTER_MULTI_AZ)",
+                optional=True,
+                tokens="synth",
+            ),
+            "vpc": r.Interface("an ec2.IVpc", ("vpc_id", "select_subnets", "public_subnets"), optional=True),
+            "vpc_subnets": r.Instance(ec2.SubnetSelection, "an ec2.SubnetSelection", optional=True, tokens="synth"),
+            "instance_type": r.Custom(
+                _check_instance_type,
+                "an Amazon MQ broker instance type of the engine",
+                source="Amazon MQ developer guide, Broker instance types",
+            ),
+            "engine_version": r.Custom(
+                _check_engine_version,
+                "an engine version Amazon MQ supports for new brokers",
+                optional=True,
+                source="Amazon MQ developer guide, engine versions",
+            ),
+            "admin_username": r.Text(
+                "2-100 characters of letters, digits and - . _ ~",
+                pattern=_USERNAME,
+                min_length=2,
+                max_length=100,
+                source="Amazon MQ User Username",
+            ),
+            "encryption_key": ENCRYPTION_KEY,
+            "allowed_peers": r.Custom(_check_allowed_peers, "a list of ec2.IPeer", tokens="synth"),
+            "maintenance_window": r.Fields(
+                MaintenanceWindow, MAINTENANCE_WINDOW_RULES, "a MaintenanceWindow", tokens="synth"
+            ),
+            "removal_policy": removal_policy(
+                "AWS::AmazonMQ::Broker", "AWS::SecretsManager::Secret", "AWS::EC2::VPC", "AWS::Logs::LogGroup"
+            ),
+        },
+        relations=(_engine_relations,),
+    )
+    | ALARM_PROPS
+)
+
+
+def _check_metric_instance(prop: str, value: object, ctx: r.Context) -> None:
+    """ActiveMQ: 1, or 2 for active/standby (None is refused by :func:`_metric_instance_given`); RabbitMQ: None."""
+    broker = ctx.scope
+    assert isinstance(broker, MessageBroker)
+    if broker.engine is BrokerEngine.RABBITMQ:
+        raise ValueError(f"{prop} must be None for RabbitMQ (its metrics are per broker), got {r.show(value)}")
+    count = len(broker.instance_names)
+    if value is None or isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= count:
+        raise ValueError(
+            f"{prop} must be the ActiveMQ broker instance, 1-{count} for {broker.deployment_mode.value} "
+            f"(its metrics are per instance), got {r.show(value)}"
+        )
+
+
+def _check_metric_period(prop: str, value: object, ctx: r.Context) -> None:
+    r.Seconds(60, MAX_METRIC_PERIOD_SECONDS, text="1 minute-7 days, whole minutes", tokens="synth").check(
+        prop, value, ctx
+    )
+    seconds = value.to_seconds(integral=False)  # type: ignore[attr-defined]
+    if seconds % 60:
+        raise ValueError(f"{prop} must be a whole number of minutes (1 minute-7 days), got {r.show(value)}")
+
+
+def _metric_instance_given(values: Mapping[str, object], ctx: r.Context) -> None:
+    broker = ctx.scope
+    if isinstance(broker, MessageBroker) and broker.engine is BrokerEngine.ACTIVEMQ and values.get("instance") is None:
+        _check_metric_instance("instance", None, ctx)
+
+
+# CloudWatch statistics ("Statistics definitions"): the five basic ones (aws-cdk-lib also takes avg, max, min, sum, n,
+# any case), IQM, and the extended ones: pNN, tmNN, wmNN, tcNN, tsNN, or with a range, and PR(low:high).
+_STATISTIC = (
+    r"(?i:SampleCount|Average|Sum|Minimum|Maximum|avg|max|min|sum|n|IQM)"
+    r"|(?i:p|tm|wm|tc|ts)(\d{1,2}(\.\d+)?|100)"
+    r"|(?i:tm|wm|tc|ts)\(\d*(\.\d+)?%?:\d*(\.\d+)?%?\)"
+    r"|(?i:PR)\(\d*(\.\d+)?:\d*(\.\d+)?\)"
+)
+
+
+METRIC_RULES = r.Rules(
+    {
+        "name": r.Text("an Amazon MQ metric name such as 'CpuUtilization'", pattern=r"[A-Za-z0-9_.-]+"),
+        "instance": r.Custom(
+            _check_metric_instance, "the broker instance (ActiveMQ), or None", optional=True, tokens="synth"
+        ),
+        "statistic": r.Text(
+            "a CloudWatch statistic: Average, Maximum, Minimum, Sum, SampleCount (or avg, max, min, sum, n), IQM, "
+            "or a percentile or trimmed statistic such as p99, tm90, wm(10%:90%), PR(:300)",
+            pattern=_STATISTIC,
+            tokens="synth",
+            why="aws-cdk-lib renders it as a statistic or an extended statistic",
+            source="CloudWatch User Guide, Statistics definitions",
+        ),
+        "period": r.Custom(
+            _check_metric_period,
+            "1 minute-7 days, whole minutes",
+            tokens="synth",
+            source="CloudWatch PutMetricAlarm Period",
+        ),
+    },
+    relations=(_metric_instance_given,),
+)
 
 
 @jsii.implements(ec2.IConnectable)
@@ -162,7 +369,7 @@ class MessageBroker(PatternConstruct):
     Builds:
 
     * ``vpc`` (when none is given): isolated private subnets in 2 AZs, no NAT
-      gateway, flow logs to CloudWatch Logs.
+      gateway, flow logs to CloudWatch Logs (encrypted with ``encryption_key`` when given).
     * ``security_group``: no ingress but the engine's TLS ports (``ports``) from
       ``allowed_peers``; no egress. The broker is an ``ec2.IConnectable``:
       ``broker.connections.allow_default_port_from(peer)`` and
@@ -198,6 +405,7 @@ class MessageBroker(PatternConstruct):
     #: The keys of ``alarm_settings.overrides``: ActiveMQ's three, then RabbitMQ's three.
     ALARM_KEYS: ClassVar[tuple[str, ...]] = (*ACTIVEMQ_ALARMS, *RABBITMQ_ALARM_KEYS)
 
+    @r.guarded(RULES)
     def __init__(
         self,
         scope: Construct,
@@ -219,31 +427,16 @@ class MessageBroker(PatternConstruct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
-        with v.validating(self):
-            mode = _validate_props(
-                engine=engine,
-                deployment_mode=deployment_mode,
-                vpc=vpc,
-                vpc_subnets=vpc_subnets,
-                instance_type=instance_type,
-                engine_version=engine_version,
-                admin_username=admin_username,
-                encryption_key=encryption_key,
-                allowed_peers=allowed_peers,
-                maintenance_window=maintenance_window,
-                removal_policy=removal_policy,
-            )
-            alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings, keys=ALARM_KEYS_BY_ENGINE[engine])
+        alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings, keys=ALARM_KEYS_BY_ENGINE[engine])
         self.engine = engine
         self.encryption_key = encryption_key
-        self.deployment_mode = mode
+        self.deployment_mode = deployment_mode or DEFAULT_MODES[engine]
         self.engine_version = engine_version or DEFAULT_ENGINE_VERSIONS[engine]
         self.ports = dict(PORTS[engine])
         self.broker_name = Names.unique_resource_name(self, max_length=BROKER_NAME_MAX, separator="-")
 
         self.vpc: ec2.IVpc = vpc or self._new_vpc(removal_policy)
-        with v.validating(self):
-            subnets = self._pick_subnets(vpc_subnets)
+        subnets = self._pick_subnets(vpc_subnets)
         self._build_security_group(allowed_peers)
         self.secret = self._new_secret(admin_username, removal_policy)
         self.broker = self._new_broker(
@@ -293,6 +486,13 @@ class MessageBroker(PatternConstruct):
                 "custom code that also updates the broker user; rotation is the owner's documented follow-up.",
             )
         )
+        if self.encryption_key is None:
+            acknowledge_checkov(
+                secret,
+                "CKV_AWS_149",
+                "Without an encryption_key the secret is encrypted with Secrets Manager's AWS-managed key "
+                "(aws/secretsmanager), as the broker uses an AWS-owned key; given encryption_key, both use it.",
+            )
         return secret
 
     def _new_broker(
@@ -374,23 +574,25 @@ class MessageBroker(PatternConstruct):
         """The broker's security group and default port (OpenWire or AMQPS): ``ec2.IConnectable``."""
         return self._connections
 
+    @r.guarded(GRANT_RULES)
     def grant_read_credentials(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` read the admin credentials (the secret, and ``encryption_key`` to decrypt it)."""
         return self.secret.grant_read(grantee)
 
+    @r.guarded(r.Rules({"peer": _PEER}))
     def allow_from(self, peer: ec2.IPeer) -> None:
         """Open every TLS port of the engine to ``peer`` (never to the whole internet: 0.0.0.0/0 and ::/0
         are refused; name a security group, or the CIDR of the networks that connect)."""
-        with v.validating(self, "allow_from"):
-            _check_peer("peer", peer)
         for protocol, port in self.ports.items():
             self.security_group.add_ingress_rule(peer, ec2.Port.tcp(port), f"{protocol} over TLS")
 
     def _new_vpc(self, removal_policy: RemovalPolicy) -> ec2.Vpc:
-        return isolated_vpc(self, "Vpc", removal_policy=removal_policy)
+        return isolated_vpc(self, "Vpc", removal_policy=removal_policy, encryption_key=self.encryption_key)
 
     def _pick_subnets(self, selection: ec2.SubnetSelection | None) -> list[ec2.ISubnet]:
-        candidates = private_subnets(self.vpc, selection, what="a MessageBroker")
+        # aws-cdk-lib refuses a subnet group the VPC does not have (ThereSubnetGroupsName, with the names it has)
+        with r.blame("vpc_subnets"):
+            candidates = private_subnets(self.vpc, selection, what="a MessageBroker")
         needed = SUBNETS_NEEDED[self.deployment_mode]
         chosen: dict[str, ec2.ISubnet] = {}
         for subnet in candidates:
@@ -402,6 +604,7 @@ class MessageBroker(PatternConstruct):
             )
         return list(chosen.values())[:needed]
 
+    @r.guarded(METRIC_RULES)
     def metric(
         self,
         name: str,
@@ -415,30 +618,15 @@ class MessageBroker(PatternConstruct):
         :param instance: ActiveMQ: the broker instance, 1 or (active/standby) 2; its metrics are per
             instance (``Broker`` dimension ``<broker_name>-<instance>``). RabbitMQ: none (per broker).
         """
-        with v.validating(self, "metric"):
-            if not isinstance(name, str) or not name:
-                raise v.PropTypeError(f"name must be an Amazon MQ metric name such as 'CpuUtilization', got {name!r}")
-            broker = self._metric_dimension(instance)
-        return cloudwatch.Metric(
-            namespace="AWS/AmazonMQ",
-            metric_name=name,
-            dimensions_map={"Broker": broker},
-            statistic=statistic,
-            period=period,
-        )
-
-    def _metric_dimension(self, instance: int | None) -> str:
-        if self.engine is BrokerEngine.RABBITMQ:
-            if instance is not None:
-                raise ValueError(f"instance must be None for RabbitMQ (its metrics are per broker), got {instance!r}")
-            return self.broker_name
-        count = len(self.instance_names)
-        if isinstance(instance, bool) or not isinstance(instance, int) or not 1 <= instance <= count:
-            raise ValueError(
-                f"instance must be the ActiveMQ broker instance, 1-{count} for {self.deployment_mode.value} "
-                f"(its metrics are per instance), got {instance!r}"
+        broker = self.broker_name if instance is None else self.instance_names[instance - 1]
+        with r.blame("statistic"):  # aws-cdk-lib parses the statistic ("Average", "p99", "TM(10%:90%)"...)
+            return cloudwatch.Metric(
+                namespace="AWS/AmazonMQ",
+                metric_name=name,
+                dimensions_map={"Broker": broker},
+                statistic=statistic,
+                period=period,
             )
-        return self.instance_names[instance - 1]
 
     def _add_alarms(self, alarms: Alarms) -> Mapping[str, cloudwatch.Alarm]:
         if self.engine is BrokerEngine.ACTIVEMQ:
@@ -450,6 +638,7 @@ class MessageBroker(PatternConstruct):
                         metric=self.metric(metric, instance=number, statistic="Maximum"),
                         threshold=ALARM_PERCENT,
                         evaluation_periods=3,
+                        kind="percent",
                         description=f"Broker instance {instance}: {what} above {{threshold}} %.",
                     )
             return alarms.mapping
@@ -477,12 +666,14 @@ class MessageBroker(PatternConstruct):
             metric=self.metric("SystemCpuUtilization", statistic="Maximum"),
             threshold=ALARM_PERCENT,
             evaluation_periods=3,
+            kind="percent",
             description=f"Broker {name}: CPU above {{threshold}} %.",
         )
         alarms.add(
             "memory_used",
             metric=memory,
             threshold=ALARM_PERCENT,
+            kind="percent",
             description=f"Broker {name}: memory above {{threshold}} % of the limit at which RabbitMQ "
             "blocks every publisher.",
         )
@@ -491,6 +682,9 @@ class MessageBroker(PatternConstruct):
             metric=disk,
             threshold=2,
             comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            # free / limit: 0 and up, unbounded (1 is the limit, at which RabbitMQ blocks publishers), so no
+            # "ratio" (0-1): a threshold must be above 0, or the alarm could never fire
+            kind="multiple",
             description=f"Broker {name}: free disk below {{threshold}} times the limit at which RabbitMQ blocks "
             "publishers.",
         )
@@ -528,13 +722,29 @@ def _mq_log_policy(stack: Stack) -> logs.ResourcePolicy:
 
 
 def isolated_vpc(
-    scope: Construct, construct_id: str, *, max_azs: int = 2, removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+    scope: Construct,
+    construct_id: str,
+    *,
+    max_azs: int = 2,
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    encryption_key: kms.IKey | None = None,
 ) -> ec2.Vpc:
     """A VPC of isolated private subnets (one per AZ), no NAT gateway, no internet gateway, flow logs
-    to CloudWatch Logs (one month): what ``MessageBroker`` creates when given no ``vpc``."""
+    to CloudWatch Logs (one month; encrypted with ``encryption_key`` when given, which then lets CloudWatch
+    Logs use it): what ``MessageBroker`` creates when given no ``vpc`` (with its ``encryption_key``)."""
+    with v.validating(scope, "isolated_vpc"):
+        v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
     flow_logs = logs.LogGroup(
-        scope, f"{construct_id}FlowLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=removal_policy
+        scope,
+        f"{construct_id}FlowLogs",
+        retention=logs.RetentionDays.ONE_MONTH,
+        encryption_key=encryption_key,
+        removal_policy=removal_policy,
     )
+    if encryption_key is not None:
+        allow_logs_to_use_key(encryption_key, Stack.of(scope))
+    else:
+        acknowledge_checkov(flow_logs, "CKV_AWS_158", LOGS_SERVICE_ENCRYPTION_REASON)
     return ec2.Vpc(
         scope,
         construct_id,
@@ -549,68 +759,3 @@ def isolated_vpc(
         # True would add a custom resource (a Lambda) to empty the default security group; nothing here uses it.
         restrict_default_security_group=False,
     )
-
-
-def _check_peer(prop: str, peer: object) -> None:
-    v.check_interface(prop, peer, "an ec2.IPeer (e.g. a security group)", "to_ingress_rule_config", optional=False)
-    config = peer.to_ingress_rule_config()  # type: ignore[attr-defined]
-    cidrs = [getattr(config, "cidr_ip", None), getattr(config, "cidr_ipv6", None)]
-    if any(isinstance(cidr, str) and cidr.endswith("/0") for cidr in cidrs):
-        raise ValueError(
-            f"{prop} opens the broker to every address ({peer.unique_id}); a MessageBroker is private: "  # type: ignore[attr-defined]
-            "give the security group of the clients, or the CIDR of the networks that connect"
-        )
-
-
-def _validate_props(
-    *,
-    engine: BrokerEngine,
-    deployment_mode: DeploymentMode | None,
-    vpc: ec2.IVpc | None,
-    vpc_subnets: ec2.SubnetSelection | None,
-    instance_type: str,
-    engine_version: str | None,
-    admin_username: str,
-    encryption_key: kms.IKey | None,
-    allowed_peers: Sequence[ec2.IPeer],
-    maintenance_window: MaintenanceWindow,
-    removal_policy: RemovalPolicy,
-) -> DeploymentMode:
-    """Check every prop; return the deployment mode (the engine's default when none is given)."""
-    v.check_type("engine", engine, BrokerEngine, "a BrokerEngine (ACTIVEMQ or RABBITMQ)")
-    mode = DEFAULT_MODES[engine] if deployment_mode is None else deployment_mode
-    v.check_type("deployment_mode", mode, DeploymentMode, "a DeploymentMode")
-    if mode not in ALLOWED_MODES[engine]:
-        allowed = ", ".join(m.value for m in ALLOWED_MODES[engine])
-        raise ValueError(f"deployment_mode {mode.value} is not available for {engine.value}; allowed: {allowed}")
-    if not v.is_token(instance_type):
-        v.check_one_of("instance_type", instance_type, INSTANCE_TYPES[engine])
-        if instance_type == "mq.t3.micro" and mode is not DeploymentMode.SINGLE_INSTANCE:
-            raise ValueError(f"instance_type mq.t3.micro is for SINGLE_INSTANCE brokers only, got {mode.value}")
-    if engine_version is not None and not v.is_token(engine_version):
-        v.check_one_of("engine_version", engine_version, SUPPORTED_ENGINE_VERSIONS[engine])
-    if not v.is_token(admin_username):
-        if not isinstance(admin_username, str) or not _USERNAME.match(admin_username):
-            raise ValueError(
-                f"admin_username must be 2-100 characters of letters, digits and - . _ ~, got {admin_username!r}"
-            )
-        if engine is BrokerEngine.RABBITMQ and admin_username == "guest":
-            raise ValueError("admin_username 'guest' is reserved by RabbitMQ; choose another name")
-    v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
-    if encryption_key is not None and engine is BrokerEngine.RABBITMQ:
-        raise ValueError("encryption_key: Amazon MQ for RabbitMQ supports only AWS-owned keys; give no key")
-    v.check_interface("vpc", vpc, "an ec2.IVpc", "vpc_id", "select_subnets", "public_subnets")
-    v.check_type("vpc_subnets", vpc_subnets, ec2.SubnetSelection, "an ec2.SubnetSelection", optional=True)
-    if vpc_subnets is not None and vpc is None:
-        raise ValueError("vpc_subnets selects subnets of vpc; give vpc too")
-    if vpc_subnets is not None and vpc_subnets.subnet_type == ec2.SubnetType.PUBLIC:
-        raise ValueError(
-            "vpc_subnets selects PUBLIC subnets; a MessageBroker is private: select PRIVATE_ISOLATED or "
-            "PRIVATE_WITH_EGRESS subnets"
-        )
-    if hasattr(allowed_peers, "to_ingress_rule_config"):
-        raise PropTypeError(f"allowed_peers must be a list of ec2.IPeer (e.g. [security_group]), got {allowed_peers!r}")
-    v.check_sequence("allowed_peers", allowed_peers, _check_peer)
-    v.check_type("maintenance_window", maintenance_window, MaintenanceWindow, "a MaintenanceWindow")
-    v.check_removal_policy(removal_policy)
-    return mode

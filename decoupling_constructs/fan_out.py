@@ -11,19 +11,20 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as sns_subscriptions
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kinesisfirehose as firehose
     from aws_cdk import aws_lambda as lambda_
 
-from . import _internals
+from . import _internals, _stacks
+from . import _rules as r
 from . import _validate as v
-from ._alarms import Alarms, AlarmSettings
+from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._filter_policy import check_filters
+from ._props import CHILD_ID, ENCRYPTION_KEY, GRANT_RULES, removal_policy
 from ._security import allow_service_publisher, allow_service_to_use_key, managed_key
-from ._validate import PropTypeError
 from .queue import FIFO_SUFFIX, ReliableQueue, dead_letter_queue, fifo_queue_props
 
 if TYPE_CHECKING:
@@ -59,6 +60,215 @@ class QueueOptions(TypedDict, total=False):
     create_alarms: bool
     alarm_settings: AlarmSettings | None
     removal_policy: RemovalPolicy
+
+
+# --- the rules of every argument (the engine in _rules.py checks them before each body runs) ---
+
+
+def _aws_managed_alias(key: object) -> str | None:
+    """The name of an AWS-managed key's alias (``alias/aws/sqs``...) ``key`` is, or None. Amazon SNS cannot be
+    granted such a key: its policy belongs to AWS (SNS developer guide, "Encryption at rest": a subscribed
+    queue must use a customer-managed key, or SSE-SQS)."""
+    name = getattr(key, "alias_name", None)
+    if isinstance(name, str) and not v.is_token(name) and name.startswith("alias/aws/"):
+        return name
+    return None
+
+
+def _check_no_aws_managed_key(prop: str, value: object, ctx: r.Context) -> None:
+    alias = _aws_managed_alias(value)
+    if alias is not None:
+        raise ValueError(
+            f"{prop} must be a customer-managed key (or None): {alias} is managed by AWS and SNS cannot be granted "
+            f"it, so every delivery would fail, got {r.show(value)}"
+        )
+
+
+def _check_topic_name(prop: str, value: object, ctx: r.Context) -> None:
+    v.check_topic_name(prop, value, fifo=ctx.props.get("fifo") is True)  # type: ignore[arg-type]
+
+
+def _check_subscriber_id(prop: str, value: object, ctx: r.Context) -> None:
+    """A construct id of a new subscriber: not one used in this FanOut (``subscriptions``, or a child such as
+    ``Topic``)."""
+    CHILD_ID.check(prop, value, ctx)
+    fan_out: Any = ctx.scope
+    if not isinstance(fan_out, FanOut):
+        return
+    if value in fan_out.subscriptions:
+        raise ValueError(f"{prop} must be an id not used in this FanOut (a subscriber has it), got {value!r}")
+    child = fan_out.node.try_find_child(value)  # type: ignore[arg-type]
+    if child is not None:
+        raise ValueError(f"{prop} must be an id not used in this FanOut ({r.show(child)} has it), got {value!r}")
+
+
+def _check_filter_policy(prop: str, value: object, ctx: r.Context) -> None:
+    check_filters(ctx.props.get("construct_id") or "this subscription", value, None)  # type: ignore[arg-type]
+
+
+def _check_filter_policy_with_message_body(prop: str, value: object, ctx: r.Context) -> None:
+    check_filters(ctx.props.get("construct_id") or "this subscription", None, value)  # type: ignore[arg-type]
+
+
+def _one_filter_scope(values: Mapping[str, Any], ctx: r.Context) -> None:
+    if values.get("filter_policy") is not None and values.get("filter_policy_with_message_body") is not None:
+        raise ValueError(
+            "give only one of filter_policy (message attributes) and filter_policy_with_message_body "
+            "(message body): a subscription filters on one scope"
+        )
+
+
+def _check_queue_options(prop: str, value: object, ctx: r.Context) -> None:
+    """Only :class:`QueueOptions` keys (a misspelt prop must not be dropped silently), never ``fifo`` (the queue
+    follows the topic), and no AWS-managed key SNS cannot use. The values are ReliableQueue's props, checked by
+    ReliableQueue's own rules (its errors name the queue, ``'<fan out>/<id>'``)."""
+    options: Mapping[str, object] = value  # type: ignore[assignment]
+    fan_out: Any = ctx.scope
+    if "fifo" in options:
+        raise ValueError(
+            f"fifo must not be given: the queue {ctx.props.get('construct_id')!r} follows the FanOut's topic "
+            f"(fifo={getattr(fan_out, 'fifo', False)}); use add_existing_queue to subscribe a queue of your own, "
+            f"got fifo={options['fifo']!r}"
+        )
+    unknown = sorted(set(options) - QueueOptions.__optional_keys__)
+    if unknown:
+        allowed = ["filter_policy", "filter_policy_with_message_body", "raw_message_delivery"]
+        allowed += sorted(QueueOptions.__optional_keys__)
+        raise v.PropTypeError(f"unknown option(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    _check_no_aws_managed_key("encryption_key", options.get("encryption_key"), ctx)
+
+
+_QUEUE = r.Interface("an sqs.IQueue", ("queue_arn", "queue_url", "add_to_resource_policy", "node"), tokens="synth")
+
+
+def _check_subscriber_queue(prop: str, value: object, ctx: r.Context) -> None:
+    """An sqs.IQueue of this App that this topic can deliver to: not FIFO under a standard topic, not encrypted
+    with the AWS-managed ``alias/aws/sqs`` key (SNS cannot use it)."""
+    _QUEUE.check(prop, value, ctx)
+    queue: Any = value
+    if queue.fifo and not getattr(ctx.scope, "fifo", False):
+        raise ValueError(
+            f"{prop} must be a standard queue: a FIFO queue cannot subscribe to a standard topic (create the FanOut "
+            f"with fifo=True), got {r.show(value)}{_named(queue.queue_name)}"
+        )
+    _check_no_aws_managed_key(prop + ".encryption_master_key", queue.encryption_master_key, ctx)
+    child = queue.node.default_child
+    if isinstance(child, sqs.CfnQueue) and child.kms_master_key_id is not None:
+        key_id = Stack.of(child).resolve(child.kms_master_key_id)
+        if isinstance(key_id, str) and key_id.startswith("alias/aws/"):
+            raise ValueError(
+                f"{prop} must be encrypted with SSE-SQS or a customer-managed key: its key {key_id} (KMS_MANAGED) is "
+                f"managed by AWS and SNS cannot be granted it, so every delivery would fail, got {r.show(value)}"
+            )
+
+
+def _named(name: object) -> str:
+    return f" named {name!r}" if isinstance(name, str) and not v.is_token(name) else ""
+
+
+def _check_delivery_stream(prop: str, value: object, ctx: r.Context) -> None:
+    r.Interface("a firehose.IDeliveryStream", ("delivery_stream_arn", "grant", "node"), tokens="synth").check(
+        prop, value, ctx
+    )
+    source = getattr(value.node.default_child, "delivery_stream_type", None)  # type: ignore[attr-defined]
+    if source not in (None, "DirectPut"):
+        raise ValueError(
+            f"{prop} must take direct puts: it reads a {source} source, and Firehose refuses the PutRecordBatch "
+            "calls SNS makes to such a stream; give a DirectPut delivery stream (e.g. "
+            f"firehose.DeliveryStream(destination=firehose.S3Bucket(stream_to_s3.bucket, ...))), got {r.show(value)}"
+        )
+
+
+_SERVICE_PRINCIPAL = r.Text(
+    "an AWS service principal such as 's3.amazonaws.com'",
+    pattern=r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com",
+    tokens="synth",
+    why="the topic and key policies grant that service, which is checked to be one",
+)
+_FILTERS = {
+    "filter_policy": r.Custom(
+        _check_filter_policy, "a dict of message attribute -> sns.SubscriptionFilter", optional=True
+    ),
+    "filter_policy_with_message_body": r.Custom(
+        _check_filter_policy_with_message_body,
+        "a dict of key -> sns.FilterOrPolicy.filter(...) or sns.FilterOrPolicy.policy({...})",
+        optional=True,
+    ),
+}
+_NEW_ID = r.Custom(
+    _check_subscriber_id, "a construct id not used in this FanOut", tokens="synth", why="it names a construct"
+)
+
+#: What every FanOut prop accepts.
+RULES = (
+    r.Rules(
+        {
+            "fifo": r.Bool(),
+            "topic_name": r.Custom(
+                _check_topic_name,
+                "an SNS topic name: 1-256 letters, digits, hyphens and underscores, ending in '.fifo' exactly when "
+                "fifo=True",
+                optional=True,
+                source="SNS CreateTopic Name",
+            ),
+            "content_based_deduplication": r.Bool(),
+            "encryption_key": r.AllOf(
+                rules=(
+                    ENCRYPTION_KEY,
+                    r.Custom(_check_no_aws_managed_key, "not an AWS-managed key", optional=True),
+                ),
+                tokens="synth",
+            ),
+            "service_publishers": r.ListOf(_SERVICE_PRINCIPAL, text="a list of AWS service principals"),
+            "removal_policy": removal_policy("AWS::SNS::Topic", "AWS::SQS::Queue"),
+        },
+        relations=(r.requires("content_based_deduplication", "fifo"),),
+    )
+    | ALARM_PROPS
+)
+ADD_QUEUE_RULES = r.Rules(
+    {
+        "construct_id": _NEW_ID,
+        **_FILTERS,
+        "raw_message_delivery": r.Bool(),
+        "queue_options": r.Custom(_check_queue_options, "ReliableQueue props but fifo (QueueOptions)", tokens="synth"),
+    },
+    relations=(_one_filter_scope,),
+)
+ADD_EXISTING_QUEUE_RULES = r.Rules(
+    {
+        "queue": r.Custom(_check_subscriber_queue, "an sqs.IQueue this topic can deliver to", tokens="synth"),
+        "construct_id": r.Custom(
+            _check_subscriber_id, "a construct id not used in this FanOut", optional=True, tokens="synth"
+        ),
+        **_FILTERS,
+        "raw_message_delivery": r.Bool(),
+    },
+    relations=(_one_filter_scope,),
+)
+ADD_FUNCTION_RULES = r.Rules(
+    {
+        "construct_id": _NEW_ID,
+        "function": r.Interface("a lambda_.IFunction", ("function_arn", "add_permission", "node"), tokens="synth"),
+        **_FILTERS,
+    },
+    relations=(_one_filter_scope,),
+)
+ADD_DELIVERY_STREAM_RULES = r.Rules(
+    {
+        "construct_id": _NEW_ID,
+        "delivery_stream": r.Custom(_check_delivery_stream, "a DirectPut firehose.IDeliveryStream", tokens="synth"),
+        **_FILTERS,
+        "raw_message_delivery": r.Bool(),
+    },
+    relations=(_one_filter_scope,),
+)
+ALLOW_SERVICE_PUBLISHER_RULES = r.Rules(
+    {
+        "service_principal": _SERVICE_PRINCIPAL,
+        "source_arn": r.Text("an ARN such as 'arn:aws:s3:::my-bucket'", pattern=r"arn:[^:]+:[^:]+:.*", optional=True),
+    }
+)
 
 
 class FanOut(PatternConstruct):
@@ -107,6 +317,7 @@ class FanOut(PatternConstruct):
     #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
     ALARM_KEYS: ClassVar[tuple[str, ...]] = ("notifications_failed", "undeliverable_queue")
 
+    @r.guarded(RULES)
     def __init__(
         self,
         scope: Construct,
@@ -123,16 +334,8 @@ class FanOut(PatternConstruct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
-        with v.validating(self):
-            service_publishers = _validate_props(
-                fifo=fifo,
-                topic_name=topic_name,
-                content_based_deduplication=content_based_deduplication,
-                encryption_key=encryption_key,
-                service_publishers=service_publishers,
-                removal_policy=removal_policy,
-            )
-            alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+        alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+        _stacks.use_each(self, {"encryption_key": encryption_key})
         self.fifo = fifo
         self.content_based_deduplication = content_based_deduplication
         self.removal_policy = removal_policy
@@ -216,6 +419,7 @@ class FanOut(PatternConstruct):
             description="Messages SNS could not deliver to a subscriber are waiting in the undeliverable queue.",
         )
 
+    @r.guarded(ADD_QUEUE_RULES)
     def add_queue(
         self,
         construct_id: str,
@@ -238,11 +442,6 @@ class FanOut(PatternConstruct):
         :param filter_policy_with_message_body: body-scope filter (``sns.FilterOrPolicy``); not with ``filter_policy``.
         :param raw_message_delivery: deliver the message as published instead of the SNS JSON envelope.
         """
-        with v.validating(self, "add_queue"):
-            self._check_new_id(construct_id)
-            check_filters(construct_id, filter_policy, filter_policy_with_message_body)
-            v.check_bool("raw_message_delivery", raw_message_delivery)
-            _check_queue_options(construct_id, queue_options, fifo=self.fifo)
         options: dict[str, Any] = {
             "content_based_deduplication": self.content_based_deduplication,
             "alarm_topic": self.alarm_topic,
@@ -264,6 +463,7 @@ class FanOut(PatternConstruct):
         )
         return subscriber
 
+    @r.guarded(ADD_EXISTING_QUEUE_RULES)
     def add_existing_queue(
         self,
         queue: sqs.IQueue,
@@ -284,47 +484,33 @@ class FanOut(PatternConstruct):
 
         A queue of another stack is subscribed from its own stack, as aws-cdk-lib's
         ``SqsSubscription`` does: the subscription and the queue-policy statement
-        live beside the queue, so only the queue's stack depends on the topic's
-        (both ways would be a cycle).
+        live beside the queue, so only the queue's stack depends on the topic's.
+        When the topic's stack already depends on the queue's (the queue's stack
+        owns the topic's key, or ``add_dependency`` says so), the subscription
+        stays in the FanOut and the queue's policy names the topic by the ARN
+        built from its name, so no dependency cycle arises. An imported queue is
+        subscribed from the FanOut; a queue of another App or Stage is refused.
 
         :param construct_id: the key in ``subscriptions`` and the subscription's
             scope id; default the queue's path in its stack without separators
             (``"Own"``; ``"JobsQueue"`` for ``ReliableQueue(stack, "Jobs").queue``).
         """
-        with v.validating(self, "add_existing_queue"):
-            v.check_interface(
-                "queue",
-                queue,
-                "an sqs.IQueue",
-                "queue_arn",
-                "queue_url",
-                "add_to_resource_policy",
-                "node",
-                optional=False,
-            )
-            if construct_id is None:  # the queue's path in its stack: "Own", "Jobs/Queue" -> "JobsQueue"
-                below_stack = queue.node.scopes[len(Stack.of(queue).node.scopes) :]
-                construct_id = "".join(scope.node.id for scope in below_stack)
-            self._check_new_id(construct_id)
-            check_filters(construct_id, filter_policy, filter_policy_with_message_body)
-            v.check_bool("raw_message_delivery", raw_message_delivery)
-            if queue.fifo and not self.fifo:
-                raise ValueError(
-                    f"add_existing_queue({construct_id!r}): a FIFO queue cannot subscribe to a standard topic; "
-                    "create the FanOut with fifo=True"
-                )
-        if Stack.of(queue) is Stack.of(self):
-            holder = Construct(self, construct_id)
-        else:
-            holder = Construct(queue, f"{Names.node_unique_id(self.node)}{construct_id}")  # type: ignore[arg-type]
+        _stacks.check_same_app(self, queue, "queue")  # another Stage too (the rule refuses another App)
+        if construct_id is None:  # the queue's path in its stack: "Own", "Jobs/Queue" -> "JobsQueue"
+            below_stack = queue.node.scopes[len(Stack.of(queue).node.scopes) :]
+            construct_id = "".join(scope.node.id for scope in below_stack)
+            _check_subscriber_id("construct_id (derived from the queue's path)", construct_id, r.Context(scope=self))
+        holder = self._subscriber_holder(queue, queue.queue_arn, "queue", construct_id)
         return self._subscribe(
             holder, construct_id, queue, filter_policy, filter_policy_with_message_body, raw_message_delivery
         )
 
+    @r.guarded(GRANT_RULES)
     def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` publish to the topic (and use its customer-managed key, if any)."""
         return self.topic.grant_publish(grantee)
 
+    @r.guarded(ALLOW_SERVICE_PUBLISHER_RULES)
     def allow_service_publisher(self, service_principal: str, *, source_arn: str | None = None) -> None:
         """Let an AWS service (``cloudwatch.amazonaws.com``, ``s3.amazonaws.com``,
         ``events.amazonaws.com``, ...) publish to the topic.
@@ -336,16 +522,23 @@ class FanOut(PatternConstruct):
         ``encryption_key``, or ``service_publishers`` to the constructor, which
         creates a key.
         """
-        with v.validating(self, "allow_service_publisher"):
-            _check_service_principal("service_principal", service_principal)
-            if source_arn is not None and not isinstance(source_arn, str):
-                raise PropTypeError(f"source_arn must be an ARN string, got {source_arn!r}")
-            if self.encryption_key is None:
-                raise ValueError(
-                    f"allow_service_publisher({service_principal!r}) needs a customer-managed key: the topic uses "
-                    f"the AWS-managed {AWS_MANAGED_SNS_KEY} key, which AWS services cannot use, so their messages "
-                    "would be dropped. Pass encryption_key= or service_publishers=[...] to FanOut."
-                )
+        # The topic's policy and its key's policy name source_arn: their stacks must not feed its stack.
+        key_stacks = _stacks.stacks_named_by(getattr(self.encryption_key, "key_arn", None))
+        for stack in [Stack.of(self), *key_stacks]:
+            _stacks.name_value(
+                self,
+                stack,
+                source_arn,
+                "source_arn",
+                way_out="Write the ARN out from a name known at synth time (e.g. "
+                "f'arn:aws:s3:::{bucket_name}' for a bucket with a bucket_name) instead of the resource's token.",
+            )
+        if self.encryption_key is None:
+            raise ValueError(
+                f"service_principal {service_principal!r} needs a customer-managed key: the topic uses "
+                f"the AWS-managed {AWS_MANAGED_SNS_KEY} key, which AWS services cannot use, so their messages "
+                "would be dropped. Pass encryption_key= or service_publishers=[...] to FanOut."
+            )
         if not allow_service_publisher(
             self.topic, service_principal, encryption_key=self.encryption_key, source_arn=source_arn
         ):
@@ -354,12 +547,6 @@ class FanOut(PatternConstruct):
                 f"encryption_key is imported: grant {service_principal} kms:Decrypt and kms:GenerateDataKey* "
                 "in its key policy yourself, or its messages to the topic are dropped.",
             )
-
-    def _check_new_id(self, construct_id: str) -> None:
-        if not isinstance(construct_id, str) or not construct_id:
-            raise PropTypeError(f"construct_id must be a non-empty string, got {construct_id!r}")
-        if construct_id in self.subscriptions or self.node.try_find_child(construct_id) is not None:
-            raise ValueError(f"a subscriber with id {construct_id!r} already exists in this FanOut")
 
     def _allow_sns_to_use(self, key: kms.IKey, what: str) -> None:
         if not allow_service_to_use_key(key, "sns.amazonaws.com", source_arn=self.topic_arn_from_name):
@@ -383,7 +570,7 @@ class FanOut(PatternConstruct):
                 principals=[iam.ServicePrincipal("sns.amazonaws.com")],
                 actions=["sqs:SendMessage"],
                 resources=[queue.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": self.topic.topic_arn}},
+                conditions={"ArnEquals": {"aws:SourceArn": self._topic_arn_seen_from(Stack.of(queue))}},
             )
         )
         if not added.statement_added:
@@ -414,6 +601,7 @@ class FanOut(PatternConstruct):
 
     # --- Lambda and Firehose subscribers ---
 
+    @r.guarded(ADD_FUNCTION_RULES)
     def add_function(
         self,
         construct_id: str,
@@ -429,30 +617,31 @@ class FanOut(PatternConstruct):
         deleted, permission removed, throttled past SNS's retries) goes to ``undeliverable_queue``;
         an error raised by the function itself is Lambda's asynchronous-invocation business
         (its retries and on-failure destination). Standard topics only: SNS FIFO topics deliver
-        to SQS queues alone. A function of another stack is subscribed from its own stack, as
-        :meth:`add_existing_queue` does for queues.
+        to SQS queues alone. A function of another stack is subscribed from its own stack, or from
+        the FanOut's when that stack depends on the function's, as :meth:`add_existing_queue` does.
 
         :param construct_id: the key in ``subscriptions``.
         """
-        with v.validating(self, "add_function"):
-            v.check_interface(
-                "function", function, "a lambda_.IFunction", "function_arn", "add_permission", "node", optional=False
-            )
-            self._check_push_subscriber(
-                "Lambda function", construct_id, function.function_arn, filter_policy, filter_policy_with_message_body
-            )
-        # aws-cdk-lib's LambdaSubscription adds the invoke permission for this topic (and the stack dependency).
-        config = sns_subscriptions.LambdaSubscription(function).bind(self.topic)
+        self._check_push_subscriber("Lambda function", construct_id, function.function_arn)
+        holder = self._subscriber_holder(function, function.function_arn, "function", construct_id)
+        # aws-cdk-lib's LambdaSubscription adds the invoke permission for this topic (and the stack dependency);
+        # a function whose stack may not depend on the topic's gets it for the topic's ARN built from its name.
+        topic_arn = self._topic_arn_seen_from(Stack.of(function))
+        topic = (
+            self.topic if topic_arn == self.topic.topic_arn else sns.Topic.from_topic_arn(holder, "Topic", topic_arn)
+        )
+        config = sns_subscriptions.LambdaSubscription(function).bind(topic)
         return self._subscribe_endpoint(
-            self._subscriber_holder(function, construct_id),
+            holder,
             construct_id,
             endpoint=config.endpoint,
             protocol=config.protocol,
             filter_policy=filter_policy,
             filter_policy_with_message_body=filter_policy_with_message_body,
-            region=config.region,
+            region=config.region if topic is self.topic else None,  # the alias is our own topic: no region
         )
 
+    @r.guarded(ADD_DELIVERY_STREAM_RULES)
     def add_delivery_stream(
         self,
         construct_id: str,
@@ -475,34 +664,12 @@ class FanOut(PatternConstruct):
 
         :param raw_message_delivery: write the message as published instead of the SNS JSON envelope.
         """
-        with v.validating(self, "add_delivery_stream"):
-            v.check_interface(
-                "delivery_stream",
-                delivery_stream,
-                "a firehose.IDeliveryStream",
-                "delivery_stream_arn",
-                "grant",
-                "node",
-                optional=False,
-            )
-            self._check_push_subscriber(
-                "delivery stream",
-                construct_id,
-                delivery_stream.delivery_stream_arn,
-                filter_policy,
-                filter_policy_with_message_body,
-            )
-            v.check_bool("raw_message_delivery", raw_message_delivery)
-            source = getattr(delivery_stream.node.default_child, "delivery_stream_type", None)
-            if source not in (None, "DirectPut"):
-                raise ValueError(
-                    f"delivery_stream of {construct_id!r} reads a {source} source, and Firehose refuses the "
-                    "PutRecordBatch calls SNS makes to such a stream; give a DirectPut delivery stream (e.g. "
-                    "firehose.DeliveryStream(destination=firehose.S3Bucket(stream_to_s3.bucket, ...)))"
-                )
+        self._check_push_subscriber("delivery stream", construct_id, delivery_stream.delivery_stream_arn)
+        holder = self._subscriber_holder(
+            delivery_stream, delivery_stream.delivery_stream_arn, "delivery_stream", construct_id
+        )
         # aws-cdk-lib's FirehoseSubscription builds the same role, but its bind() cannot take an imported
         # delivery stream (no construct to put the role in): the role is built here, beside the subscription.
-        holder = self._subscriber_holder(delivery_stream, construct_id)
         role = iam.Role(holder, "Role", assumed_by=iam.ServicePrincipal("sns.amazonaws.com"))
         delivery_stream.grant(role, *SNS_FIREHOSE_ACTIONS)
         return self._subscribe_endpoint(
@@ -516,17 +683,9 @@ class FanOut(PatternConstruct):
             subscription_role=role,
         )
 
-    def _check_push_subscriber(
-        self,
-        what: str,
-        construct_id: str,
-        endpoint: str,
-        filter_policy: Mapping[str, sns.SubscriptionFilter] | None,
-        filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None,
-    ) -> None:
-        """The checks :meth:`add_function` and :meth:`add_delivery_stream` share with the queue subscriptions."""
-        self._check_new_id(construct_id)
-        check_filters(construct_id, filter_policy, filter_policy_with_message_body)
+    def _check_push_subscriber(self, what: str, construct_id: str, endpoint: str) -> None:
+        """What :meth:`add_function` and :meth:`add_delivery_stream` check beyond their tables: the topic, and
+        the subscriptions already made."""
         if self.fifo:
             raise ValueError(
                 f"cannot subscribe a {what} ({construct_id!r}) to a FIFO topic: SNS FIFO topics deliver only to "
@@ -539,12 +698,29 @@ class FanOut(PatternConstruct):
                     f"endpoint and topic, so {construct_id!r} cannot add another (combine the filters instead)"
                 )
 
-    def _subscriber_holder(self, target: object, construct_id: str) -> Construct:
-        """Where a subscription to ``target`` lives: in this FanOut, or beside a ``target`` of another
-        stack under the id :meth:`add_existing_queue` gives (so only that stack depends on the topic's)."""
-        if isinstance(target, Construct) and Stack.of(target) is not Stack.of(self):
-            return Construct(target, f"{Names.node_unique_id(self.node)}{construct_id}")
-        return Construct(self, construct_id)
+    def _subscriber_holder(self, target: IConstruct, arn: str, prop: str, construct_id: str) -> Construct:
+        """Where a subscription to ``target`` lives (:func:`_stacks.place`): beside a ``target`` of another
+        stack, under the id :meth:`add_existing_queue` gives (so that stack depends on the topic's), or in
+        this FanOut when the topic's stack already depends on the target's (or the target is imported)."""
+        stack = _stacks.place(
+            self,
+            target,
+            arn,
+            prop,
+            way_out=f"Subscribe an import of it by ARN instead (made in {Stack.of(self).node.path!r}) and give "
+            "its policy the statement yourself.",
+        )
+        if stack is Stack.of(self):
+            return Construct(self, construct_id)
+        return Construct(target, f"{Names.node_unique_id(self.node)}{construct_id}")  # type: ignore[arg-type]
+
+    def _topic_arn_seen_from(self, stack: Stack) -> str:
+        """The topic's ARN for a policy in ``stack``: its token where ``stack`` may depend on the topic's, else
+        the ARN built from the topic's name (no token, so ``stack`` does not depend on the topic's)."""
+        ours = Stack.of(self)
+        if stack is ours or _stacks.dependency_path(stack, ours) is not None:
+            return self.topic.topic_arn
+        return self.topic_arn_from_name
 
     def _subscribe_endpoint(
         self,
@@ -582,44 +758,3 @@ class FanOut(PatternConstruct):
                 subscription.node.add_dependency(policy)
         self.subscriptions[construct_id] = subscription
         return subscription
-
-
-def _validate_props(
-    *,
-    fifo: bool,
-    topic_name: str | None,
-    content_based_deduplication: bool,
-    encryption_key: kms.IKey | None,
-    service_publishers: Sequence[str],
-    removal_policy: RemovalPolicy,
-) -> list[str]:
-    """Check FanOut's own props; returns ``service_publishers`` as a list."""
-    v.check_bool("fifo", fifo)
-    v.check_bool("content_based_deduplication", content_based_deduplication)
-    v.check_requires("content_based_deduplication", content_based_deduplication, requires="fifo=True", condition=fifo)
-    v.check_topic_name("topic_name", topic_name, fifo=fifo)
-    v.check_interface("encryption_key", encryption_key, "a kms.IKey", "key_arn", "add_to_resource_policy")
-    checked = v.check_sequence("service_publishers", service_publishers, _check_service_principal)
-    v.check_removal_policy(removal_policy)
-    return checked
-
-
-def _check_service_principal(prop: str, value: object) -> None:
-    if not isinstance(value, str) or not value.endswith(".amazonaws.com") or v.is_token(value):
-        raise ValueError(f"{prop} must be an AWS service principal such as 's3.amazonaws.com', got {value!r}")
-
-
-def _check_queue_options(construct_id: str, options: Mapping[str, object], *, fifo: bool) -> None:
-    """Only :class:`QueueOptions` keys: a misspelt prop must not be dropped silently."""
-    if "fifo" in options:
-        raise ValueError(
-            f"add_queue({construct_id!r}) got fifo={options['fifo']!r}: the queues add_queue makes follow the "
-            f"FanOut's topic (fifo={fifo}); use add_existing_queue to subscribe a queue of your own"
-        )
-    unknown = sorted(set(options) - QueueOptions.__optional_keys__)
-    if unknown:
-        allowed = ["filter_policy", "filter_policy_with_message_body", "raw_message_delivery"]
-        raise PropTypeError(
-            f"add_queue({construct_id!r}) got unknown option(s) {', '.join(unknown)}; allowed: "
-            f"{', '.join(allowed + sorted(QueueOptions.__optional_keys__))}"
-        )

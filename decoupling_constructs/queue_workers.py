@@ -32,11 +32,12 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
-from . import _internals, _worker_bundle
+from . import _internals, _stacks, _worker_bundle
 from . import _validate as v
 from ._alarms import Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._network import private_subnets
+from ._security import acknowledge_checkov
 from .queue import ReliableQueue
 
 # EC2 Auto Scaling: MaxSize is at most the account's instance quota; 1,000 bounds a typo, not AWS.
@@ -130,7 +131,7 @@ class QueueWorkers(PatternConstruct):
     installs ``python3.11`` with dnf from the Amazon Linux repositories (S3 buckets in the Region: the S3 gateway
     endpoint serves them). An image with Python 3.11+ (``machine_image``) makes the boot fetch only the bundle.
 
-    :param queue: the ``ReliableQueue`` consumed.
+    :param queue: the ``ReliableQueue`` consumed; in any stack that does not depend on this one (refused).
     :param vpc: the instances' VPC.
     :param average_processing_time: how long one message takes a worker, on average (> 0).
     :param latency_target: how long a message may wait, at most (at least ``average_processing_time``).
@@ -210,6 +211,7 @@ class QueueWorkers(PatternConstruct):
             self.acceptable_backlog_per_instance = acceptable_backlog(average_processing_time, latency_target)
             subnets = private_subnets(vpc, vpc_subnets, what="a QueueWorkers fleet")
             alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+            _stacks.use_each(self, {"queue": queue.queue, "vpc": vpc, "encryption_key": encryption_key})
             staged = None if user_data is not None else _worker_bundle.bundle(checked.code)
         instance_type = instance_type or ec2.InstanceType(DEFAULT_INSTANCE_TYPE)
         self.queue = queue
@@ -317,13 +319,15 @@ class QueueWorkers(PatternConstruct):
                 resources=["*"],
             )
         )
-        Validations.of(_internals.role_default_policy(role)).acknowledge(  # type: ignore[arg-type]
-            Acknowledgment(
-                id=_internals.nag_resource_finding_id("AwsSolutions-IAM5", "*"),
-                reason="Session Manager's ssmmessages and ssm:UpdateInstanceInformation actions support no "
-                "resource-level permissions: AWS's own Session Manager instance profile grants them on '*'.",
-            )
+        no_resource_arn = (
+            "Session Manager's ssmmessages and ssm:UpdateInstanceInformation actions support no "
+            "resource-level permissions: AWS's own Session Manager instance profile grants them on '*'."
         )
+        policy = _internals.role_default_policy(role)
+        Validations.of(policy).acknowledge(  # type: ignore[arg-type]
+            Acknowledgment(id=_internals.nag_resource_finding_id("AwsSolutions-IAM5", "*"), reason=no_resource_arn)
+        )
+        acknowledge_checkov(policy, "CKV_AWS_111", no_resource_arn)  # type: ignore[arg-type]
         queue.grant_consume_messages(role)
         return role
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aws_cdk import Duration, Names, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
 from . import _function as consumers
+from . import _rules as r
+from . import _stacks
 from . import _validate as v
-from ._alarms import Alarms, AlarmSettings
+from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from .capacity import MAX_ENHANCED_FAN_OUT_CONSUMERS
 from .queue import ReliableQueue
@@ -48,6 +50,71 @@ STARTING_POSITIONS = (
 )
 # Kinesis RegisterStreamConsumer: a consumer name is 1-128 letters, digits, '_', '.' and '-'.
 MAX_CONSUMER_NAME_LENGTH = 128
+_AT_TIMESTAMP = lambda_.StartingPosition.AT_TIMESTAMP
+_STREAM_TEXT = "a StreamToS3 or a kinesis.IStream"
+
+
+def _check_stream(prop: str, value: object, ctx: r.Context) -> None:
+    """A StreamToS3 or a ``kinesis.IStream``, of this App."""
+    attributes: tuple[str, ...] = () if isinstance(value, StreamToS3) else ("stream_arn", "grant_read", "node")
+    r.Interface(_STREAM_TEXT, attributes).check(prop, value, ctx)
+
+
+def _timestamp_with_at_timestamp(values: Mapping[str, Any], ctx: r.Context) -> None:
+    """``starting_position_timestamp`` exactly with ``starting_position`` AT_TIMESTAMP."""
+    at_timestamp = values.get("starting_position") == _AT_TIMESTAMP
+    timestamp = values.get("starting_position_timestamp")
+    if at_timestamp and timestamp is None:
+        raise ValueError("starting_position AT_TIMESTAMP needs starting_position_timestamp (Unix time in seconds)")
+    if timestamp is not None and not at_timestamp:
+        raise ValueError(
+            f"starting_position_timestamp={r.show(timestamp, ctx.scope)} requires starting_position "
+            f"StartingPosition.AT_TIMESTAMP, got {r.show(values.get('starting_position'))}"
+        )
+
+
+_ITERATOR_AGE_NEEDS = "aws-cdk-lib checks its range and the iterator_age alarm is computed from it"
+
+#: What every StreamFunction prop accepts (the engine in ``_rules.py`` checks them before the constructor runs).
+RULES = (
+    r.Rules(
+        {
+            "function": consumers.FUNCTION,
+            "stream": r.Custom(_check_stream, _STREAM_TEXT, tokens="synth"),
+            "on_failure_queue": consumers.reliable_queue_rule("a ReliableQueue or None"),
+            "starting_position": r.OneOf(STARTING_POSITIONS, tokens="synth"),
+            "starting_position_timestamp": r.EpochSeconds(
+                optional=True, source="Lambda CreateEventSourceMapping StartingPositionTimestamp"
+            ),
+            "batch_size": r.Int(1, MAX_BATCH_SIZE, source="Lambda Kinesis event source mapping, BatchSize"),
+            "max_batching_window": r.Seconds(
+                0,
+                MAX_BATCHING_WINDOW_SECONDS,
+                optional=True,
+                token_unit="seconds",
+                source="Lambda Kinesis event source mapping, MaximumBatchingWindowInSeconds",
+            ),
+            "parallelization_factor": r.Int(
+                1, MAX_PARALLELIZATION_FACTOR, source="Lambda Kinesis event source mapping, ParallelizationFactor"
+            ),
+            "retry_attempts": r.Int(
+                0, MAX_RETRY_ATTEMPTS, source="Lambda Kinesis event source mapping, MaximumRetryAttempts"
+            ),
+            "max_record_age": r.Seconds(
+                MIN_RECORD_AGE_SECONDS,
+                MAX_RECORD_AGE_SECONDS,
+                text="60 seconds-7 days (a bound: an unbounded age lets a poison record block its shard)",
+                tokens="synth",
+                why=_ITERATOR_AGE_NEEDS,
+                source="Lambda Kinesis event source mapping, MaximumRecordAgeInSeconds",
+            ),
+            "enhanced_fan_out": r.Bool(),
+            "enabled": r.Bool(),
+        },
+        relations=(_timestamp_with_at_timestamp, consumers.no_queue_overrides("on_failure_queue")),
+    )
+    | ALARM_PROPS
+)
 
 
 class StreamFunction(PatternConstruct):
@@ -74,7 +141,8 @@ class StreamFunction(PatternConstruct):
 
     :param function: the consumer, any ``lambda_.IFunction``; in the same stack as this construct.
     :param stream: a ``StreamToS3`` or a ``kinesis.IStream`` (a StreamToS3's ``stream`` counts as the StreamToS3).
-    :param on_failure_queue: a ``ReliableQueue`` for the failed batches' metadata; default a new one.
+    :param on_failure_queue: a ``ReliableQueue`` for the failed batches' metadata; default a new one. The stream
+        and the queue may be in other stacks, unless such a stack depends on this one (refused, naming both).
     :param starting_position: ``lambda_.StartingPosition``; default TRIM_HORIZON (the oldest record kept).
     :param starting_position_timestamp: Unix time in seconds, only (and required) with AT_TIMESTAMP.
     :param batch_size: records per invocation, default 100; 1-10,000.
@@ -99,6 +167,7 @@ class StreamFunction(PatternConstruct):
         *consumers.QUEUE_ALARM_KEYS,
     )
 
+    @r.guarded(RULES)
     def __init__(
         self,
         scope: Construct,
@@ -121,26 +190,20 @@ class StreamFunction(PatternConstruct):
         enabled: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
-        with v.validating(self):
-            consumers.check_function(function)
-            if not isinstance(stream, StreamToS3):
-                v.check_interface(
-                    "stream", stream, "a StreamToS3 or a kinesis.IStream", "stream_arn", "grant_read", optional=False
-                )
-            v.check_type("on_failure_queue", on_failure_queue, ReliableQueue, "a ReliableQueue or None", optional=True)
-            v.check_bool("enhanced_fan_out", enhanced_fan_out)
-            v.check_bool("enabled", enabled)
-            consumers.check_same_stack(self, function)
-            _check_starting_position(starting_position, starting_position_timestamp)
-            _check_limits(batch_size, max_batching_window, parallelization_factor, retry_attempts, max_record_age)
-            self.stream: kinesis.IStream = stream.stream if isinstance(stream, StreamToS3) else stream
-            self.stream_to_s3: StreamToS3 | None = _stream_to_s3_of(stream)
-            self.enhanced_fan_out = enhanced_fan_out
-            _check_readers(self)
-            alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
-            iterator_age = _iterator_age_threshold(alarms, max_record_age)
-            if on_failure_queue is not None:
-                consumers.check_no_queue_overrides(alarms, "on_failure_queue")
+        consumers.check_same_stack(self, function)
+        self.stream: kinesis.IStream = stream.stream if isinstance(stream, StreamToS3) else stream
+        self.stream_to_s3: StreamToS3 | None = _stream_to_s3_of(stream)
+        _stacks.use_each(
+            self,
+            {
+                "stream": self.stream,
+                "on_failure_queue": on_failure_queue.queue if on_failure_queue is not None else None,
+            },
+        )
+        self.enhanced_fan_out = enhanced_fan_out
+        _check_readers(self)
+        alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+        iterator_age = _iterator_age_threshold(alarms, max_record_age)
         self.function = function
 
         on_failure_queue, own_queue_alarms = consumers.reliable_queue(
@@ -165,6 +228,14 @@ class StreamFunction(PatternConstruct):
         source = self._new_event_source(enhanced_fan_out, options)
         function.add_event_source(source)
         self.event_source_mapping_id: str = source.event_source_mapping_id
+        consumers.acknowledge_mapped_function(
+            function,
+            failures="StreamFunction invokes it through a Kinesis event source mapping: a failing batch is bisected, "
+            "retried, then recorded in on_failure_queue (the mapping's OnFailure destination).",
+            concurrency=f"The Kinesis event source runs at most parallelization_factor ({parallelization_factor}) "
+            "batches per shard at once; reserved concurrency below shards x factor would throttle the mapping "
+            "and stall its shards.",
+        )
 
         self._add_alarms(alarms, function, iterator_age, max_record_age)
         self.alarms: Mapping[str, cloudwatch.Alarm] = MappingProxyType({**alarms.mapping, **own_queue_alarms})
@@ -212,18 +283,6 @@ def _stream_to_s3_of(stream: StreamToS3 | kinesis.IStream) -> StreamToS3 | None:
         return stream
     owner = stream.node.scope
     return owner if isinstance(owner, StreamToS3) and owner.stream is stream else None
-
-
-def _check_starting_position(position: lambda_.StartingPosition, timestamp: float | None) -> None:
-    v.check_one_of("starting_position", position, STARTING_POSITIONS)
-    at_timestamp = position == lambda_.StartingPosition.AT_TIMESTAMP
-    if at_timestamp and timestamp is None:
-        raise ValueError("starting_position AT_TIMESTAMP needs starting_position_timestamp (Unix time in seconds)")
-    if timestamp is not None:
-        v.check_requires(
-            "starting_position_timestamp", timestamp, requires="starting_position AT_TIMESTAMP", condition=at_timestamp
-        )
-        v.check_number("starting_position_timestamp", timestamp)
 
 
 def _iterator_age_threshold(alarms: Alarms, max_record_age: Duration) -> Duration:
@@ -290,31 +349,3 @@ def _check_readers(new: StreamFunction) -> None:
             f"{described}; the plan gives every consumer but Firehose enhanced fan-out (its own 2 MiB/s per shard), "
             "so this one needs enhanced_fan_out=True: a second shared-throughput reader was not planned for"
         )
-
-
-def _check_limits(
-    batch_size: int,
-    max_batching_window: Duration | None,
-    parallelization_factor: int,
-    retry_attempts: int,
-    max_record_age: Duration,
-) -> None:
-    """The event source mapping's numbers, against Lambda's limits for Kinesis (see the constants)."""
-    v.check_int("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
-    if max_batching_window is not None:
-        v.check_duration(
-            "max_batching_window",
-            max_batching_window,
-            minimum=0,
-            maximum=MAX_BATCHING_WINDOW_SECONDS,
-            allowed=f"0-{MAX_BATCHING_WINDOW_SECONDS} seconds",
-        )
-    v.check_int("parallelization_factor", parallelization_factor, minimum=1, maximum=MAX_PARALLELIZATION_FACTOR)
-    v.check_int("retry_attempts", retry_attempts, minimum=0, maximum=MAX_RETRY_ATTEMPTS)
-    v.check_duration(
-        "max_record_age",
-        max_record_age,
-        minimum=MIN_RECORD_AGE_SECONDS,
-        maximum=MAX_RECORD_AGE_SECONDS,
-        allowed="60 seconds-7 days (a bound: an unbounded age lets a poison record block its shard)",
-    )

@@ -28,12 +28,18 @@ from constructs import Construct
 if TYPE_CHECKING:
     from .alarm_topic import AlarmTopic
 
-from . import _internals, limits
+from . import _internals, _stacks, limits
 from . import _rules as r
 from . import _validate as v
 from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
 from ._cdk import PatternConstruct
 from ._props import ENCRYPTION_KEY, GRANT_RULES, REMOVAL_POLICY
+from ._security import (
+    LOGS_SERVICE_ENCRYPTION_REASON,
+    SELF_LOGGING_REASON,
+    acknowledge_checkov,
+    allow_logs_to_use_key,
+)
 from ._validate import PropTypeError
 from .capacity import CapacityPlan, Throughput, plan
 
@@ -204,7 +210,8 @@ class StreamToS3(PatternConstruct):
     :param retention_period: 24 hours to 365 days; default 24 hours.
     :param encryption_key: customer-managed KMS key for the stream, the bucket, the objects and the
         delivery log group (a key of this app gets a key-policy statement letting CloudWatch Logs use it).
-    :param existing_bucket: deliver to this bucket instead of creating one (its policies are yours).
+    :param existing_bucket: deliver to this bucket instead of creating one (its policies are yours). The key
+        and the bucket may be in other stacks, unless such a stack depends on this one (refused, naming both).
     :param data_prefix: S3 prefix of delivered objects; Firehose expressions allowed.
     :param error_prefix: S3 prefix of failed records; required when ``data_prefix`` has
         expressions, and must then contain ``!{firehose:error-output-type}``.
@@ -246,6 +253,7 @@ class StreamToS3(PatternConstruct):
     ) -> None:
         super().__init__(scope, construct_id)
         alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
+        _stacks.use_each(self, {"encryption_key": encryption_key, "existing_bucket": existing_bucket})
         if alarms.enabled("iterator_age"):
             _check_iterator_age(alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM), retention_period)  # type: ignore[arg-type]
         self.encryption_key = encryption_key
@@ -309,13 +317,8 @@ class StreamToS3(PatternConstruct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=removal_policy,
         )
-        Validations.of(access_log_bucket).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-S1",
-                reason="This is the server-access-log bucket of the data bucket; logging its own "
-                "accesses into itself would log every log delivery, without end.",
-            )
-        )
+        Validations.of(access_log_bucket).acknowledge(Acknowledgment(id="AwsSolutions-S1", reason=SELF_LOGGING_REASON))
+        acknowledge_checkov(access_log_bucket, "CKV_AWS_18", SELF_LOGGING_REASON)
         bucket = s3.Bucket(
             self,
             "Bucket",
@@ -354,7 +357,9 @@ class StreamToS3(PatternConstruct):
             removal_policy=removal_policy,
         )
         if encryption_key is not None:
-            _allow_logs_to_use(encryption_key, stack)
+            allow_logs_to_use_key(encryption_key, stack)
+        else:
+            acknowledge_checkov(self.log_group, "CKV_AWS_158", LOGS_SERVICE_ENCRYPTION_REASON)
         self.role = iam.Role(
             self,
             "DeliveryRole",
@@ -515,33 +520,6 @@ class StreamToS3(PatternConstruct):
             resource_name=f"{self.log_group.log_group_name}:log-stream:{log_stream.log_stream_name}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-
-
-def _allow_logs_to_use(key: kms.IKey, stack: Stack) -> None:
-    """A KMS-encrypted log group needs its key to let CloudWatch Logs of the region use it, for log groups
-    of this account and region only (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using
-    AWS Key Management Service": principal logs.<region>.amazonaws.com, condition on the encryption context
-    kms:EncryptionContext:aws:logs:arn). A key of this app gets the statement; an imported key's policy is
-    its owner's to extend the same way. The condition names no log group: the group's ARN would make a
-    cycle (the group names the key, the key's policy would name the group)."""
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="LetCloudWatchLogsEncryptThisAccountsLogGroups",
-            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            resources=["*"],
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                }
-            },
-        )
-    )
 
 
 def _static_prefixes(data_prefix: str, error_prefix: str | None) -> list[str]:

@@ -15,7 +15,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from decoupling_constructs import AlarmTopic, FanOut, ReliableQueue, _internals
+from decoupling_constructs._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov
 
+from .consumer_stack import LAMBDA_LOGS_REASON
 from .stream_stack import hardened_bucket
 
 # The regions the shipping service serves; the filter and the tests share this list.
@@ -125,6 +127,20 @@ def notifier_function(scope: Construct, alarms: AlarmTopic) -> lambda_.Function:
     resource, policy = function.node.default_child, role.node.find_child("DefaultPolicy").node.default_child
     assert isinstance(resource, cdk.CfnResource) and isinstance(policy, cdk.CfnResource)
     resource.add_override("DependsOn", [cdk.Stack.of(scope).get_logical_id(policy)])
+    acknowledge_checkov(
+        function,
+        "CKV_AWS_115",
+        "SNS invokes it asynchronously: Lambda holds and retries what it cannot run yet, then keeps it in "
+        "NotifierFailures. Reserved concurrency would come out of the account's unreserved pool, of which "
+        "Lambda keeps 100: a small quota cannot reserve at all.",
+    )
+    acknowledge_checkov(
+        function,
+        "CKV_AWS_117",
+        "The notifier reaches nothing private: SNS invokes it, it writes to CloudWatch Logs and its DLQ; a VPC "
+        "would add a NAT gateway or interface endpoints and reach nothing more.",
+    )
+    acknowledge_checkov(log_group, "CKV_AWS_158", LAMBDA_LOGS_REASON)
     return function
 
 
@@ -133,18 +149,18 @@ def archive_delivery_stream(scope: Construct) -> tuple[s3.Bucket, firehose.Deliv
     objects under ``ARCHIVE_PREFIX`` of a hardened bucket (private, TLS only, SSE-S3, versioned, kept; server access
     logs to a bucket of their own)."""
     access_logs = hardened_bucket(scope, "ArchiveAccessLogs")
-    cdk.Validations.of(access_logs).acknowledge(
-        cdk.Acknowledgment(
-            id="AwsSolutions-S1",
-            reason="This is the order archive's server-access-log bucket; logging its own accesses into itself "
-            "would log every log delivery, without end.",
-        )
+    no_self_logging = (
+        "This is the order archive's server-access-log bucket; logging its own accesses into itself "
+        "would log every log delivery, without end."
     )
+    cdk.Validations.of(access_logs).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason=no_self_logging))
+    acknowledge_checkov(access_logs, "CKV_AWS_18", no_self_logging)
     bucket = hardened_bucket(
         scope, "Archive", server_access_logs_bucket=access_logs, server_access_logs_prefix="access-logs/"
     )
     stack = cdk.Stack.of(scope)
     log_group = logs.LogGroup(scope, "ArchiveDeliveryLogs", retention=logs.RetentionDays.ONE_MONTH)
+    acknowledge_checkov(log_group, "CKV_AWS_158", LOGS_SERVICE_ENCRYPTION_REASON)  # delivery errors, no bodies
     role = iam.Role(
         scope,
         "ArchiveDeliveryRole",

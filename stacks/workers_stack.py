@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from decoupling_constructs import AlarmTopic, QueueWorkers, ReliableQueue
+from decoupling_constructs._security import acknowledge_checkov
 
 # The workers' code: the directory holding the `renders` package, shipped to the instances as a CDK asset.
 RENDER_WORKER_CODE = Path(__file__).parent / "render_worker"
@@ -39,6 +40,12 @@ class QueueWorkersStack(cdk.Stack):
             restrict_default_security_group=False,
         )
         flow_logs = logs.LogGroup(self, "FlowLogs", retention=logs.RetentionDays.ONE_MONTH)
+        acknowledge_checkov(
+            flow_logs,
+            "CKV_AWS_158",
+            "CloudWatch Logs encrypts every log group at rest with its own keys; flow logs hold connection "
+            "metadata (addresses, ports, accept or reject), no message content.",
+        )
         vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
         self.jobs = ReliableQueue(self, "Renders", visibility_timeout=Duration.minutes(2), alarm_topic=alarms)
         self.workers = QueueWorkers(

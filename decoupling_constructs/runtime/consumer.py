@@ -14,25 +14,40 @@ How a batch goes:
 1. ``ReceiveMessage`` long-polls for up to ``batch_size`` messages (all message and system attributes).
 2. Each message goes to ``handler(message)`` on a thread pool (or the whole list to ``batch_handler``, which
    returns the ids of the messages that failed). A handler that raises an ``Exception`` fails its message.
-3. While messages are being handled, a heartbeat thread extends their visibility timeout (at about half of it,
-   by the whole of it) so that no other consumer receives them meanwhile.
-4. The successes are deleted with ``DeleteMessageBatch``; entries the response reports failed are retried once,
-   then counted in ``ConsumerStats.delete_failures`` (those messages will be delivered again).
+3. While messages are being handled, and until their delete returns, a heartbeat thread extends their visibility
+   timeout (at about half of it, by the whole of it) so that no other consumer receives them meanwhile.
+4. The successes are deleted with ``DeleteMessageBatch`` by a deleter that combines the successes of several
+   receives, up to 10 per call: a call is made as soon as 10 are waiting, or when the oldest has waited
+   ``delete_delay`` seconds (default 0.02), at most ``receive_concurrency`` calls at once. Entries the response
+   reports failed are retried once, then counted in ``ConsumerStats.delete_failures`` (they will be delivered again).
 5. Failures are left in the queue: SQS delivers them again once their visibility timeout expires, and the queue's
    redrive policy moves them to the dead-letter queue after ``maxReceiveCount`` receives. With
-   ``retry_failed_immediately=True`` they are made visible at once (``ChangeMessageVisibilityBatch`` to 0).
-6. Receives overlap the work: the next ``ReceiveMessage`` is made while earlier batches are still handled and
-   deleted, as long as fewer than ``max_in_flight`` messages (default ``2 * batch_size``) are in flight, a message
-   counting from its receive until it is deleted or released. A batch's successes are deleted together once the
-   whole batch is done (one ``DeleteMessageBatch`` per receive).
+   ``retry_failed_immediately=True`` they are made visible at once (``ChangeMessageVisibilityBatch`` to 0). Each
+   failure logs one WARNING line (message id, receive count, exception type and first line); its traceback is
+   logged at DEBUG.
+6. Pipelining: ``receive_concurrency`` receivers (default 1) keep ``ReceiveMessage`` calls in flight while earlier
+   batches are handled and deleted, as long as there is room under ``max_in_flight`` (default
+   ``2 * receive_concurrency * batch_size``). A message counts once against it, from the receive that reserves its
+   room until it is deleted or released; each receive asks only for the room left, so memory stays bounded by
+   ``max_in_flight`` messages. ``run(max_messages=N)`` counts each message once too: a receive asks for at most
+   ``N`` minus the messages handled, being handled and asked for by receives in flight, so it never receives more
+   than ``N`` (except after ``stop()``/``idle_timeout``, when what a long poll returns late is released).
 
 FIFO queues (URL ending in ``.fifo``): the messages of one ``MessageGroupId`` are handled in order, one at a
 time; different groups are handled in parallel. When a message fails, the later messages of its group in the batch
 are not handled (``ConsumerStats.skipped``) and not deleted: they come back after it, in order. With a
 ``batch_handler`` the consumer enforces the same: a message after a failed one in its group is not deleted, even if
 the handler did not report it (return the failed message *and* the rest of its group, as Lambda expects).
-Overlapping receives keep this order: SQS delivers none of a group's messages while another of the group is in
-flight, and a batch's messages stay in flight until the batch is settled.
+What is ordered, and what is not, with any ``receive_concurrency`` and ``delete_delay``:
+
+* ordered: within one ``MessageGroupId``, handlers are called one at a time, in the order SQS delivers, which is
+  the order the messages were sent. Overlapping receives keep this: SQS returns none of a group's messages while
+  another of the group is in flight, and a message stays in flight (kept so by the heartbeat) until its delete has
+  returned, so the next message of its group cannot be received before it is deleted (or released, or expired);
+* not ordered: different groups (handled in parallel, in any order); the deletes (several receives share a call);
+  a message handled but whose delete failed comes back after its visibility timeout and is handled again, before
+  the later messages of its group (they stay held behind it), so a group can see ``a, a, b``, never ``a, b, a``
+  (unless a handler outlives a heartbeat that could not be sent: SQS then may deliver the next message meanwhile).
 
 A FIFO poison message drags its group-mates to the DLQ: each receive that returns it returns the messages behind
 it too (they are skipped), so their ``ApproximateReceiveCount`` rises with its own, and the receive that moves it
@@ -51,8 +66,10 @@ sent, is delivered again. Handlers should be idempotent.
 
 Stopping: :meth:`QueueConsumer.stop` (from any thread or a handler), or SIGINT/SIGTERM when :meth:`~QueueConsumer.run`
 runs in the main thread (a second signal gets the previous behaviour, e.g. ``KeyboardInterrupt``). The messages
-being handled are finished and deleted; no new receive is made. A receive already waiting (long poll, up to
-``wait_time_seconds``) completes first, and the messages it returns are made visible again at once, unhandled.
+being handled are finished and deleted (the deleter stops waiting for company and deletes at once); no new receive
+is made. Receives already waiting (long polls, up to ``wait_time_seconds``) complete first, and the messages they
+return are made visible again at once, unhandled. ``run()`` returns when every message it received is deleted,
+released or (failed) left to its visibility timeout.
 
 A handler raising a ``BaseException`` that is not an ``Exception`` (``KeyboardInterrupt``, ``SystemExit``, ...) is
 treated as a crash: no handler starts any more and no receive is made, the handlers still running are finished,
@@ -78,6 +95,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from .._validate import check_count, check_number, validating_helper
 from ..limits import SQS_MAX_BATCH_ENTRIES, SQS_MAX_VISIBILITY_SECONDS, SQS_MAX_WAIT_SECONDS
 from ._calls import ApiCallCounter
 from .producer import THROTTLING_CODES
@@ -101,6 +119,11 @@ MAX_BATCH = SQS_MAX_BATCH_ENTRIES
 MAX_WAIT_TIME_SECONDS = SQS_MAX_WAIT_SECONDS
 MAX_VISIBILITY_TIMEOUT = SQS_MAX_VISIBILITY_SECONDS
 MAX_RECEIVE_BACKOFF = 5.0  # seconds between receives that keep failing (throttling, 5xx, network)
+# The library's own bounds (no AWS limit): receives in flight at once, and how long a handled message may wait for
+# others to share its DeleteMessageBatch (it stays invisible meanwhile, kept so by the heartbeat).
+MAX_RECEIVE_CONCURRENCY = 16
+MAX_DELETE_DELAY = 5.0
+DEFAULT_DELETE_DELAY = 0.02
 
 
 @dataclass
@@ -168,6 +191,21 @@ def _transient(error: BaseException) -> bool:
     return False
 
 
+def _log_failure(what: str, message: Message | None, error: BaseException) -> None:
+    """One WARNING line per failure (what, receive count, exception type and first line); the traceback at DEBUG,
+    so that an unconfigured logger (Python's last-resort handler prints WARNING) shows no traceback per message."""
+    summary = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    receives = message.get("Attributes", {}).get("ApproximateReceiveCount", "?") if message is not None else None
+    logger.warning(
+        "%s failed%s: %s%s",
+        what,
+        f" on receive {receives}" if receives is not None else "",
+        type(error).__name__,
+        f": {summary[:200]}" if summary else "",
+    )
+    logger.debug("%s failed: traceback", what, exc_info=error)
+
+
 def _group(message: Message) -> str:
     return str(message.get("Attributes", {}).get("MessageGroupId", ""))
 
@@ -214,6 +252,97 @@ def _chunks(items: Sequence[Any], size: int = MAX_BATCH) -> Iterator[Sequence[An
         yield items[start : start + size]
 
 
+class _RunState:
+    """What the receivers of one run share (guarded by the consumer's condition)."""
+
+    def __init__(self, max_messages: int | None, idle_timeout: float | None, started: float) -> None:
+        self.max_messages = max_messages
+        self.idle_timeout = idle_timeout
+        self.reserved = 0  # room reserved by receives in progress (what they may return, at most)
+        self.handling = 0  # received, handler not done yet
+        self.last_activity = started  # last message received, or last batch handled
+        self.finished = False  # max_messages, idle_timeout or an error: no new receive
+        self.receivers_done = 0
+        self.error: BaseException | None = None
+
+
+class _Deleter:
+    """Deletes handled messages in DeleteMessageBatch calls of up to 10, combining several receives' successes.
+
+    A call is made as soon as 10 are waiting, or when the oldest has waited ``delete_delay`` seconds; ``close()``
+    deletes what is left. Up to ``receive_concurrency`` calls at once (a slot is taken before the next chunk, so
+    that messages gather while every slot is busy), on threads of their own, while receivers and handlers go on.
+    """
+
+    def __init__(self, consumer: QueueConsumer, stats: ConsumerStats) -> None:
+        self._consumer = consumer
+        self._stats = stats
+        self._delay = consumer.delete_delay
+        self._cond = threading.Condition()
+        self._pending: list[Message] = []
+        self._due = 0.0  # when the oldest pending message must be deleted
+        self._closed = False
+        self._hurry = False  # no more receives: delete what comes at once
+        self._slots = threading.BoundedSemaphore(consumer.receive_concurrency)
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=consumer.receive_concurrency, thread_name_prefix="sqs-delete"
+        )
+        self._thread = threading.Thread(target=self._loop, name="sqs-deleter", daemon=True)
+        self._thread.start()
+
+    def add(self, messages: list[Message]) -> None:
+        with self._cond:
+            if not self._pending:
+                self._due = time.monotonic() + self._delay
+            self._pending.extend(messages)
+            self._cond.notify_all()
+
+    def hurry(self) -> None:
+        """No receive will come any more: stop waiting for company, delete at once."""
+        with self._cond:
+            self._hurry = True
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join()
+
+    def _take(self) -> list[Message] | None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                if self._pending and (
+                    len(self._pending) >= MAX_BATCH or self._closed or self._hurry or now >= self._due
+                ):
+                    chunk, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                    return chunk  # the rest keeps its deadline: it is at least as old
+                if self._closed:
+                    return None
+                self._cond.wait(max(self._due - time.monotonic(), 0.001) if self._pending else None)
+
+    def _loop(self) -> None:
+        try:
+            while True:
+                self._slots.acquire()
+                chunk = self._take()
+                if chunk is None:
+                    self._slots.release()
+                    return
+                self._pool.submit(self._delete, chunk)
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def _delete(self, chunk: list[Message]) -> None:
+        try:
+            self._consumer._delete_and_count(chunk, self._stats)
+        except Exception:  # never let a delete thread die silently: the messages are counted as not deleted
+            logger.exception("deleting %d messages failed (they will be delivered again)", len(chunk))
+        finally:
+            self._slots.release()
+
+
 def _check_int(prop: str, value: object, low: int, high: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
         allowed = f"an integer between {low} and {high}" if high is not None else f"an integer >= {low}"
@@ -235,11 +364,15 @@ class QueueConsumer:
     :param retry_failed_immediately: make failed messages visible again at once instead of after the timeout.
     :param max_in_flight: messages received and not yet finished (handled and deleted, or released), at most; the
         next receive is made while earlier batches are handled and deleted as long as there is room. Default
-        ``2 * batch_size``; ``batch_size`` gives one batch at a time.
+        ``2 * receive_concurrency * batch_size``; ``batch_size`` gives one batch at a time.
     :param dead_letter_after: FIFO queues with a ``handler``: a message that fails on its ``dead_letter_after``-th
         receive or later (``ApproximateReceiveCount``) is moved to the queue's dead-letter queue by the consumer,
         and the later messages of its group in the batch are handled at once (see the module doc). At most the
         queue's ``maxReceiveCount``. Default ``None``: SQS's redrive alone.
+    :param receive_concurrency: ``ReceiveMessage`` calls in flight at once (1-16), and ``DeleteMessageBatch`` calls.
+        More than 1 pays off when a round trip is long beside the handlers (SQS across a network).
+    :param delete_delay: seconds (0-5) a handled message may wait for others to fill its ``DeleteMessageBatch``
+        (it stays invisible meanwhile); 0 deletes at once what is there.
     :param client: a boto3 SQS client; default ``boto3.client("sqs")`` (honours ``AWS_ENDPOINT_URL``).
     """
 
@@ -257,7 +390,46 @@ class QueueConsumer:
         retry_failed_immediately: bool = False,
         max_in_flight: int | None = None,
         dead_letter_after: int | None = None,
+        receive_concurrency: int = 1,
+        delete_delay: float = DEFAULT_DELETE_DELAY,
         client: Any = None,
+    ) -> None:
+        with validating_helper(type(self).__name__):
+            self._check_options(
+                queue_url, handler, batch_handler, batch_size, wait_time_seconds, visibility_timeout, max_workers
+            )
+            check_count("receive_concurrency", receive_concurrency, minimum=1, maximum=MAX_RECEIVE_CONCURRENCY)
+            check_number("delete_delay", delete_delay, minimum=0, maximum=MAX_DELETE_DELAY)
+            if max_in_flight is not None:
+                _check_int("max_in_flight", max_in_flight, batch_size)
+            self._check_dead_letter_after(queue_url, batch_handler, dead_letter_after)
+        if client is None:
+            import boto3
+
+            client = boto3.client("sqs")
+        self.queue_url = queue_url
+        self.fifo = queue_url.endswith(".fifo")
+        self.batch_size = batch_size
+        self.wait_time_seconds = wait_time_seconds
+        self.visibility_timeout = visibility_timeout
+        self.heartbeat = heartbeat
+        self.max_workers = max_workers if max_workers is not None else min(10, 2 * (os.cpu_count() or 1))
+        self.retry_failed_immediately = retry_failed_immediately
+        self.receive_concurrency = receive_concurrency
+        self.delete_delay = float(delete_delay)
+        self.max_in_flight = max_in_flight if max_in_flight is not None else 2 * receive_concurrency * batch_size
+        self.dead_letter_after = dead_letter_after
+        self._init_state(client, handler, batch_handler)
+
+    @staticmethod
+    def _check_options(
+        queue_url: object,
+        handler: object,
+        batch_handler: object,
+        batch_size: object,
+        wait_time_seconds: object,
+        visibility_timeout: object,
+        max_workers: object,
     ) -> None:
         if (handler is None) == (batch_handler is None):
             raise ValueError(
@@ -275,8 +447,9 @@ class QueueConsumer:
             _check_int("visibility_timeout", visibility_timeout, 0, MAX_VISIBILITY_TIMEOUT)
         if max_workers is not None:
             _check_int("max_workers", max_workers, 1)
-        if max_in_flight is not None:
-            _check_int("max_in_flight", max_in_flight, batch_size)
+
+    @staticmethod
+    def _check_dead_letter_after(queue_url: str, batch_handler: object, dead_letter_after: object) -> None:
         if dead_letter_after is not None:
             _check_int("dead_letter_after", dead_letter_after, 1)
             if not queue_url.endswith(".fifo"):
@@ -289,20 +462,8 @@ class QueueConsumer:
                     f"dead_letter_after needs handler, not batch_handler (a batch handler reports a group's later "
                     f"messages failed too), got dead_letter_after={dead_letter_after!r}"
                 )
-        if client is None:
-            import boto3
 
-            client = boto3.client("sqs")
-        self.queue_url = queue_url
-        self.fifo = queue_url.endswith(".fifo")
-        self.batch_size = batch_size
-        self.wait_time_seconds = wait_time_seconds
-        self.visibility_timeout = visibility_timeout
-        self.heartbeat = heartbeat
-        self.max_workers = max_workers if max_workers is not None else min(10, 2 * (os.cpu_count() or 1))
-        self.retry_failed_immediately = retry_failed_immediately
-        self.max_in_flight = max_in_flight if max_in_flight is not None else 2 * batch_size
-        self.dead_letter_after = dead_letter_after
+    def _init_state(self, client: Any, handler: Handler | None, batch_handler: BatchHandler | None) -> None:
         self.client: Any = client
         self._handler = handler
         self._batch_handler = batch_handler
@@ -318,7 +479,7 @@ class QueueConsumer:
         # Guards the in-flight count, the stats of a run and the first crash; notified when a batch settles.
         self._cond = threading.Condition()
         self._in_flight_count = 0
-        self._last_finished = 0.0
+        self._state = _RunState(None, None, 0.0)
         self._crash: BaseException | None = None
         self._dead_letter_queue: tuple[str, bool] | None = None  # (url, fifo)
 
@@ -334,7 +495,7 @@ class QueueConsumer:
 
     def run(self, max_messages: int | None = None, idle_timeout: float | None = None) -> ConsumerStats:
         """Consume until :meth:`stop`, a signal, ``max_messages`` handled, or ``idle_timeout`` seconds without a
-        message (each checked between batches). Returns what was done."""
+        message (each checked between receives). Returns what was done."""
         if max_messages is not None:
             _check_int("max_messages", max_messages, 1)
         if idle_timeout is not None and (
@@ -357,6 +518,8 @@ class QueueConsumer:
         pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=min(self.max_workers, self.max_in_flight), thread_name_prefix="sqs-consumer"
         )
+        self._state = _RunState(max_messages, idle_timeout, started)
+        self._deleter = _Deleter(self, stats)
         with self._heartbeats_lock:
             self._heartbeats = 0
         try:
@@ -366,12 +529,14 @@ class QueueConsumer:
                     target=self._heartbeat_loop, args=(timeout, heartbeat_done), name="sqs-heartbeat", daemon=True
                 )
                 heartbeat_thread.start()
-            self._poll(stats, pool, max_messages, idle_timeout)
+            self._poll(stats, pool)
         finally:
+            self._stop.set()  # receivers still running (an interrupted run) make no new receive
+            pool.shutdown(wait=True)
+            self._deleter.close()  # deletes what is left, then stops
             heartbeat_done.set()
             if heartbeat_thread is not None:
                 heartbeat_thread.join()
-            pool.shutdown(wait=True, cancel_futures=True)
             self._in_flight.clear()
             self._crashed.clear()
             restore_signals()
@@ -395,44 +560,98 @@ class QueueConsumer:
 
     # -- polling --------------------------------------------------------------------------------------------
 
-    def _poll(
-        self,
-        stats: ConsumerStats,
-        pool: concurrent.futures.ThreadPoolExecutor,
-        max_messages: int | None,
-        idle_timeout: float | None,
-    ) -> None:
-        """Receive while there is room (``max_in_flight``), hand each batch to the pool, and return once stopped
-        (every batch in flight finished). Re-raises a handler's crash."""
-        last_activity = time.monotonic()
+    def _poll(self, stats: ConsumerStats, pool: concurrent.futures.ThreadPoolExecutor) -> None:
+        """Run ``receive_concurrency`` receivers, and return once they stopped and nothing is in flight any more
+        (every batch handled, its successes deleted). Re-raises a handler's crash or a receive's lasting error."""
+        receivers = [
+            threading.Thread(target=self._receive_loop, args=(stats, pool), name=f"sqs-receiver-{number}", daemon=True)
+            for number in range(self.receive_concurrency)
+        ]
+        for receiver in receivers:
+            receiver.start()
+        state = self._state
+        try:
+            with self._cond:
+                # Short waits: a signal handler (stop()) runs in this thread between them.
+                while state.receivers_done < len(receivers):
+                    self._cond.wait(0.2)
+            self._deleter.hurry()
+            with self._cond:
+                while self._in_flight_count:
+                    self._cond.wait(0.2)
+        finally:
+            self._stop.set()
+            for receiver in receivers:
+                receiver.join()
+        with self._cond:
+            crash, self._crash = self._crash, None
+        if crash is not None:
+            raise crash
+        if state.error is not None:
+            raise state.error
+
+    def _receive_loop(self, stats: ConsumerStats, pool: concurrent.futures.ThreadPoolExecutor) -> None:
+        try:
+            self._receive_until_done(stats, pool)
+        except BaseException as error:  # not expected: end the run, and let run() raise it
+            with self._cond:
+                if self._state.error is None:
+                    self._state.error = error
+                self._state.finished = True
+        finally:
+            with self._cond:
+                self._state.receivers_done += 1
+                self._cond.notify_all()
+
+    def _reserve(self, stats: ConsumerStats) -> tuple[int, bool] | None:
+        """Wait for room, then reserve up to a batch of it for one receive: (count, busy). ``None``: stop receiving.
+
+        A message counts once against ``max_in_flight`` and ``max_messages``: from the receive that reserves its room
+        until it is deleted or released (``max_in_flight``), or until its handler is done (``max_messages``).
+        """
+        state = self._state
+        with self._cond:
+            while True:
+                if self._stop.is_set() or state.finished:
+                    return None
+                if state.max_messages is not None and stats.processed >= state.max_messages:
+                    if not state.finished:
+                        logger.info("handled %d messages (max_messages): stopping", stats.processed)
+                    state.finished = True
+                    self._cond.notify_all()
+                    return None
+                room = self.max_in_flight - self._in_flight_count - state.reserved
+                if state.max_messages is not None:
+                    room = min(room, state.max_messages - stats.processed - state.handling - state.reserved)
+                if room > 0:
+                    break
+                self._cond.wait(0.2)
+            count = min(self.batch_size, room)
+            busy = self._in_flight_count > 0  # messages in flight when this poll begins
+            state.reserved += count
+            return count, busy
+
+    def _receive_until_done(self, stats: ConsumerStats, pool: concurrent.futures.ThreadPoolExecutor) -> None:
+        state = self._state
         receive_failures = 0
         while True:
-            with self._cond:
-                while not self._stop.is_set() and (
-                    self._in_flight_count >= self.max_in_flight
-                    or (max_messages is not None and stats.processed + self._in_flight_count >= max_messages)
-                ):
-                    if max_messages is not None and not self._in_flight_count:
-                        break  # nothing in flight and max_messages handled: below
-                    self._cond.wait(0.5)
-                if self._stop.is_set():
-                    break
-                if max_messages is not None and stats.processed >= max_messages:
-                    logger.info("handled %d messages (max_messages): stopping", stats.processed)
-                    break
-                count = min(self.batch_size, self.max_in_flight - self._in_flight_count)
-                if max_messages is not None:
-                    count = min(count, max_messages - stats.processed - self._in_flight_count)
-                busy = self._in_flight_count > 0
-                last_activity = max(last_activity, self._last_finished)
+            reservation = self._reserve(stats)
+            if reservation is None:
+                return
+            count, busy = reservation
             wait = self.wait_time_seconds
-            if idle_timeout is not None:  # do not long-poll much past the idle timeout
-                idle_left = idle_timeout if busy else idle_timeout - (time.monotonic() - last_activity)
+            if state.idle_timeout is not None:  # do not long-poll much past the idle timeout
+                with self._cond:
+                    last_activity = state.last_activity
+                idle_left = state.idle_timeout if busy else state.idle_timeout - (time.monotonic() - last_activity)
                 wait = min(wait, max(1 if busy else 0, math.ceil(idle_left)))
             polled_at = time.monotonic()
             try:
                 messages = self._receive(count, wait)
             except Exception as error:
+                with self._cond:
+                    state.reserved -= count
+                    self._cond.notify_all()
                 if not _transient(error):
                     raise
                 receive_failures += 1
@@ -441,32 +660,37 @@ class QueueConsumer:
                 self._stop.wait(pause)
                 continue
             receive_failures = 0
-            if not messages:
-                with self._cond:
-                    # Idle only if the whole empty poll ran with nothing in flight: a batch settling meanwhile may
-                    # have released messages that this poll did not see.
-                    quiet = not busy and not self._in_flight_count and self._last_finished < polled_at
-                    last_activity = max(last_activity, self._last_finished)
-                if idle_timeout is not None and quiet and time.monotonic() - last_activity >= idle_timeout:
-                    logger.info("no message for %.1f s (idle_timeout): stopping", idle_timeout)
-                    break
-                continue
             with self._cond:
-                stats.received += len(messages)
-            if self._stop.is_set():
+                state.reserved -= count
+                if messages:
+                    stats.received += len(messages)
+                    self._in_flight_count += len(messages)
+                    state.handling += len(messages)
+                    state.last_activity = time.monotonic()
+                    self._in_flight.add(m["ReceiptHandle"] for m in messages)
+                # Idle only if no message was in flight and none was received or finished by any receiver
+                # since this poll began: a batch settling meanwhile may have released messages it did not see.
+                quiet = not busy and not self._in_flight_count and state.last_activity < polled_at
+                idle_for = time.monotonic() - state.last_activity
+                self._cond.notify_all()
+            if not messages:
+                if state.idle_timeout is not None and quiet and idle_for >= state.idle_timeout:
+                    logger.info("no message for %.1f s (idle_timeout): stopping", state.idle_timeout)
+                    with self._cond:
+                        state.finished = True
+                        self._cond.notify_all()
+                    return
+                continue
+            if self._stop.is_set() or state.finished:
                 logger.info("stopping: releasing %d messages received meanwhile", len(messages))
+                self._release(messages)
                 with self._cond:
                     stats.skipped += len(messages)
-                self._release(messages)
-                break
-            last_activity = time.monotonic()
+                    state.handling -= len(messages)
+                    self._in_flight_count -= len(messages)
+                    self._cond.notify_all()
+                return
             self._dispatch(messages, pool, stats)
-        with self._cond:
-            while self._in_flight_count:
-                self._cond.wait(0.5)
-            crash, self._crash = self._crash, None
-        if crash is not None:
-            raise crash
 
     def _receive(self, count: int, wait: int) -> list[Message]:
         kwargs: dict[str, Any] = {
@@ -491,7 +715,6 @@ class QueueConsumer:
         self, messages: list[Message], pool: concurrent.futures.ThreadPoolExecutor, stats: ConsumerStats
     ) -> None:
         """Start handling one receive's messages on the pool; the last task to finish settles the batch."""
-        self._in_flight.add(m["ReceiptHandle"] for m in messages)
         batch = _Batch(messages)
         tasks: list[Callable[[], None]]
         if self._batch_handler is not None:
@@ -504,8 +727,6 @@ class QueueConsumer:
         else:
             tasks = [functools.partial(self._run_one_into, batch, index) for index in range(len(messages))]
         batch.remaining = len(tasks)
-        with self._cond:
-            self._in_flight_count += len(messages)
         for task in tasks:
             pool.submit(self._task, batch, task, stats)
 
@@ -527,8 +748,13 @@ class QueueConsumer:
                 self._settle(batch, stats)
 
     def _settle(self, batch: _Batch, stats: ConsumerStats) -> None:
-        """Every handler of the batch is done: count, release or leave the failures, delete the successes."""
+        """Every handler of the batch is done: count, release or leave the failures, hand the successes to the
+        deleter. A message stops counting against ``max_messages`` here (it is handled), and against
+        ``max_in_flight`` once it is deleted (by the deleter) or released or left here."""
         messages, outcomes = batch.messages, batch.outcomes
+        state = self._state
+        to_delete: list[Message] = []
+        counted = False  # handling decremented (below, or in finally whatever happens)
         try:
             if batch.crashed:
                 logger.error("a handler crashed: abandoning its batch of %d without deleting it", len(messages))
@@ -541,20 +767,36 @@ class QueueConsumer:
                 stats.failed += outcomes.count(_Outcome.FAILED) + outcomes.count(_Outcome.DEAD_LETTERED)
                 stats.dead_lettered += outcomes.count(_Outcome.DEAD_LETTERED)
                 stats.skipped += outcomes.count(_Outcome.SKIPPED)
+                state.handling -= len(messages)
+                counted = True
+                state.last_activity = time.monotonic()
+                self._cond.notify_all()
             if not_done:
                 if self.retry_failed_immediately:
                     self._release(not_done)
                 else:  # they become visible when their current timeout expires
                     self._in_flight.remove(m["ReceiptHandle"] for m in not_done)
-            if succeeded:
-                deleted, failures = self._delete(succeeded)
-                with self._cond:
-                    stats.deleted += deleted
-                    stats.delete_failures += failures
+            to_delete = succeeded
         finally:
             with self._cond:
+                state.last_activity = time.monotonic()  # after the releases: a poll begun before missed them
+                if not counted:
+                    state.handling -= len(messages)
+                self._in_flight_count -= len(messages) - len(to_delete)
+                self._cond.notify_all()
+            if to_delete:
+                self._deleter.add(to_delete)
+
+    def _delete_and_count(self, messages: list[Message], stats: ConsumerStats) -> None:
+        """The deleter's call: delete (up to 10), count, and stop counting them in flight."""
+        deleted = 0
+        try:
+            deleted, _failures = self._delete(messages)
+        finally:
+            with self._cond:
+                stats.deleted += deleted
+                stats.delete_failures += len(messages) - deleted  # _delete's failures, or all if it raised
                 self._in_flight_count -= len(messages)
-                self._last_finished = time.monotonic()
                 self._cond.notify_all()
 
     def _run_group(self, batch: _Batch, indexes: list[int]) -> None:
@@ -581,8 +823,8 @@ class QueueConsumer:
             return
         try:
             self._handler(message)
-        except Exception:
-            logger.warning("handler failed for message %s", message["MessageId"], exc_info=True)
+        except Exception as error:
+            _log_failure(f"message {message['MessageId']}", message, error)
             if self._dead_letter_due(message) and self._move_to_dead_letter_queue(message):
                 batch.outcomes[index] = _Outcome.DEAD_LETTERED
                 self._in_flight.remove([message["ReceiptHandle"]])
@@ -598,8 +840,8 @@ class QueueConsumer:
         messages = batch.messages
         try:
             reported = self._batch_handler(list(messages))
-        except Exception:
-            logger.warning("batch handler failed for the whole batch of %d messages", len(messages), exc_info=True)
+        except Exception as error:
+            _log_failure(f"a batch of {len(messages)} messages (batch handler)", None, error)
             batch.outcomes[:] = [_Outcome.FAILED] * len(messages)
             return
         failed_ids = set(reported or ())

@@ -24,12 +24,22 @@ then raised are raised in a ``PartialBatchError`` by the next ``flush()`` (or ``
 Thread safety: ``send``/``publish`` may be called from several threads. Batches leave in the order
 their entries were buffered: one thread at a time sends (the others keep buffering meanwhile).
 
+Overlapping calls (``QueueProducer(send_concurrency=N)``, standard queues): full batches are handed to a pool
+of N threads, so up to N SendMessageBatch calls are in flight at once (each with its own retries), and
+``send()`` returns without waiting for the call; it waits only when N calls are in flight already (memory
+stays bounded: N batches plus the buffer). Batches are still filled by count (10) and by the 1 MiB payload
+limit, in buffer order, but may land in any order. What a batch sent in the background left (entries failed
+for good, or the exception of a call, whose entries went back to the buffer) is raised by the next
+``flush()`` or ``close()``, which waits for every call in flight: every entry is acknowledged, raised in a
+``PartialBatchError``, or still buffered. FIFO queues refuse N > 1 (a group's order would not hold).
+
 ``stats.api_calls`` counts the calls made through the producer's client, by operation, with the
 shared ``ApiCallCounter`` (pass a client of your own and its other calls are counted as well).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import logging
 import math
@@ -46,6 +56,7 @@ from typing import Any, ClassVar, Final, Self
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
+from .._validate import check_count, validating_helper
 from ..limits import (
     SNS_DEFAULT_MAX_BYTES,
     SNS_MAX_BATCH_ENTRIES,
@@ -73,6 +84,8 @@ logger = logging.getLogger(__name__)
 # largest single message. PublishBatch: 256 KiB per message and per batch, unless the topic's
 # MaximumMessageSize was raised: pass it as ``max_message_bytes``. The numbers and their sources: limits.py.
 SQS_MAX_BYTES: Final = SQS_MAX_MESSAGE_BYTES
+# QueueProducer(send_concurrency=...): the library's own bound on SendMessageBatch calls in flight (no AWS limit).
+MAX_SEND_CONCURRENCY: Final = 16
 # Both services: at most 10 message attributes per message.
 MAX_ATTRIBUTES: Final = SQS_MAX_MESSAGE_ATTRIBUTES
 
@@ -354,8 +367,18 @@ class BufferedProducer:
     _operation: ClassVar[str]
     _noun: ClassVar[str] = "entries"
 
-    def __init__(self, client: Any, *, max_items: int, max_bytes: int, policy: RetryPolicy) -> None:
+    def __init__(
+        self, client: Any, *, max_items: int, max_bytes: int, policy: RetryPolicy, concurrency: int = 1
+    ) -> None:
         self._client: Any = client
+        # concurrency > 1: batches are sent by a pool of that many threads, at most that many calls in flight
+        # (a semaphore: send() waits for a free slot, which bounds memory); see _drain_concurrently.
+        self._concurrency = concurrency
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._futures: set[concurrent.futures.Future[None]] = set()
+        self._background_lock = threading.Lock()
+        self._background_error: BaseException | None = None
         self._calls = ApiCallCounter(client)
         self._max_items = max_items
         self._max_bytes = max_bytes
@@ -534,6 +557,9 @@ class BufferedProducer:
             return batch
 
     def _drain(self, *, everything: bool) -> None:
+        if self._concurrency > 1:
+            self._drain_concurrently(everything=everything)
+            return
         failures: list[FailedEntry] = []
         with self._send_lock:
             failures.extend(self._carried)
@@ -552,6 +578,62 @@ class BufferedProducer:
         if failures:
             self._give_up(failures)
             raise PartialBatchError(self._operation, failures)
+
+    def _drain_concurrently(self, *, everything: bool) -> None:
+        """Hand full batches (every batch when ``everything``) to the pool, each sent with its retries by
+        :meth:`_send` on a pool thread, at most ``concurrency`` calls in flight. ``everything`` (flush) then waits
+        for every call in flight and raises what they left: a call's exception first (its entries went back to the
+        buffer: the next flush sends them), else the entries failed for good, in a ``PartialBatchError``."""
+        with self._send_lock:
+            while self._background_error is None and (batch := self._take_batch(everything)):
+                self._slots.acquire()
+                if self._pool is None:
+                    self._pool = concurrent.futures.ThreadPoolExecutor(
+                        max_workers=self._concurrency, thread_name_prefix=f"{type(self).__name__}-send"
+                    )
+                future = self._pool.submit(self._send_in_background, batch)
+                with self._background_lock:
+                    self._futures.add(future)
+                future.add_done_callback(self._forget)
+            if not everything:
+                return
+            with self._background_lock:
+                running = list(self._futures)
+            concurrent.futures.wait(running)
+            with self._background_lock:
+                error, self._background_error = self._background_error, None
+                failures, self._carried = self._carried, []
+            if error is not None:
+                if failures:
+                    self._carried.extend(failures)
+                    error.add_note(
+                        f"{len(failures)} {self._noun} had failed for good before this error: the next flush() "
+                        "raises them in a PartialBatchError"
+                    )
+                raise error
+        if failures:
+            self._give_up(failures)
+            raise PartialBatchError(self._operation, failures)
+
+    def _send_in_background(self, batch: list[Pending]) -> None:
+        failures: list[FailedEntry] = []
+        try:
+            self._send(batch, failures)
+        except BaseException as error:  # the entries not accepted went back to the buffer (_attempt_or_requeue)
+            logger.warning(
+                "%s: a call of %d %s raised (%s): they stay buffered", self._operation, len(batch), self._noun, error
+            )
+            with self._background_lock:
+                if self._background_error is None:
+                    self._background_error = error
+        finally:
+            with self._background_lock:
+                self._carried.extend(failures)
+            self._slots.release()
+
+    def _forget(self, future: concurrent.futures.Future[None]) -> None:
+        with self._background_lock:
+            self._futures.discard(future)
 
     def _give_up(self, failures: Sequence[FailedEntry]) -> None:
         with self._buffer_lock:
@@ -579,14 +661,18 @@ class BufferedProducer:
             if self._closed:
                 return
             self._closed = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         self._calls.detach()
 
 
 class _EntryBatchProducer(BufferedProducer):
     """SendMessageBatch and PublishBatch: the response lists ``Successful`` and ``Failed`` entries by Id."""
 
-    def __init__(self, client: Any, *, fifo: bool, max_items: int, max_bytes: int, policy: RetryPolicy) -> None:
-        super().__init__(client, max_items=max_items, max_bytes=max_bytes, policy=policy)
+    def __init__(
+        self, client: Any, *, fifo: bool, max_items: int, max_bytes: int, policy: RetryPolicy, concurrency: int = 1
+    ) -> None:
+        super().__init__(client, max_items=max_items, max_bytes=max_bytes, policy=policy, concurrency=concurrency)
         self.fifo = fifo
 
     def _call(self, entries: list[dict[str, Any]]) -> Mapping[str, Any]:
@@ -692,6 +778,9 @@ class QueueProducer(_EntryBatchProducer):
     order within a group holds when no entry fails;
     a resent entry lands after the entries of its group that were accepted in the same call (logged
     at WARNING when it happens).
+
+    ``send_concurrency`` (1-16, default 1; standard queues only): SendMessageBatch calls in flight at once
+    (see the module doc); more than 1 pays off when a round trip is long beside the time to fill a batch.
     """
 
     _operation = "SendMessageBatch"
@@ -705,9 +794,17 @@ class QueueProducer(_EntryBatchProducer):
         max_retries: int = 5,
         base_delay: float = 0.05,
         max_delay: float = 5.0,
+        send_concurrency: int = 1,
     ) -> None:
-        _check_text("queue_url", queue_url)
-        check_retry_settings(max_retries, base_delay, max_delay)
+        with validating_helper(type(self).__name__):
+            _check_text("queue_url", queue_url)
+            check_retry_settings(max_retries, base_delay, max_delay)
+            check_count("send_concurrency", send_concurrency, minimum=1, maximum=MAX_SEND_CONCURRENCY)
+            if send_concurrency > 1 and queue_url.endswith(".fifo"):
+                raise ValueError(
+                    f"send_concurrency must be 1 for the FIFO queue {queue_url} (batches sent at once could land "
+                    f"in any order, and a message group's order with them), got {send_concurrency!r}"
+                )
         self.queue_url = queue_url
         super().__init__(
             client if client is not None else boto3.client("sqs"),
@@ -715,6 +812,7 @@ class QueueProducer(_EntryBatchProducer):
             max_items=SQS_MAX_BATCH_ENTRIES,
             max_bytes=SQS_MAX_BYTES,
             policy=RetryPolicy(max_retries, float(base_delay), float(max_delay)),
+            concurrency=send_concurrency,
         )
 
     def send(

@@ -20,7 +20,9 @@ Two ways to move, chosen with ``method``:
     Receive from the DLQ in batches of 10, ``SendMessageBatch`` to the destination (body, message attributes,
     ``AWSTraceHeader``; for a FIFO destination the ``MessageGroupId`` and a fresh ``MessageDeduplicationId``), then
     ``DeleteMessageBatch`` from the DLQ. Without ``destination_arn`` the destination is the one queue whose
-    RedrivePolicy targets this DLQ (``ListDeadLetterSourceQueues``). Moves at most about as many messages as the DLQ
+    RedrivePolicy targets this DLQ (``ListDeadLetterSourceQueues``); where the endpoint lacks that call (MiniStack),
+    each message goes back to the queue its ``DeadLetterQueueSourceArn`` attribute names (a message without one stays
+    in the DLQ, counted in ``failed``). Moves at most about as many messages as the DLQ
     held when it started (so that messages failing again cannot loop forever), stops early when a receive comes back
     empty, and leaves in the DLQ any message it could not send (visible again after
     :data:`COPY_VISIBILITY_TIMEOUT` seconds). Messages in flight in the DLQ (e.g. being peeked) are not moved.
@@ -327,6 +329,64 @@ def _find_source_queue(client: Any, dlq_url: str, dlq_arn: str) -> str:
     return urls[0]
 
 
+def _source_queue_or_none(client: Any, dlq_url: str, dlq_arn: str) -> str | None:
+    """The one queue whose RedrivePolicy targets the DLQ; ``None`` when the endpoint lacks
+    ``ListDeadLetterSourceQueues`` (e.g. MiniStack): each message then goes back to the queue its
+    ``DeadLetterQueueSourceArn`` attribute names."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return _find_source_queue(client, dlq_url, dlq_arn)
+    except ClientError as error:
+        if not is_not_implemented(error):
+            raise
+    logger.warning(
+        "ListDeadLetterSourceQueues is not available at this endpoint: sending each message back to the queue its "
+        "DeadLetterQueueSourceArn attribute names"
+    )
+    return None
+
+
+class _Destinations:
+    """Where the copy path sends: one queue, or (``url`` None) each message's ``DeadLetterQueueSourceArn``."""
+
+    def __init__(self, client: Any, dlq_url: str, url: str | None) -> None:
+        self._client = client
+        self._dlq_url = dlq_url
+        self._url = url
+        self._urls: dict[str, str] = {}  # source ARN -> URL, looked up once each
+
+    def arns(self) -> list[str]:
+        return sorted(self._urls)
+
+    def send(self, messages: list[dict[str, Any]], run_id: str) -> tuple[list[dict[str, Any]], set[str]]:
+        """Messages sent, and the failure codes of the others (left in the DLQ)."""
+        if self._url is not None:
+            return _send(self._client, self._url, messages, self._url.endswith(".fifo"), run_id)
+        by_url: dict[str, list[dict[str, Any]]] = {}
+        reasons: set[str] = set()
+        for message in messages:
+            arn = message.get("Attributes", {}).get("DeadLetterQueueSourceArn")
+            if not arn:
+                reasons.add("NoDeadLetterQueueSourceArn")
+                continue
+            if arn not in self._urls:
+                self._urls[arn] = queue_url_of(self._client, QueueArn.parse(arn))
+            url = self._urls[arn]
+            if url == self._dlq_url:
+                reasons.add("SourceIsTheDeadLetterQueue")
+                continue
+            by_url.setdefault(url, []).append(message)
+        sent: list[dict[str, Any]] = []
+        for url, group in by_url.items():
+            done, codes = _send(self._client, url, group, url.endswith(".fifo"), run_id)
+            sent.extend(done)
+            reasons.update(codes)
+        if reasons:
+            logger.warning("%d of %d messages not sent: %s", len(messages) - len(sent), len(messages), sorted(reasons))
+        return sent, reasons if len(sent) < len(messages) else set()
+
+
 def message_entry(message: dict[str, Any], index: int, fifo_destination: bool, run_id: str) -> dict[str, Any]:
     entry: dict[str, Any] = {"Id": str(index), "MessageBody": message["Body"]}
     attributes = {
@@ -357,13 +417,17 @@ def _redrive_copy(
 ) -> RedriveResult:
     source_arn = f"arn:{source.partition}:sqs:{source.region}:{source.account}:{source.name}"
     dlq_url = queue_url_of(client, source)
+    destination_url: str | None
     if destination_arn is not None:
         destination_url = queue_url_of(client, QueueArn.parse(destination_arn))
     else:
-        destination_url = _find_source_queue(client, dlq_url, source_arn)
-        destination_arn = str(
-            client.get_queue_attributes(QueueUrl=destination_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        )
+        destination_url = _source_queue_or_none(client, dlq_url, source_arn)
+        if destination_url is not None:
+            destination_arn = str(
+                client.get_queue_attributes(QueueUrl=destination_url, AttributeNames=["QueueArn"])["Attributes"][
+                    "QueueArn"
+                ]
+            )
     if destination_url == dlq_url:
         raise RedriveError(f"the destination is the dead-letter queue itself: {destination_arn}")
     to_move = int(
@@ -379,8 +443,8 @@ def _redrive_copy(
         source_arn=source_arn,
         destination_arn=destination_arn,
     )
-    logger.info("copying about %d messages from %s to %s", to_move, source_arn, destination_arn)
-    fifo_destination = destination_url.endswith(".fifo")
+    logger.info("copying about %d messages from %s to %s", to_move, source_arn, destination_arn or "their sources")
+    destinations = _Destinations(client, dlq_url, destination_url)
     run_id = uuid.uuid4().hex[:16]
     per_receive = min(10, max_per_second) if max_per_second else 10
     started = time.monotonic()
@@ -396,7 +460,7 @@ def _redrive_copy(
         ).get("Messages", [])
         if not messages:
             break
-        sent, failures = _send(client, destination_url, messages, fifo_destination, run_id)
+        sent, failures = destinations.send(messages, run_id)
         reasons.update(failures)
         result.failed += len(messages) - len(sent)
         not_deleted = _delete(client, dlq_url, sent)
@@ -410,6 +474,9 @@ def _redrive_copy(
             delay = started + (result.moved + result.failed) / max_per_second - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
+    if destination_url is None:
+        found = destinations.arns()
+        result.destination_arn = found[0] if len(found) == 1 else None
     problems = []
     if result.failed:
         problems.append(
@@ -421,10 +488,16 @@ def _redrive_copy(
     result.failure_reason = "; ".join(problems) or None
     if problems:
         logger.warning(
-            "copied %d messages from %s to %s: %s", result.moved, source_arn, destination_arn, result.failure_reason
+            "copied %d messages from %s to %s: %s",
+            result.moved,
+            source_arn,
+            result.destination_arn or "their sources",
+            result.failure_reason,
         )
     else:
-        logger.info("copied %d messages from %s to %s", result.moved, source_arn, destination_arn)
+        logger.info(
+            "copied %d messages from %s to %s", result.moved, source_arn, result.destination_arn or "their sources"
+        )
     return result
 
 

@@ -15,6 +15,12 @@ number of the request (1, 2, ... counted per operation name since the last :meth
 ``delay``
     forwarded (moto applies the call), then the answer is held past the client's read timeout.
 
+With ``latency`` every request is held that many seconds before it is forwarded or answered, as a network round
+trip to SQS would be. ``one_at_a_time`` names operations forwarded to moto one
+at a time (see there). The proxy counts the requests in flight: ``peak`` (the most at once, per operation and
+``"*"`` for all) and ``overlaps`` (pairs of operations seen in flight at the same moment), so that tests can prove
+that calls overlap without measuring time.
+
 Only the faults that let moto apply the call (``reset-after``, ``delay``) can make a retry deliver twice; the proxy
 counts them (``applied_faults``) so that tests can bound duplicates. Everything stops with :meth:`close`.
 """
@@ -77,10 +83,26 @@ def error_response(service: str, fault: str) -> tuple[int, dict[str, str], bytes
 class FaultProxy:
     """Listens on 127.0.0.1 (a free port), forwards to ``upstream`` (host, port) and injects the armed faults."""
 
-    def __init__(self, upstream: tuple[str, int], *, delay: float) -> None:
+    def __init__(
+        self,
+        upstream: tuple[str, int],
+        *,
+        delay: float,
+        latency: float = 0.0,
+        one_at_a_time: frozenset[str] = frozenset(),
+    ) -> None:
         self.upstream = upstream
         self.delay = delay
+        self.latency = latency
+        # Operations forwarded to moto one at a time (held concurrently all the same): moto's server runs requests
+        # on threads without a lock, so two FIFO receives at once can both take messages of one group, which SQS
+        # never does (it returns none of a group while one of it is in flight).
+        self.one_at_a_time = one_at_a_time
+        self._forward_lock = threading.Lock()
         self._lock = threading.Lock()
+        self._active: Counter[str] = Counter()  # requests in flight now, by operation
+        self.peak: Counter[str] = Counter()  # the most in flight at once, by operation; "*": all operations
+        self.overlaps: set[tuple[str, str]] = set()  # (a, b), a <= b: both in flight at one moment
         self._plan: dict[str, dict[int, str]] = {}
         self.requests: Counter[str] = Counter()
         self.injected: Counter[str] = Counter()
@@ -97,6 +119,15 @@ class FaultProxy:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 service, operation = operation_of(self.headers, body)
+                proxy._enter(operation)
+                try:
+                    self._handle(service, operation, body)
+                finally:
+                    proxy._leave(operation)
+
+            def _handle(self, service: str, operation: str, body: bytes) -> None:
+                if proxy.latency:
+                    time.sleep(proxy.latency)
                 fault = proxy._next_fault(operation)
                 if fault in ("throttle", "500", "503"):
                     self._answer(*error_response(service, fault))
@@ -155,6 +186,21 @@ class FaultProxy:
             self.injected.clear()
             self.applied_faults.clear()
             self._injected_at.clear()
+            self.peak.clear()
+            self.overlaps.clear()
+
+    def _enter(self, operation: str) -> None:
+        with self._lock:
+            for other, count in self._active.items():
+                if count:
+                    self.overlaps.add((min(operation, other), max(operation, other)))
+            self._active[operation] += 1
+            self.peak[operation] = max(self.peak[operation], self._active[operation])
+            self.peak["*"] = max(self.peak["*"], sum(self._active.values()))
+
+    def _leave(self, operation: str) -> None:
+        with self._lock:
+            self._active[operation] -= 1
 
     def _next_fault(self, operation: str) -> str | None:
         with self._lock:
@@ -173,6 +219,14 @@ class FaultProxy:
             return [fault for name, fault in self._injected_at if name == operation]
 
     def _forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        if operation_of(headers, body)[1] in self.one_at_a_time:
+            with self._forward_lock:
+                return self._forward_now(method, path, headers, body)
+        return self._forward_now(method, path, headers, body)
+
+    def _forward_now(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         connection = http.client.HTTPConnection(*self.upstream, timeout=30)

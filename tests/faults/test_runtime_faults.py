@@ -139,15 +139,18 @@ def send_all(producer: Any, send: Callable[[str], None], bodies: list[str]) -> s
 # -- producers -------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("send_concurrency", [1, 4], ids=["one-call-at-a-time", "4-calls-in-flight"])
 @FAULT_SETTINGS
 @given(plan=plans)
 def test_queue_producer_under_faults(
-    plan: dict[int, str], proxy: FaultProxy, direct: Clients, proxied: Clients
+    send_concurrency: int, plan: dict[int, str], proxy: FaultProxy, direct: Clients, proxied: Clients
 ) -> None:
     sqs = direct("sqs")
     url = sqs.create_queue(QueueName=unique("produce"))["QueueUrl"]
     proxy.arm({"SendMessageBatch": plan})
-    producer = QueueProducer(url, client=proxied("sqs"), base_delay=0.01, max_delay=0.05)
+    producer = QueueProducer(
+        url, client=proxied("sqs"), base_delay=0.01, max_delay=0.05, send_concurrency=send_concurrency
+    )
     bodies = [f"m{i}" for i in range(25)]
     reported = send_all(producer, producer.send, bodies)
     reported |= settle(producer, bodies, lambda entry: entry["MessageBody"])
@@ -200,9 +203,11 @@ def test_stream_producer_under_faults(
 # -- consumer ----------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("receive_concurrency", [1, 3], ids=["one-receiver", "3-receivers"])
 @FAULT_SETTINGS
 @given(receive=plans, delete=plans, release=plans)
 def test_queue_consumer_under_faults(
+    receive_concurrency: int,
     receive: dict[int, str],
     delete: dict[int, str],
     release: dict[int, str],
@@ -230,7 +235,14 @@ def test_queue_consumer_under_faults(
         with lock:
             handled[message["Body"]] += 1
 
-    consumer = QueueConsumer(url, handler, wait_time_seconds=0, retry_failed_immediately=True, client=proxied("sqs"))
+    consumer = QueueConsumer(
+        url,
+        handler,
+        wait_time_seconds=0,
+        retry_failed_immediately=True,
+        receive_concurrency=receive_concurrency,
+        client=proxied("sqs"),
+    )
     done = threading.Event()
 
     def watch() -> None:  # stop once everything is accounted for (or after 40 s, and the checks below fail)

@@ -684,3 +684,122 @@ def test_fifo_is_detected_from_the_url() -> None:
     client = boto3.client("sqs", region_name=REGION)
     assert QueueConsumer(URL + ".fifo", handler_stub, client=client).fifo
     assert not QueueConsumer(URL, handler_stub, client=client).fifo
+
+
+# -- pipelining options ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"receive_concurrency": 0}, ValueError, "receive_concurrency must be 1-16, got 0"),
+        ({"receive_concurrency": 17}, ValueError, "receive_concurrency must be 1-16, got 17"),
+        ({"receive_concurrency": 2.0}, TypeError, "receive_concurrency must be a whole number from 1 to 16, got 2.0"),
+        ({"receive_concurrency": True}, TypeError, "receive_concurrency must be a whole number from 1 to 16, got True"),
+        ({"delete_delay": -0.1}, ValueError, "delete_delay must be a number from 0 to 5, got -0.1"),
+        ({"delete_delay": 5.5}, ValueError, "delete_delay must be a number from 0 to 5, got 5.5"),
+        ({"delete_delay": float("inf")}, ValueError, "delete_delay must be a number from 0 to 5, got inf"),
+        ({"delete_delay": "0.1"}, TypeError, "delete_delay must be a number (a number from 0 to 5), got '0.1'"),
+    ],
+)
+def test_pipelining_options_are_validated_at_construction(kwargs: dict[str, Any], error: type, message: str) -> None:
+    with pytest.raises(error) as raised:
+        QueueConsumer(URL, handler_stub, client=boto3.client("sqs", region_name=REGION), **kwargs)
+    assert str(raised.value) == f"QueueConsumer: {message}"
+    assert isinstance(raised.value, ValueError)  # every bad input of the library is a ValueError
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    receive_concurrency=st.one_of(st.integers(min_value=-3, max_value=30), st.floats(allow_nan=True), st.none()),
+    delete_delay=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2, 8), st.text(max_size=2)),
+    batch_size=st.integers(min_value=1, max_value=10),
+)
+def test_property_pipelining_options_accepted_exactly_in_range(
+    receive_concurrency: object, delete_delay: object, batch_size: int
+) -> None:
+    """Accepted iff receive_concurrency is an int 1-16 and delete_delay a finite number 0-5 (bools refused); then
+    max_in_flight defaults to 2 x receive_concurrency x batch_size. Otherwise a ValueError naming the class."""
+    client = boto3.client("sqs", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    concurrency_ok = type(receive_concurrency) is int and 1 <= receive_concurrency <= 16
+    delay_ok = (
+        type(delete_delay) in (int, float)
+        and delete_delay == delete_delay  # not NaN
+        and 0 <= delete_delay <= 5  # type: ignore[operator]
+    )
+    kwargs = {"receive_concurrency": receive_concurrency, "delete_delay": delete_delay, "batch_size": batch_size}
+    if concurrency_ok and delay_ok:
+        consumer = QueueConsumer(URL, handler_stub, client=client, **kwargs)  # type: ignore[arg-type]
+        assert consumer.max_in_flight == 2 * receive_concurrency * batch_size  # type: ignore[operator]
+        assert consumer.delete_delay == float(delete_delay)  # type: ignore[arg-type]
+    else:
+        with pytest.raises(ValueError, match=r"^QueueConsumer: (receive_concurrency|delete_delay) must be"):
+            QueueConsumer(URL, handler_stub, client=client, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_failed_message_logs_one_line_and_its_traceback_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 20 §5: one WARNING line per failed message (id, receive count, exception type and first line, no
+    traceback); the traceback is logged at DEBUG."""
+    with mock_aws():
+        sqs = sqs_client()
+        url, _ = make_queues(sqs, visibility=30)
+        ids = send(sqs, url, ["poison"])
+
+        def handler(message: dict[str, Any]) -> None:
+            raise ValueError("bad input\nsecond line")
+
+        with caplog.at_level("DEBUG", logger="decoupling_constructs.runtime.consumer"):
+            QueueConsumer(url, handler, wait_time_seconds=0, client=sqs).run(max_messages=1)
+    failures = [r for r in caplog.records if "failed" in r.getMessage() and r.levelname == "WARNING"]
+    assert [r.getMessage() for r in failures] == [f"message {ids['poison']} failed on receive 1: ValueError: bad input"]
+    assert failures[0].exc_info is None
+    tracebacks = [r for r in caplog.records if r.levelname == "DEBUG" and r.exc_info]
+    assert len(tracebacks) == 1 and isinstance(tracebacks[0].exc_info[1], ValueError)  # type: ignore[index]
+
+
+def test_without_logging_configured_a_failure_prints_no_traceback() -> None:
+    """Python's last-resort handler prints WARNING and above when logging is not configured: three failing
+    messages print three lines, and no traceback."""
+    script = """
+import boto3
+from moto import mock_aws
+from decoupling_constructs.runtime import QueueConsumer
+with mock_aws():
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    for i in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+    def handler(message):
+        raise RuntimeError("poison " + message["Body"])
+    QueueConsumer(url, handler, wait_time_seconds=0, heartbeat=False, client=sqs).run(max_messages=3)
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION)
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "failed" in line]
+    assert len(lines) == 3 and all("RuntimeError: poison m" in line for line in lines), done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_idle_timeout_ends_a_run_with_several_receivers() -> None:
+    """Three receivers on an emptied queue: idle_timeout still ends the run (each receiver's empty poll counts, the
+    others' polls do not keep it busy); every message handled once."""
+    with mock_aws():
+        sqs = sqs_client()
+        url, _ = make_queues(sqs)
+        send(sqs, url, [f"m{i}" for i in range(25)])
+        handler = Recorder()
+        stats = QueueConsumer(url, handler, wait_time_seconds=1, receive_concurrency=3, client=sqs).run(idle_timeout=1)
+        assert stats.succeeded == stats.deleted == 25
+        assert sorted(handler.calls.values()) == [1] * 25

@@ -22,6 +22,8 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, EndpointConnectionError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import decoupling_constructs.runtime.producer as producer_module
 from decoupling_constructs.runtime._calls import ApiCallCounter
@@ -586,6 +588,108 @@ def test_send_validation_names_the_argument(sqs: Any, queue_url: str, kwargs: di
 def test_constructor_validation(sqs: Any, kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         QueueProducer(client=sqs, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------------
+# QueueProducer(send_concurrency=N): calls in flight at once (their overlap is shown at a delaying proxy in
+# tests/faults/test_runtime_latency.py)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"send_concurrency": 0},
+            ValueError,
+            "QueueProducer: send_concurrency must be 1-16, got 0",
+        ),
+        ({"send_concurrency": 17}, ValueError, "send_concurrency must be 1-16, got 17"),
+        ({"send_concurrency": "4"}, TypeError, "send_concurrency must be a whole number from 1 to 16, got '4'"),
+        ({"send_concurrency": True}, TypeError, "send_concurrency must be a whole number from 1 to 16, got True"),
+    ],
+)
+def test_send_concurrency_is_validated(sqs: Any, kwargs: dict[str, Any], error: type, message: str) -> None:
+    with pytest.raises(error) as raised:
+        QueueProducer("https://sqs.us-east-1.amazonaws.com/123456789012/q", client=sqs, **kwargs)
+    assert message in str(raised.value)
+    assert isinstance(raised.value, ValueError)  # every bad input of the library is a ValueError
+
+
+def test_send_concurrency_on_a_fifo_queue_is_refused(sqs: Any) -> None:
+    with pytest.raises(ValueError, match=r"QueueProducer: send_concurrency must be 1 for the FIFO queue .*got 2"):
+        QueueProducer("https://sqs.us-east-1.amazonaws.com/123456789012/q.fifo", client=sqs, send_concurrency=2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=st.one_of(st.integers(min_value=-5, max_value=40), st.floats(allow_nan=True), st.text(max_size=3)))
+def test_property_send_concurrency_accepted_exactly_from_1_to_16(value: object) -> None:
+    client = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/q"
+    valid = type(value) is int and 1 <= value <= 16
+    if valid:
+        producer = QueueProducer(url, client=client, send_concurrency=value)  # type: ignore[arg-type]
+        assert producer._concurrency == value
+    else:
+        with pytest.raises(
+            ValueError, match=r"^QueueProducer: send_concurrency must be (1-16|a whole number from 1 to 16), got "
+        ):
+            QueueProducer(url, client=client, send_concurrency=value)  # type: ignore[arg-type]
+
+
+def test_concurrent_batches_fill_by_count_and_by_the_one_mib_limit(sqs: Any, queue_url: str) -> None:
+    """send_concurrency=3: batches of 10, and a batch that would pass 1 MiB (SQS_MAX_MESSAGE_BYTES) is cut before;
+    every message is delivered once."""
+    faults = EntryFaults(sqs, "SendMessageBatch", "Entries")
+    with QueueProducer(queue_url, client=sqs, send_concurrency=3) as producer:
+        for i in range(25):
+            producer.send(f"m{i}")
+        for i in range(5):
+            producer.send(f"{i}" * (KIB_256 + 1))  # 5 small and 3 of these fit in 1 MiB, a 4th would not
+    assert sorted(len(call) for call in faults.calls) == [2, 8, 10, 10]
+    assert producer.stats.sent == 30
+    assert sum(bodies(sqs, queue_url).values()) == 30
+
+
+def test_concurrent_call_that_raises_keeps_its_entries_for_the_next_flush(sqs: Any, queue_url: str) -> None:
+    """A call raising on a pool thread: the other batches go, its entries stay buffered, flush() raises the error,
+    and the next flush() sends them: nothing lost, nothing twice."""
+    outages = [1]
+    lock = threading.Lock()
+
+    def fail_once(model: Any, **_: Any) -> None:
+        with lock:
+            if model.name == "SendMessageBatch" and outages:
+                outages.pop()
+                raise EndpointConnectionError(endpoint_url="https://sqs.invalid")
+
+    producer = QueueProducer(queue_url, client=sqs, send_concurrency=4)
+    sqs.meta.events.register_last("before-call.*.*", fail_once)
+    for i in range(35):
+        producer.send(f"m{i}")
+    with pytest.raises(EndpointConnectionError):
+        producer.flush()
+    assert producer.buffered == 35 - producer.stats.sent
+    producer.flush()
+    assert producer.stats.sent == 35 and producer.buffered == 0
+    assert bodies(sqs, queue_url) == Counter(f"m{i}" for i in range(35))
+
+
+def test_concurrent_entries_failing_for_good_are_raised_by_flush(sqs: Any, queue_url: str) -> None:
+    """An entry failing every retry in a batch sent in the background is raised by the next flush()."""
+
+    def m3_fails(call: int, entries: list[dict[str, Any]]) -> Mapping[int, tuple[str, bool]]:
+        return {i: ("InternalError", False) for i, entry in enumerate(entries) if entry["MessageBody"] == "m3"}
+
+    faults = EntryFaults(sqs, "SendMessageBatch", "Entries", m3_fails)
+    producer = QueueProducer(queue_url, client=sqs, send_concurrency=2, max_retries=1, base_delay=0)
+    for i in range(20):
+        producer.send(f"m{i}")  # two full batches leave in the background
+    with pytest.raises(PartialBatchError) as caught:
+        producer.flush()
+    assert [f.entry["MessageBody"] for f in caught.value.failed] == ["m3"]
+    assert producer.stats.failed == 1 and producer.stats.sent == 19
+    assert bodies(sqs, queue_url) == Counter(f"m{i}" for i in range(20) if i != 3)
+    assert faults.calls
 
 
 def test_default_client_comes_from_boto3(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:

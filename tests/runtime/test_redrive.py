@@ -593,3 +593,57 @@ def test_progress_bar_only_on_a_terminal_for_long_moves(monkeypatch) -> None:
         bar.update(result(10, 100))
         assert bar._progress is not None
         assert bar._progress.tasks[0].completed == 10 and bar._progress.tasks[0].total == 100
+
+
+# -- where ListDeadLetterSourceQueues is missing (issue 20 §5) ---------------------------------------------------
+
+
+def test_cli_redrive_on_ministack_finds_each_source_from_dead_letter_queue_source_arn() -> None:
+    """MiniStack implements neither StartMessageMoveTask nor ListDeadLetterSourceQueues (``InvalidAction``), but
+    gives each message it dead-letters a ``DeadLetterQueueSourceArn``: ``redrive <dlq>`` sends every message back
+    there and exits 0 (it exited 3 before)."""
+    from decoupling_constructs.testing import ministack
+
+    with ministack() as emulator:
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=emulator.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        url, dlq_url = make_pair(sqs, max_receive=1)
+        with pytest.raises(ClientError, match="InvalidAction"):
+            sqs.list_dead_letter_source_queues(QueueUrl=dlq_url)
+        bodies = fill(sqs, url, 3)
+        for _ in range(2):  # receive 1 takes them; receive 2 (visibility 0 ended) moves them to the DLQ
+            sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0)
+        assert visible(sqs, dlq_url) == 3
+        moved = run_cli("redrive", arn_of(sqs, dlq_url), endpoint=emulator.endpoint_url)
+        assert moved.returncode == 0, moved.stderr
+        assert f"COMPLETED: moved 3 of 3 messages from {arn_of(sqs, dlq_url)} to {arn_of(sqs, url)}" in moved.stdout
+        assert "DeadLetterQueueSourceArn" in moved.stderr
+        assert visible(sqs, dlq_url) == 0
+        assert sorted(m["Body"] for m in drain(sqs, url)) == sorted(bodies)
+
+
+def test_copy_without_list_dead_letter_source_queues_leaves_messages_without_a_source(sqs, monkeypatch, capsys) -> None:
+    """moto, with ListDeadLetterSourceQueues answering InvalidAction as MiniStack does: a message that names no
+    source (moto sets no DeadLetterQueueSourceArn) cannot be sent back; it stays in the DLQ, the redrive FAILED,
+    and the CLI exits 1."""
+    _, dlq_url = make_pair(sqs)
+    fill(sqs, dlq_url, 2)
+
+    def invalid_action(**kwargs: Any) -> Any:
+        raise ClientError(
+            {"Error": {"Code": "InvalidAction", "Message": "not valid"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+            "ListDeadLetterSourceQueues",
+        )
+
+    monkeypatch.setattr(sqs, "list_dead_letter_source_queues", invalid_action)
+    monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: sqs)  # the CLI's client
+    assert cli.main(["redrive", arn_of(sqs, dlq_url), "--method", "copy"]) == 1
+    assert depth(sqs, dlq_url) == 2
+    captured = capsys.readouterr()
+    assert "FAILED: moved 0 of 2" in captured.out
+    assert "NoDeadLetterQueueSourceArn" in captured.err

@@ -28,8 +28,10 @@ from aws_cdk import aws_sns as sns
 from cdk_nag import AwsSolutionsChecks
 
 from decoupling_constructs import AlarmTopic, BrokerEngine, FanOut, MessageBroker, ReliableQueue, StreamToS3
+from decoupling_constructs._security import acknowledge_checkov
 from decoupling_constructs.broker import isolated_vpc
 from stacks.stream_stack import hardened_bucket
+from tests.static.test_checkov import run_checkov
 from tests.static.test_reference_stacks import LINT_REGIONS, synth_with_nag, violations_in
 from tests.unit.cdk_helpers import APP_VARIANTS, new_app, stack_env
 
@@ -53,11 +55,9 @@ def build(variant: str, outdir: Path) -> tuple[dict[str, cdk.Stack], dict[str, A
     key = kms.Key(shared, "Key", enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
     alarms = AlarmTopic(shared, "Alarms")
     logs_bucket = hardened_bucket(shared, "ArchiveLogs")
-    cdk.Validations.of(logs_bucket).acknowledge(
-        cdk.Acknowledgment(
-            id="AwsSolutions-S1", reason="The access-log bucket of the archive bucket does not log into itself."
-        )
-    )
+    no_self_logging = "The access-log bucket of the archive bucket does not log into itself."
+    cdk.Validations.of(logs_bucket).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason=no_self_logging))
+    acknowledge_checkov(logs_bucket, "CKV_AWS_18", no_self_logging)
     archive = hardened_bucket(shared, "Archive", server_access_logs_bucket=logs_bucket)
     vpc = isolated_vpc(shared, "Vpc")
     clients = ec2.SecurityGroup(shared, "Clients", vpc=vpc, description="The application instances")
@@ -121,6 +121,17 @@ def test_cfn_lint_finds_nothing(matrix, variant: str, stack_id: str) -> None:
     template = json.dumps(result["templates"][stack_id])
     matches = cfnlint.api.lint(template, config=cfnlint.api.ManualArgs(regions=LINT_REGIONS))
     assert [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches] == []
+
+
+# checkov on one variant per kind of environment: the flags change nothing the constructs build (the test
+# below), and one checkov run costs seconds.
+@pytest.mark.parametrize("variant", variants("flags-agnostic", "flags-bound"))
+def test_checkov_finds_nothing_unacknowledged(matrix, variant: str, tmp_path: Path) -> None:
+    stacks, _ = matrix(variant)
+    scans = run_checkov(stacks, tmp_path)
+    assert sorted(scans) == sorted(STACK_IDS)
+    assert {name: scan.failed for name, scan in scans.items()} == {name: [] for name in STACK_IDS}
+    assert scans["Events"].passed > 0
 
 
 PARTITION = {"Ref": "AWS::Partition"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import aws_cdk as cdk
@@ -166,9 +167,28 @@ def strategy_for(rule: r.Rule) -> st.SearchStrategy[Maker]:
         )
     elif isinstance(rule, r.AllOf):
         base.extend(strategy_for(inner) for inner in rule.rules)
+    elif isinstance(rule, r.Instance) and isinstance(rule.cls, type) and issubclass(rule.cls, Enum):
+        base.append(st.sampled_from([const(member) for member in rule.cls]))  # every member of an enum
+    elif isinstance(rule, r.Fields):
+        base.append(_fields(rule))
     if rule.optional:
         base.append(st.just(const(None)))
     return st.one_of(base)
+
+
+def _fields(rule: r.Fields) -> st.SearchStrategy[Maker]:
+    """A dataclass of ``rule.cls`` with up to two fields drawn from their own rules (the others default)."""
+    names = tuple(rule.rules.props)
+
+    def build(makers: dict[str, Maker]) -> Maker:
+        label = f"{rule.cls.__name__}(" + ", ".join(f"{k}={m.label}" for k, m in makers.items()) + ")"
+        return Maker(label, lambda s: rule.cls(**{k: m.make(s) for k, m in makers.items()}))
+
+    return st.lists(st.sampled_from(names), max_size=2, unique=True).flatmap(
+        lambda chosen: st.tuples(*(strategy_for(rule.rules.props[n]) for n in chosen)).map(
+            lambda makers, chosen=chosen: build(dict(zip(chosen, makers, strict=True)))
+        )
+    )
 
 
 def _list(makers: list[Maker]) -> Maker:

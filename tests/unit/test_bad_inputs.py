@@ -590,6 +590,15 @@ def private_vpc(s: cdk.Stack) -> ec2.Vpc:
     return vpc(s)
 
 
+def window(field: str, value: Any) -> Row:
+    """``MessageBroker(maintenance_window=MaintenanceWindow(field=value))`` names the broker and the field."""
+    return Row(
+        f"MaintenanceWindow-{field}-{show(value)}",
+        lambda s: MB(s, "X", maintenance_window=MaintenanceWindow(**{field: value})),
+        ("MessageBroker", PATH, f"maintenance_window.{field}", repr(value)),
+    )
+
+
 ROWS += [
     construct(MB, "engine", "ACTIVEMQ"),
     construct(MB, "engine", None),
@@ -658,13 +667,13 @@ ROWS += [
         "peer",
     ),
     call("MessageBroker-allow_from-string", lambda s: MB(s, "X").allow_from("10.0.0.0/8"), "MessageBroker", "peer"),  # type: ignore[arg-type]
-    call("MaintenanceWindow-time_zone", lambda s: MaintenanceWindow(time_zone="Mars/Olympus"), "time_zone"),
-    call("MaintenanceWindow-time_zone-empty", lambda s: MaintenanceWindow(time_zone=""), "time_zone"),
-    call("MaintenanceWindow-time_zone-number", lambda s: MaintenanceWindow(time_zone=5), "time_zone"),  # type: ignore[arg-type]
-    call("MaintenanceWindow-day", lambda s: MaintenanceWindow(day="Funday"), "day"),
-    call("MaintenanceWindow-day-lowercase", lambda s: MaintenanceWindow(day="sunday"), "day"),
-    call("MaintenanceWindow-time", lambda s: MaintenanceWindow(time="25:00"), "time"),
-    call("MaintenanceWindow-time-seconds", lambda s: MaintenanceWindow(time="03:00:00"), "time"),
+    window("time_zone", "Mars/Olympus"),
+    window("time_zone", ""),
+    window("time_zone", 5),
+    window("day", "Funday"),
+    window("day", "sunday"),
+    window("time", "25:00"),
+    window("time", "03:00:00"),
 ]
 
 # --- AlarmTopic ---
@@ -749,6 +758,26 @@ ROWS += [
         "QueueProducer-fifo-no-group", lambda s: QueueProducer(FIFO_URL, client=NO_CLIENT).send("x"), "message_group_id"
     ),
     call("QueueProducer-body-int", lambda s: QueueProducer(URL, client=NO_CLIENT).send(5), "body"),  # type: ignore[arg-type]
+    call(
+        "QueueConsumer-receive-concurrency-0",
+        lambda s: QueueConsumer(URL, handler, receive_concurrency=0, client=NO_CLIENT),
+        "receive_concurrency",
+    ),
+    call(
+        "QueueConsumer-delete-delay-negative",
+        lambda s: QueueConsumer(URL, handler, delete_delay=-1, client=NO_CLIENT),
+        "delete_delay",
+    ),
+    call(
+        "QueueProducer-send-concurrency-17",
+        lambda s: QueueProducer(URL, send_concurrency=17, client=NO_CLIENT),
+        "send_concurrency",
+    ),
+    call(
+        "QueueProducer-send-concurrency-fifo",
+        lambda s: QueueProducer(FIFO_URL, send_concurrency=2, client=NO_CLIENT),
+        "send_concurrency",
+    ),
 ]
 
 
@@ -890,9 +919,9 @@ ROWS += [
     call(
         "QueueFunction-bad-queue-prop-value",
         lambda s: QF(s, "X", function=a_function(s), queue_props={"max_receive_count": 0}),
-        "ReliableQueue",
-        "'T/X/Queue'",
-        "max_receive_count",
+        "QueueFunction",
+        PATH,
+        "queue_props['max_receive_count'] must be 1-1000, got 0",
     ),
 ]
 

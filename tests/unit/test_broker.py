@@ -21,6 +21,7 @@ from decoupling_constructs import (
     MaintenanceWindow,
     MessageBroker,
 )
+from decoupling_constructs.broker import isolated_vpc
 from tests.unit.cdk_helpers import lid, new_stack
 
 
@@ -321,6 +322,28 @@ def test_single_instance_options() -> None:
     assert broker.encryption_key is key
     secret = template.to_json()["Resources"][lid(stack, broker.secret)]["Properties"]
     assert secret["KmsKeyId"] == {"Fn::GetAtt": [lid(stack, key), "Arn"]}
+    # ... and the flow logs of the VPC it creates (checkov CKV_AWS_158), with the key policy CloudWatch Logs needs.
+    resources = template.to_json()["Resources"]
+    (flow_logs,) = [r for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert flow_logs["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [lid(stack, key), "Arn"]}
+    assert "checkov" not in flow_logs.get("Metadata", {})
+    key_statements = resources[lid(stack, key)]["Properties"]["KeyPolicy"]["Statement"]
+    (logs_grant,) = [s for s in key_statements if s.get("Sid") == "LetCloudWatchLogsEncryptThisAccountsLogGroups"]
+    assert "kms:EncryptionContext:aws:logs:arn" in logs_grant["Condition"]["ArnLike"]
+
+
+def test_without_a_key_the_flow_logs_and_secret_say_why_to_checkov(activemq) -> None:
+    """No encryption_key: the service's own encryption at rest, acknowledged on the two resources only."""
+    stack, broker, template = activemq
+    resources = template.to_json()["Resources"]
+    skips = {
+        logical_id: [skip["id"] for skip in resource["Metadata"]["checkov"]["skip"]]
+        for logical_id, resource in resources.items()
+        if "checkov" in resource.get("Metadata", {})
+    }
+    (flow_logs,) = [lid for lid, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert "KmsKeyId" not in resources[flow_logs]["Properties"]
+    assert skips == {flow_logs: ["CKV_AWS_158"], lid(stack, broker.secret): ["CKV_AWS_149"]}
 
 
 def test_grant_read_credentials_covers_the_secret_and_its_key() -> None:
@@ -439,5 +462,80 @@ def test_too_few_subnets_or_zones_are_refused() -> None:
     ],
 )
 def test_bad_maintenance_window(window: dict, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        MaintenanceWindow(**window)
+    with pytest.raises(ValueError, match="^MessageBroker 'Test/Broker': " + message):
+        MessageBroker(new_stack(), "Broker", maintenance_window=MaintenanceWindow(**window))
+
+
+@pytest.mark.parametrize(
+    ("engine", "key", "threshold", "message"),
+    [
+        (BrokerEngine.ACTIVEMQ, "cpu_utilization", 150, r"would leave the alarm never in ALARM: the metric is 0-100 %"),
+        (BrokerEngine.ACTIVEMQ, "heap_usage", 0.8, r"must be a percent from 1 to 100 \(a percent, not a fraction"),
+        (BrokerEngine.ACTIVEMQ, "store_percent_usage", 100.5, r"never in ALARM: the metric is 0-100 %"),
+        (BrokerEngine.RABBITMQ, "system_cpu_utilization", 120, r"never in ALARM: the metric is 0-100 %"),
+        (BrokerEngine.RABBITMQ, "memory_used", 0.5, r"a percent, not a fraction: write 50 for that"),
+        (BrokerEngine.RABBITMQ, "disk_free", 0, r"never in ALARM: the metric is at least 0 and the alarm fires when"),
+    ],
+)
+def test_alarm_thresholds_that_can_never_change_state_are_refused(
+    engine: BrokerEngine, key: str, threshold: float, message: str
+) -> None:
+    stack = new_stack()
+    settings = AlarmSettings(overrides={key: AlarmOptions(threshold=threshold)})
+    with pytest.raises(
+        ValueError, match=rf"^MessageBroker 'Test/Broker': alarm_settings.overrides\['{key}'\].threshold .*{message}"
+    ):
+        MessageBroker(stack, "Broker", engine=engine, vpc=app_vpc(stack), alarm_settings=settings)
+
+
+def test_disk_free_is_a_multiple_of_its_limit_not_a_ratio() -> None:
+    stack = new_stack()
+    settings = AlarmSettings(overrides={"disk_free": AlarmOptions(threshold=5)})  # 5x the limit: above a ratio's 1
+    broker = MessageBroker(stack, "Events", engine=BrokerEngine.RABBITMQ, vpc=app_vpc(stack), alarm_settings=settings)
+    disk = Template.from_stack(stack).to_json()["Resources"][lid(stack, broker.alarms["disk_free"])]["Properties"]
+    assert (disk["Threshold"], disk["ComparisonOperator"]) == (5, "LessThanThreshold")
+
+
+def test_resources_snapshot_and_other_apps_are_refused_in_words() -> None:
+    stack = new_stack()
+    with pytest.raises(
+        ValueError,
+        match=r"^MessageBroker 'Test/A': removal_policy must be DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE: it "
+        r"applies to AWS::AmazonMQ::Broker, .*which CloudFormation cannot snapshot",
+    ):
+        MessageBroker(stack, "A", removal_policy=RemovalPolicy.SNAPSHOT)
+    other = app_vpc(cdk.Stack(cdk.App(), "Other"))
+    with pytest.raises(
+        ValueError,
+        match=r"^MessageBroker 'Test/B': vpc 'Other/AppVpc' belongs to another App than this construct's",
+    ):
+        MessageBroker(stack, "B", vpc=other)
+    with pytest.raises(
+        ValueError,
+        match=r"^MessageBroker 'Test/C': vpc_subnets: aws-cdk-lib refused it: .*no subnet groups with name 'Nope'.* "
+        r"Available names: App",
+    ) as caught:
+        MessageBroker(stack, "C", vpc=app_vpc(stack), vpc_subnets=ec2.SubnetSelection(subnet_group_name="Nope"))
+    assert caught.value.__cause__ is not None
+
+
+def test_metric_and_grant_arguments_are_checked() -> None:
+    stack = new_stack()
+    broker = MessageBroker(stack, "Orders")
+    with pytest.raises(ValueError, match=r"^MessageBroker 'Test/Orders' metric\(\): statistic must be a CloudWatch"):
+        broker.metric("CpuUtilization", instance=1, statistic="Mean")
+    with pytest.raises(ValueError, match=r"metric\(\): period must be a whole number of minutes .*got 90 seconds$"):
+        broker.metric("CpuUtilization", instance=1, period=cdk.Duration.seconds(90))
+    assert broker.metric("CpuUtilization", instance=1, statistic="p99").statistic == "p99"
+    with pytest.raises(TypeError, match=r"grant_read_credentials\(\): grantee must be an iam.IGrantable"):
+        broker.grant_read_credentials("arn:aws:iam::111111111111:role/app")  # type: ignore[arg-type]
+
+
+def test_isolated_vpc_encrypts_its_flow_logs_with_a_given_key_and_refuses_a_non_key() -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    isolated_vpc(stack, "Vpc", encryption_key=key)
+    (group,) = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup").values()
+    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [lid(stack, key), "Arn"]}
+    with pytest.raises(TypeError, match=r"^Stack '.*' isolated_vpc: encryption_key must be a kms.IKey, got 'alias/x'"):
+        isolated_vpc(stack, "Other", encryption_key="alias/x")  # type: ignore[arg-type]

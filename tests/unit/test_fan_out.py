@@ -336,7 +336,11 @@ def test_standard_queue_may_subscribe_to_a_fifo_topic_but_not_the_reverse() -> N
     standard_topic = FanOut(stack, "Orders")
     with pytest.raises(ValueError, match="a FIFO queue cannot subscribe to a standard topic"):
         standard_topic.add_existing_queue(sqs.Queue(stack, "Fifo", fifo=True))
-    with pytest.raises(ValueError, match=r"add_queue\('Plain'\) got fifo=False: the queues add_queue makes follow"):
+    with pytest.raises(
+        ValueError,
+        match=r"^FanOut 'Test/Ledger' add_queue\(\): fifo must not be given: the queue 'Plain' follows the FanOut's "
+        r"topic \(fifo=True\).*, got fifo=False$",
+    ):
         fifo_topic.add_queue("Plain", fifo=False)  # type: ignore[call-arg]
 
 
@@ -473,7 +477,10 @@ def many_keys(n: int) -> dict[str, sns.SubscriptionFilter]:
             ),
             "give only one of filter_policy .* and filter_policy_with_message_body",
         ),
-        (lambda f: (f.add_queue("A"), f.add_queue("A")), "a subscriber with id 'A' already exists"),
+        (
+            lambda f: (f.add_queue("A"), f.add_queue("A")),
+            r"add_queue\(\): construct_id must be an id not used in this FanOut \(a subscriber has it\), got 'A'",
+        ),
         (
             lambda f: f.add_queue(
                 "A",
@@ -498,7 +505,10 @@ def many_keys(n: int) -> dict[str, sns.SubscriptionFilter]:
             ),
             "the conditions on 'order.amount' match every number",
         ),
-        (lambda f: f.add_queue("Topic"), "a subscriber with id 'Topic' already exists"),
+        (
+            lambda f: f.add_queue("Topic"),
+            r"construct_id must be an id not used in this FanOut \(Topic 'Test/Orders/Topic' has it\), got 'Topic'",
+        ),
     ],
 )
 def test_bad_subscriptions_fail_at_synth_time(build, message: str) -> None:
@@ -542,3 +552,73 @@ def test_topic_name_of_exactly_256_characters_is_accepted() -> None:
     stack = new_stack()
     fan_out = FanOut(stack, "Orders", fifo=True, topic_name="t" * 251 + ".fifo")
     assert len(props_of(Template.from_stack(stack), lid(stack, fan_out.topic))["TopicName"]) == 256
+
+
+def test_aws_managed_keys_sns_cannot_use_are_refused_at_the_call() -> None:
+    stack = new_stack()
+    fan_out = FanOut(stack, "Orders")
+    aws_sqs = kms.Alias.from_alias_name(stack, "AwsSqs", "alias/aws/sqs")
+    with pytest.raises(
+        ValueError,
+        match=r"^FanOut 'Test/Orders' add_queue\(\): encryption_key must be a customer-managed key \(or None\): "
+        r"alias/aws/sqs is managed by AWS and SNS cannot be granted it",
+    ):
+        fan_out.add_queue("Billing", encryption_key=aws_sqs)
+    managed = sqs.Queue(stack, "Managed", encryption=sqs.QueueEncryption.KMS_MANAGED)
+    with pytest.raises(
+        ValueError,
+        match=r"^FanOut 'Test/Orders' add_existing_queue\(\): queue must be encrypted with SSE-SQS or a "
+        r"customer-managed key: its key alias/aws/sqs \(KMS_MANAGED\).*got Queue 'Test/Managed'$",
+    ):
+        fan_out.add_existing_queue(managed)
+    aliased = sqs.Queue(stack, "Aliased", encryption_master_key=aws_sqs)
+    with pytest.raises(ValueError, match=r"queue.encryption_master_key must be a customer-managed key"):
+        fan_out.add_existing_queue(aliased)
+    with pytest.raises(ValueError, match=r"^FanOut 'Test/Other': encryption_key must be a customer-managed key"):
+        FanOut(stack, "Other", encryption_key=kms.Alias.from_alias_name(stack, "AwsSns", "alias/aws/sns"))
+    assert fan_out.subscriptions == {}
+
+
+@pytest.mark.parametrize("method", ["add_existing_queue", "add_function", "add_delivery_stream"])
+def test_a_subscriber_of_another_app_is_refused_at_the_call(method: str) -> None:
+    from aws_cdk import aws_kinesisfirehose as firehose
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_s3 as s3
+
+    other = cdk.Stack(cdk.App(), "Other")
+    fan_out = FanOut(new_stack(), "Orders")
+    if method == "add_existing_queue":
+        target: object = sqs.Queue(other, "Elsewhere")
+        call = lambda: fan_out.add_existing_queue(target)  # type: ignore[arg-type]  # noqa: E731
+        prop = "queue"
+    elif method == "add_function":
+        target = lambda_.Function(
+            other,
+            "Elsewhere",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            handler="index.handler",
+            code=lambda_.Code.from_inline("def handler(event, context): pass"),
+        )
+        call = lambda: fan_out.add_function("Push", target)  # type: ignore[arg-type]  # noqa: E731
+        prop = "function"
+    else:
+        target = firehose.DeliveryStream(other, "Elsewhere", destination=firehose.S3Bucket(s3.Bucket(other, "B")))
+        call = lambda: fan_out.add_delivery_stream("Push", target)  # type: ignore[arg-type]  # noqa: E731
+        prop = "delivery_stream"
+    with pytest.raises(
+        ValueError,
+        match=rf"^FanOut 'Test/Orders' {method}\(\): {prop} 'Other/Elsewhere' belongs to another App than this "
+        r"construct's: .*import it into a stack of this App by its ARN",
+    ):
+        call()
+    assert fan_out.subscriptions == {}
+
+
+def test_snapshot_is_refused_for_a_topic_and_queues() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"^FanOut 'Test/Orders': removal_policy must be DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE: it "
+        r"applies to AWS::SNS::Topic, AWS::SQS::Queue, which CloudFormation cannot snapshot "
+        r".*got RemovalPolicy.SNAPSHOT$",
+    ):
+        FanOut(new_stack(), "Orders", removal_policy=RemovalPolicy.SNAPSHOT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import aws_cdk as cdk
 import pytest
@@ -225,3 +226,115 @@ def test_a_queue_of_another_stack_is_consumed_without_a_cycle() -> None:
     assert "Fn::ImportValue" in json.dumps(esm["Properties"]["EventSourceArn"])
     assert shared in workers.dependencies and workers not in shared.dependencies
     assert len([r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]) == 2
+
+
+# --- the rules (issue 19): each wrong input refused naming the class, the path and the prop -------------------
+
+
+def refused(match: str, **props: object) -> str:
+    stack = new_stack("bare-agnostic")
+    given = props.pop("function", None)
+    fn = given(stack) if callable(given) else given or function(stack)
+    with pytest.raises(ValueError, match=match) as caught:
+        QueueFunction(stack, "Orders", function=fn, **{k: v(stack) if callable(v) else v for k, v in props.items()})  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert message.startswith("QueueFunction 'Test/Orders': "), message
+    return message
+
+
+def test_a_raw_filter_pattern_is_refused_not_deployed_as_an_empty_filter() -> None:
+    message = refused(
+        r"filters\[0\] must be a filter made by lambda_.FilterCriteria.filter", filters=[{"body": {"kind": ["order"]}}]
+    )
+    assert "{'body': {'kind': ['order']}}" in message and "empty filter" in message
+    refused(r"filters\[0\]\['pattern'\] must be a JSON object", filters=[{"pattern": "kind=order"}])
+    refused(r"filters\[0\]\['pattern'\] must be a JSON string .*4097 characters", filters=[{"pattern": "x" * 4097}])
+
+
+def test_max_concurrency_stays_within_the_reserved_concurrency() -> None:
+    def reserved(n: int) -> Callable[[cdk.Stack], lambda_.Function]:
+        return lambda s: lambda_.Function(
+            s,
+            "Reserved",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            handler="index.handler",
+            code=lambda_.Code.from_inline("def handler(event, context): pass"),
+            timeout=TWENTY_SECONDS,
+            reserved_concurrent_executions=n,
+        )
+
+    stack = new_stack("bare-agnostic")
+    QueueFunction(stack, "Orders", function=reserved(10)(stack), max_concurrency=10)
+    assert mapping(Template.from_stack(stack))["ScalingConfig"] == {"MaximumConcurrency": 10}
+    message = refused(
+        "max_concurrency must be at most the reserved concurrency", function=reserved(5), max_concurrency=10
+    )
+    assert "(5), got 10" in message
+
+
+def test_a_singleton_functions_timeout_is_read() -> None:
+    def singleton(s: cdk.Stack) -> lambda_.SingletonFunction:
+        return lambda_.SingletonFunction(
+            s,
+            "Single",
+            uuid="0f6b0ad8-6a4e-4c1d-9d1e-2f4bb7b3f5a1",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            handler="index.handler",
+            code=lambda_.Code.from_inline("def handler(event, context): pass"),
+            timeout=Duration.minutes(5),
+        )
+
+    stack = new_stack("bare-agnostic")
+    QueueFunction(stack, "Orders", function=singleton(stack))
+    Template.from_stack(stack).has_resource_properties("AWS::SQS::Queue", {"VisibilityTimeout": 1800})
+    refused(
+        r"function_timeout is only for .* \(300 seconds\)", function=singleton, function_timeout=Duration.minutes(5)
+    )
+
+
+def test_queue_props_are_checked_by_reliable_queues_rules_under_their_full_path() -> None:
+    refused(
+        r"queue_props\['retention_period'\] must be 60 seconds-14 days",
+        queue_props={"retention_period": Duration.days(15)},
+    )
+    refused(
+        r"queue_props\['queue_name'\] of a FIFO queue must end in '.fifo', got 'orders'",
+        queue_props={"queue_name": "orders"},
+        fifo=True,
+    )
+    refused(
+        r"queue_props\['content_based_deduplication'\]=True requires fifo=True",
+        queue_props={"content_based_deduplication": True},
+    )
+    refused(
+        r"queue_props has an unknown prop 'visibility_timeout'", queue_props={"visibility_timeout": Duration.minutes(5)}
+    )
+
+
+def test_a_short_retention_in_queue_props_must_leave_the_created_queues_age_alarm_room_to_fire() -> None:
+    refused(
+        r"queue_props\['retention_period'\] must be longer than the created queue's oldest_message_age alarm "
+        r"threshold \(900 seconds, its default\).*got Duration.minutes\(10\)",
+        queue_props={"retention_period": Duration.minutes(10)},
+    )
+    refused(
+        r"queue_props\['retention_period'\] must be longer .* \(1200 seconds, alarm_settings.overrides",
+        queue_props={"retention_period": Duration.minutes(10)},
+        alarm_settings=AlarmSettings(overrides={"oldest_message_age": AlarmOptions(threshold=Duration.minutes(20))}),
+    )
+    build(  # fits: a short retention with a shorter alarm, or without the alarm
+        queue_props={"retention_period": Duration.minutes(10)},
+        alarm_settings=AlarmSettings(overrides={"oldest_message_age": AlarmOptions(threshold=Duration.minutes(5))}),
+    )
+    build(
+        queue_props={"retention_period": Duration.minutes(10)},
+        alarm_settings=AlarmSettings(overrides={"oldest_message_age": None}),
+    )
+    build(queue_props={"retention_period": Duration.minutes(10)}, create_alarms=False)
+
+
+def test_resources_of_another_app_are_refused_without_advice_to_move_them() -> None:
+    other = cdk.Stack(cdk.App(), "Other")
+    message = refused(r"function 'Other/Fn' belongs to another App", function=function(other))
+    assert "create the" not in message
+    refused(r"queue 'Other/Jobs' belongs to another App", queue=ReliableQueue(other, "Jobs"))

@@ -285,3 +285,70 @@ def test_an_imported_function_needs_no_timeout_and_gets_the_mapping() -> None:
     assert "iterator_age" in consumer.alarms
     (policy,) = template.find_resources("AWS::IAM::Policy").values()
     assert policy["Properties"]["Roles"] == ["f-role"]  # the read and send grants go on the imported role
+
+
+# --- the rules (issue 19) ---------------------------------------------------------------------------------------
+
+
+def refused(match: str, **props: object) -> str:
+    stack = new_stack("bare-agnostic")
+    stream = props.pop("stream", None) or kinesis.Stream(stack, "Clicks", shard_count=1)
+    props = {k: v(stack) if callable(v) else v for k, v in props.items()}
+    with pytest.raises(ValueError, match=match) as caught:
+        StreamFunction(stack, "Clickstream", function=function(stack), stream=stream, **props)  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert message.startswith("StreamFunction 'Test/Clickstream': "), message
+    return message
+
+
+AT_TIMESTAMP = lambda_.StartingPosition.AT_TIMESTAMP
+
+
+def test_a_starting_timestamp_in_milliseconds_or_in_the_future_is_refused() -> None:
+    refused(
+        r"starting_position_timestamp must be a Unix time in seconds.*looks like milliseconds",
+        starting_position=AT_TIMESTAMP,
+        starting_position_timestamp=1_700_000_000_000,
+    )
+    refused(
+        r"starting_position_timestamp must be a Unix time in seconds, not in the future.*got 4102444800",
+        starting_position=AT_TIMESTAMP,
+        starting_position_timestamp=4_102_444_800,
+    )
+    refused(
+        r"starting_position_timestamp=1700000000 requires starting_position StartingPosition.AT_TIMESTAMP",
+        starting_position_timestamp=1_700_000_000,
+    )
+
+
+def test_a_starting_timestamp_from_a_parameter_is_passed_on() -> None:
+    stack = new_stack("bare-agnostic")
+    start = cdk.CfnParameter(stack, "Start", type="Number").value_as_number
+    stream = kinesis.Stream(stack, "Clicks", shard_count=1)
+    StreamFunction(
+        stack,
+        "Clickstream",
+        function=function(stack),
+        stream=stream,
+        starting_position=AT_TIMESTAMP,
+        starting_position_timestamp=start,
+    )
+    assert mapping(Template.from_stack(stack))["StartingPositionTimestamp"] == {"Ref": "Start"}
+
+
+def test_a_max_record_age_from_a_parameter_is_refused_in_words() -> None:
+    message = refused(
+        r"max_record_age must be known at synth time \(aws-cdk-lib checks its range",
+        max_record_age=lambda s: Duration.seconds(cdk.CfnParameter(s, "Age", type="Number").value_as_number),
+    )
+    assert "a CloudFormation parameter or resource reference (Ref Age)" in message, message
+
+
+def test_a_stream_or_queue_of_another_app_is_refused() -> None:
+    other = cdk.Stack(cdk.App(), "Other")
+    refused(r"stream 'Other/Clicks' belongs to another App", stream=kinesis.Stream(other, "Clicks"))
+    refused(r"stream 'Other/Archive' belongs to another App", stream=StreamToS3(other, "Archive"))
+    refused(
+        r"on_failure_queue 'Other/Failures' belongs to another App",
+        on_failure_queue=ReliableQueue(other, "Failures"),
+    )

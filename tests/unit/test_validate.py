@@ -90,3 +90,37 @@ def test_a_trailing_newline_is_not_a_valid_name(name: str) -> None:
     """Found by hypothesis on Python 3.12: ``$`` in the name pattern matched before a final newline."""
     with pytest.raises(ValueError, match="may contain only letters"):
         v.check_queue_name("queue_name", name, fifo=name.endswith(".fifo"))
+
+
+@given(st.one_of(st.integers(min_value=-50, max_value=50), st.floats(), st.booleans(), st.text(max_size=2)))
+def test_check_count_accepts_exactly_whole_numbers_in_range(value: object) -> None:
+    """The run-time helpers' integer check (the engine's Int; no aws-cdk-lib needed): ints 1-16 pass, anything else
+    fails naming the prop; a value of the wrong type is a PropTypeError (a TypeError and a ValueError)."""
+    if type(value) is int and 1 <= value <= 16:
+        assert v.check_count("receive_concurrency", value, minimum=1, maximum=16) == value
+        return
+    if type(value) is int:
+        with pytest.raises(ValueError, match=rf"^receive_concurrency must be 1-16, got {value}$"):
+            v.check_count("receive_concurrency", value, minimum=1, maximum=16)
+        return
+    with pytest.raises(v.PropTypeError, match=r"^receive_concurrency must be a whole number from 1 to 16, got "):
+        v.check_count("receive_concurrency", value, minimum=1, maximum=16)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_check_number_with_a_maximum(value: float) -> None:
+    if math.isfinite(value) and 0 <= value <= 5:
+        assert v.check_number("delete_delay", value, minimum=0, maximum=5) == value
+    else:
+        with pytest.raises(ValueError, match=r"^delete_delay must be a number from 0 to 5, got "):
+            v.check_number("delete_delay", value, minimum=0, maximum=5)
+
+
+def test_validating_helper_names_the_class_once() -> None:
+    """The innermost helper names the class; an outer one does not prefix it again."""
+    with (
+        pytest.raises(v.PropTypeError, match=r"^QueueConsumer: receive_concurrency must be .* got '2'$"),
+        v.validating_helper("Outer"),
+        v.validating_helper("QueueConsumer"),
+    ):
+        v.check_count("receive_concurrency", "2", minimum=1, maximum=16)
