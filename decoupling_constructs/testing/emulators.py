@@ -17,6 +17,7 @@ never to the terminal.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import importlib.util
 import itertools
 import json
@@ -437,6 +438,42 @@ def run_cdk(
     return output
 
 
+def cdk_bootstrap(emulator: Emulator, *, log_file: Path | None = None, app: Path | None = None) -> None:
+    """``cdk bootstrap`` of the emulator's account and region: the CDK toolkit stack (the asset bucket, the version
+    parameter) that ``cdk deploy`` needs.
+
+    The CLI reads its app even for a named environment (without ``--app``, cdk.json's app is synthesized), and
+    refuses an app without stacks. ``app`` (a synthesized app) is passed as ``--app`` when given; without it, a
+    one-stack assembly written here stands in, so that bootstrapping can run while the app is being synthesized.
+    """
+    log_file = log_file or emulator.state_dir() / "cdk.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    if app is None:
+        app = _bootstrap_only_assembly(emulator)
+    run_cdk(
+        ["bootstrap", f"aws://{emulator.account}/{emulator.region}", "--app", str(app)], emulator, log_file=log_file
+    )
+
+
+def _bootstrap_only_assembly(emulator: Emulator) -> Path:
+    """A cloud assembly of one empty stack (never deployed), in the emulator's home: what ``cdk bootstrap --app``
+    reads. Its version is the installed cloud assembly schema's major (what aws-cdk-lib writes), else 36."""
+    try:
+        major = importlib.metadata.version("aws-cdk.cloud-assembly-schema").split(".")[0]
+    except importlib.metadata.PackageNotFoundError:
+        major = "36"
+    directory = emulator.state_dir() / "bootstrap-app"
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Bootstrap.template.json").write_text(json.dumps({"Resources": {}}))
+    stack = {
+        "type": "aws:cloudformation:stack",
+        "environment": f"aws://{emulator.account}/{emulator.region}",
+        "properties": {"templateFile": "Bootstrap.template.json"},
+    }
+    (directory / "manifest.json").write_text(json.dumps({"version": f"{major}.0.0", "artifacts": {"Bootstrap": stack}}))
+    return directory
+
+
 def cdk_deploy(
     cdk_out: Path,
     stack_names: Sequence[str],
@@ -445,6 +482,7 @@ def cdk_deploy(
     log_file: Path | None = None,
     concurrency: int = 3,
     check: bool = True,
+    bootstrap: bool = True,
     progress: Progress = print_progress,
 ) -> PreflightReport:
     """A preflight, then ``cdk bootstrap`` and ``cdk deploy`` (change sets, as against AWS) of ``stack_names`` from
@@ -454,7 +492,7 @@ def cdk_deploy(
     default) anything the emulator would refuse raises :class:`PreflightError`, naming every refused type, property
     and attribute with its construct path, before the CLI runs. The report, with what the emulator will drop, is
     returned. The CLI's output goes to ``log_file`` (default ``cdk.log`` in the emulator's home); the terminal
-    shows one line per step.
+    shows one line per step. ``bootstrap=False`` skips ``cdk bootstrap`` (done already: :func:`cdk_bootstrap`).
     """
     log_file = log_file or emulator.state_dir() / "cdk.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -465,7 +503,8 @@ def cdk_deploy(
         report.raise_for_refusals()
     app = str(cdk_out)
     started = time.monotonic()
-    run_cdk(["bootstrap", f"aws://{emulator.account}/{emulator.region}", "--app", app], emulator, log_file=log_file)
+    if bootstrap:
+        cdk_bootstrap(emulator, log_file=log_file, app=cdk_out)
     run_cdk(
         [
             "deploy",
@@ -498,6 +537,7 @@ __all__ = [
     "CdkError",
     "Emulator",
     "PreflightError",
+    "cdk_bootstrap",
     "cdk_cli",
     "cdk_deploy",
     "free_port",

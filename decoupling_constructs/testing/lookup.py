@@ -167,7 +167,9 @@ def _get_att(
         name = resource_type.rsplit("::", 1)[-1]
         values = {f"{name}Id": physical_id}
     elif resource_type == "AWS::IAM::InstanceProfile":
-        profile = _client("iam", region, endpoint_url).get_instance_profile(InstanceProfileName=physical_id)
+        # CloudFormation's physical id is the name; MiniStack 1.5's is the ARN (instance-profile/[path/]name).
+        name = physical_id.rsplit("/", 1)[-1] if physical_id.startswith("arn:") else physical_id
+        profile = _client("iam", region, endpoint_url).get_instance_profile(InstanceProfileName=name)
         values = {"Arn": profile["InstanceProfile"]["Arn"]}
     elif resource_type == "AWS::Kinesis::StreamConsumer":
         values = {"ConsumerARN": physical_id}

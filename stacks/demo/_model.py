@@ -38,6 +38,8 @@ class Result:
     """Failures the scenario caused on purpose (their tracebacks go to the log file, not the terminal)."""
     not_run: str | None = None
     """Why the pattern was not run here (an emulator that cannot host it); its verdict is NOT RUN, not FAIL."""
+    said: str | None = None
+    """What the verdict stands for, said on its line (e.g. what a local run stands in for)."""
 
     def check(self, name: str, expected: Any, actual: Any) -> None:
         self.checks.append(Check(name, expected, actual))
@@ -55,7 +57,8 @@ class Result:
         if self.not_run is not None:
             return f"NOT RUN {self.pattern}: {self.not_run}"
         held = sum(c.ok for c in self.checks)
-        return f"{'PASS' if self.ok else 'FAIL'} {self.pattern}: {held}/{len(self.checks)} checks held"
+        line = f"{'PASS' if self.ok else 'FAIL'} {self.pattern}: {held}/{len(self.checks)} checks held"
+        return f"{line} ({self.said})" if self.said else line
 
 
 @dataclass

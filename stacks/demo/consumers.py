@@ -11,8 +11,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from decoupling_constructs.testing import Deployment
 from decoupling_constructs.testing.observe import function_log_group, logged_field_counts, queue_depth
@@ -31,21 +30,11 @@ VARIANT = (
 # once the good messages are processed (a shorter one while a cold start runs would redeliver a batch in flight).
 DEMO_VISIBILITY_S = 1
 
+# How long a wait polls before the checks say what is missing: generous (a cold start on a loaded machine took more
+# than 30 s); a wait ends as soon as what it waits for is there.
+WAIT_S = 120.0
+
 T = TypeVar("T")
-
-
-def synth_consumers(outdir: Path) -> tuple[Path, dict[str, Any]]:
-    """DecouplingConsumers without the Powertools layer (see ``VARIANT``), cdk.json's context, no cdk-nag (the
-    reference app's synthesis checks the stack as deployed to AWS): the assembly's directory and the template."""
-    import aws_cdk as cdk
-
-    from stacks import app_context
-    from stacks.consumer_stack import ConsumerStack
-
-    app = cdk.App(outdir=str(outdir), context=app_context())
-    ConsumerStack(app, STACK, powertools_layer=False)
-    assembly = app.synth()
-    return Path(assembly.directory), dict(assembly.get_stack_by_name(STACK).template)
 
 
 def wait_until(read: Callable[[], T], done: Callable[[T], bool], *, timeout: float) -> T:
@@ -93,7 +82,7 @@ def queue_function_scenario(d: Deployment, messages: int, progress: Progress) ->
             progress("queue-function", sum(1 for o in wanted if counts[o]), len(wanted))
             return counts
 
-        return wait_until(read, lambda counts: wanted <= set(counts), timeout=30)
+        return wait_until(read, lambda counts: wanted <= set(counts), timeout=WAIT_S)
 
     # The good orders with the queue's own visibility timeout: a batch in flight never reappears (no duplicate).
     shipments = processed("ShipmentsFunctionName", set(good))
@@ -116,7 +105,7 @@ def queue_function_scenario(d: Deployment, messages: int, progress: Progress) ->
             dead.extend(json.loads(m["Body"])["id"] for m in received.get("Messages", []))
             return list(dead), queue_depth(sqs, url)
 
-        dead_ids, left = wait_until(drained, lambda state: bool(state[0]) and state[1] == 0, timeout=60)
+        dead_ids, left = wait_until(drained, lambda state: bool(state[0]) and state[1] == 0, timeout=WAIT_S)
     finally:
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": visibility})
     shipments = logged_field_counts(
@@ -159,7 +148,7 @@ def stream_function_scenario(d: Deployment, records: int, progress: Progress) ->
         progress("stream-function", sum(1 for p in pages if counts[p]), records)
         return counts
 
-    counts = wait_until(processed, lambda c: set(pages) <= set(c), timeout=60)  # a cold start under load
+    counts = wait_until(processed, lambda c: set(pages) <= set(c), timeout=WAIT_S)
     result.check("every record processed once", records, sum(1 for p in pages if counts[p] == 1))
     result.check("on-failure queue empty", 0, queue_depth(d.client("sqs"), d.outputs["ClicksOnFailureQueueUrl"]))
     result.rows.append(

@@ -21,6 +21,7 @@ from decoupling_constructs.testing.delivery import expanded_prefixes, object_key
 from decoupling_constructs.testing.observe import queue_depth
 
 from ._model import REGION, Progress, Result
+from .consumers import WAIT_S, wait_until
 
 
 def queue_scenario(d: Deployment, jobs: int, progress: Progress) -> Result:
@@ -211,7 +212,7 @@ def stream_scenario(d: Deployment, records: int, progress: Progress) -> Result:
         result.rows.append((shard["ShardId"], f"{got:,} records (capacity 1,000 records/s and 1 MiB/s of writes)"))
 
     data_prefix, error_prefix = STREAM_PREFIXES
-    delivered = wait_for_records(s3, bucket, data_prefix.split("!{", 1)[0], records)
+    delivered = wait_for_records(s3, bucket, data_prefix.split("!{", 1)[0], records, timeout=WAIT_S)
     prefixes = expanded_prefixes(data_prefix, start, datetime.now(UTC))
     counts = Counter(r for rs in delivered.values() for r in rs if run.encode() in r)
     result.check("every record in S3 exactly once", records, sum(1 for data in sent if counts[data] == 1))
@@ -284,8 +285,6 @@ def fanout_lambda_scenario(d: Deployment, events: int, progress: Progress) -> Re
     once, and no other (read from its log group)."""
     from decoupling_constructs.testing.observe import function_log_group, logged_field_counts
 
-    from .consumers import wait_until
-
     result = Result("fanout-lambda")
     sns, logs = d.client("sns"), d.client("logs")
     topic, function = d.outputs["OrderEventsTopicArn"], d.outputs["NotifierFunctionName"]
@@ -302,7 +301,7 @@ def fanout_lambda_scenario(d: Deployment, events: int, progress: Progress) -> Re
         progress("fanout-lambda", len(selected & set(counts)), len(selected))
         return counts
 
-    counts = wait_until(notified, lambda c: selected <= set(c), timeout=30)
+    counts = wait_until(notified, lambda c: selected <= set(c), timeout=WAIT_S)
     result.check("every selected event notified once", len(selected), sum(1 for m in selected if counts[m] == 1))
     result.check("no other event notified", 0, sum(1 for m in ids if m not in selected and counts[m]))
     result.rows.append(
@@ -354,7 +353,7 @@ def fanout_firehose_scenario(d: Deployment, events: int, progress: Progress) -> 
                 DeliveryStreamName=description["DeliveryStreamName"],
                 Records=[{"Data": data} for data in ordered[start : start + 500]],
             )
-    counts = archived(timeout=30)
+    counts = archived(timeout=WAIT_S)
     progress("fanout-firehose", sum(counts.values()), events)
     result.check("every event archived once", events, sum(1 for m in messages if counts[m] == 1))
     result.check(
