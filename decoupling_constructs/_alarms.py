@@ -267,6 +267,7 @@ class Alarms:
         self.settings = _check_settings(alarm_settings, keys)
         self.keys = frozenset(keys)
         self._alarms: dict[str, cloudwatch.Alarm] = {}
+        self._tuned: set[str] = set()  # the override keys add() was called with
         self.mapping: Mapping[str, cloudwatch.Alarm] = MappingProxyType(self._alarms)
 
     @classmethod
@@ -285,6 +286,21 @@ class Alarms:
         return cls(
             owner, alarm_topic=alarm_topic, create_alarms=create_alarms, alarm_settings=alarm_settings, keys=keys
         )
+
+    def refuse_unused_overrides(self, why: str) -> None:
+        """After the last :meth:`add`: an override for an alarm this construct did not create (its other props
+        left it out) is refused with ``why``, never silently ignored."""
+        unused = sorted(k for k, o in self.settings.overrides.items() if o is not None and k not in self._tuned)
+        if unused and self.create_alarms:
+            options = self.settings.overrides[unused[0]]
+            field, value = next(
+                ((f, getattr(options, f)) for f in r.fields_of(AlarmOptions) if getattr(options, f)), ("", None)
+            )
+            prop = f"alarm_settings.overrides[{unused[0]!r}]" + (f".{field}" if field else "")
+            raise ValueError(
+                f"{prop} tunes an alarm this construct does not create ({why}): remove the override, got "
+                f"{r.show(value) if field else 'an AlarmOptions'}"
+            )
 
     def enabled(self, key: str) -> bool:
         """Whether the alarm(s) of ``key`` will exist."""
@@ -330,6 +346,7 @@ class Alarms:
         option_key: str | None = None,
         scope: Construct | None = None,
         kind: MetricKind = "count",
+        metric_floor: tuple[float, str] | None = None,
     ) -> cloudwatch.Alarm | None:
         """The alarm ``key`` on ``metric`` (None when it is turned off), in ``alarms[key]``.
 
@@ -346,6 +363,7 @@ class Alarms:
         period stays within PutMetricAlarm's window.
         """
         option_key = option_key or key
+        self._tuned.add(option_key)
         if not self.enabled(option_key):
             return None
         assert key not in self._alarms, key
@@ -362,7 +380,9 @@ class Alarms:
             _check_window(prop, metric, periods)
             number = value if not isinstance(value, Duration) else _converted(key, value, unit)
             kind = kind if not isinstance(value, Duration) else "age"
-            _check_reachable(prop, number if not isinstance(value, Duration) else value, number, comparison, kind)
+            _check_reachable(
+                prop, number if not isinstance(value, Duration) else value, number, comparison, kind, metric_floor
+            )
         name = alarm_name(self.owner, key, self.settings.name_prefix)
         with v.validating(self.owner):
             _register_name(self.owner, name)
@@ -426,11 +446,14 @@ def _check_reachable(
     threshold: float,
     comparison: cloudwatch.ComparisonOperator,
     kind: str,
+    floor: tuple[float, str] | None = None,
 ) -> None:
     """Refuse a threshold that, with ``comparison``, can never change the alarm's state: the metric's values
     lie in its kind's range (``_METRIC_RANGE``), so e.g. ``>= 0`` on a count is always in ALARM and
     ``>= 150`` on a percent never is. A fraction (0 < x < 1) for a percent reads as one: refused."""
     low, high = _METRIC_RANGE[kind]
+    if floor is not None:  # the metric's own lowest value, with the reason (Firehose freshness: its buffer)
+        low = max(low, floor[0])
     text = f"{prop}.threshold"
     if v.is_token(threshold):
         return
@@ -452,8 +475,9 @@ def _check_reachable(
     if verdict is not None:
         bounds = f"{v._number(low)}-{v._number(high)}" if high != math.inf else f"at least {v._number(low)}"
         unit = {"percent": " %", "age": " (an age)"}.get(kind, "")
+        why = f" ({floor[1]})" if floor is not None and low == floor[0] else ""
         raise ValueError(
-            f"{text} would leave the alarm {verdict}: the metric is {bounds}{unit} and the alarm fires when it is "
+            f"{text} would leave the alarm {verdict}: the metric is {bounds}{unit}{why} and the alarm fires when it is "
             f"{_COMPARISON_WORDS.get(comparison, str(comparison))} the threshold, got {threshold_text(shown)}"
         )
 

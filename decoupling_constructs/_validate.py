@@ -183,6 +183,51 @@ def validating_helper(owner: str) -> Iterator[None]:
         reraise(error, owner)
 
 
+# What the run-time helpers take to name their resource: a queue URL, a topic ARN, a stream name (Kinesis
+# CreateStream StreamName: 1-128 of a-z A-Z 0-9 _ . -). A name, URL or ARN given for another is refused.
+_QUEUE_URL = r"https?://[^\s/]+/\S+"
+_SNS_ARN = r"arn:[^:\s]+:sns:[^:\s]*:[^:\s]*:[^:\s]+"
+_STREAM_NAME = r"[a-zA-Z0-9_.-]{1,128}"
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, str) and value.startswith("arn:"):
+        return "an ARN"
+    if isinstance(value, str) and "://" in value:
+        return "a URL"
+    return "a name" if isinstance(value, str) and value else "not one"
+
+
+def check_queue_url(prop: str, value: object) -> None:
+    from ._rules import Text
+
+    Text(
+        f"the queue's URL (https://sqs.<region>.amazonaws.com/<account>/<name>, as ReliableQueue.queue_url or "
+        f"GetQueueUrl give it; {_kind_of(value)} is not)",
+        pattern=_QUEUE_URL,
+    ).check(prop, value)
+
+
+def check_topic_arn(prop: str, value: object) -> None:
+    from ._rules import Text
+
+    Text(
+        f"the topic's ARN (arn:aws:sns:<region>:<account>:<name>, as FanOut.topic.topic_arn gives it; "
+        f"{_kind_of(value)} is not)",
+        pattern=_SNS_ARN,
+    ).check(prop, value)
+
+
+def check_stream_name(prop: str, value: object) -> None:
+    from ._rules import Text
+
+    Text(
+        f"the stream's name, 1-128 letters, digits, '_', '.' and '-' (Kinesis StreamName; {_kind_of(value)} is not)",
+        pattern=_STREAM_NAME,
+        max_length=128,
+    ).check(prop, value)
+
+
 def check_one_of(prop: str, value: object, allowed: Iterable[object]) -> None:
     from ._rules import OneOf
 
@@ -225,7 +270,7 @@ def check_resource_name(
     if name is None or is_token(name):
         return
     if not isinstance(name, str):
-        raise PropTypeError(f"{prop} must be a string, got {name!r}")
+        raise PropTypeError(f"{prop} must be a string, got {type(name).__name__} {name!r}")
     if fifo and not name.endswith(".fifo"):
         raise ValueError(f"{prop} of a FIFO {kind} must end in '.fifo', got {name!r}")
     if not fifo and name.endswith(".fifo"):

@@ -52,6 +52,16 @@ def _check_queue_name(prop: str, value: object, ctx: r.Context) -> None:
     v.check_queue_name(prop, value, fifo=ctx.props.get("fifo") is True, reserve=len(DLQ_SUFFIX))  # type: ignore[arg-type]
 
 
+def _fifo_name_known(values: Mapping[str, Any], ctx: r.Context) -> None:
+    """aws-cdk-lib checks a FIFO queue's name for its '.fifo' suffix at synth time, so a token cannot pass there."""
+    name = values.get("queue_name")
+    if values.get("fifo") is True and name is not None and v.is_token(name):
+        raise ValueError(
+            "queue_name of a FIFO queue must be known at synth time (aws-cdk-lib checks its '.fifo' suffix), got "
+            f"{r.show(name, ctx.scope)}: give the name, or leave it out to derive one"
+        )
+
+
 #: What every ReliableQueue prop accepts (the engine in ``_rules.py`` checks them before the constructor runs).
 RULES = (
     r.Rules(
@@ -85,7 +95,11 @@ RULES = (
             "encryption_key": ENCRYPTION_KEY,
             "removal_policy": REMOVAL_POLICY,
         },
-        relations=(r.requires("content_based_deduplication", "fifo"), r.requires("high_throughput", "fifo")),
+        relations=(
+            r.requires("content_based_deduplication", "fifo"),
+            r.requires("high_throughput", "fifo"),
+            _fifo_name_known,
+        ),
     )
     | ALARM_PROPS
 )

@@ -444,6 +444,9 @@ class StreamToS3(PatternConstruct):
             # Twice the buffering interval plus a minute: a record may wait one full buffer, then its delivery.
             threshold=Duration.seconds(buffering_interval.to_seconds() * 2 + 60),
             unit=Duration.to_seconds,
+            # A record waits up to one buffering interval before its delivery starts: freshness is never
+            # lower for long, so a threshold at or under it is always in ALARM.
+            metric_floor=(buffering_interval.to_seconds(), "the buffering_interval, which a record may wait"),
             description="Records have waited more than {threshold} to reach S3.",
         )
         alarms.add(
@@ -451,8 +454,10 @@ class StreamToS3(PatternConstruct):
             metric=self.delivery_stream.metric("DeliveryToS3.Success", period=Duration.minutes(5), statistic="Minimum"),
             threshold=1,
             comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            kind="ratio",  # DeliveryToS3.Success: the share of put requests that succeeded, 0-1
             description="Firehose failed to put objects into S3; failed records go under the error prefix.",
         )
+        alarms.refuse_unused_overrides("an on-demand stream scales its own writes and has no write_throttled alarm")
         return alarms.mapping
 
     def _grant_delivery(self, data_prefix: str, error_prefix: str | None, key: kms.IKey | None) -> None:

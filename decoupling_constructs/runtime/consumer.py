@@ -95,7 +95,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from .._validate import check_count, check_number, validating_helper
+from .._validate import check_bool, check_count, check_number, check_queue_url, validating_helper
 from ..limits import SQS_MAX_BATCH_ENTRIES, SQS_MAX_VISIBILITY_SECONDS, SQS_MAX_WAIT_SECONDS
 from ._calls import ApiCallCounter
 from .producer import THROTTLING_CODES
@@ -398,6 +398,8 @@ class QueueConsumer:
             self._check_options(
                 queue_url, handler, batch_handler, batch_size, wait_time_seconds, visibility_timeout, max_workers
             )
+            check_bool("heartbeat", heartbeat)
+            check_bool("retry_failed_immediately", retry_failed_immediately)
             check_count("receive_concurrency", receive_concurrency, minimum=1, maximum=MAX_RECEIVE_CONCURRENCY)
             check_number("delete_delay", delete_delay, minimum=0, maximum=MAX_DELETE_DELAY)
             if max_in_flight is not None:
@@ -439,8 +441,7 @@ class QueueConsumer:
         for name, function in (("handler", handler), ("batch_handler", batch_handler)):
             if function is not None and not callable(function):
                 raise TypeError(f"{name} must be a callable (a function of one message), got {function!r}")
-        if not isinstance(queue_url, str) or not queue_url:
-            raise ValueError(f"queue_url must be a queue URL, got {queue_url!r}")
+        check_queue_url("queue_url", queue_url)
         _check_int("batch_size", batch_size, 1, MAX_BATCH)
         _check_int("wait_time_seconds", wait_time_seconds, 0, MAX_WAIT_TIME_SECONDS)
         if visibility_timeout is not None:

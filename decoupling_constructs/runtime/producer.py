@@ -56,7 +56,7 @@ from typing import Any, ClassVar, Final, Self
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-from .._validate import check_count, validating_helper
+from .._validate import check_count, check_queue_url, check_topic_arn, validating_helper
 from ..limits import (
     SNS_DEFAULT_MAX_BYTES,
     SNS_MAX_BATCH_ENTRIES,
@@ -244,6 +244,12 @@ def check_retry_settings(max_retries: object, base_delay: object, max_delay: obj
     for name, value in (("base_delay", base_delay), ("max_delay", max_delay)):
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
             raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
+    assert isinstance(base_delay, int | float) and isinstance(max_delay, int | float)
+    if base_delay > max_delay:
+        raise ValueError(
+            f"base_delay must be at most max_delay ({max_delay!r} seconds; both are seconds, not milliseconds), "
+            f"got {base_delay!r}"
+        )
 
 
 def _utf8_len(text: str) -> int:
@@ -797,7 +803,7 @@ class QueueProducer(_EntryBatchProducer):
         send_concurrency: int = 1,
     ) -> None:
         with validating_helper(type(self).__name__):
-            _check_text("queue_url", queue_url)
+            check_queue_url("queue_url", queue_url)
             check_retry_settings(max_retries, base_delay, max_delay)
             check_count("send_concurrency", send_concurrency, minimum=1, maximum=MAX_SEND_CONCURRENCY)
             if send_concurrency > 1 and queue_url.endswith(".fifo"):
@@ -920,17 +926,18 @@ class TopicPublisher(_EntryBatchProducer):
         max_delay: float = 5.0,
         max_message_bytes: int = SNS_DEFAULT_MAX_BYTES,
     ) -> None:
-        _check_text("topic_arn", topic_arn)
-        check_retry_settings(max_retries, base_delay, max_delay)
-        if (
-            isinstance(max_message_bytes, bool)
-            or not isinstance(max_message_bytes, int)
-            or not 1_024 <= max_message_bytes <= SNS_MAX_BYTES
-        ):
-            raise ValueError(
-                f"max_message_bytes must be the topic's MaximumMessageSize, an int from 1,024 to {SNS_MAX_BYTES:,} "
-                f"(default {SNS_DEFAULT_MAX_BYTES:,}), got {max_message_bytes!r}"
-            )
+        with validating_helper(type(self).__name__):
+            check_topic_arn("topic_arn", topic_arn)
+            check_retry_settings(max_retries, base_delay, max_delay)
+            if (
+                isinstance(max_message_bytes, bool)
+                or not isinstance(max_message_bytes, int)
+                or not 1_024 <= max_message_bytes <= SNS_MAX_BYTES
+            ):
+                raise ValueError(
+                    f"max_message_bytes must be the topic's MaximumMessageSize, an int from 1,024 to "
+                    f"{SNS_MAX_BYTES:,} (default {SNS_DEFAULT_MAX_BYTES:,}), got {max_message_bytes!r}"
+                )
         self.topic_arn = topic_arn
         self.max_message_bytes = max_message_bytes
         super().__init__(

@@ -43,6 +43,7 @@ from typing import Any, Final
 
 import boto3
 
+from .._validate import check_stream_name, validating_helper
 from ..limits import (
     KINESIS_MAX_CALL_BYTES,
     KINESIS_MAX_PARTITION_KEY_CHARS,
@@ -92,11 +93,11 @@ class StreamProducer(BufferedProducer):
         base_delay: float = 0.1,
         max_delay: float = 5.0,
     ) -> None:
-        if not isinstance(stream_name, str) or not 1 <= len(stream_name) <= 128:
-            raise ValueError(f"stream_name must be a str of 1 to 128 characters, got {stream_name!r}")
-        if not isinstance(ordered, bool):
-            raise ValueError(f"ordered must be True or False, got {ordered!r}")
-        check_retry_settings(max_retries, base_delay, max_delay)
+        with validating_helper(type(self).__name__):
+            check_stream_name("stream_name", stream_name)
+            if not isinstance(ordered, bool):
+                raise ValueError(f"ordered must be True or False, got {ordered!r}")
+            check_retry_settings(max_retries, base_delay, max_delay)
         self.stream_name = stream_name
         self.ordered = ordered
         super().__init__(

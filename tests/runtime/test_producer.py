@@ -577,12 +577,18 @@ def test_send_validation_names_the_argument(sqs: Any, queue_url: str, kwargs: di
         producer.send(**kwargs)
 
 
+URL = "https://sqs.us-east-1.amazonaws.com/123456789012/q"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"queue_url": ""}, r"queue_url must be a non-empty str, got ''"),
-        ({"queue_url": "u", "max_retries": -1}, r"max_retries must be an int >= 0, got -1"),
-        ({"queue_url": "u", "base_delay": float("nan")}, r"base_delay must be a finite number .* got nan"),
+        ({"queue_url": ""}, r"^QueueProducer: queue_url must be the queue's URL .*got ''"),
+        ({"queue_url": "jobs"}, r"^QueueProducer: queue_url must be the queue's URL .*a name is not\), got 'jobs'"),
+        ({"queue_url": "arn:aws:sqs:us-east-1:1:q"}, r"queue_url must be the queue's URL .*an ARN is not"),
+        ({"queue_url": URL, "max_retries": -1}, r"^QueueProducer: max_retries must be an int >= 0, got -1"),
+        ({"queue_url": URL, "base_delay": float("nan")}, r"base_delay must be a finite number .* got nan"),
+        ({"queue_url": URL, "base_delay": 50}, r"base_delay must be at most max_delay \(5.0 seconds; .* got 50"),
     ],
 )
 def test_constructor_validation(sqs: Any, kwargs: dict[str, Any], message: str) -> None:

@@ -182,7 +182,11 @@ def test_put_validation_names_the_argument(kinesis: Any, args: tuple[Any, ...], 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"stream_name": ""}, r"stream_name must be a str of 1 to 128 characters, got ''"),
+        ({"stream_name": ""}, r"^StreamProducer: stream_name must be the stream's name, 1-128 .*got ''"),
+        (
+            {"stream_name": "arn:aws:kinesis:us-east-1:1:stream/s"},
+            r"stream_name must be the stream's name.*an ARN is not",
+        ),
         ({"stream_name": "s", "ordered": "yes"}, r"ordered must be True or False, got 'yes'"),
         ({"stream_name": "s", "max_retries": 1.5}, r"max_retries must be an int >= 0, got 1.5"),
         ({"stream_name": "s", "max_delay": -1}, r"max_delay must be a finite number of seconds >= 0, got -1"),
