@@ -16,8 +16,8 @@ The runtime helpers and ``Throughput`` have no path: their errors name the class
 A pass row builds the construct and synthesizes its stack: no error, and no token encoding in the template.
 
 After issue 19's fixes every row is clear and ``FAILING_TODAY`` is empty; a new row that fails goes there with
-its cause until it is fixed. Outcome on main (09bc90a), before the fixes (rows of ``FAILING_TODAY`` are strict xfails; each fix turns
-its rows into XPASS failures, and the fixer deletes their entries):
+its cause until it is fixed. Outcome on main (09bc90a), before the fixes (rows of ``FAILING_TODAY`` are strict
+xfails; each fix turns its rows into XPASS failures, and the fixer deletes their entries):
 
     wrong inputs: 289
       clear    158
