@@ -25,14 +25,18 @@ def cdk_out(reference_stacks: dict[str, cdk.Stack]) -> Path:
 
 
 @pytest.fixture(scope="session")
-def on_ministack(
-    cdk_out: Path, reference_templates: dict[str, dict], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Emulator, dict[str, Deployment]]]:
-    """The messaging stacks deployed into MiniStack by the real CLI: `cdk bootstrap`, then `cdk deploy`."""
+def on_ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Emulator, dict[str, Deployment]]]:
+    """The MiniStack stacks deployed by the real CLI (`cdk bootstrap`, then `cdk deploy`), synthesized as the demo
+    deploys them (``stacks.demo.synth``): the reference stacks, and DecouplingConsumers without the Powertools
+    layer, whose ARN is a public SSM parameter MiniStack cannot serve (the preflight refuses it; MiniStack runs
+    the handlers on its own interpreter, which has Powertools)."""
+    from stacks.demo import synth
+
     logs = tmp_path_factory.mktemp("ministack")
+    assembly, templates = synth(tmp_path_factory.mktemp("emulator-cdk.out"), MINISTACK_STACKS)
     with ministack(log_file=logs / "ministack.log") as emulator:
-        cdk_deploy(cdk_out, MINISTACK_STACKS, emulator, log_file=logs / "cdk.log")
-        yield emulator, {name: emulator.deployment(name, reference_templates[name]) for name in MINISTACK_STACKS}
+        cdk_deploy(assembly, MINISTACK_STACKS, emulator, log_file=logs / "cdk.log")
+        yield emulator, {name: emulator.deployment(name, templates[name]) for name in MINISTACK_STACKS}
 
 
 @pytest.fixture(scope="session")
