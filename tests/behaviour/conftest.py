@@ -4,9 +4,7 @@ runs one per worker), on 127.0.0.1 and a free port, and stops when the session e
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
-import aws_cdk as cdk
 import pytest
 
 from decoupling_constructs.testing import Deployment, deploy_to_moto
@@ -15,13 +13,6 @@ from stacks.demo import EMULATOR_FOR
 
 MINISTACK_STACKS = [name for name, (emulator, _) in EMULATOR_FOR.items() if emulator == "ministack"]
 MOTO_STACKS = [name for name, (emulator, _) in EMULATOR_FOR.items() if emulator == "moto"]
-
-
-@pytest.fixture(scope="session")
-def cdk_out(reference_stacks: dict[str, cdk.Stack]) -> Path:
-    """The cloud assembly the session's reference app was synthesized into (no second synthesis)."""
-    stack = next(iter(reference_stacks.values()))
-    return Path(cdk.Stage.of(stack).synth().directory)
 
 
 @pytest.fixture(scope="session")
