@@ -216,7 +216,8 @@ class ReliableQueue(PatternConstruct):
         alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
         if alarms.enabled("oldest_message_age"):
             age = alarms.threshold("oldest_message_age", DEFAULT_OLDEST_MESSAGE_AGE_ALARM)
-            _check_oldest_message_age(age, retention_period)  # type: ignore[arg-type]
+            overridden = alarms.options("oldest_message_age").threshold is not None
+            _check_oldest_message_age(age, retention_period, overridden)  # type: ignore[arg-type]
         return alarms
 
     def _redrive_from(self, name: str) -> sqs.RedriveAllowPolicy:
@@ -374,13 +375,22 @@ def _any_matches(patterns: tuple[str, ...], actions: tuple[str, ...]) -> bool:
     return any(fnmatchcase(action.lower(), pattern.lower()) for pattern in patterns for action in actions)
 
 
-def _check_oldest_message_age(threshold: Duration, retention_period: Duration) -> None:
+def _check_oldest_message_age(threshold: Duration, retention_period: Duration, overridden: bool) -> None:
+    """The oldest-message alarm must fire before the message expires. The error names the prop the user gave: the
+    override, or (with the default threshold) ``retention_period``."""
     prop = "alarm_settings.overrides['oldest_message_age'].threshold"
     v.check_duration(prop, threshold, minimum=1, maximum=MAX_RETENTION_SECONDS, allowed="at least 1 second")
     age = v.duration_seconds(prop, threshold)
     retention = v.duration_seconds("retention_period", retention_period)
-    if age is not None and retention is not None and age >= retention:
+    if age is None or retention is None or age < retention:
+        return
+    if overridden:
         raise ValueError(
             f"{prop} must be shorter than retention_period ({v.seconds_text(retention)}) or the alarm can never "
             f"fire, got {v.seconds_text(age)}"
         )
+    raise ValueError(
+        f"retention_period must be longer than the oldest_message_age alarm's threshold ({v.seconds_text(age)}, "
+        f"the default) or the alarm can never fire, got {r.show(retention_period)}: lengthen it, or lower the "
+        f"threshold with alarm_settings.overrides['oldest_message_age']"
+    )

@@ -377,3 +377,11 @@ def test_longest_allowed_names_fit_sqs_limit() -> None:
     ReliableQueue(stack, "Q" * 60, fifo=True)
     for queue in Template.from_stack(stack).find_resources("AWS::SQS::Queue").values():
         assert len(queue["Properties"]["QueueName"]) <= 80
+
+
+def test_a_retention_under_the_default_alarm_threshold_names_retention_period_not_an_override() -> None:
+    """The user gave retention_period, not an override: the error is about the prop they gave."""
+    stack = cdk.Stack(cdk.App(), "T")
+    with pytest.raises(ValueError, match=r"^ReliableQueue 'T/X': retention_period must be longer than") as caught:
+        ReliableQueue(stack, "X", retention_period=Duration.seconds(60))
+    assert "overrides['oldest_message_age'].threshold must" not in str(caught.value)
