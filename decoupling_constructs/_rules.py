@@ -338,6 +338,7 @@ class Seconds(Rule):
     text: str | None = None
     whole: bool = True
     token_unit: str | None = None
+    step: tuple[int, str] | None = None  # (seconds, unit name): the value must be a whole number of that unit
     _prop: str = field(default="", repr=False, compare=False)
 
     def allowed(self) -> str:
@@ -370,6 +371,8 @@ class Seconds(Rule):
         seconds = float(value.to_seconds(integral=False))  # type: ignore[attr-defined]
         if self.whole and not seconds.is_integer():
             raise ValueError(f"{prop} must be a whole number of seconds, got {show(value, ctx.scope)}")
+        if self.step is not None and not (seconds / self.step[0]).is_integer():
+            raise ValueError(f"{prop} must be a whole number of {self.step[1]}, got {show(value, ctx.scope)}")
         if not self.minimum <= seconds <= self.maximum:
             self.fail(prop, value, ctx)
 

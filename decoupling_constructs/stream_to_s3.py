@@ -124,6 +124,7 @@ RULES = (
                 MAX_RETENTION_HOURS * 3600,
                 text=f"{MIN_RETENTION_HOURS}-{MAX_RETENTION_HOURS} hours",
                 token_unit="hours",
+                step=(3600, "hours"),  # RetentionPeriodHours is an integer
                 source="Kinesis Data Streams quotas: retention",
             ),
             "encryption_key": ENCRYPTION_KEY,

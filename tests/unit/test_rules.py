@@ -171,6 +171,8 @@ def test_fractional_seconds_and_wrong_units_are_refused_by_the_rule() -> None:
         r.Bytes(1, 2**40, whole="gibibytes").check("root_volume_size", Size.mebibytes(1536))
     with pytest.raises(ValueError, match=r"must be 8-16 GiB, got Size.tebibytes\(1\) \(1024 GiB\)$"):
         r.Bytes(8 * 2**30, 16 * 2**30, whole="gibibytes", text="8-16 GiB").check("size", Size.tebibytes(1))
+    with pytest.raises(ValueError, match=r"retention_period must be a whole number of hours, got 86401 seconds"):
+        dc.StreamToS3(stack(), "X", retention_period=Duration.seconds(86401))  # found by make fuzz
     with pytest.raises(ValueError, match="this looks like milliseconds"):
         r.EpochSeconds().check("starting_position_timestamp", 1_700_000_000_000)
     with pytest.raises(ValueError, match="a percent, not a fraction: write 80 for that"):
