@@ -120,17 +120,31 @@ def show(value: object, scope: object = None) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
+_TOKEN_UNITS = {
+    "Duration": ("millis", "seconds", "minutes", "hours", "days"),
+    "Size": ("bytes", "kibibytes", "mebibytes", "gibibytes", "tebibytes", "pebibytes"),
+}
+
+
+def _token_unit_of(value: Any) -> str | None:
+    """The unit a Duration or Size of a token was written in: aws-cdk-lib converts a token only to its own unit
+    and raises for any other, on every version (2.258's Size has no ``to_string`` to read it from)."""
+    for unit in _TOKEN_UNITS[type(value).__name__]:
+        try:
+            getattr(value, "to_milliseconds" if unit == "millis" else f"to_{unit}")()
+        except Exception:
+            continue
+        return unit
+    return None
+
+
 def _unit_token(value: Any, scope: object) -> str:
-    """A Duration or Size of a token, as written: ``Duration.minutes(a CloudFormation parameter ... (Ref P))``.
-    The token is read back in the unit it was written in (aws-cdk-lib converts no token between units)."""
-    written = str(value.to_string()).split("(")[0]  # Duration.minutes, Size.gibibytes
-    unit = written.split(".")[-1]
-    try:
-        amount = getattr(value, "to_milliseconds" if unit == "millis" else f"to_{unit}")()
-        inner = describe_token(amount, scope)
-    except Exception:  # a unit this code does not know
-        inner = "a value known only at deploy time"
-    return f"{written}({inner})"
+    """A Duration or Size of a token, as written: ``Duration.minutes(a CloudFormation parameter ... (Ref P))``."""
+    kind, unit = type(value).__name__, _token_unit_of(value)
+    if unit is None:
+        return f"{kind}(a value known only at deploy time)"
+    amount = getattr(value, "to_milliseconds" if unit == "millis" else f"to_{unit}")()
+    return f"{kind}.{unit}({describe_token(amount, scope)})"
 
 
 _SIZE_UNITS: tuple[tuple[str, str, int], ...] = (
@@ -143,16 +157,28 @@ _SIZE_UNITS: tuple[tuple[str, str, int], ...] = (
 )
 
 
+def _written(value: Any) -> str | None:
+    """``Duration.minutes(5)``, ``Size.gibibytes(2)``: aws-cdk-lib's ``to_string``, where it has one (2.258's Size
+    has none)."""
+    method = getattr(value, "to_string", None)
+    return str(method()) if method is not None else None
+
+
+def _size_as_written(size: Any) -> str:
+    """A concrete Size as written, or (without ``to_string``) in the largest unit that holds it whole."""
+    written = _written(size)
+    if written is not None:
+        return written
+    number = float(size.to_bytes(rounding=_no_rounding()))
+    method, _, per = next(u for u in _SIZE_UNITS if (number / u[2]).is_integer() or u[2] == 1)
+    return f"Size.{method}({_number(number / per)})"
+
+
 def _size_text(size: Any) -> str:
     """``Size.mebibytes(1536) (1.5 GiB)``: as written (aws-cdk-lib's ``to_string`` where it has one; 2.258 has
     not, so the largest whole unit), then in the largest unit of at least one."""
     number = float(size.to_bytes(rounding=_no_rounding()))
-    written = getattr(size, "to_string", None)
-    if written is not None:
-        text = str(written())
-    else:
-        method, _, per = next(u for u in _SIZE_UNITS if (number / u[2]).is_integer() or u[2] == 1)
-        text = f"Size.{method}({_number(number / per)})"
+    text = _size_as_written(size)
     try:
         human = str(size.to_human_string())
     except Exception:  # 2.258 has none; it refuses a fractional number of bytes
@@ -346,13 +372,16 @@ class Seconds(Rule):
 
     def _token_inside(self, value: object) -> bool:
         if _is_duration(value):
-            if value.is_unresolved() and self.token_unit is not None and self.tokens == "pass":  # type: ignore[attr-defined]
-                written = str(value.to_string())  # type: ignore[attr-defined]
-                if not written.startswith(f"Duration.{self.token_unit}("):
-                    raise ValueError(
-                        f"{self._prop} must be written Duration.{self.token_unit}(...) when its value is a token "
-                        f"(aws-cdk-lib cannot convert a deploy-time value to {self.token_unit}), got {show(value)}"
-                    )
+            if (
+                value.is_unresolved()  # type: ignore[attr-defined]
+                and self.token_unit is not None
+                and self.tokens == "pass"
+                and _token_unit_of(value) != self.token_unit
+            ):
+                raise ValueError(
+                    f"{self._prop} must be written Duration.{self.token_unit}(...) when its value is a token "
+                    f"(aws-cdk-lib cannot convert a deploy-time value to {self.token_unit}), got {show(value)}"
+                )
             return bool(value.is_unresolved())  # type: ignore[attr-defined]
         return is_token(value)
 
@@ -401,12 +430,11 @@ class Bytes(Rule):
         if not _is_size(value):
             return is_token(value)
         unresolved = bool(value.is_unresolved())  # type: ignore[attr-defined]
-        written = str(value.to_string())  # type: ignore[attr-defined]
         if (
             unresolved
             and self.token_unit is not None
             and self.tokens == "pass"
-            and not written.startswith(f"Size.{self.token_unit}(")
+            and _token_unit_of(value) != self.token_unit
         ):
             raise ValueError(
                 f"{self._prop} must be written Size.{self.token_unit}(...) when its value is a token "
@@ -423,7 +451,7 @@ class Bytes(Rule):
         if self.whole is not None:  # the value in the unit that must be whole: Size.mebibytes(8500) (8.30078 GiB)
             converted = float(getattr(size, f"to_{self.whole}")(rounding=_no_rounding()))
             amount = _number(converted) if converted.is_integer() else f"{converted:.6g}"
-            shown = f"{size.to_string()} ({amount} {_SIZE_ABBREVIATIONS.get(self.whole, self.whole)})"
+            shown = f"{_size_as_written(size)} ({amount} {_SIZE_ABBREVIATIONS.get(self.whole, self.whole)})"
         if not self.minimum <= number <= self.maximum:
             raise ValueError(f"{prop} must be {self.allowed()}, got {shown}")
         if self.whole is not None and not converted.is_integer():

@@ -149,7 +149,12 @@ def test_token_descriptions_say_what_the_token_is() -> None:
         (Duration.millis(1500), "Duration.millis(1500) (1.5 seconds)"),
         (Duration.seconds(25), "25 seconds"),
         (Size.mebibytes(1536), "Size.mebibytes(1536) (1.5 GiB)"),
-        (Size.kibibytes(1.00048828125), "Size.kibibytes(1.00048828125) (1.000488281 KiB)"),  # 1024.5 bytes
+        # aws-cdk-lib 2.258's Size cannot say how it was written: the largest whole unit stands in for it.
+        (
+            Size.kibibytes(1.00048828125),
+            ("Size.kibibytes(1.00048828125)" if hasattr(Size, "to_string") else "Size.bytes(1024.5)")
+            + " (1.000488281 KiB)",
+        ),  # 1024.5 bytes
     ],
 )
 def test_values_are_shown_as_written(value: object, shown: str) -> None:
