@@ -10,11 +10,14 @@ SubscriptionConfirmation or UnsubscribeConfirmation. Certificates are served by 
 from __future__ import annotations
 
 import base64
+import io
 import json
+import logging
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -27,6 +30,7 @@ from hypothesis import strategies as st
 
 from decoupling_constructs.runtime import ANY_TOPIC, SnsMessage, SnsReceiver
 from decoupling_constructs.runtime.sns_receiver import DEFAULT_SNS_HOSTS, LruSeen
+from tests.runtime.examples import load_example
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPIC = "arn:aws:sns:us-east-1:123456789012:orders"
@@ -467,9 +471,11 @@ def test_raw_delivery_still_checks_its_topic_and_id(change: dict[str, str]) -> N
 
 
 def function_url_event(body: str, *, method: str = "POST", base64_encoded: bool = False) -> dict[str, Any]:
+    """A Lambda Function URL event (payload 2.0, header names lower-cased as Lambda gives them)."""
+    message_type = json.loads(body).get("Type", "Notification") if body else "Notification"
     return {
         "version": "2.0",
-        "headers": {"x-amz-sns-message-type": "Notification", "content-type": "text/plain; charset=UTF-8"},
+        "headers": {"x-amz-sns-message-type": message_type, "content-type": "text/plain; charset=UTF-8"},
         "requestContext": {"http": {"method": method, "path": "/"}},
         "body": base64.b64encode(body.encode()).decode() if base64_encoded else body,
         "isBase64Encoded": base64_encoded,
@@ -602,3 +608,50 @@ def test_any_single_field_alteration_of_a_signed_message_is_refused(altered: tup
     assert status == 403
     assert inbox.messages == []
     assert all("Action=ConfirmSubscription" not in url for url in fetch.calls)
+
+
+# --- the docs' sample: examples/sns_receiver_function.py -----------------------------------------------------
+
+
+@pytest.fixture
+def sample(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.setenv("ORDERS_TOPIC_ARN", TOPIC)
+    module = load_example("sns_receiver_function")
+    module.receiver.fetch = FakeFetch()  # its default fetch would go to SNS over the network
+    return module
+
+
+def test_sample_lambda_handler_confirms_then_delivers_each_order_once(
+    sample: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="orders")
+    assert sample.handler(function_url_event(json.dumps(confirmation())), None)["statusCode"] == 200
+    assert SUBSCRIBE_URL in sample.receiver.fetch.calls
+    order = notification(Message=json.dumps({"id": "o-42"}))
+    assert [sample.handler(function_url_event(json.dumps(order)), None)["statusCode"] for _ in range(2)] == [200, 200]
+    assert [r.getMessage() for r in caplog.records if r.name == "orders"] == ["order o-42 received"]
+
+
+def test_sample_wsgi_app_delivers_refuses_forgeries_and_answers_500_on_a_bad_order(
+    sample: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="orders")
+
+    def call(message: dict[str, Any]) -> str:
+        body = json.dumps(message).encode()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_X_AMZ_SNS_MESSAGE_TYPE": message["Type"],
+            "wsgi.input": io.BytesIO(body),
+        }
+        statuses: list[str] = []
+        b"".join(sample.wsgi_app(environ, lambda status, headers: statuses.append(status)))
+        return statuses[0]
+
+    assert call(notification(Message=json.dumps({"id": "o-7"}))) == "200 OK"
+    forged = notification(Message=json.dumps({"id": "o-8"}))
+    forged["Message"] = json.dumps({"id": "o-9"})
+    assert call(forged) == "403 Error"
+    assert call(notification(Message="not an order", MessageId="m-2")) == "500 Error"
+    assert [r.getMessage() for r in caplog.records if r.name == "orders"] == ["order o-7 received"]
