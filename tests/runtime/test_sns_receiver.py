@@ -10,11 +10,15 @@ SubscriptionConfirmation or UnsubscribeConfirmation. Certificates are served by 
 from __future__ import annotations
 
 import base64
+import http.server
 import io
 import json
 import logging
 import subprocess
 import sys
+import threading
+import urllib.error
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -29,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from decoupling_constructs.runtime import ANY_TOPIC, SnsMessage, SnsReceiver
-from decoupling_constructs.runtime.sns_receiver import DEFAULT_SNS_HOSTS, LruSeen
+from decoupling_constructs.runtime.sns_receiver import DEFAULT_SNS_HOSTS, MAX_FETCH_BYTES, LruSeen, urllib_fetch
 from tests.runtime.examples import load_example
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -655,3 +659,49 @@ def test_sample_wsgi_app_delivers_refuses_forgeries_and_answers_500_on_a_bad_ord
     assert call(forged) == "403 Error"
     assert call(notification(Message="not an order", MessageId="m-2")) == "500 Error"
     assert [r.getMessage() for r in caplog.records if r.name == "orders"] == ["order o-7 received"]
+
+
+# --- the default fetch, against a local server (127.0.0.1, stopped by the test) ------------------------------
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:1/elsewhere")
+            self.end_headers()
+            return
+        body = b"x" * (MAX_FETCH_BYTES + 1) if self.path == "/big" else SNS_CERT
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def local_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_the_default_fetch_reads_a_body_refuses_redirects_and_caps_the_size(local_server: str) -> None:
+    """urllib_fetch is only ever given https URLs on SNS hosts (checked before); plain http here, to run locally."""
+    assert urllib_fetch(f"{local_server}/cert.pem") == SNS_CERT
+    with pytest.raises(urllib.error.HTTPError, match="302"):
+        urllib_fetch(f"{local_server}/redirect")
+    with pytest.raises(ValueError, match="over 65536 bytes"):
+        urllib_fetch(f"{local_server}/big")
+
+
+def test_the_default_fetch_is_urllib_fetch() -> None:
+    assert SnsReceiver(topic_arns=[TOPIC], deliver=print).fetch is urllib_fetch
