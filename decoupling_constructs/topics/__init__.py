@@ -1,0 +1,5 @@
+"""SNS constructs: a topic fanned out to its subscribers."""
+
+from .fan_out import FanOut, QueueOptions
+
+__all__ = ["FanOut", "QueueOptions"]
