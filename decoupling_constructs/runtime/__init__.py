@@ -5,21 +5,28 @@ partial-failure retries, redrive. No aws-cdk-lib needed at run time.
 * ``QueueProducer``, ``TopicPublisher``, ``PartialBatchError`` (``producer``)
 * ``StreamProducer`` (``stream``)
 * ``redrive``, ``peek``, ``RedriveResult`` (``redrive``; CLI: ``python -m decoupling_constructs.runtime``)
+* ``firehose_transform``, ``Transformed``, ``FirehoseRecord``, ``KinesisRecordMetadata`` (``firehose``: a
+  Firehose data-transformation Lambda handler; no boto3 needed)
 """
 
 from .consumer import ConsumerStats, QueueConsumer
+from .firehose import FirehoseRecord, KinesisRecordMetadata, Transformed, firehose_transform
 from .producer import PartialBatchError, QueueProducer, TopicPublisher
 from .redrive import RedriveResult, peek, redrive
 from .stream import StreamProducer
 
 __all__ = [
     "ConsumerStats",
+    "FirehoseRecord",
+    "KinesisRecordMetadata",
     "PartialBatchError",
     "QueueConsumer",
     "QueueProducer",
     "RedriveResult",
     "StreamProducer",
     "TopicPublisher",
+    "Transformed",
+    "firehose_transform",
     "peek",
     "redrive",
 ]
