@@ -355,3 +355,85 @@ def test_bad_settings_are_refused(kwargs: dict[str, Any], error: type[Exception]
         FirehoseHttpReceiver(arguments.pop("access_key"), **arguments)
     with pytest.raises(ValueError, match="maxsize"):
         LruRequestIds(0)
+
+
+# --- the docs' sample (examples/firehose_receiver.py): over real HTTP through its WSGI app, and as a Lambda -------
+
+
+@pytest.fixture
+def sample(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from tests.runtime.examples import load_example
+
+    monkeypatch.setenv("FIREHOSE_ACCESS_KEY", KEY)
+    monkeypatch.setenv("FIREHOSE_OUTPUT", str(tmp_path / "records.jsonl"))
+    return load_example("firehose_receiver")
+
+
+def post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.headers["Content-Type"] == "application/json"
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_sample_wsgi_app_answers_firehose_over_http(sample: Any, tmp_path: Any) -> None:
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, sample.wsgi_app, handler_class=Quiet)  # loopback only, any free port
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/"
+    try:
+        records = [b'{"page": "home"}', b'{"page": "cart"}\n']
+        status, document = post(url, spec_headers(gzipped=True), gzip.compress(spec_body(records)))
+        assert status == 200 and set(document) == {"requestId", "timestamp"}
+        assert post(url, spec_headers(gzipped=True), gzip.compress(spec_body(records)))[0] == 200  # a retry
+        status, document = post(url, spec_headers(key="wrong"), spec_body([b"x"]))
+        assert status == 403 and "errorMessage" in document
+        status, _ = post(url, spec_headers(), b"{malformed")
+        assert status == 400
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    # Delivered once, one line per record, despite the retry.
+    assert (tmp_path / "records.jsonl").read_bytes() == b'{"page": "home"}\n{"page": "cart"}\n'
+
+
+def test_the_sample_wsgi_app_reads_no_more_than_the_limit(sample: Any) -> None:
+    import io
+
+    class Unbounded(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            assert size is not None and 0 <= size <= sample.receiver.max_body_bytes + 1
+            return b"x" * size
+
+    sample.receiver.max_body_bytes = 1000
+    started: list[str] = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_LENGTH": str(10**12),
+        "wsgi.input": Unbounded(),
+        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in spec_headers().items()},
+    }
+    body = b"".join(sample.wsgi_app(environ, lambda status, headers: started.append(status)))
+    assert len(started) == 1 and started[0].startswith("413 ")  # the phrase differs between Python versions
+    assert json.loads(body)["requestId"] == REQUEST_ID
+
+
+def test_the_sample_lambda_handler_takes_a_function_url_request(sample: Any, tmp_path: Any) -> None:
+    event = function_url_event(spec_headers(gzipped=True), gzip.compress(SPEC_BODY), binary=True)
+    response = sample.handler(event, None)
+    assert response["statusCode"] == 200
+    assert (tmp_path / "records.jsonl").read_bytes() == b"hello\nhello world\n"

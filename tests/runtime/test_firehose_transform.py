@@ -345,3 +345,58 @@ def test_one_answer_per_record_id_in_order_for_any_mix(
             assert entry.get("metadata") == ({"partitionKeys": {"len": str(len(payload))}} if kind == "keys" else None)
     if budget_slack >= sum(len(p) * 50 * 2 + 200 for p in payloads):  # room for everything: nothing failed
         assert all(e["result"] != "ProcessingFailed" for e, i in zip(out, ids, strict=True) if plan[i] != "raise")
+
+
+# --- the docs' sample handler (examples/firehose_transform_handler.py) --------------------------------------------
+
+
+def test_the_sample_handler_transforms_drops_and_fails(powertools: str) -> None:
+    from tests.runtime.examples import load_example
+
+    example = load_example("firehose_transform_handler")
+    clicks = [
+        {"page": "home", "user": "u1"},
+        {"page": "cart", "bot": True},
+        "not a click",
+        {"user": "u2"},
+        {"page": 7, "user": "u3"},
+    ]
+    payloads = [json.dumps(c).encode() for c in clicks] + [b"{not json"]
+    event = kinesis_source_event(payloads)
+    out = example.handler(event, None)["records"]
+    assert [e["recordId"] for e in out] == [r["recordId"] for r in event["records"]]
+    assert [e["result"] for e in out] == [
+        "Ok",
+        "Dropped",
+        "ProcessingFailed",
+        "ProcessingFailed",
+        "Ok",
+        "ProcessingFailed",
+    ]
+    assert json.loads(decoded(out[0])) == {
+        "page": "home",
+        "user": "u1",
+        "arrived_ms": 1495072949453,
+        "shard": "shardId-000000000000",
+    }
+    assert decoded(out[0]).endswith(b"}\n")  # one JSON line per record in the delivered objects
+    assert out[0]["metadata"] == {"partitionKeys": {"page": "home"}}
+    assert out[4]["metadata"] == {"partitionKeys": {"page": "7"}}
+    # Direct PUT: no Kinesis metadata, shard is null.
+    direct = example.handler(direct_put_event([payloads[0]]), None)["records"]
+    assert json.loads(decoded(direct[0]))["shard"] is None
+
+
+def test_the_firehose_module_imports_neither_aws_cdk_nor_boto3() -> None:
+    """It runs in a transform Lambda or a WSGI app: only the standard library (and Powertools, lazily)."""
+    import ast
+    from pathlib import Path
+
+    source = Path(firehose_module.__file__).read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(node.module.split(".")[0])
+    assert imported <= set(sys.stdlib_module_names) | {"aws_lambda_powertools"}, imported
