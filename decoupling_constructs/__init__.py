@@ -7,35 +7,43 @@ and the boto3 runtime helpers do not load aws-cdk-lib and its Node.js process.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+import types
+import warnings
+from typing import TYPE_CHECKING
+
+from ._lazy import exports
 
 if TYPE_CHECKING:
     from ._alarms import AlarmOptions, AlarmSettings
     from .alarm_topic import AlarmTopic
-    from .broker import BrokerEngine, DeploymentMode, MaintenanceWindow, MessageBroker
+    from .brokers.broker import BrokerEngine, DeploymentMode, MaintenanceWindow, MessageBroker
     from .capacity import Throughput
-    from .fan_out import FanOut, QueueOptions
-    from .queue import ReliableQueue
-    from .queue_function import QueueFunction
-    from .queue_workers import QueueWorkers
-    from .stream_function import StreamFunction
-    from .stream_to_s3 import StreamToS3
+    from .queues.queue_function import QueueFunction
+    from .queues.queue_workers import QueueWorkers
+    from .queues.reliable_queue import ReliableQueue
+    from .streams.stream_function import StreamFunction
+    from .streams.stream_to_s3 import StreamToS3
+    from .topics.fan_out import FanOut, QueueOptions
 
 _EXPORTS = {
     "AlarmOptions": "._alarms",
     "AlarmSettings": "._alarms",
     "AlarmTopic": ".alarm_topic",
-    "BrokerEngine": ".broker",
-    "DeploymentMode": ".broker",
-    "MaintenanceWindow": ".broker",
-    "MessageBroker": ".broker",
-    "FanOut": ".fan_out",
-    "QueueOptions": ".fan_out",
-    "QueueFunction": ".queue_function",
-    "ReliableQueue": ".queue",
-    "QueueWorkers": ".queue_workers",
-    "StreamFunction": ".stream_function",
-    "StreamToS3": ".stream_to_s3",
+    "BrokerEngine": ".brokers.broker",
+    "DeploymentMode": ".brokers.broker",
+    "MaintenanceWindow": ".brokers.broker",
+    "MessageBroker": ".brokers.broker",
+    "FanOut": ".topics.fan_out",
+    "QueueOptions": ".topics.fan_out",
+    "QueueFunction": ".queues.queue_function",
+    "ReliableQueue": ".queues.reliable_queue",
+    "QueueWorkers": ".queues.queue_workers",
+    "StreamFunction": ".streams.stream_function",
+    "StreamToS3": ".streams.stream_to_s3",
     "Throughput": ".capacity",
 }
 
@@ -59,13 +67,36 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Modules that moved when the package was grouped by AWS service (0.2.0). Importing an old path still works,
+# with a DeprecationWarning naming the new one; the public API is this package's names.
+_MOVED = {
+    "broker": "brokers.broker",
+    "fan_out": "topics.fan_out",
+    "queue": "queues.reliable_queue",
+    "queue_function": "queues.queue_function",
+    "queue_workers": "queues.queue_workers",
+    "stream_function": "streams.stream_function",
+    "stream_to_s3": "streams.stream_to_s3",
+}
 
 
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname: str, path: object, target: object = None) -> importlib.machinery.ModuleSpec | None:
+        parent, _, name = fullname.rpartition(".")
+        if parent != __name__ or name not in _MOVED:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        new = f"{__name__}.{_MOVED[spec.name.rpartition('.')[2]]}"
+        warnings.warn(f"{spec.name} is now {new}; import from {__name__} instead", DeprecationWarning, stacklevel=2)
+        return importlib.import_module(new)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        return None
+
+
+sys.meta_path.append(_MovedModules())
+
+
+__getattr__, __dir__ = exports(__name__, _EXPORTS)

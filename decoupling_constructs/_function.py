@@ -20,7 +20,7 @@ from . import _rules as r
 from . import _stacks
 from ._alarms import Alarms, AlarmSettings
 from ._security import acknowledge_checkov
-from .queue import ReliableQueue
+from .queues.reliable_queue import ReliableQueue
 
 # A created queue's alarms are ReliableQueue's own (same keys), passed to it.
 QUEUE_ALARM_KEYS = ReliableQueue.ALARM_KEYS

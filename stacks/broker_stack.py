@@ -9,7 +9,7 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from decoupling_constructs import AlarmTopic, BrokerEngine, MessageBroker
-from decoupling_constructs.broker import isolated_vpc
+from decoupling_constructs.brokers import isolated_vpc
 
 
 class MessageBrokerStack(cdk.Stack):

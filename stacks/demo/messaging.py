@@ -15,7 +15,7 @@ from decoupling_constructs.runtime.consumer import QueueConsumer
 from decoupling_constructs.runtime.producer import QueueProducer, TopicPublisher
 from decoupling_constructs.runtime.redrive import redrive
 from decoupling_constructs.runtime.stream import StreamProducer
-from decoupling_constructs.stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
+from decoupling_constructs.streams import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
 from decoupling_constructs.testing import Deployment
 from decoupling_constructs.testing.delivery import expanded_prefixes, object_keys, wait_for_records
 from decoupling_constructs.testing.observe import queue_depth

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import pytest
 
 from decoupling_constructs.runtime.stream import StreamProducer
-from decoupling_constructs.stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
+from decoupling_constructs.streams import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
 from decoupling_constructs.testing import NO_RUNTIME_BEHAVIOUR, VerificationError, verify
 from decoupling_constructs.testing.delivery import expanded_prefixes, object_keys, wait_for_records
 from decoupling_constructs.testing.verify import not_stored_for

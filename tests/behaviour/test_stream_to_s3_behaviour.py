@@ -41,7 +41,7 @@ import pytest
 
 from decoupling_constructs import StreamToS3
 from decoupling_constructs.capacity import plan
-from decoupling_constructs.stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
+from decoupling_constructs.streams import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
 from decoupling_constructs.testing import Deployment, deploy_to_moto
 from stacks.stream_stack import CLICKSTREAM, StreamToS3Stack
 

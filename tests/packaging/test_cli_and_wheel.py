@@ -105,7 +105,7 @@ def test_pip_install_of_a_clone_writes_nothing_into_it(clone: Path, tmp_path: Pa
 def test_wheel_ships_the_library_only(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "decoupling_constructs/py.typed" in names
-    assert "decoupling_constructs/queue.py" in names
+    assert "decoupling_constructs/queues/reliable_queue.py" in names
     assert "decoupling_constructs/testing/__init__.py" in names
     assert not [n for n in names if n.startswith(("stacks/", "tests/", "app.py", "benchmarks/"))]
     # The demo (moto, rich, the reference stacks' names) stays with the reference app in the clone.

@@ -32,8 +32,8 @@ from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from decoupling_constructs.runtime import ANY_TOPIC, SnsMessage, SnsReceiver
-from decoupling_constructs.runtime.sns_receiver import DEFAULT_SNS_HOSTS, MAX_FETCH_BYTES, LruSeen, urllib_fetch
+from decoupling_constructs.runtime import ANY_TOPIC, LruRequestIds, SnsMessage, SnsReceiver
+from decoupling_constructs.runtime.sns_receiver import DEFAULT_SNS_HOSTS, MAX_FETCH_BYTES, urllib_fetch
 from tests.runtime.examples import load_example
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -412,7 +412,7 @@ def test_deliver_raising_answers_500_and_the_retry_is_delivered() -> None:
 
 
 def test_the_seen_store_is_bounded_and_pluggable() -> None:
-    seen = LruSeen(max_entries=2)
+    seen = LruRequestIds(maxsize=2)
     target, inbox, _ = receiver(seen=seen)
     ids = ["a", "b", "c", "a"]
     for message_id in ids:
@@ -547,7 +547,7 @@ def test_a_custom_host_pattern_replaces_the_default() -> None:
         ({"raw_delivery": "yes"}, TypeError, "raw_delivery must be True or False"),
         ({"confirm": 1}, TypeError, "confirm must be True or False"),
         ({"allowed_cert_hosts": "sns.(["}, ValueError, "allowed_cert_hosts must be a regular expression"),
-        ({"seen": set()}, TypeError, "seen must be a SeenStore"),
+        ({"seen": []}, TypeError, "seen must be a RequestIdStore"),
         ({"fetch": "urllib"}, TypeError, "fetch must be a callable"),
         ({"cert_cache_size": 0}, ValueError, "cert_cache_size must be 1-1000"),
     ],

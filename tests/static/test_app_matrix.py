@@ -29,7 +29,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from decoupling_constructs import AlarmTopic, BrokerEngine, FanOut, MessageBroker, ReliableQueue, StreamToS3
 from decoupling_constructs._security import acknowledge_checkov
-from decoupling_constructs.broker import isolated_vpc
+from decoupling_constructs.brokers import isolated_vpc
 from stacks.stream_stack import hardened_bucket
 from tests.static.test_checkov import run_checkov
 from tests.static.test_reference_stacks import LINT_REGIONS, synth_with_nag, violations_in

@@ -21,7 +21,7 @@ from decoupling_constructs import (
     MaintenanceWindow,
     MessageBroker,
 )
-from decoupling_constructs.broker import isolated_vpc
+from decoupling_constructs.brokers import isolated_vpc
 from tests.unit.cdk_helpers import lid, new_stack
 
 

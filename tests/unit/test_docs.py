@@ -25,7 +25,7 @@ from decoupling_constructs import (
     StreamToS3,
 )
 from decoupling_constructs.capacity import describe
-from decoupling_constructs.queue import DEFAULT_OLDEST_MESSAGE_AGE_ALARM
+from decoupling_constructs.queues.reliable_queue import DEFAULT_OLDEST_MESSAGE_AGE_ALARM
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from decoupling_constructs._filter_policy import (
+from decoupling_constructs.topics._filter_policy import (
     FILTER_POLICY_MAX_COMBINATIONS,
     _check_filter_limits,
     _leaf_arrays,

@@ -21,7 +21,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Annotations, Match, Template
 
 from decoupling_constructs import AlarmOptions, AlarmSettings, QueueWorkers, ReliableQueue
-from decoupling_constructs.queue_workers import SESSION_MANAGER_ACTIONS
+from decoupling_constructs.queues.queue_workers import SESSION_MANAGER_ACTIONS
 from tests.unit.cdk_helpers import lid, new_stack
 
 # The handler and its code every test fleet runs (tests/unit/worker_code/jobs/worker.py).

@@ -15,7 +15,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from decoupling_constructs import AlarmOptions, AlarmSettings, StreamToS3, Throughput
-from decoupling_constructs.stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
+from decoupling_constructs.streams import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
 from tests.unit.cdk_helpers import lid, new_stack
 
 

@@ -14,15 +14,15 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 if TYPE_CHECKING:
-    from .alarm_topic import AlarmTopic
+    from ..alarm_topic import AlarmTopic
 
-from . import _rules as r
-from . import _stacks, limits
-from . import _validate as v
-from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
-from ._cdk import PatternConstruct
-from ._props import ENCRYPTION_KEY, GRANT_ACTIONS_RULES, GRANT_RULES, REMOVAL_POLICY
-from ._security import acknowledge_checkov
+from .. import _rules as r
+from .. import _stacks, limits
+from .. import _validate as v
+from .._alarms import ALARM_PROPS, Alarms, AlarmSettings
+from .._cdk import PatternConstruct
+from .._props import ENCRYPTION_KEY, GRANT_ACTIONS_RULES, GRANT_RULES, REMOVAL_POLICY
+from .._security import acknowledge_checkov
 
 # SQS limits (limits.py names the AWS document of each):
 MAX_RECEIVE_COUNT = limits.SQS_MAX_RECEIVE_COUNT

@@ -17,16 +17,16 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 if TYPE_CHECKING:
-    from .alarm_topic import AlarmTopic
+    from ..alarm_topic import AlarmTopic
 
-from . import _function as consumers
-from . import _rules as r
-from . import _stacks
-from . import _validate as v
-from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
-from ._cdk import PatternConstruct
-from .capacity import MAX_ENHANCED_FAN_OUT_CONSUMERS
-from .queue import ReliableQueue
+from .. import _function as consumers
+from .. import _rules as r
+from .. import _stacks
+from .. import _validate as v
+from .._alarms import ALARM_PROPS, Alarms, AlarmSettings
+from .._cdk import PatternConstruct
+from ..capacity import MAX_ENHANCED_FAN_OUT_CONSUMERS
+from ..queues.reliable_queue import ReliableQueue
 from .stream_to_s3 import DEFAULT_ITERATOR_AGE_ALARM, StreamToS3
 
 # Lambda Kinesis event source mapping limits (Lambda developer guide, "Lambda parameters for Amazon Kinesis Data

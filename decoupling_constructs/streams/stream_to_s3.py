@@ -26,22 +26,22 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 if TYPE_CHECKING:
-    from .alarm_topic import AlarmTopic
+    from ..alarm_topic import AlarmTopic
 
-from . import _internals, _stacks, limits
-from . import _rules as r
-from . import _validate as v
-from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
-from ._cdk import PatternConstruct
-from ._props import ENCRYPTION_KEY, GRANT_RULES, REMOVAL_POLICY
-from ._security import (
+from .. import _internals, _stacks, limits
+from .. import _rules as r
+from .. import _validate as v
+from .._alarms import ALARM_PROPS, Alarms, AlarmSettings
+from .._cdk import PatternConstruct
+from .._props import ENCRYPTION_KEY, GRANT_RULES, REMOVAL_POLICY
+from .._security import (
     LOGS_SERVICE_ENCRYPTION_REASON,
     SELF_LOGGING_REASON,
     acknowledge_checkov,
     allow_logs_to_use_key,
 )
-from ._validate import PropTypeError
-from .capacity import CapacityPlan, Throughput, plan
+from .._validate import PropTypeError
+from ..capacity import CapacityPlan, Throughput, plan
 
 # Kinesis Data Streams and Firehose limits (limits.py names the AWS document of each):
 MAX_BUFFERING_MIB = limits.FIREHOSE_MAX_BUFFERING_MIB

@@ -32,17 +32,18 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 if TYPE_CHECKING:
-    from .alarm_topic import AlarmTopic
+    from ..alarm_topic import AlarmTopic
 
-from . import _internals, _stacks, _worker_bundle
-from . import _rules as r
-from . import _validate as v
-from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
-from ._cdk import PatternConstruct
-from ._network import private_subnets
-from ._props import ENCRYPTION_KEY
-from ._security import acknowledge_checkov
-from .queue import ReliableQueue
+from .. import _internals, _stacks
+from .. import _rules as r
+from .. import _validate as v
+from .._alarms import ALARM_PROPS, Alarms, AlarmSettings
+from .._cdk import PatternConstruct
+from .._network import private_subnets
+from .._props import ENCRYPTION_KEY
+from .._security import acknowledge_checkov
+from . import _worker_bundle
+from .reliable_queue import ReliableQueue
 
 # EC2 Auto Scaling: MaxSize is at most the account's instance quota; 1,000 bounds a typo, not AWS.
 MAX_CAPACITY_LIMIT = 1000

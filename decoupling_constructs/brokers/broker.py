@@ -23,15 +23,15 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 if TYPE_CHECKING:
-    from .alarm_topic import AlarmTopic
+    from ..alarm_topic import AlarmTopic
 
-from . import _rules as r
-from . import _validate as v
-from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
-from ._cdk import PatternConstruct
-from ._network import private_subnets
-from ._props import ENCRYPTION_KEY, GRANT_RULES, removal_policy
-from ._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov, allow_logs_to_use_key
+from .. import _rules as r
+from .. import _validate as v
+from .._alarms import ALARM_PROPS, Alarms, AlarmSettings
+from .._cdk import PatternConstruct
+from .._network import private_subnets
+from .._props import ENCRYPTION_KEY, GRANT_RULES, removal_policy
+from .._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov, allow_logs_to_use_key
 
 
 class BrokerEngine(enum.Enum):

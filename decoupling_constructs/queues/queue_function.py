@@ -16,17 +16,17 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 if TYPE_CHECKING:
-    from .alarm_topic import AlarmTopic
+    from ..alarm_topic import AlarmTopic
 
-from . import _function as consumers
-from . import _rules as r
-from . import _stacks
-from . import _validate as v
-from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
-from ._cdk import PatternConstruct
-from ._validate import PropTypeError
-from .queue import DEFAULT_OLDEST_MESSAGE_AGE_ALARM, MAX_VISIBILITY_SECONDS, ReliableQueue
-from .queue import RULES as QUEUE_RULES
+from .. import _function as consumers
+from .. import _rules as r
+from .. import _stacks
+from .. import _validate as v
+from .._alarms import ALARM_PROPS, Alarms, AlarmSettings
+from .._cdk import PatternConstruct
+from .._validate import PropTypeError
+from .reliable_queue import DEFAULT_OLDEST_MESSAGE_AGE_ALARM, MAX_VISIBILITY_SECONDS, ReliableQueue
+from .reliable_queue import RULES as QUEUE_RULES
 
 # Lambda SQS event source mapping limits (Lambda developer guide, "Lambda parameters for Amazon SQS event
 # source mappings" and "Creating and configuring an Amazon SQS event source mapping"):

@@ -13,8 +13,8 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import _validate as v
-from ._validate import PropTypeError
+from .. import _validate as v
+from .._validate import PropTypeError
 
 if TYPE_CHECKING:
     from aws_cdk import aws_sns as sns

@@ -17,18 +17,18 @@ if TYPE_CHECKING:
     from aws_cdk import aws_kinesisfirehose as firehose
     from aws_cdk import aws_lambda as lambda_
 
-from . import _internals, _stacks
-from . import _rules as r
-from . import _validate as v
-from ._alarms import ALARM_PROPS, Alarms, AlarmSettings
-from ._cdk import PatternConstruct
+from .. import _internals, _stacks
+from .. import _rules as r
+from .. import _validate as v
+from .._alarms import ALARM_PROPS, Alarms, AlarmSettings
+from .._cdk import PatternConstruct
+from .._props import CHILD_ID, ENCRYPTION_KEY, GRANT_RULES, removal_policy
+from .._security import allow_service_publisher, allow_service_to_use_key, managed_key
+from ..queues.reliable_queue import FIFO_SUFFIX, ReliableQueue, dead_letter_queue, fifo_queue_props
 from ._filter_policy import check_filters
-from ._props import CHILD_ID, ENCRYPTION_KEY, GRANT_RULES, removal_policy
-from ._security import allow_service_publisher, allow_service_to_use_key, managed_key
-from .queue import FIFO_SUFFIX, ReliableQueue, dead_letter_queue, fifo_queue_props
 
 if TYPE_CHECKING:
-    from .alarm_topic import AlarmTopic
+    from ..alarm_topic import AlarmTopic
 
 UNDELIVERABLE_SUFFIX = "-undeliverable"
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
