@@ -323,8 +323,9 @@ class SnsReceiver:
             return _answer(rejection.status, str(rejection) if rejection.status != 403 else "forbidden")
 
     def lambda_handler(self, event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
-        """A Lambda Function URL or API Gateway HTTP API (payload 2.0) event: the answer in that format."""
-        method = event.get("requestContext", {}).get("http", {}).get("method", "POST")
+        """A Lambda Function URL or API Gateway event (HTTP API payload 2.0, or a REST API proxy event): the answer
+        in that format."""
+        method = (event.get("requestContext") or {}).get("http", {}).get("method") or event.get("httpMethod") or "POST"
         if method != "POST":
             status, headers, body = _answer(405, "POST only")
         else:
@@ -336,7 +337,7 @@ class SnsReceiver:
                 except (binascii.Error, ValueError):
                     data = b""
             status, headers, body = self.handle(event.get("headers") or {}, data)
-        return {"statusCode": status, "headers": headers, "body": body.decode("utf-8")}
+        return {"statusCode": status, "headers": headers, "body": body.decode("utf-8"), "isBase64Encoded": False}
 
     # --- the two shapes of a POST ------------------------------------------------------------------------
 

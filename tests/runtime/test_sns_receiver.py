@@ -490,13 +490,15 @@ def function_url_event(body: str, *, method: str = "POST", base64_encoded: bool 
 def test_lambda_handler_takes_a_function_url_event(base64_encoded: bool) -> None:
     target, inbox, _ = receiver()
     answer = target.lambda_handler(function_url_event(json.dumps(notification()), base64_encoded=base64_encoded))
-    assert answer["statusCode"] == 200 and answer["body"] == "ok"
+    assert (answer["statusCode"], answer["body"], answer["isBase64Encoded"]) == (200, "ok", False)
     assert len(inbox.messages) == 1
 
 
 def test_lambda_handler_refuses_other_methods_and_forgeries() -> None:
     target, inbox, _ = receiver()
     assert target.lambda_handler(function_url_event("", method="GET"))["statusCode"] == 405
+    rest_get = {"httpMethod": "GET", "headers": {}, "body": None, "isBase64Encoded": False}  # REST API proxy event
+    assert target.lambda_handler(rest_get)["statusCode"] == 405
     forged = notification()
     forged["Message"] = "forged"
     assert target.lambda_handler(function_url_event(json.dumps(forged)))["statusCode"] == 403
