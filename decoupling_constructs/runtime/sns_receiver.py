@@ -380,16 +380,15 @@ class SnsReceiver:
             message
         )  # Type is then one of the three  # before any fetch: a malformed message costs nothing
         cert_url = _https_url_on(message.get("SigningCertURL"), self.allowed_cert_hosts, "SigningCertURL").geturl()
-        if kind == SUBSCRIPTION_CONFIRMATION:
-            self._check_subscribe_url(message)
+        subscribe_url = self._check_subscribe_url(message) if kind == SUBSCRIPTION_CONFIRMATION else None
         self._verify(message, signed, cert_url)
         if kind == UNSUBSCRIBE_CONFIRMATION:
             logger.info(
                 "SNS unsubscribed this endpoint from %s (MessageId %s)", message["TopicArn"], message["MessageId"]
             )
             return _answer(200, "ok")
-        if kind == SUBSCRIPTION_CONFIRMATION and self.confirm:
-            return self._confirm(message)
+        if subscribe_url is not None and self.confirm:
+            return self._confirm(subscribe_url, message["TopicArn"])
         return self._deliver_once(
             SnsMessage(
                 type=str(kind),
@@ -414,11 +413,13 @@ class SnsReceiver:
         if self.topic_arns is not None and topic not in self.topic_arns:
             raise Rejected(403, f"TopicArn {_short(topic)} is not in topic_arns")
 
-    def _check_subscribe_url(self, message: Mapping[str, Any]) -> None:
+    def _check_subscribe_url(self, message: Mapping[str, Any]) -> str:
+        """The URL to GET (as parsed and checked), else Rejected 403."""
         parts = _https_url_on(message.get("SubscribeURL"), self.allowed_cert_hosts, "SubscribeURL")
         query = urllib.parse.parse_qs(parts.query)
         if query.get("Action") != ["ConfirmSubscription"] or query.get("TopicArn") != [message.get("TopicArn")]:
             raise Rejected(403, "SubscribeURL does not confirm this message's topic")
+        return parts.geturl()
 
     def _verify(self, message: Mapping[str, Any], signed: bytes, cert_url: str) -> None:
         from cryptography.exceptions import InvalidSignature
@@ -466,12 +467,12 @@ class SnsReceiver:
 
     # --- actions -----------------------------------------------------------------------------------------
 
-    def _confirm(self, message: Mapping[str, Any]) -> Response:
+    def _confirm(self, subscribe_url: str, topic_arn: str) -> Response:
         try:
-            self.fetch(message["SubscribeURL"])
+            self.fetch(subscribe_url)
         except Exception as error:
             raise Rejected(503, f"confirmation GET failed: {type(error).__name__}") from None
-        logger.info("SNS subscription to %s confirmed", message["TopicArn"])
+        logger.info("SNS subscription to %s confirmed", topic_arn)
         return _answer(200, "confirmed")
 
     def _deliver_once(self, message: SnsMessage) -> Response:

@@ -214,6 +214,20 @@ def test_a_subscription_confirmation_is_confirmed_by_its_subscribe_url(version: 
     assert inbox.messages == []
 
 
+def test_a_failed_confirmation_get_answers_503_so_sns_sends_it_again() -> None:
+    class SnsDown(FakeFetch):
+        def __call__(self, url: str) -> bytes:
+            if "Action=ConfirmSubscription" in url:
+                self.calls.append(url)
+                raise OSError("connection reset")
+            return super().__call__(url)
+
+    target, inbox, fetch = receiver(fetch=SnsDown())
+    assert post(target, confirmation()) == 503
+    assert fetch.calls == [CERT_URL, SUBSCRIBE_URL]
+    assert inbox.messages == []
+
+
 def test_confirm_false_hands_the_confirmation_to_deliver_without_visiting_it() -> None:
     target, inbox, fetch = receiver(confirm=False)
     assert post(target, confirmation()) == 200
