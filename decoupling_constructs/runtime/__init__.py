@@ -8,6 +8,8 @@ partial-failure retries, redrive. No aws-cdk-lib needed at run time.
 * ``firehose_transform``, ``Transformed``, ``FirehoseRecord``, ``KinesisRecordMetadata`` (``firehose``: a
   Firehose data-transformation Lambda handler) and ``FirehoseHttpReceiver``, ``FirehoseDelivery``,
   ``LruRequestIds``, ``RequestIdStore`` (an endpoint for a Firehose HTTP endpoint destination); no boto3 needed
+* ``SnsReceiver``, ``SnsMessage``, ``ANY_TOPIC`` (``sns_receiver``: an endpoint for an SNS HTTP/HTTPS
+  subscription; its de-duplication store is a ``RequestIdStore`` too; signature checks need the ``receivers`` extra)
 """
 
 from .consumer import ConsumerStats, QueueConsumer
@@ -23,9 +25,11 @@ from .firehose import (
 )
 from .producer import PartialBatchError, QueueProducer, TopicPublisher
 from .redrive import RedriveResult, peek, redrive
+from .sns_receiver import ANY_TOPIC, SnsMessage, SnsReceiver
 from .stream import StreamProducer
 
 __all__ = [
+    "ANY_TOPIC",
     "ConsumerStats",
     "FirehoseDelivery",
     "FirehoseHttpReceiver",
@@ -37,6 +41,8 @@ __all__ = [
     "QueueProducer",
     "RedriveResult",
     "RequestIdStore",
+    "SnsMessage",
+    "SnsReceiver",
     "StreamProducer",
     "TopicPublisher",
     "Transformed",

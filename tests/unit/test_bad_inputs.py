@@ -47,6 +47,7 @@ from decoupling_constructs.runtime import (
     FirehoseHttpReceiver,
     QueueConsumer,
     QueueProducer,
+    SnsReceiver,
     StreamProducer,
     TopicPublisher,
     Transformed,
@@ -807,6 +808,25 @@ ROWS += [
         "year",
     ),
     call("Transformed-data-int", lambda s: Transformed(5), "Transformed.data"),  # type: ignore[arg-type]
+    # SNS receiver
+    call(
+        "SnsReceiver-topic-arns-string",
+        lambda s: SnsReceiver(topic_arns="arn:aws:sns:us-east-1:111111111111:t", deliver=handler),  # type: ignore[arg-type]
+        "SnsReceiver",
+        "topic_arns",
+        "ANY_TOPIC",
+    ),
+    call("SnsReceiver-topic-arns-empty", lambda s: SnsReceiver(topic_arns=[], deliver=handler), "topic_arns"),
+    call(
+        "SnsReceiver-deliver-none",
+        lambda s: SnsReceiver(topic_arns=["arn:aws:sns:us-east-1:111111111111:t"], deliver=None),  # type: ignore[arg-type]
+        "deliver",
+    ),
+    call(
+        "SnsReceiver-raw-delivery-string",
+        lambda s: SnsReceiver(topic_arns=["arn:aws:sns:us-east-1:111111111111:t"], deliver=handler, raw_delivery="1"),  # type: ignore[arg-type]
+        "raw_delivery",
+    ),
 ]
 
 
