@@ -4,6 +4,7 @@ The input is the demo's clickstream (``stacks/demo/clicks.py``): one JSON object
 ``{"run", "user", "click", "at"}``, ``at`` in epoch milliseconds. The job counts each user's clicks in tumbling
 one-minute windows of event time (``at``), with watermarks that allow records up to 5 s out of order; a window's
 count is emitted once, when the watermark passes its end (a record later than that is dropped, as Flink does).
+Records without ``user`` or ``at``, and records that are not JSON, are skipped, not fatal.
 The output is one row per (user, window): ``user``, ``window_start``, ``window_end`` (UTC), ``clicks``.
 
 ``clicks_per_user`` takes the source table and returns the result table; ``main.py`` (the deployed entry point)
@@ -30,10 +31,15 @@ CLICK_COLUMNS = f"""
     `user` STRING,
     `click` BIGINT,
     `at` BIGINT,
-    `event_time` AS TO_TIMESTAMP_LTZ(`at`, 3),
+    `event_time` AS TO_TIMESTAMP_LTZ(COALESCE(`at`, 0), 3),
     WATERMARK FOR `event_time` AS `event_time` - INTERVAL '{OUT_OF_ORDERNESS_SECONDS}' SECOND
 """
-"""The source table's columns: the record's fields, its event time and the watermark."""
+"""The source table's columns: the record's fields, its event time and the watermark. A record without ``at`` gets
+event time 0 instead of none: Flink stops the job on a null event time ("RowTime field should not be null"), which
+on Managed Flink would be a restart loop on one bad record; ``clicks_per_user`` drops such records."""
+
+JSON_FORMAT = {"format": "json", "json.ignore-parse-errors": "true"}
+"""The source's format options: a record that is not JSON becomes a row of nulls (dropped), not a failed job."""
 
 COUNT_COLUMNS = """
     `user` STRING,
@@ -58,10 +64,12 @@ def create_table_sql(name: str, columns: str, options: Mapping[str, str], partit
 
 
 def clicks_per_user(clicks: Table) -> Table:
-    """Each user's clicks per tumbling window of event time: the job's whole transformation."""
+    """Each user's clicks per tumbling window of event time: the job's whole transformation. Records without a
+    ``user`` or an ``at`` (or not JSON) are not counted."""
     window = Tumble.over(lit(WINDOW_SECONDS).seconds).on(col("event_time")).alias("w")
     return (
-        clicks.window(window)
+        clicks.where(col("user").is_not_null & col("at").is_not_null)
+        .window(window)
         .group_by(col("user"), col("w"))
         .select(
             col("user"),

@@ -82,7 +82,7 @@ def source_options(settings: Settings) -> dict[str, str]:
         p.STREAM_ARN: settings.source_stream_arn,
         p.REGION: settings.source_region,
         p.INITIAL_POSITION: settings.initial_position,
-        "format": "json",
+        **logic.JSON_FORMAT,
     }
 
 

@@ -58,7 +58,7 @@ def run_logic(records: list[bytes], tmp_path: Path) -> list[tuple[str, datetime,
     source = tmp_path / "clicks.json"
     source.write_bytes(b"".join(record + b"\n" for record in records))
     t_env = local_env()
-    options = {"connector": "filesystem", "path": str(source), "format": "json"}
+    options = {"connector": "filesystem", "path": str(source), **logic.JSON_FORMAT}
     t_env.execute_sql(logic.create_table_sql("clicks", logic.CLICK_COLUMNS, options))
     with logic.clicks_per_user(t_env.from_path("clicks")).execute().collect() as rows:
         return sorted((row[0], row[1], row[2], row[3]) for row in rows)
@@ -82,6 +82,17 @@ def test_records_out_of_order_within_the_allowance_count_where_their_time_says(t
     shuffled = [record for start in range(0, len(records), 40) for record in reversed(records[start : start + 40])]
     assert shuffled != records
     assert run_logic(shuffled, tmp_path) == DEMO_COUNTS
+
+
+def test_records_it_cannot_count_are_skipped_and_do_not_stop_the_job(tmp_path: Path) -> None:
+    # Without event time, without user, not JSON: one of each first (before any watermark) and among the clicks.
+    bad = [
+        b"not json",
+        b'{"run": "x", "user": "user-0", "click": -1}',
+        b'{"run": "x", "click": -2, "at": %d}' % START_MS,
+    ]
+    records = demo_records(DEMO_RECORDS, step_ms=100)
+    assert run_logic([*bad, *records[:500], *bad, *records[500:], *bad], tmp_path) == DEMO_COUNTS
 
 
 def test_a_window_holds_its_start_and_not_its_end(tmp_path: Path) -> None:
@@ -192,6 +203,7 @@ def test_the_entry_point_wires_the_properties_into_the_kinesis_tables_which_only
     for option in ("'connector' = 'kinesis'", f"'stream.arn' = '{SINK_ARN}'", "PARTITIONED BY (`user`)"):
         assert option in sink_ddl
     assert "WATERMARK FOR `event_time`" in source_ddl
+    assert "'json.ignore-parse-errors' = 'true'" in source_ddl
     # Planning the deployed pipeline needs the Kinesis table connector, which is not in the apache-flink wheel.
     with pytest.raises(Py4JJavaError, match="Could not find any factory for identifier 'kinesis'"):
         counts.explain()
