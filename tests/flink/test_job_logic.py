@@ -177,6 +177,14 @@ def test_a_missing_or_wrong_property_is_an_error_naming_it(
     assert message in str(raised.value)
 
 
+def test_the_docs_sample_is_a_complete_configuration_with_the_job_s_run_options() -> None:
+    path = JOB_DIR.parents[1] / "examples" / "flink_application_properties.json"
+    settings = main.read_settings(path)
+    assert (settings.source_stream_arn, settings.sink_stream_arn) == (SOURCE_ARN, SINK_ARN)
+    groups = {group["PropertyGroupId"]: group["PropertyMap"] for group in json.loads(path.read_text())}
+    assert groups[p.RUN_OPTIONS_GROUP] == p.RUN_OPTIONS
+
+
 def test_the_run_options_name_files_of_the_job_directory() -> None:
     assert (JOB_DIR / p.ENTRY_POINT).is_file()
     assert all((JOB_DIR / name).is_file() for name in p.PY_FILES)
