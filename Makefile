@@ -121,7 +121,8 @@ test-floor: $(FLOOR_STAMP) $(CHECKOV_STAMP)
 
 # PyFlink for tests/flink (the reference Flink job's logic in a local mini-cluster), in a venv of its own: apache-flink
 # 1.20 (the Flink of Managed Flink's FLINK-1_20) downloads ~325 MB and installs ~730 MB (its jars, Beam, pyarrow,
-# pandas), and it needs a JDK (system-deps). tests/conftest.py leaves tests/flink out of .venv's runs, and
+# pandas), and it needs a JDK 11 or 17 (system-deps; PyFlink starts JAVA_HOME/bin/java if JAVA_HOME is set, else
+# java from PATH). tests/conftest.py leaves tests/flink out of .venv's runs, and
 # --confcutdir=tests/flink keeps tests/conftest.py (aws-cdk-lib, moto) out of this venv's.
 FLINK_VENV ?= .venvs/flink
 FLINK_STAMP := $(FLINK_VENV)/.installed
