@@ -27,7 +27,7 @@ help:
 	@echo "make demo    cdk deploy every reference stack into local emulators, verify it, drive traffic through it"
 	@echo "make preflight  cdk diff, the static checks, then the emulator deploy (before cdk deploy to an account)"
 	@echo "make synth   synthesize every reference stack with the CDK CLI (into cdk.out/)"
-	@echo "make test    lint, then the whole test suite (template, static, behaviour, packaging), test-floor and test-pythons"
+	@echo "make test    lint, then the whole test suite (template, static, behaviour, packaging), test-floor, test-pythons, test-moto-range and test-flink"
 	@echo "make test-floor   template and static tests on the oldest supported aws-cdk-lib (requirements-floor.txt)"
 	@echo "make test-moto-range the moto tests on the newest moto of the [testing] extra (the dev venv has the oldest)"
 	@echo "make test-pythons the unit suite on Python $(EXTRA_PYTHONS) (3.11 is .venv's)"
@@ -99,7 +99,7 @@ format: $(PY_STAMP)
 	ruff check --fix .
 	ruff format .
 
-test: setup system-deps lint test-floor test-pythons test-moto-range
+test: setup system-deps lint test-floor test-pythons test-moto-range test-flink
 	python -m pytest -n 2 --durations=5
 
 # The oldest aws-cdk-lib and constructs in pyproject's range, in a venv of their own: every other pin
