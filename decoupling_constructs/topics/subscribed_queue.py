@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import jsii
 from aws_cdk import Annotations, ArnFormat, Aspects, IAspect, Names, Stack, Token
@@ -237,6 +237,9 @@ class SubscribedQueue(PatternConstruct):
         this account and the topic's Region; default none (the queue's own DLQ keeps what consumers fail).
     :param queue_props: ReliableQueue props of the queue; never the AWS-managed ``alias/aws/sqs`` key.
     """
+
+    #: The keys of ``alarms`` (its ReliableQueue's; set them through ``queue_props``).
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = ReliableQueue.ALARM_KEYS
 
     @r.guarded(RULES)
     def __init__(
