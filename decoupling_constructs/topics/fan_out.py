@@ -596,8 +596,10 @@ class FanOut(PatternConstruct):
             that account's queues only; default any endpoint.
 
         No key-policy statement is added, for a customer-managed key or the AWS-managed one: SNS decrypts a
-        message with the topic's key itself before it delivers it, and a subscriber never calls KMS with it; the
-        key a cross-account delivery needs is the subscriber queue's (:class:`SubscribedQueue` grants it). Returns
+        message with the topic's key itself before it delivers it, and a subscriber never calls KMS with it (the
+        SNS developer guide's "Key management" counts a topic's KMS requests per publishing principal only,
+        ``R = B / D * (2 * P)``); the key a cross-account delivery needs is the subscriber queue's
+        (:class:`SubscribedQueue` grants it). Returns
         the statement (a :class:`SubscribedQueue` of this App checks its account is granted).
         """
         principals: list[iam.IPrincipal] = [iam.AccountPrincipal(account) for account in accounts]
