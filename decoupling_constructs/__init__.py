@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .streams.stream_function import StreamFunction
     from .streams.stream_to_s3 import StreamToS3
     from .topics.fan_out import FanOut, QueueOptions
+    from .topics.subscribed_queue import SubscribedQueue
 
 _EXPORTS = {
     "AlarmOptions": "._alarms",
@@ -44,6 +45,7 @@ _EXPORTS = {
     "QueueWorkers": ".queues.queue_workers",
     "StreamFunction": ".streams.stream_function",
     "StreamToS3": ".streams.stream_to_s3",
+    "SubscribedQueue": ".topics.subscribed_queue",
     "Throughput": ".capacity",
 }
 
@@ -62,6 +64,7 @@ __all__ = [
     "ReliableQueue",
     "StreamFunction",
     "StreamToS3",
+    "SubscribedQueue",
     "Throughput",
 ]
 __version__ = "0.1.0"
