@@ -161,7 +161,5 @@ def test_help_and_usage(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
 
 def test_a_pattern_without_moto_stacks_deploys_without_a_moto_server(tmp_path: Path) -> None:
     """`--pattern stream` starts no moto server: the moto lane must not look one up (it raised KeyError: 'moto')."""
-    from stacks import demo as demo_module
-
     # No emulator at all: the MiniStack lane is skipped (no emulator), the moto lane has nothing to deploy.
-    assert demo_module.deploy(tmp_path, {"DecouplingStreamToS3": {}}, {}, tmp_path) == {}
+    assert demo.deploy(tmp_path, {"DecouplingStreamToS3": {}}, {}, tmp_path) == {}
