@@ -287,7 +287,7 @@ def test_start_after_deploy_is_a_custom_resource_with_the_run_configuration() ->
         "ApplicationRestoreConfiguration": {"ApplicationRestoreType": "RESTORE_FROM_LATEST_SNAPSHOT"},
         "FlinkRunConfiguration": {"AllowNonRestoredState": False},
     }
-    assert lid(stack, processor.application) in start["DependsOn"]
+    assert lid(stack, processor.logging_option) in start["DependsOn"]
     template.has_resource_properties(
         "AWS::Lambda::Function", {"Code": {"ZipFile": Match.string_like_regexp("start_application")}}
     )

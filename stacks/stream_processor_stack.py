@@ -1,0 +1,52 @@
+"""Reference stack for StreamProcessor: a clickstream (StreamToS3) read by a Managed Flink job that writes its
+per-key counts to a second stream, itself archived to S3 (StreamToS3); checkpoints and snapshots on, logging,
+alarms, and the application started after each deploy.
+
+The job's code is ``JOB_DIR``. Until the reference job (branch helper/flink-job, ``stacks/flink_job``) is merged it
+is a placeholder that runs no pipeline; its property groups are already the ones that job reads (``SourceStream``
+with ``stream.arn`` and ``aws.region``, ``Sink`` likewise). The job needs the Kinesis SQL connector in its zip
+(``lib/...jar``, a Maven artifact this repository does not ship): ``jarfile`` is passed only when it is there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from decoupling_constructs import AlarmTopic, FlinkCode, StreamProcessor, StreamToS3
+
+JOB_DIR = Path(__file__).resolve().parent / "stream_processor_job"
+ENTRY_POINT = "main.py"
+CONNECTOR_JAR = "lib/flink-sql-connector-aws-kinesis-streams.jar"
+SINK_GROUP = "Sink"
+
+
+def job_code() -> FlinkCode:
+    """The job's directory as a Python application; with its connector jar when the user has put it there."""
+    jarfile = CONNECTOR_JAR if (JOB_DIR / CONNECTOR_JAR).is_file() else None
+    return FlinkCode.python(JOB_DIR, main=ENTRY_POINT, jarfile=jarfile)
+
+
+class StreamProcessorStack(cdk.Stack):
+    """``clicks`` (two shards) -> ``processor`` (parallelism 2: one subtask per shard) -> ``counts`` (one shard)."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, description="decoupling-constructs: StreamProcessor reference", **kwargs)
+        alarms = AlarmTopic(self, "Alarms")
+        self.clicks = StreamToS3(self, "PageViews", shard_count=2, alarm_topic=alarms)
+        self.counts = StreamToS3(self, "ViewCounts", shard_count=1, alarm_topic=alarms)
+        self.processor = StreamProcessor(
+            self,
+            "CountViews",
+            code=job_code(),
+            source=self.clicks,
+            sinks={SINK_GROUP: self.counts.stream},
+            checkpoint_interval=cdk.Duration.seconds(30),
+            min_pause_between_checkpoints=cdk.Duration.seconds(10),
+            snapshots=True,
+            start_after_deploy=True,
+            alarm_topic=alarms,
+        )
