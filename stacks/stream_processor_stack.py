@@ -16,7 +16,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from decoupling_constructs import AlarmTopic, FlinkCode, StreamProcessor, StreamToS3
+from decoupling_constructs import AlarmSettings, AlarmTopic, FlinkCode, StreamProcessor, StreamToS3
 
 JOB_DIR = Path(__file__).resolve().parent / "stream_processor_job"
 ENTRY_POINT = "main.py"
@@ -31,9 +31,13 @@ def job_code() -> FlinkCode:
 
 
 class StreamProcessorStack(cdk.Stack):
-    """``clicks`` (two shards) -> ``processor`` (parallelism 2: one subtask per shard) -> ``counts`` (one shard)."""
+    """``clicks`` (two shards) -> ``processor`` (parallelism 2: one subtask per shard) -> ``counts`` (one shard).
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+    ``metric_math_alarms=False`` leaves out the two alarms on a running total's increase (``full_restarts``,
+    ``failed_checkpoints``: metric math), for an emulator whose CloudWatch has no metric-math alarms (MiniStack).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, metric_math_alarms: bool = True, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description="decoupling-constructs: StreamProcessor reference", **kwargs)
         alarms = AlarmTopic(self, "Alarms")
         self.clicks = StreamToS3(self, "PageViews", shard_count=2, alarm_topic=alarms)
@@ -49,4 +53,7 @@ class StreamProcessorStack(cdk.Stack):
             snapshots=True,
             start_after_deploy=True,
             alarm_topic=alarms,
+            alarm_settings=None
+            if metric_math_alarms
+            else AlarmSettings(overrides={"full_restarts": None, "failed_checkpoints": None}),
         )

@@ -22,6 +22,7 @@ from decoupling_constructs import (
     QueueWorkers,
     ReliableQueue,
     StreamFunction,
+    StreamProcessor,
     StreamToS3,
 )
 from decoupling_constructs.capacity import describe
@@ -40,8 +41,21 @@ PAGES = {
     "QueueFunction": "docs/queue-function.md",
     "StreamFunction": "docs/stream-function.md",
     "QueueWorkers": "docs/queue-workers.md",
+    "StreamProcessor": "docs/stream-processor.md",
 }
-PAGED_CONSTRUCTS = [ReliableQueue, FanOut, StreamToS3, MessageBroker, QueueFunction, QueueWorkers, StreamFunction]
+PAGED_CONSTRUCTS = [
+    ReliableQueue,
+    FanOut,
+    StreamToS3,
+    MessageBroker,
+    QueueFunction,
+    QueueWorkers,
+    StreamFunction,
+    StreamProcessor,
+]
+# Pages whose README row the lead adds when merging (helpers do not edit README.md): strict, so the row's arrival
+# fails here until the name is taken off.
+README_ROW_PENDING = {"StreamProcessor"}
 
 
 def page(name: str) -> str:
@@ -74,7 +88,15 @@ def test_the_public_constructs_are_the_paged_ones() -> None:
     assert sorted(public_constructs()) == sorted(PAGES)
 
 
-@pytest.mark.parametrize("name", sorted(PAGES))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="README row added by the lead"))
+        if n in README_ROW_PENDING
+        else n
+        for n in sorted(PAGES)
+    ],
+)
 def test_readme_table_links_every_public_construct_to_its_page(name: str) -> None:
     table = README.split("| construct | pattern | page |", 1)[1].split("\n\n", 1)[0]
     assert f"| [`{name}`]({PAGES[name]}) |" in table
