@@ -1,11 +1,10 @@
-"""Reference stack for StreamProcessor: a clickstream (StreamToS3) read by a Managed Flink job that writes its
-per-key counts to a second stream, itself archived to S3 (StreamToS3); checkpoints and snapshots on, logging,
-alarms, and the application started after each deploy.
+"""Reference stack for StreamProcessor: a clickstream (StreamToS3) read by the reference Flink job
+(``stacks/flink_job``: clicks per user per minute), which writes its counts to a second stream, itself archived to S3
+(StreamToS3); checkpoints and snapshots on, logging, alarms, and the application started after each deploy.
 
-The job's code is ``JOB_DIR``. Until the reference job (branch helper/flink-job, ``stacks/flink_job``) is merged it
-is a placeholder that runs no pipeline; its property groups are already the ones that job reads (``SourceStream``
-with ``stream.arn`` and ``aws.region``, ``Sink`` likewise). The job needs the Kinesis SQL connector in its zip
-(``lib/...jar``, a Maven artifact this repository does not ship): ``jarfile`` is passed only when it is there.
+The job's property groups (``SourceStream``, ``Sink``) and run options are the names ``stacks/flink_job/properties.py``
+declares. The job needs the Kinesis SQL connector in its zip (``lib/...jar``, a Maven artifact this repository does
+not ship, see docs/stream-processor-job.md): ``jarfile`` is passed only when the user has put it there.
 """
 
 from __future__ import annotations
@@ -18,16 +17,15 @@ from constructs import Construct
 
 from decoupling_constructs import AlarmSettings, AlarmTopic, FlinkCode, StreamProcessor, StreamToS3
 
-JOB_DIR = Path(__file__).resolve().parent / "stream_processor_job"
-ENTRY_POINT = "main.py"
-CONNECTOR_JAR = "lib/flink-sql-connector-aws-kinesis-streams.jar"
-SINK_GROUP = "Sink"
+from .flink_job import properties as job
+
+JOB_DIR = Path(__file__).resolve().parent / "flink_job"
 
 
 def job_code() -> FlinkCode:
     """The job's directory as a Python application; with its connector jar when the user has put it there."""
-    jarfile = CONNECTOR_JAR if (JOB_DIR / CONNECTOR_JAR).is_file() else None
-    return FlinkCode.python(JOB_DIR, main=ENTRY_POINT, jarfile=jarfile)
+    jarfile = job.CONNECTOR_JAR if (JOB_DIR / job.CONNECTOR_JAR).is_file() else None
+    return FlinkCode.python(JOB_DIR, main=job.ENTRY_POINT, py_files=job.PY_FILES, jarfile=jarfile)
 
 
 class StreamProcessorStack(cdk.Stack):
@@ -47,7 +45,7 @@ class StreamProcessorStack(cdk.Stack):
             "CountViews",
             code=job_code(),
             source=self.clicks,
-            sinks={SINK_GROUP: self.counts.stream},
+            sinks={job.SINK_GROUP: self.counts.stream},
             checkpoint_interval=cdk.Duration.seconds(30),
             min_pause_between_checkpoints=cdk.Duration.seconds(10),
             snapshots=True,

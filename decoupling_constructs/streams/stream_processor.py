@@ -560,7 +560,9 @@ class StreamProcessor(PatternConstruct):
         self.code_asset: s3_assets.Asset | None = None
         if bucket is None:
             assert code.path is not None
-            self.code_asset = s3_assets.Asset(self, "Code", path=str(code.path))
+            self.code_asset = s3_assets.Asset(
+                self, "Code", path=str(code.path), exclude=["__pycache__", "*.pyc", ".DS_Store"]
+            )
             bucket, key = self.code_asset.bucket, self.code_asset.s3_object_key
         else:
             _stacks.use_each(self, {"code.bucket": bucket})

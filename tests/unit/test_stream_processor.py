@@ -390,3 +390,21 @@ def test_two_in_one_stack_and_the_source_in_another_stack() -> None:
     ]
     assert all("Fn::ImportValue" in arn for arn in arns)
     Template.from_stack(streams)
+
+
+def test_the_reference_stack_gives_the_reference_job_every_property_it_reads() -> None:
+    """stacks/flink_job/properties.py is the job's side of the contract: every group and key it requires is in
+    the application's property groups, and its run options (the connector jar only once the user adds it)."""
+    from stacks import app_context
+    from stacks.flink_job import properties as job
+    from stacks.stream_processor_stack import JOB_DIR, StreamProcessorStack
+
+    stack = StreamProcessorStack(cdk.App(context=app_context()), "DecouplingStreamProcessor")
+    found = groups(Template.from_stack(stack))
+    assert SOURCE_GROUP == job.SOURCE_GROUP
+    for group, keys in job.REQUIRED_KEYS.items():
+        assert set(keys) <= set(found[group]), group
+    expected = dict(job.RUN_OPTIONS)
+    if not (JOB_DIR / job.CONNECTOR_JAR).is_file():
+        del expected["jarfile"]
+    assert found[job.RUN_OPTIONS_GROUP] == expected
