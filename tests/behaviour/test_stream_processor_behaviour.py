@@ -114,6 +114,28 @@ def test_describe_application_echoes_the_template(deployed: tuple[Emulator, dict
     assert groups["kinesis.analytics.flink.run.options"]["python"] == "main.py"
 
 
+def test_verify_reads_the_application_back_as_its_template(deployed: tuple[Emulator, dict[str, Any], Any]) -> None:
+    """The library's verify() (the demo's VERIFIED line) reads the application and its logging option back through
+    DescribeApplication: every property of the template, no mismatch."""
+    from decoupling_constructs.testing import verify
+
+    emulator, template, _ = deployed
+    report = verify(emulator.deployment(STACK, template), check=False)
+    flink_types = {
+        "AWS::KinesisAnalyticsV2::Application",
+        "AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption",
+    }
+    assert [f for f in report.mismatches if f.resource_type in flink_types] == []
+    matched = {(f.resource_type, f.property) for f in report.matches if f.resource_type in flink_types}
+    assert {
+        ("AWS::KinesisAnalyticsV2::Application", "ApplicationConfiguration"),
+        ("AWS::KinesisAnalyticsV2::Application", "RuntimeEnvironment"),
+        ("AWS::KinesisAnalyticsV2::Application", "ServiceExecutionRole"),
+        ("AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption", "CloudWatchLoggingOption"),
+    } <= matched
+    assert not [f for f in report.not_verified if f.resource_type in flink_types]
+
+
 def test_start_after_deploy_took_it_from_ready_to_running(deployed: tuple[Emulator, dict[str, Any], Any]) -> None:
     emulator, template, client = deployed
     name = _name(emulator, _application(template)[0])

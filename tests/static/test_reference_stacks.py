@@ -81,15 +81,7 @@ REVIEWED_ACKNOWLEDGMENTS = {
             ("DeliveryPolicy", f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/errors/*]"),
         )
     ),
-    (
-        "DecouplingStreamProcessor/CountViews/Policy",
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]",
-    ),
-    (
-        "DecouplingStreamProcessor/CountViews/Policy",
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
-        "<CountViewsLogs0B0BAACF>:log-stream:*]",
-    ),
+    ("DecouplingStreamProcessor/CountViews/Policy", "AwsSolutions-IAM5[Resource::*]"),
     # SNS subscription DLQs: cdk-nag knows DLQs only from SQS redrive policies.
     ("DecouplingFanOut/OrderEvents/UndeliverableQueue", "AwsSolutions-SQS3"),
     ("DecouplingFanOut/Ledger/UndeliverableQueue", "AwsSolutions-SQS3"),
