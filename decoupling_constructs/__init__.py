@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .queues.queue_workers import QueueWorkers
     from .queues.reliable_queue import ReliableQueue
     from .streams.stream_function import StreamFunction
+    from .streams.stream_processor import FlinkCode, StreamProcessor
     from .streams.stream_to_s3 import StreamToS3
     from .topics.fan_out import FanOut, QueueOptions
     from .topics.subscribed_queue import SubscribedQueue
@@ -44,6 +45,8 @@ _EXPORTS = {
     "ReliableQueue": ".queues.reliable_queue",
     "QueueWorkers": ".queues.queue_workers",
     "StreamFunction": ".streams.stream_function",
+    "StreamProcessor": ".streams.stream_processor",
+    "FlinkCode": ".streams.stream_processor",
     "StreamToS3": ".streams.stream_to_s3",
     "SubscribedQueue": ".topics.subscribed_queue",
     "Throughput": ".capacity",
@@ -56,6 +59,7 @@ __all__ = [
     "BrokerEngine",
     "DeploymentMode",
     "FanOut",
+    "FlinkCode",
     "MaintenanceWindow",
     "MessageBroker",
     "QueueFunction",
@@ -63,6 +67,7 @@ __all__ = [
     "QueueWorkers",
     "ReliableQueue",
     "StreamFunction",
+    "StreamProcessor",
     "StreamToS3",
     "SubscribedQueue",
     "Throughput",

@@ -100,3 +100,27 @@ def nag_resource_finding_id(rule: str, resource: str) -> str:
     that resource. Relies on cdk-nag's ``<rule>[<finding>]`` ids and the IAM rules' ``Resource::`` findings
     (lib/nag-pack.ts, lib/rules/iam; cdk-nag 3.0.2)."""
     return f"{rule}[Resource::{resource}]"
+
+
+def nag_flat(scope: Construct, value: str) -> str:
+    """``value`` (a string that may hold tokens) as cdk-nag writes it in a finding of ``scope``'s stack: ``Ref X``
+    as ``<X>``, ``Fn::GetAtt [X, A]`` as ``<X.A>``, ``Fn::ImportValue N`` as ``N``, ``Fn::Join`` joined. Relies on
+    cdk-nag's ``flattenCfnReference`` (lib/utils/flatten-cfn-reference.ts; cdk-nag 3.0.2)."""
+
+    def flat(resolved: object) -> str:
+        if isinstance(resolved, str):
+            return resolved
+        if isinstance(resolved, dict) and len(resolved) == 1:
+            ((function, argument),) = resolved.items()
+            if function == "Ref":
+                return f"<{argument}>"
+            if function == "Fn::GetAtt":
+                return f"<{'.'.join(argument)}>"
+            if function == "Fn::ImportValue":
+                return flat(argument)
+            if function == "Fn::Join":
+                separator, parts = argument
+                return str(separator).join(flat(p) for p in parts)
+        return str(resolved)
+
+    return flat(Stack.of(scope).resolve(value))

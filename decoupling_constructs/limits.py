@@ -88,3 +88,16 @@ FIREHOSE_HTTP_MAX_BODY_BYTES: Final = 64 * 1024 * 1024
 FIREHOSE_HTTP_MAX_RECORDS: Final = 10_000
 FIREHOSE_HTTP_MAX_ACCESS_KEY_BYTES: Final = 4096
 FIREHOSE_HTTP_MAX_ERROR_MESSAGE_CHARS: Final = 8192
+
+# --- Amazon Managed Service for Apache Flink --------------------------------------------------
+# Developer guide, "Implement application scaling" (how-scaling.html): Parallelism "default value is 1, and the
+# maximum is 256"; ParallelismPerKPU "default value is 1, and the maximum is 8"; the application's KPU quota "is
+# 64" by default (a Service Quotas increase raises it); KPUs = Parallelism / ParallelismPerKPU.
+FLINK_MAX_PARALLELISM: Final = 256
+FLINK_MAX_PARALLELISM_PER_KPU: Final = 8
+FLINK_DEFAULT_MAX_KPUS: Final = 64
+# API reference, PropertyGroup: at most 50 properties per group, keys and values 1-2,048 characters;
+# EnvironmentProperties PropertyGroups: at most 50 groups.
+FLINK_MAX_PROPERTY_GROUPS: Final = 50
+FLINK_MAX_PROPERTIES_PER_GROUP: Final = 50
+FLINK_MAX_PROPERTY_CHARS: Final = 2048

@@ -1,4 +1,5 @@
-"""Kinesis constructs: a data stream delivered by Firehose, and a Lambda consumer of a stream."""
+"""Kinesis constructs: a data stream delivered by Firehose, a Lambda consumer of a stream, and a Managed Flink
+application processing a stream."""
 
 from __future__ import annotations
 
@@ -8,13 +9,23 @@ from .._lazy import exports
 
 if TYPE_CHECKING:
     from .stream_function import StreamFunction
+    from .stream_processor import FlinkCode, StreamProcessor
     from .stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX, StreamToS3
 
 _EXPORTS = {
     "DEFAULT_DATA_PREFIX": ".stream_to_s3",
     "DEFAULT_ERROR_PREFIX": ".stream_to_s3",
+    "FlinkCode": ".stream_processor",
     "StreamFunction": ".stream_function",
+    "StreamProcessor": ".stream_processor",
     "StreamToS3": ".stream_to_s3",
 }
-__all__ = ["DEFAULT_DATA_PREFIX", "DEFAULT_ERROR_PREFIX", "StreamFunction", "StreamToS3"]
+__all__ = [
+    "DEFAULT_DATA_PREFIX",
+    "DEFAULT_ERROR_PREFIX",
+    "FlinkCode",
+    "StreamFunction",
+    "StreamProcessor",
+    "StreamToS3",
+]
 __getattr__, __dir__ = exports(__name__, _EXPORTS)

@@ -52,6 +52,15 @@ MAX_RETENTION_HOURS = limits.KINESIS_MAX_RETENTION_HOURS
 MAX_SHARD_COUNT = limits.KINESIS_MAX_SHARD_COUNT
 MIN_RETENTION_HOURS = limits.KINESIS_MIN_RETENTION_HOURS
 
+#: What a shared-throughput consumer of one stream needs (Firehose, a Flink source): its shards and their records.
+READ_STREAM_ACTIONS = (
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+)
+
 DEFAULT_RETENTION = Duration.hours(MIN_RETENTION_HOURS)
 DEFAULT_BUFFERING_INTERVAL = Duration.seconds(300)
 DEFAULT_BUFFERING_SIZE = Size.mebibytes(5)
@@ -465,13 +474,7 @@ class StreamToS3(PatternConstruct):
         statements = [
             iam.PolicyStatement(
                 sid="ReadTheSourceStream",
-                actions=[
-                    "kinesis:DescribeStream",
-                    "kinesis:DescribeStreamSummary",
-                    "kinesis:GetRecords",
-                    "kinesis:GetShardIterator",
-                    "kinesis:ListShards",
-                ],
+                actions=list(READ_STREAM_ACTIONS),
                 resources=[self.stream.stream_arn],
             ),
             iam.PolicyStatement(

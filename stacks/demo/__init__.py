@@ -41,7 +41,7 @@ from decoupling_constructs.testing import Deployment, deploy_to_moto
 from decoupling_constructs.testing.emulators import Emulator, cdk_bootstrap, cdk_deploy, ministack, moto_server
 from decoupling_constructs.testing.verify import VerificationReport, verify
 
-from . import consumers, workers
+from . import consumers, flink, workers
 from ._model import REGION, Check, Phases, Progress, Result, log_to
 from .messaging import (
     broker_scenario,
@@ -64,6 +64,7 @@ PATTERNS = (
     "broker",
     "queue-function",
     "stream-function",
+    "stream-processor",
     "workers",
 )
 # The patterns run in these lanes, the lanes concurrently, each lane's patterns in sequence: one stack's patterns
@@ -73,7 +74,7 @@ PATTERNS = (
 LANES = (
     ("queue-function", "stream-function", "fanout-lambda", "fanout-firehose", "fanout"),
     ("queue", "fifo"),
-    ("stream",),
+    ("stream", "stream-processor"),
     ("broker",),
     ("workers",),
 )
@@ -87,6 +88,7 @@ STACKS = {
     "broker": "DecouplingMessageBroker",
     "queue-function": consumers.STACK,
     "stream-function": consumers.STACK,
+    "stream-processor": flink.STACK,
     "workers": workers.DEMO_STACK,
 }
 
@@ -104,7 +106,9 @@ EMULATOR_FOR = {
     workers.STACK: ("none", "not deployed"),
 }
 # The demo's own stacks (not reference stacks: the behaviour tests iterate EMULATOR_FOR), and where they go.
-DEMO_STACKS = {workers.DEMO_STACK: ("ministack", workers.VARIANT)}
+# DecouplingStreamProcessor is a reference stack deployed by the demo only (tests/behaviour deploys it on its own:
+# test_stream_processor_behaviour.py), in its MiniStack variant.
+DEMO_STACKS = {workers.DEMO_STACK: ("ministack", workers.VARIANT), flink.STACK: ("ministack", flink.VARIANT)}
 
 
 def synth(outdir: Path, stack_names: list[str]) -> tuple[Path, dict[str, dict[str, Any]]]:
@@ -122,6 +126,8 @@ def synth(outdir: Path, stack_names: list[str]) -> tuple[Path, dict[str, dict[st
             ConsumerStack(app, name, powertools_layer=False)
         elif name == workers.DEMO_STACK:
             workers.DemoWorkersStack(app, name)
+        elif name == flink.STACK:
+            flink.build(app, name)
         else:
             REFERENCE_STACKS[name](app, name)
     assembly = app.synth()
@@ -185,6 +191,7 @@ SCENARIOS: dict[str, Scenario] = {
     "broker": broker_scenario,
     "queue-function": consumers.queue_function_scenario,
     "stream-function": consumers.stream_function_scenario,
+    "stream-processor": flink.stream_processor_scenario,
 }
 
 
@@ -249,6 +256,7 @@ def run(args: argparse.Namespace, log_dir: Path) -> int:
         "broker": 1,
         "queue-function": max(args.messages, 4),
         "stream-function": args.clicks,
+        "stream-processor": args.clicks,
         "workers": args.renders,
     }
     results: dict[str, Result] = {}

@@ -69,6 +69,19 @@ def test_cfn_lint_zero_errors_and_warnings(reference_templates: dict[str, dict],
 # Every acknowledgment in the reference app, reviewed: (construct path, rule). A new one fails
 # the test until it is added here, so none slips in unread.
 REVIEWED_ACKNOWLEDGMENTS = {
+    # StreamProcessor: the two StreamToS3 of its reference stack (the same reasons as DecouplingStreamToS3's), and
+    # the Flink role's logging grants, as the Managed Flink developer guide's logging policy writes them.
+    *(
+        (f"DecouplingStreamProcessor/{name}/{child}", rule)
+        for name, bucket in (("PageViews", "PageViewsBucket7F2F894D"), ("ViewCounts", "ViewCountsBucketDE655BD1"))
+        for child, rule in (
+            ("AccessLogBucket", "AwsSolutions-S1"),
+            ("DeliveryStream", "AwsSolutions-KDF1"),
+            ("DeliveryPolicy", f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/data/year=*]"),
+            ("DeliveryPolicy", f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/errors/*]"),
+        )
+    ),
+    ("DecouplingStreamProcessor/CountViews/Policy", "AwsSolutions-IAM5[Resource::*]"),
     # SNS subscription DLQs: cdk-nag knows DLQs only from SQS redrive policies.
     ("DecouplingFanOut/OrderEvents/UndeliverableQueue", "AwsSolutions-SQS3"),
     ("DecouplingFanOut/Ledger/UndeliverableQueue", "AwsSolutions-SQS3"),

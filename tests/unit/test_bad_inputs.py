@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -22,6 +23,7 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -33,12 +35,14 @@ from decoupling_constructs import (
     BrokerEngine,
     DeploymentMode,
     FanOut,
+    FlinkCode,
     MaintenanceWindow,
     MessageBroker,
     QueueFunction,
     QueueWorkers,
     ReliableQueue,
     StreamFunction,
+    StreamProcessor,
     StreamToS3,
     Throughput,
 )
@@ -1089,6 +1093,96 @@ ROWS += [
         "Throughput(consumers=1)",
         "consumer 2",
     ),
+]
+
+
+# --- StreamProcessor ---
+FLINK_CODE = Path(__file__).parent / "flink_code"
+
+
+def SP(s: cdk.Stack, construct_id: str, **props: Any) -> StreamProcessor:
+    """StreamProcessor with valid code and a two-shard source, ``props`` on top."""
+    required = {
+        "code": FlinkCode.python(FLINK_CODE, main="main.py"),
+        "source": kinesis.Stream(s, "Source", shard_count=2),
+    }
+    return StreamProcessor(s, construct_id, **{**required, **props})
+
+
+SP.__name__ = "StreamProcessor"
+ROWS += [
+    *alarm_settings_rows(SP, "downtime"),  # type: ignore[arg-type]
+    construct(SP, "parallelism", 0),
+    construct(SP, "parallelism", 257),
+    construct(SP, "parallelism_per_kpu", 0),
+    construct(SP, "parallelism_per_kpu", 9),
+    Row(
+        "StreamProcessor-kpus-over-quota",
+        lambda s: SP(s, "X", parallelism=200, parallelism_per_kpu=2),  # 100 KPUs > the default 64
+        ("StreamProcessor", PATH, "parallelism", "100 KPUs", "max_kpus 64"),
+    ),
+    Row(
+        "StreamProcessor-kpus-over-a-raised-quota-by-default",  # the default parallelism (the shards) is checked too
+        lambda s: SP(s, "X", source=kinesis.Stream(s, "Wide", shard_count=40), max_kpus=32),
+        ("StreamProcessor", PATH, "parallelism", "40 KPUs"),
+    ),
+    Row(
+        "StreamProcessor-custom-restore-without-snapshot",
+        lambda s: SP(s, "X", restore="CUSTOM"),
+        ("StreamProcessor", PATH, "restore", "restore_snapshot"),
+    ),
+    Row(
+        "StreamProcessor-latest-restore-without-snapshots",
+        lambda s: SP(s, "X", snapshots=False),
+        ("StreamProcessor", PATH, "restore", "snapshots=False"),
+    ),
+    Row(
+        "StreamProcessor-snapshot-name-without-custom",
+        lambda s: SP(s, "X", restore_snapshot="nightly"),
+        ("StreamProcessor", PATH, "restore_snapshot"),
+    ),
+    construct(SP, "runtime", "SQL-1_0"),
+    construct(SP, "runtime", "ZEPPELIN-FLINK-3_0"),
+    construct(SP, "runtime", "FLINK-1_6"),
+    Row(
+        "StreamProcessor-python-without-its-main-file",
+        lambda s: SP(s, "X", code=FlinkCode.python(FLINK_CODE, main="app.py")),
+        ("StreamProcessor", PATH, "code", "'app.py'"),
+    ),
+    Row(
+        "StreamProcessor-python-zip-without-its-jarfile",
+        lambda s: SP(s, "X", code=FlinkCode.python(FLINK_CODE, main="main.py", jarfile="lib/connectors.jar")),
+        ("StreamProcessor", PATH, "code", "jarfile"),
+    ),
+    Row(
+        "StreamProcessor-jar-that-is-not-a-jar",
+        lambda s: SP(s, "X", code=FlinkCode.jar(FLINK_CODE / "main.py")),
+        ("StreamProcessor", PATH, "code", ".jar"),
+    ),
+    Row(
+        "StreamProcessor-py-requirements",
+        lambda s: SP(s, "X", property_groups={"kinesis.analytics.flink.run.options": {"pyRequirements": "r.txt"}}),
+        ("StreamProcessor", PATH, "property_groups", "pyRequirements"),
+    ),
+    construct(SP, "property_groups", {"bad group!": {"a": "b"}}),
+    construct(SP, "property_groups", {"Job": {"a": ""}}),
+    construct(SP, "checkpoint_interval", Duration.seconds(0)),
+    construct(SP, "min_pause_between_checkpoints", 5),
+    construct(SP, "log_level", "TRACE"),
+    construct(SP, "metrics_level", "JOB"),
+    construct(SP, "log_retention", None),
+    Row(
+        "StreamProcessor-log_retention-infinite",
+        lambda s: SP(s, "X", log_retention=logs.RetentionDays.INFINITE),
+        ("StreamProcessor", PATH, "log_retention", "INFINITE"),
+    ),
+    construct(SP, "source", None),
+    with_scope(SP, "source", a_queue),
+    with_scope(SP, "sinks", lambda s: {"Sink": a_queue(s)}),
+    construct(SP, "application_name", "counts per key"),
+    construct(SP, "start_after_deploy", "yes"),
+    construct(SP, "removal_policy", RemovalPolicy.SNAPSHOT),
+    with_scope(SP, "security_groups", lambda s: [ec2.SecurityGroup(s, "Sg", vpc=vpc(s))]),  # without vpc
 ]
 
 
