@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .queues.queue_workers import QueueWorkers
     from .queues.reliable_queue import ReliableQueue
     from .streams.stream_function import StreamFunction
+    from .streams.stream_to_http import StreamToHttpEndpoint
     from .streams.stream_to_s3 import StreamToS3
     from .topics.fan_out import FanOut, QueueOptions
 
@@ -41,6 +42,7 @@ _EXPORTS = {
     "ReliableQueue": ".queues.reliable_queue",
     "QueueWorkers": ".queues.queue_workers",
     "StreamFunction": ".streams.stream_function",
+    "StreamToHttpEndpoint": ".streams.stream_to_http",
     "StreamToS3": ".streams.stream_to_s3",
     "Throughput": ".capacity",
 }
@@ -59,6 +61,7 @@ __all__ = [
     "QueueWorkers",
     "ReliableQueue",
     "StreamFunction",
+    "StreamToHttpEndpoint",
     "StreamToS3",
     "Throughput",
 ]

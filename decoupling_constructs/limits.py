@@ -72,3 +72,17 @@ FIREHOSE_MAX_PREFIX_LENGTH: Final = 1024
 FIREHOSE_MAX_BUFFERING_SECONDS: Final = 900
 FIREHOSE_MIN_BUFFERING_MIB: Final = 1
 FIREHOSE_MAX_BUFFERING_MIB: Final = 128
+# Firehose API reference, HttpEndpointBufferingHints: SizeInMBs 1-64, IntervalInSeconds 0-900
+# (https://docs.aws.amazon.com/firehose/latest/APIReference/API_HttpEndpointBufferingHints.html);
+# HttpEndpointRetryOptions DurationInSeconds 0-7,200 (API_HttpEndpointRetryOptions.html);
+# HttpEndpointConfiguration Url 1-1,000 characters matching https://.*, Name 1-256 (API_HttpEndpointConfiguration.html);
+# HttpEndpointCommonAttribute AttributeName 1-256, AttributeValue 0-1,024 (API_HttpEndpointCommonAttribute.html);
+# at most 50 common attributes per request (Firehose developer guide, "Appendix - HTTP Endpoint Delivery Request
+# and Response Specifications", X-Amz-Firehose-Common-Attributes).
+FIREHOSE_HTTP_MAX_BUFFERING_MIB: Final = 64
+FIREHOSE_HTTP_MAX_RETRY_SECONDS: Final = 7200
+FIREHOSE_HTTP_MAX_URL_LENGTH: Final = 1000
+FIREHOSE_HTTP_MAX_NAME_LENGTH: Final = 256
+FIREHOSE_HTTP_MAX_ATTRIBUTE_NAME_LENGTH: Final = 256
+FIREHOSE_HTTP_MAX_ATTRIBUTE_VALUE_LENGTH: Final = 1024
+FIREHOSE_HTTP_MAX_COMMON_ATTRIBUTES: Final = 50
