@@ -106,6 +106,10 @@ _ATTRIBUTE_VALUE = r.Text(
 
 def _source_relations(values: Mapping[str, Any], ctx: r.Context) -> None:
     """The props of the stream this construct creates apply only when it creates one."""
+    if values.get("stream") is not None and values.get("direct_put"):
+        raise ValueError(
+            "give stream or direct_put=True, not both: a delivery stream reads a Kinesis stream or takes puts"
+        )
     given = "stream" if values.get("stream") is not None else "direct_put" if values.get("direct_put") else None
     if given is None:
         return
@@ -198,7 +202,6 @@ RULES = (
         },
         relations=(
             *_delivery.SOURCE_RELATIONS,
-            r.exclusive("stream", "direct_put"),
             _source_relations,
             _lifecycle_needs_own_bucket,
         ),
