@@ -1,5 +1,6 @@
 """Kinesis constructs: a data stream delivered by Firehose (to S3, to an HTTPS endpoint), and a Lambda consumer
-of a stream."""
+of a stream; Firehose's Lambda transform (``LambdaTransform``, see ``_transform``'s module doc for the helpers
+other delivery streams use)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 from .._lazy import exports
 
 if TYPE_CHECKING:
+    from ._transform import LambdaTransform
     from .stream_function import StreamFunction
     from .stream_to_http import StreamToHttpEndpoint
     from .stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX, StreamToS3
@@ -15,9 +17,17 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "DEFAULT_DATA_PREFIX": ".stream_to_s3",
     "DEFAULT_ERROR_PREFIX": ".stream_to_s3",
+    "LambdaTransform": "._transform",
     "StreamFunction": ".stream_function",
     "StreamToHttpEndpoint": ".stream_to_http",
     "StreamToS3": ".stream_to_s3",
 }
-__all__ = ["DEFAULT_DATA_PREFIX", "DEFAULT_ERROR_PREFIX", "StreamFunction", "StreamToHttpEndpoint", "StreamToS3"]
+__all__ = [
+    "DEFAULT_DATA_PREFIX",
+    "DEFAULT_ERROR_PREFIX",
+    "LambdaTransform",
+    "StreamFunction",
+    "StreamToHttpEndpoint",
+    "StreamToS3",
+]
 __getattr__, __dir__ = exports(__name__, _EXPORTS)
