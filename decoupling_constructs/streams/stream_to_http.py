@@ -36,6 +36,14 @@ from .._validate import PropTypeError
 from ..capacity import CapacityPlan, Throughput
 from . import _delivery
 from ._delivery import DEFAULT_ITERATOR_AGE_ALARM, DEFAULT_RETENTION
+from ._transform import (
+    TRANSFORM,
+    TRANSFORM_ALARM_KEYS,
+    LambdaTransform,
+    add_transform_alarms,
+    render_processing,
+    transform_delay_seconds,
+)
 
 MAX_BUFFERING_MIB = limits.FIREHOSE_HTTP_MAX_BUFFERING_MIB
 MIN_BUFFERING_MIB = limits.FIREHOSE_MIN_BUFFERING_MIB
@@ -51,6 +59,8 @@ DEFAULT_BUFFERING_INTERVAL = Duration.seconds(300)
 DEFAULT_RETRY_DURATION = Duration.seconds(300)
 #: Where the backup bucket receives the records Firehose could not deliver (or all of them, ``backup="ALL"``).
 BACKUP_PREFIX = "http-endpoint-backup/"
+#: Where records a ``transform`` failed on are written (Firehose adds the error type and the time).
+BACKUP_ERROR_PREFIX = "http-endpoint-errors/"
 ACCESS_LOG_PREFIX = "backup-bucket/"
 _BACKUP_MODES = {"FAILED_ONLY": "FailedDataOnly", "ALL": "AllData"}
 # "Amazon Data Firehose supports only HTTPS endpoints on port 443" (Firehose developer guide, "Appendix - HTTP
@@ -119,6 +129,15 @@ def _source_relations(values: Mapping[str, Any], ctx: r.Context) -> None:
     if values.get("retention_period") is not DEFAULT_RETENTION:
         raise ValueError(
             f"retention_period applies to the stream StreamToHttpEndpoint creates; with {given} it creates none"
+        )
+
+
+def _no_partition_keys(values: Mapping[str, Any], ctx: r.Context) -> None:
+    transform = values.get("transform")
+    if isinstance(transform, LambdaTransform) and transform.partition_keys:
+        raise ValueError(
+            "transform.partition_keys are for dynamic partitioning into S3 prefixes; an HTTP endpoint has no "
+            f"prefix, got {list(transform.partition_keys)}"
         )
 
 
@@ -191,6 +210,7 @@ RULES = (
                 "a kinesis.IStream", ("stream_arn", "stream_name", "grant_read"), optional=True, tokens="synth"
             ),
             "direct_put": r.Bool(),
+            "transform": TRANSFORM,
             **_delivery.pick(
                 "shard_count",
                 "expected_throughput",
@@ -204,6 +224,7 @@ RULES = (
             *_delivery.SOURCE_RELATIONS,
             _source_relations,
             _lifecycle_needs_own_bucket,
+            _no_partition_keys,
         ),
     )
     | ALARM_PROPS
@@ -250,6 +271,9 @@ class StreamToHttpEndpoint(PatternConstruct):
     :param backup_bucket: back up into this bucket instead of creating one (its policies are yours).
     :param stream: read this stream instead of creating one (not with ``direct_put``).
     :param direct_put: no stream: producers put records on the delivery stream.
+    :param transform: a ``LambdaTransform`` Firehose calls on each batch before delivery (every setting rendered;
+        the role may invoke it; records it fails go to the backup bucket under ``http-endpoint-errors/``; alarms
+        ``transform_errors`` and ``transform_throttles``). No ``partition_keys``: an endpoint has no prefix.
     :param shard_count: / :param expected_throughput: / :param retention_period: the created stream's, as
         StreamToS3's.
     :param encryption_key: customer-managed key for the created stream, the created bucket, the log group
@@ -266,6 +290,7 @@ class StreamToHttpEndpoint(PatternConstruct):
         "data_freshness",
         "delivery_success",
         "throttled_records",
+        *TRANSFORM_ALARM_KEYS,
     )
 
     @r.guarded(RULES)
@@ -286,6 +311,7 @@ class StreamToHttpEndpoint(PatternConstruct):
         backup_bucket: s3.IBucket | None = None,
         stream: kinesis.IStream | None = None,
         direct_put: bool = False,
+        transform: LambdaTransform | None = None,
         shard_count: int | None = None,
         expected_throughput: Throughput | None = None,
         retention_period: Duration = DEFAULT_RETENTION,
@@ -360,12 +386,19 @@ class StreamToHttpEndpoint(PatternConstruct):
         )
         # The delivery stream must not start before its role may read, write and fetch the key.
         self.delivery_stream.node.add_dependency(policy)
+        self.transform = transform
+        processing = render_processing(self, transform, self.role, dependent=self.delivery_stream)
+        if processing is not None:
+            self.delivery_stream.add_property_override(
+                "HttpEndpointDestinationConfiguration.ProcessingConfiguration", processing
+            )
         self.alarms = self._add_alarms(
             alarms,
             creates_stream=creates_stream,
             provisioned=shards is not None,
             buffering_interval=buffering_interval,
             retry_duration=retry_duration,
+            transform=transform,
         )
 
     # ------------------------------------------------------------------------------------------ presets
@@ -492,6 +525,7 @@ class StreamToHttpEndpoint(PatternConstruct):
                 bucket_arn=self.backup_bucket.bucket_arn,
                 role_arn=role_arn,
                 prefix=BACKUP_PREFIX,
+                error_output_prefix=BACKUP_ERROR_PREFIX,
                 compression_format="GZIP",
                 encryption_configuration=cfn.EncryptionConfigurationProperty(
                     kms_encryption_config=cfn.KMSEncryptionConfigProperty(awskms_key_arn=backup_key.key_arn)
@@ -554,7 +588,7 @@ class StreamToHttpEndpoint(PatternConstruct):
             iam.PolicyStatement(
                 sid="WriteBackups",
                 actions=["s3:PutObject", "s3:AbortMultipartUpload"],
-                resources=[bucket.arn_for_objects(f"{BACKUP_PREFIX}*")],
+                resources=[bucket.arn_for_objects(f"{p}*") for p in (BACKUP_PREFIX, BACKUP_ERROR_PREFIX)],
             ),
             iam.PolicyStatement(
                 sid="LogDeliveryErrors",
@@ -597,12 +631,12 @@ class StreamToHttpEndpoint(PatternConstruct):
                 )
         policy = iam.Policy(self, "DeliveryPolicy", statements=statements, roles=[self.role])
         bucket_arn = _internals.nag_arn_token(self, bucket)
-        if bucket_arn:
+        for prefix in (BACKUP_PREFIX, BACKUP_ERROR_PREFIX) if bucket_arn else ():
             Validations.of(policy).acknowledge(
                 Acknowledgment(
-                    id=_internals.nag_resource_finding_id("AwsSolutions-IAM5", f"{bucket_arn}/{BACKUP_PREFIX}*"),
+                    id=_internals.nag_resource_finding_id("AwsSolutions-IAM5", f"{bucket_arn}/{prefix}*"),
                     reason="Firehose names each backup object it writes (time-partitioned keys); the wildcard is "
-                    f"confined to PutObject and AbortMultipartUpload under the '{BACKUP_PREFIX}' prefix of one bucket.",
+                    f"confined to PutObject and AbortMultipartUpload under the '{prefix}' prefix of one bucket.",
                 )
             )
         return policy
@@ -632,17 +666,19 @@ class StreamToHttpEndpoint(PatternConstruct):
         provisioned: bool,
         buffering_interval: Duration,
         retry_duration: Duration,
+        transform: LambdaTransform | None,
     ) -> Mapping[str, cloudwatch.Alarm]:
         if creates_stream:
             assert self.stream is not None
             _delivery.add_stream_alarms(alarms, self.stream, provisioned=provisioned)
-        waited = buffering_interval.to_seconds()
+        waited = buffering_interval.to_seconds() + transform_delay_seconds(transform)
         _delivery.add_freshness_alarm(
             alarms,
             self._metric("DeliveryToHttpEndpoint.DataFreshness", "Maximum"),
-            # A record may wait one buffer, then be retried for retry_duration; plus a minute for the request.
+            # A record may wait one buffer (and the transform's), then be retried for retry_duration; plus a minute
+            # for the request.
             threshold=Duration.seconds(waited + retry_duration.to_seconds() + 60),
-            floor=(waited, "the buffering_interval, which a record may wait"),
+            floor=(waited, "the buffering_interval (plus the transform's), which a record may wait"),
             description="Records have waited more than {threshold} to reach the HTTP endpoint (buffering and "
             "retries included); after retry_duration they go to the backup bucket.",
         )
@@ -653,6 +689,7 @@ class StreamToHttpEndpoint(PatternConstruct):
             f"under {BACKUP_PREFIX} in the backup bucket.",
         )
         _delivery.add_throttled_records_alarm(alarms, self._metric("ThrottledRecords", "Sum"))
+        add_transform_alarms(alarms, transform)
         alarms.refuse_unused_overrides(
             "iterator_age and write_throttled exist only for the stream StreamToHttpEndpoint creates (provisioned, "
             "for write_throttled)"

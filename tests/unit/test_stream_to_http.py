@@ -17,12 +17,13 @@ from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Template
 
 import decoupling_constructs as dc
-from decoupling_constructs import AlarmOptions, AlarmSettings, StreamToHttpEndpoint, Throughput
+from decoupling_constructs import AlarmOptions, AlarmSettings, LambdaTransform, StreamToHttpEndpoint, Throughput
 from decoupling_constructs.streams import stream_to_http
 from tests.unit.cdk_helpers import lid, new_app, new_stack, stack_env
 
@@ -67,6 +68,8 @@ def test_defaults_deliver_a_created_stream_gzipped_with_the_aws_default_buffers_
     assert config["RetryOptions"] == {"DurationInSeconds": 300}
     assert config["S3BackupMode"] == "FailedDataOnly"
     assert config["S3Configuration"]["Prefix"] == stream_to_http.BACKUP_PREFIX
+    assert config["S3Configuration"]["ErrorOutputPrefix"] == stream_to_http.BACKUP_ERROR_PREFIX
+    assert "ProcessingConfiguration" not in config
     assert config["S3Configuration"]["BucketARN"] == {"Fn::GetAtt": [lid(stack, out.backup_bucket), "Arn"]}
     assert config["CloudWatchLoggingOptions"]["Enabled"] is True
     # The created stream is sized like StreamToS3's: on demand without a capacity, retained.
@@ -141,7 +144,8 @@ def test_the_role_is_assumable_for_this_account_only_and_may_do_only_what_fireho
         "ReadTheAccessKey",
     }
     assert set(found["WriteBackups"]["Action"]) == {"s3:PutObject", "s3:AbortMultipartUpload"}
-    assert json.dumps(found["WriteBackups"]["Resource"]).endswith(f'"/{stream_to_http.BACKUP_PREFIX}*"]]}}')
+    written = json.dumps(found["WriteBackups"]["Resource"])
+    assert f'"/{stream_to_http.BACKUP_PREFIX}*"' in written and f'"/{stream_to_http.BACKUP_ERROR_PREFIX}*"' in written
     assert found["ReadTheSourceStream"]["Resource"] == {"Fn::GetAtt": [lid(stack, out.stream), "Arn"]}
     # The delivery stream waits for its permissions.
     policy_id = next(k for k in template["Resources"] if "OutDeliveryPolicy" in k)
@@ -232,7 +236,7 @@ def test_a_provisioned_stream_is_sized_like_stream_to_s3s() -> None:
     assert out.capacity_plan is not None
     props = template["Resources"][lid(stack, out.stream)]["Properties"]
     assert props["ShardCount"] == out.capacity_plan.shards == 5
-    assert set(out.alarms) == set(StreamToHttpEndpoint.ALARM_KEYS)
+    assert set(out.alarms) == set(StreamToHttpEndpoint.ALARM_KEYS) - {"transform_errors", "transform_throttles"}
 
 
 def test_alarms_watch_freshness_against_buffering_plus_retries_success_and_throttling() -> None:
@@ -326,6 +330,71 @@ def test_a_backup_bucket_whose_stack_depends_on_the_construct_is_refused() -> No
     bucket = s3.Bucket(storage, "Backups")
     with pytest.raises(ValueError, match=r"StreamToHttpEndpoint 'Delivery/Out'.*backup_bucket"):
         StreamToHttpEndpoint(stack, "Out", url=URL, backup_bucket=bucket)
+
+
+# ------------------------------------------------------------------------------------------- transform
+def transform_function(stack: cdk.Stack, timeout: Duration = Duration.minutes(1)) -> lambda_.Function:
+    return lambda_.Function(
+        stack,
+        "Transform",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context): pass"),
+        timeout=timeout,
+    )
+
+
+def test_a_transform_is_rendered_granted_alarmed_and_counted_in_freshness() -> None:
+    stack = new_stack()
+    fn = transform_function(stack)
+    out = StreamToHttpEndpoint(
+        stack,
+        "Out",
+        url=URL,
+        buffering_interval=Duration.seconds(60),
+        retry_duration=Duration.seconds(300),
+        transform=LambdaTransform(fn, retries=0, buffer_interval=Duration.seconds(120)),
+    )
+    template = Template.from_stack(stack).to_json()
+    processors = destination(stack, out, template)["ProcessingConfiguration"]
+    assert processors["Enabled"] is True
+    parameters = {p["ParameterName"]: p["ParameterValue"] for p in processors["Processors"][0]["Parameters"]}
+    assert processors["Processors"][0]["Type"] == "Lambda"
+    assert parameters["LambdaArn"] == {"Fn::GetAtt": [lid(stack, fn), "Arn"]}
+    assert parameters["NumberOfRetries"] == "0"  # rendered, unlike aws-cdk-lib's processor (G1)
+    assert parameters["BufferIntervalInSeconds"] == "120"
+    assert parameters["RoleArn"] == {"Fn::GetAtt": [lid(stack, out.role), "Arn"]}
+    invoke = next(
+        r["Properties"]["PolicyDocument"]["Statement"][0]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
+        and r["Properties"]["PolicyDocument"]["Statement"][0]["Sid"] == "InvokeTheTransform"
+    )
+    assert set(invoke["Action"]) == {"lambda:InvokeFunction", "lambda:GetFunctionConfiguration"}
+    assert {"transform_errors", "transform_throttles"} <= set(out.alarms)
+    freshness = next(
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        and r["Properties"].get("MetricName") == "DeliveryToHttpEndpoint.DataFreshness"
+    )
+    assert freshness["Threshold"] == 60 + 120 + 300 + 60
+
+
+def test_a_transform_whose_function_may_run_past_five_minutes_is_refused() -> None:
+    stack = new_stack()
+    with pytest.raises(ValueError, match=r"StreamToHttpEndpoint 'Test/Out'.*transform.*5 minutes"):
+        StreamToHttpEndpoint(
+            stack, "Out", url=URL, transform=LambdaTransform(transform_function(stack, Duration.minutes(10)))
+        )
+
+
+def test_partition_keys_are_refused_an_endpoint_has_no_prefix() -> None:
+    stack = new_stack()
+    with pytest.raises(ValueError, match=r"StreamToHttpEndpoint 'Test/Out'.*partition_keys"):
+        StreamToHttpEndpoint(
+            stack, "Out", url=URL, transform=LambdaTransform(transform_function(stack), partition_keys=["tenant"])
+        )
 
 
 # --------------------------------------------------------------------------------------------- presets
