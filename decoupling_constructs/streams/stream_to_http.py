@@ -152,12 +152,23 @@ def _lifecycle_needs_own_bucket(values: Mapping[str, Any], ctx: r.Context) -> No
 RULES = (
     r.Rules(
         {
-            "url": r.Custom(
-                _check_url,
-                f"an https:// URL on port 443 of at most {MAX_URL_LENGTH} characters",
-                tokens="synth",
-                why="https:// and port 443 are checked at synth time",
-                source="Firehose HttpEndpointConfiguration Url; HTTP endpoint delivery specification",
+            "url": r.AllOf(
+                rules=(
+                    r.Text(
+                        f"an https:// URL of at most {MAX_URL_LENGTH} characters",
+                        max_length=MAX_URL_LENGTH,
+                        tokens="synth",
+                        why="https:// and port 443 are checked at synth time",
+                        source="Firehose HttpEndpointConfiguration Url",
+                    ),
+                    r.Custom(
+                        _check_url,
+                        "an https:// URL on port 443",
+                        tokens="synth",
+                        why="https:// and port 443 are checked at synth time",
+                        source="Firehose developer guide, HTTP endpoint delivery request and response specifications",
+                    ),
+                )
             ),
             "access_key": r.Custom(
                 _check_access_key, "a secretsmanager.ISecret", optional=True, tokens="synth", why="it must be a secret"
