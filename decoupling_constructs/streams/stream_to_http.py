@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -100,6 +101,19 @@ def _check_access_key(prop: str, key: object, ctx: r.Context) -> None:
     r.Interface("a secretsmanager.ISecret", ("secret_arn",)).check(prop, key, ctx)
 
 
+@dataclass(frozen=True)
+class _Secret(r.Custom):
+    """A secret: judged by :func:`_check_access_key` even when it is a token (a ``SecretValue`` is one), so that
+    a key given as text is refused as such, whatever form the text takes."""
+
+    def _token_inside(self, value: object) -> bool:
+        return False
+
+
+def _secret_rule(optional: bool) -> r.Rule:
+    return _Secret(_check_access_key, "a secretsmanager.ISecret", optional=optional)
+
+
 _ATTRIBUTE_NAME = r.Text(
     f"an attribute name of 1-{limits.FIREHOSE_HTTP_MAX_ATTRIBUTE_NAME_LENGTH} characters",
     min_length=1,
@@ -170,9 +184,7 @@ RULES = (
                     ),
                 )
             ),
-            "access_key": r.Custom(
-                _check_access_key, "a secretsmanager.ISecret", optional=True, tokens="synth", why="it must be a secret"
-            ),
+            "access_key": _secret_rule(optional=True),
             "endpoint_name": r.Text(
                 f"a name of 1-{MAX_NAME_LENGTH} characters, not only spaces",
                 pattern=r"(?s)(?!\s*$).+",
@@ -727,7 +739,7 @@ DATADOG_URLS: Mapping[str, Mapping[str, str]] = {
     },
 }
 
-_SECRET_RULE = r.Custom(_check_access_key, "a secretsmanager.ISecret", tokens="synth", why="it must be a secret")
+_SECRET_RULE = _secret_rule(optional=False)
 
 
 def _check_datadog_site(values: Mapping[str, Any], ctx: r.Context) -> None:
