@@ -113,6 +113,7 @@ REVIEWED_SKIPS: dict[str, set[str]] = {
         "DecouplingQueueWorkers/FlowLogs",
         "DecouplingFanOut/NotifierLogs",
         "DecouplingFanOut/ArchiveDeliveryLogs",
+        "DecouplingStreamToHttpEndpoint/Events/DeliveryLogs",
         *(f"{handler}Logs" for handler in HANDLERS),
     },
     # No encryption_key given: Secrets Manager's AWS-managed key, as the broker's AWS-owned key.
@@ -122,6 +123,7 @@ REVIEWED_SKIPS: dict[str, set[str]] = {
         "DecouplingStreamToS3/Clickstream/AccessLogBucket",
         "DecouplingStreamToS3/ArchiveAccessLogs",
         "DecouplingFanOut/ArchiveAccessLogs",
+        "DecouplingStreamToHttpEndpoint/BackupAccessLogs",
     },
     # Session Manager's actions take no resource ARN.
     "CKV_AWS_111": {"DecouplingQueueWorkers/RenderFleet/Role/DefaultPolicy"},

@@ -8,9 +8,9 @@ the test's stack, since tokens, keys and imported resources belong to a stack.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
-import dataclasses
 from dataclasses import MISSING, dataclass
 from enum import Enum
 from typing import Any

@@ -333,7 +333,10 @@ def test_a_backup_bucket_whose_stack_depends_on_the_construct_is_refused() -> No
 
 
 # ------------------------------------------------------------------------------------------- transform
-def transform_function(stack: cdk.Stack, timeout: Duration = Duration.minutes(1)) -> lambda_.Function:
+ONE_MINUTE = Duration.minutes(1)
+
+
+def transform_function(stack: cdk.Stack, timeout: Duration = ONE_MINUTE) -> lambda_.Function:
     return lambda_.Function(
         stack,
         "Transform",
