@@ -96,6 +96,10 @@ EMULATOR_FOR = {
     "DecouplingReliableQueue": ("ministack", "its CloudFormation creates every resource"),
     "DecouplingFanOut": ("ministack", "its CloudFormation creates every resource, its Lambda runs the notifier"),
     "DecouplingStreamToS3": ("ministack", "it creates every resource and Firehose really reads the stream"),
+    "DecouplingStreamToHttpEndpoint": (
+        "ministack",
+        "it creates every resource; its Firehose POSTs to no HTTP endpoint, so only the configuration is proven",
+    ),
     "DecouplingMessageBroker": (
         "moto",
         "MiniStack's CloudFormation rejects AmazonMQ::Broker; moto's helper completes what moto skips",

@@ -117,7 +117,11 @@ REVIEWED_SKIPS: dict[str, set[str]] = {
         *(f"{handler}Logs" for handler in HANDLERS),
     },
     # No encryption_key given: Secrets Manager's AWS-managed key, as the broker's AWS-owned key.
-    "CKV_AWS_149": {"DecouplingMessageBroker/Orders/AdminSecret", "DecouplingMessageBroker/Events/AdminSecret"},
+    "CKV_AWS_149": {
+        "DecouplingMessageBroker/Orders/AdminSecret",
+        "DecouplingMessageBroker/Events/AdminSecret",
+        "DecouplingStreamToHttpEndpoint/EndpointAccessKey",
+    },
     # Server-access-log buckets do not log into themselves.
     "CKV_AWS_18": {
         "DecouplingStreamToS3/Clickstream/AccessLogBucket",
