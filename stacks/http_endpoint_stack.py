@@ -12,7 +12,7 @@ from constructs import Construct
 from decoupling_constructs import AlarmTopic, StreamToHttpEndpoint, Throughput
 from decoupling_constructs._security import acknowledge_checkov
 
-from .stream_stack import hardened_bucket
+from .stream_stack import logged_bucket
 
 # The endpoint the records go to: a team's own receiver (for example decoupling_constructs.runtime's
 # FirehoseHttpReceiver behind a Function URL). Firehose POSTs to HTTPS on port 443 only.
@@ -55,17 +55,7 @@ class StreamToHttpEndpointStack(cdk.Stack):
         cdk.Validations.of(self.access_key).acknowledge(
             cdk.Acknowledgment(id="AwsSolutions-SMG4", reason=SECRET_ROTATION_REASON)
         )
-        logs_bucket = hardened_bucket(self, "BackupAccessLogs")
-        no_self_logging = (
-            "This is the server-access-log bucket of the backup bucket; logging its own accesses into itself "
-            "would log every log delivery, without end."
-        )
-        cdk.Validations.of(logs_bucket).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason=no_self_logging))
-
-        acknowledge_checkov(logs_bucket, "CKV_AWS_18", no_self_logging)
-        self.backups = hardened_bucket(
-            self, "Backups", server_access_logs_bucket=logs_bucket, server_access_logs_prefix="backups/"
-        )
+        self.backups = logged_bucket(self, "Backups", "BackupAccessLogs", "backup", "backups/")
         self.events = StreamToHttpEndpoint(
             self,
             "Events",

@@ -10,6 +10,8 @@ existing constructs stay unchanged):
   ``retention_period``, ``encryption_key``, ``lifecycle``, ``removal_policy``), to be put in each
   construct's own ``RULES`` table (``{**pick(...), ...}``), and :data:`SOURCE_RELATIONS` (``shard_count``
   excludes ``expected_throughput``). :func:`pick` takes some of the lines.
+* :func:`buffering_interval_rule`, :func:`buffering_size_rule`: the buffering props' rules, with the destination's
+  own maximum and API source.
 * :func:`plan_shards`: ``(capacity_plan, shards)`` from ``shard_count`` or ``expected_throughput``
   (``capacity.plan``); ``shards`` None means on-demand.
 * :func:`source_stream`: the Kinesis stream ``Stream``: provisioned with ``shards`` (on-demand without),
@@ -82,6 +84,31 @@ RULE_LINES: Mapping[str, r.Rule] = {
     ),
     "removal_policy": REMOVAL_POLICY,
 }
+
+
+def buffering_interval_rule(source: str) -> r.Rule:
+    """``buffering_interval``: 0-900 s (every destination's BufferingHints IntervalInSeconds), known at synth time
+    (the data-freshness alarm's threshold is computed from it); ``source`` names the destination's API type."""
+    return r.Seconds(
+        0,
+        limits.FIREHOSE_MAX_BUFFERING_SECONDS,
+        tokens="synth",
+        why="the data-freshness alarm's threshold is computed from it",
+        source=source,
+    )
+
+
+def buffering_size_rule(max_mib: int, source: str) -> r.Rule:
+    """``buffering_size``: 1 MiB to ``max_mib`` (the destination's SizeInMBs), in whole MiB."""
+    return r.Bytes(
+        limits.FIREHOSE_MIN_BUFFERING_MIB * 2**20,
+        max_mib * 2**20,
+        whole="mebibytes",
+        token_unit="mebibytes",  # aws-cdk-lib reads a token buffering size in MiB only
+        text=f"{limits.FIREHOSE_MIN_BUFFERING_MIB}-{max_mib} MiB",
+        source=source,
+    )
+
 
 #: Relations between the shared props.
 SOURCE_RELATIONS = (r.exclusive("shard_count", "expected_throughput"),)

@@ -200,20 +200,11 @@ RULES = (
                 source="HTTP endpoint delivery specification, X-Amz-Firehose-Common-Attributes",
             ),
             "content_encoding": r.OneOf(("GZIP", "NONE"), source="Firehose HttpEndpointRequestConfiguration"),
-            "buffering_size": r.Bytes(
-                MIN_BUFFERING_MIB * 2**20,
-                MAX_BUFFERING_MIB * 2**20,
-                whole="mebibytes",
-                token_unit="mebibytes",
-                text=f"{MIN_BUFFERING_MIB}-{MAX_BUFFERING_MIB} MiB",
-                source="Firehose HttpEndpointBufferingHints SizeInMBs",
+            "buffering_size": _delivery.buffering_size_rule(
+                MAX_BUFFERING_MIB, "Firehose HttpEndpointBufferingHints SizeInMBs"
             ),
-            "buffering_interval": r.Seconds(
-                0,
-                MAX_BUFFERING_SECONDS,
-                tokens="synth",
-                why="the data-freshness alarm's threshold is computed from it",
-                source="Firehose HttpEndpointBufferingHints IntervalInSeconds",
+            "buffering_interval": _delivery.buffering_interval_rule(
+                "Firehose HttpEndpointBufferingHints IntervalInSeconds"
             ),
             "retry_duration": r.Seconds(
                 0,

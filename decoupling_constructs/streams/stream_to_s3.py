@@ -110,21 +110,8 @@ RULES = (
                 why=_PREFIX_WHY,
                 source="Firehose S3DestinationConfiguration ErrorOutputPrefix",
             ),
-            "buffering_interval": r.Seconds(
-                0,
-                MAX_BUFFERING_SECONDS,
-                tokens="synth",
-                why="the data-freshness alarm's threshold is computed from it",
-                source="Firehose BufferingHints IntervalInSeconds",
-            ),
-            "buffering_size": r.Bytes(
-                MIN_BUFFERING_MIB * 2**20,
-                MAX_BUFFERING_MIB * 2**20,
-                whole="mebibytes",
-                token_unit="mebibytes",  # aws-cdk-lib reads a token buffering size in MiB only
-                text=f"{MIN_BUFFERING_MIB}-{MAX_BUFFERING_MIB} MiB",
-                source="Firehose BufferingHints SizeInMBs",
-            ),
+            "buffering_interval": _delivery.buffering_interval_rule("Firehose BufferingHints IntervalInSeconds"),
+            "buffering_size": _delivery.buffering_size_rule(MAX_BUFFERING_MIB, "Firehose BufferingHints SizeInMBs"),
             "compression": r.Instance(
                 firehose.Compression, "an aws_kinesisfirehose.Compression (e.g. GZIP)", tokens="synth"
             ),
