@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .streams.stream_to_http import StreamToHttpEndpoint
     from .streams.stream_to_s3 import StreamToS3
     from .topics.fan_out import FanOut, QueueOptions
+    from .topics.subscribed_queue import SubscribedQueue
 
 _EXPORTS = {
     "AlarmOptions": "._alarms",
@@ -48,6 +49,7 @@ _EXPORTS = {
     "StreamFunction": ".streams.stream_function",
     "StreamToHttpEndpoint": ".streams.stream_to_http",
     "StreamToS3": ".streams.stream_to_s3",
+    "SubscribedQueue": ".topics.subscribed_queue",
     "Throughput": ".capacity",
 }
 
@@ -68,6 +70,7 @@ __all__ = [
     "StreamFunction",
     "StreamToHttpEndpoint",
     "StreamToS3",
+    "SubscribedQueue",
     "Throughput",
 ]
 __version__ = "0.1.0"

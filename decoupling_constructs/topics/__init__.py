@@ -1,4 +1,4 @@
-"""SNS constructs: a topic fanned out to its subscribers."""
+"""SNS constructs: a topic fanned out to its subscribers, and a queue subscribed to a topic of any account."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING
 from .._lazy import exports
 
 if TYPE_CHECKING:
-    from .fan_out import FanOut, QueueOptions
+    from .fan_out import FanOut, QueueOptions, SubscribeGrant
+    from .subscribed_queue import SubscribedQueue
 
 _EXPORTS = {
     "FanOut": ".fan_out",
     "QueueOptions": ".fan_out",
+    "SubscribeGrant": ".fan_out",
+    "SubscribedQueue": ".subscribed_queue",
 }
-__all__ = ["FanOut", "QueueOptions"]
+__all__ = ["FanOut", "QueueOptions", "SubscribeGrant", "SubscribedQueue"]
 __getattr__, __dir__ = exports(__name__, _EXPORTS)

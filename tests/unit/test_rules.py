@@ -380,6 +380,7 @@ REQUIRED: dict[str, Callable[[cdk.Stack], dict[str, Any]]] = {
     "FanOut": lambda s: {},
     "MessageBroker": lambda s: {},
     "QueueFunction": lambda s: {"function": _function(s)},
+    "SubscribedQueue": lambda s: {"topic_arn": "arn:aws:sns:us-east-1:111111111111:orders"},
     "StreamFunction": lambda s: {"function": _function(s), "stream": kinesis.Stream(s, "Clicks", shard_count=1)},
     "QueueWorkers": lambda s: {
         "queue": dc.ReliableQueue(s, "Jobs"),
@@ -441,6 +442,7 @@ METHOD_ARGS: dict[str, dict[str, Callable[[cdk.Stack], Any]]] = {
     "FanOut.add_queue": {"construct_id": lambda s: "Billing"},
     "FanOut.add_existing_queue": {"queue": lambda s: sqs.Queue(s, "Own")},
     "FanOut.grant_publish": GRANTEE,
+    "FanOut.grant_subscribe": {"accounts": lambda s: ["222222222222"]},
     "FanOut.allow_service_publisher": {"service_principal": lambda s: "events.amazonaws.com"},
     "FanOut.add_function": {"construct_id": lambda s: "Notify", "function": _function},
     "FanOut.add_delivery_stream": {"construct_id": lambda s: "Archive", "delivery_stream": _delivery_stream},
