@@ -416,6 +416,17 @@ def test_datadog_preset_renders_the_site_url_and_datadogs_recommended_settings()
     assert config["SecretsManagerConfiguration"]["SecretARN"] == {"Ref": lid(stack, secret)}
 
 
+@pytest.mark.parametrize(
+    ("kind", "site"), [(kind, site) for kind, sites in stream_to_http.DATADOG_URLS.items() for site in sites]
+)
+def test_every_datadog_site_renders_its_https_url(kind: str, site: str) -> None:
+    stack = new_stack()
+    out = StreamToHttpEndpoint.datadog(stack, "Out", api_key=secretsmanager.Secret(stack, "Key"), site=site, kind=kind)
+    url = destination(stack, out, Template.from_stack(stack).to_json())["EndpointConfiguration"]["Url"]
+    assert url == stream_to_http.DATADOG_URLS[kind][site]
+    assert url.startswith("https://") and ".datadoghq." in url or ".ddog-gov.com" in url
+
+
 def test_datadog_preset_props_override_its_defaults() -> None:
     stack = new_stack()
     out = StreamToHttpEndpoint.datadog(
