@@ -424,7 +424,7 @@ def test_every_datadog_site_renders_its_https_url(kind: str, site: str) -> None:
     out = StreamToHttpEndpoint.datadog(stack, "Out", api_key=secretsmanager.Secret(stack, "Key"), site=site, kind=kind)
     url = destination(stack, out, Template.from_stack(stack).to_json())["EndpointConfiguration"]["Url"]
     assert url == stream_to_http.DATADOG_URLS[kind][site]
-    assert url.startswith("https://") and ".datadoghq." in url or ".ddog-gov.com" in url
+    assert (url.startswith("https://") and ".datadoghq." in url) or ".ddog-gov.com" in url
 
 
 def test_datadog_preset_props_override_its_defaults() -> None:
