@@ -43,6 +43,7 @@ from decoupling_constructs.testing.verify import VerificationReport, verify
 
 from . import consumers, workers
 from ._model import REGION, Check, Phases, Progress, Result, log_to
+from .http_endpoint import http_endpoint_scenario
 from .messaging import (
     broker_scenario,
     fanout_firehose_scenario,
@@ -61,6 +62,7 @@ PATTERNS = (
     "fanout-firehose",
     "fanout",
     "stream",
+    "http-endpoint",
     "broker",
     "queue-function",
     "stream-function",
@@ -73,7 +75,7 @@ PATTERNS = (
 LANES = (
     ("queue-function", "stream-function", "fanout-lambda", "fanout-firehose", "fanout"),
     ("queue", "fifo"),
-    ("stream",),
+    ("stream", "http-endpoint"),
     ("broker",),
     ("workers",),
 )
@@ -84,6 +86,7 @@ STACKS = {
     "fanout-lambda": "DecouplingFanOut",
     "fanout-firehose": "DecouplingFanOut",
     "stream": "DecouplingStreamToS3",
+    "http-endpoint": "DecouplingStreamToHttpEndpoint",
     "broker": "DecouplingMessageBroker",
     "queue-function": consumers.STACK,
     "stream-function": consumers.STACK,
@@ -186,6 +189,7 @@ SCENARIOS: dict[str, Scenario] = {
     "fanout-lambda": fanout_lambda_scenario,
     "fanout-firehose": fanout_firehose_scenario,
     "stream": stream_scenario,
+    "http-endpoint": http_endpoint_scenario,
     "broker": broker_scenario,
     "queue-function": consumers.queue_function_scenario,
     "stream-function": consumers.stream_function_scenario,
@@ -250,6 +254,7 @@ def run(args: argparse.Namespace, log_dir: Path) -> int:
         "fanout-lambda": max(args.events // 10, 4),
         "fanout-firehose": max(args.events // 10, 1),
         "stream": args.records,
+        "http-endpoint": 20,
         "broker": 1,
         "queue-function": max(args.messages, 4),
         "stream-function": args.clicks,
