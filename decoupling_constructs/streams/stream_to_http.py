@@ -438,7 +438,7 @@ class StreamToHttpEndpoint(PatternConstruct):
         buffering, 60 s retry, GZIP. ``props``: any other prop of the constructor.
         """
         _check_preset(
-            cls, scope, construct_id, "datadog", _DATADOG_RULES, {"api_key": api_key, "site": site, "kind": kind}
+            cls, scope, construct_id, "datadog", _DATADOG_RULES, {"api_key": api_key, "site": site, "kind": kind}, props
         )
         defaults: dict[str, Any] = {
             "buffering_size": Size.mebibytes(4),
@@ -466,7 +466,8 @@ class StreamToHttpEndpoint(PatternConstruct):
         documentation here, so the URL is yours to pass; it must be HTTPS on a New Relic host (``newrelic.com``
         or ``nr-data.net``). ``license_key``: a secret holding ``{"api_key": "<license key>"}``.
         """
-        _check_preset(cls, scope, construct_id, "new_relic", _NEW_RELIC_RULES, {"url": url, "license_key": license_key})
+        values = {"url": url, "license_key": license_key}
+        _check_preset(cls, scope, construct_id, "new_relic", _NEW_RELIC_RULES, values, props)
         return cls(scope, construct_id, url=url, access_key=license_key, **{"endpoint_name": "New Relic", **props})
 
     @classmethod
@@ -489,7 +490,7 @@ class StreamToHttpEndpoint(PatternConstruct):
         e.g. ``us-east-1``). MongoDB marks App Services endpoints deprecated: check it still serves yours.
         """
         values = {"app_id": app_id, "route": route, "api_key": api_key, "deployment_region": deployment_region}
-        _check_preset(cls, scope, construct_id, "mongodb", _MONGODB_RULES, values)
+        _check_preset(cls, scope, construct_id, "mongodb", _MONGODB_RULES, values, props)
         host = f"{deployment_region}.aws.data.mongodb-api.com" if deployment_region else "data.mongodb-api.com"
         url = f"https://{host}/app/{app_id}/endpoint{route}"
         return cls(scope, construct_id, url=url, access_key=api_key, **{"endpoint_name": "MongoDB", **props})
@@ -774,10 +775,23 @@ _MONGODB_RULES = r.Rules(
 
 
 def _check_preset(
-    cls: type, scope: Construct, construct_id: str, method: str, rules: r.Rules, values: Mapping[str, Any]
+    cls: type,
+    scope: Construct,
+    construct_id: str,
+    method: str,
+    rules: r.Rules,
+    values: Mapping[str, Any],
+    props: Mapping[str, Any],
 ) -> None:
-    """A preset's own arguments, checked like a guarded method's (the constructor checks the rest)."""
+    """A preset's own arguments, checked like a guarded method's (the constructor checks the other ``props``, but
+    not the two the preset sets itself)."""
     try:
+        taken = sorted({"url", "access_key"} & set(props))
+        if taken:
+            raise ValueError(
+                f"{', '.join(taken)} are set by the {method}() preset from its own arguments; pass "
+                f"{', '.join(sorted(rules.props))} instead, or use the constructor"
+            )
         rules.check_values(values, r.Context(scope=scope, owner=cls))
     except Exception as error:
         r.reraise(error, r._where(cls, r._path_of(scope, construct_id), method))

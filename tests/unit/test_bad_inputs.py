@@ -691,6 +691,11 @@ ROWS += [
         ("StreamToHttpEndpoint", PATH, "datadog()", "api_key"),
     ),
     Row(
+        "StreamToHttpEndpoint.datadog-url-given",
+        lambda s: StreamToHttpEndpoint.datadog(s, "X", api_key=a_secret(s), url="https://example.com/"),
+        ("StreamToHttpEndpoint", PATH, "datadog()", "url"),
+    ),
+    Row(
         "StreamToHttpEndpoint.new_relic-host",
         lambda s: StreamToHttpEndpoint.new_relic(
             s, "X", url="https://example.com/firehose/v1", license_key=a_secret(s)
