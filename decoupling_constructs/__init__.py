@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from .queues.queue_function import QueueFunction
     from .queues.queue_workers import QueueWorkers
     from .queues.reliable_queue import ReliableQueue
+    from .streams._transform import LambdaTransform
     from .streams.stream_function import StreamFunction
     from .streams.stream_processor import FlinkCode, StreamProcessor
+    from .streams.stream_to_http import StreamToHttpEndpoint
     from .streams.stream_to_s3 import StreamToS3
     from .topics.fan_out import FanOut, QueueOptions
     from .topics.subscribed_queue import SubscribedQueue
@@ -40,6 +42,7 @@ _EXPORTS = {
     "MaintenanceWindow": ".brokers.broker",
     "MessageBroker": ".brokers.broker",
     "FanOut": ".topics.fan_out",
+    "LambdaTransform": ".streams._transform",
     "QueueOptions": ".topics.fan_out",
     "QueueFunction": ".queues.queue_function",
     "ReliableQueue": ".queues.reliable_queue",
@@ -47,6 +50,7 @@ _EXPORTS = {
     "StreamFunction": ".streams.stream_function",
     "StreamProcessor": ".streams.stream_processor",
     "FlinkCode": ".streams.stream_processor",
+    "StreamToHttpEndpoint": ".streams.stream_to_http",
     "StreamToS3": ".streams.stream_to_s3",
     "SubscribedQueue": ".topics.subscribed_queue",
     "Throughput": ".capacity",
@@ -60,6 +64,7 @@ __all__ = [
     "DeploymentMode",
     "FanOut",
     "FlinkCode",
+    "LambdaTransform",
     "MaintenanceWindow",
     "MessageBroker",
     "QueueFunction",
@@ -68,6 +73,7 @@ __all__ = [
     "ReliableQueue",
     "StreamFunction",
     "StreamProcessor",
+    "StreamToHttpEndpoint",
     "StreamToS3",
     "SubscribedQueue",
     "Throughput",

@@ -50,7 +50,8 @@ from .._network import private_subnets
 from .._props import ENCRYPTION_KEY, REMOVAL_POLICY
 from .._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov, allow_logs_to_use_key
 from .._validate import PropTypeError
-from .stream_to_s3 import READ_STREAM_ACTIONS, StreamToS3
+from ._delivery import READ_STREAM_ACTIONS
+from .stream_to_s3 import StreamToS3
 
 # Managed Service for Apache Flink limits (limits.py names the AWS document of each):
 MAX_PARALLELISM = limits.FLINK_MAX_PARALLELISM

@@ -54,6 +54,9 @@ NOT_STORED: dict[str, dict[tuple[str, str], str]] = {
         ("AWS::S3::Bucket", "LoggingConfiguration"): _MINISTACK_CFN.format("S3"),
         ("AWS::Lambda::Function", "DeadLetterConfig"): "MiniStack's CloudFormation does not set it on the function "
         "(GetFunction returns none); not checked through its Lambda API",
+        ("AWS::KinesisFirehose::DeliveryStream", "HttpEndpointDestinationConfiguration"): "MiniStack's "
+        "DescribeDeliveryStream returns only its EndpointConfiguration, BufferingHints and S3BackupMode (no "
+        "SecretsManagerConfiguration, RequestConfiguration, RetryOptions, S3Configuration, logging or processing)",
     },
     "moto": {
         ("AWS::SQS::Queue", "RedriveAllowPolicy"): "moto rejects the attribute, through its API too",
@@ -484,6 +487,13 @@ def _delivery_stream(r: _Read) -> dict[str, Json]:
             actual["ExtendedS3DestinationConfiguration"] = destination["ExtendedS3DestinationDescription"]
         if "S3DestinationDescription" in destination:
             actual["S3DestinationConfiguration"] = destination["S3DestinationDescription"]
+        if (
+            "HttpEndpointDestinationDescription" in destination
+        ):  # its S3 backup is described as S3DestinationDescription
+            http = dict(destination["HttpEndpointDestinationDescription"])
+            if "S3DestinationDescription" in http:
+                http["S3Configuration"] = http.pop("S3DestinationDescription")
+            actual["HttpEndpointDestinationConfiguration"] = http
     return actual
 
 

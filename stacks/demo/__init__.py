@@ -43,6 +43,7 @@ from decoupling_constructs.testing.verify import VerificationReport, verify
 
 from . import consumers, flink, workers
 from ._model import REGION, Check, Phases, Progress, Result, log_to
+from .http_endpoint import http_endpoint_scenario
 from .messaging import (
     broker_scenario,
     fanout_firehose_scenario,
@@ -61,6 +62,7 @@ PATTERNS = (
     "fanout-firehose",
     "fanout",
     "stream",
+    "http-endpoint",
     "broker",
     "queue-function",
     "stream-function",
@@ -74,7 +76,7 @@ PATTERNS = (
 LANES = (
     ("queue-function", "stream-function", "fanout-lambda", "fanout-firehose", "fanout"),
     ("queue", "fifo"),
-    ("stream", "stream-processor"),
+    ("stream", "stream-processor", "http-endpoint"),
     ("broker",),
     ("workers",),
 )
@@ -85,6 +87,7 @@ STACKS = {
     "fanout-lambda": "DecouplingFanOut",
     "fanout-firehose": "DecouplingFanOut",
     "stream": "DecouplingStreamToS3",
+    "http-endpoint": "DecouplingStreamToHttpEndpoint",
     "broker": "DecouplingMessageBroker",
     "queue-function": consumers.STACK,
     "stream-function": consumers.STACK,
@@ -98,6 +101,10 @@ EMULATOR_FOR = {
     "DecouplingReliableQueue": ("ministack", "its CloudFormation creates every resource"),
     "DecouplingFanOut": ("ministack", "its CloudFormation creates every resource, its Lambda runs the notifier"),
     "DecouplingStreamToS3": ("ministack", "it creates every resource and Firehose really reads the stream"),
+    "DecouplingStreamToHttpEndpoint": (
+        "ministack",
+        "it creates every resource; its Firehose POSTs to no HTTP endpoint, so only the configuration is proven",
+    ),
     "DecouplingMessageBroker": (
         "moto",
         "MiniStack's CloudFormation rejects AmazonMQ::Broker; moto's helper completes what moto skips",
@@ -188,6 +195,7 @@ SCENARIOS: dict[str, Scenario] = {
     "fanout-lambda": fanout_lambda_scenario,
     "fanout-firehose": fanout_firehose_scenario,
     "stream": stream_scenario,
+    "http-endpoint": http_endpoint_scenario,
     "broker": broker_scenario,
     "queue-function": consumers.queue_function_scenario,
     "stream-function": consumers.stream_function_scenario,
@@ -253,6 +261,7 @@ def run(args: argparse.Namespace, log_dir: Path) -> int:
         "fanout-lambda": max(args.events // 10, 4),
         "fanout-firehose": max(args.events // 10, 1),
         "stream": args.records,
+        "http-endpoint": 20,
         "broker": 1,
         "queue-function": max(args.messages, 4),
         "stream-function": args.clicks,

@@ -77,6 +77,9 @@ def test_demo_deploys_verifies_and_runs_every_pattern(tmp_path: Path, capsys: py
     assert "8 of 8 good messages processed once" in out
     assert "6 of 6 processed once" in out  # Invoices (FIFO)
     assert "PASS stream-function: 2/2 checks held" in out
+    # StreamToHttpEndpoint: the configuration MiniStack reports, and the one line on what it cannot show.
+    assert "PASS http-endpoint: 4/4 checks held" in out
+    assert "MiniStack's Firehose POSTs nothing to an HTTP endpoint" in flat_out
     assert "20 of 20 processed once" in out
     assert "\n  MiniStack's Kinesis event source mapping runs the success path only" in out
     # SNS -> Lambda and SNS -> Firehose (the latter stood in for: MiniStack's SNS does not deliver to Firehose).

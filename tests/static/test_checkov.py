@@ -114,6 +114,7 @@ REVIEWED_SKIPS: dict[str, set[str]] = {
         "DecouplingQueueWorkers/FlowLogs",
         "DecouplingFanOut/NotifierLogs",
         "DecouplingFanOut/ArchiveDeliveryLogs",
+        "DecouplingStreamToHttpEndpoint/Events/DeliveryLogs",
         *(f"{handler}Logs" for handler in HANDLERS),
         "DecouplingStreamProcessor/PageViews/DeliveryLogs",
         "DecouplingStreamProcessor/ViewCounts/DeliveryLogs",
@@ -121,7 +122,11 @@ REVIEWED_SKIPS: dict[str, set[str]] = {
         "DecouplingStreamProcessor/CountViews/StartLogs",
     },
     # No encryption_key given: Secrets Manager's AWS-managed key, as the broker's AWS-owned key.
-    "CKV_AWS_149": {"DecouplingMessageBroker/Orders/AdminSecret", "DecouplingMessageBroker/Events/AdminSecret"},
+    "CKV_AWS_149": {
+        "DecouplingMessageBroker/Orders/AdminSecret",
+        "DecouplingMessageBroker/Events/AdminSecret",
+        "DecouplingStreamToHttpEndpoint/EndpointAccessKey",
+    },
     # Server-access-log buckets do not log into themselves.
     "CKV_AWS_18": {
         "DecouplingStreamToS3/Clickstream/AccessLogBucket",
@@ -129,6 +134,7 @@ REVIEWED_SKIPS: dict[str, set[str]] = {
         "DecouplingFanOut/ArchiveAccessLogs",
         "DecouplingStreamProcessor/PageViews/AccessLogBucket",
         "DecouplingStreamProcessor/ViewCounts/AccessLogBucket",
+        "DecouplingStreamToHttpEndpoint/BackupAccessLogs",
     },
     # Session Manager's actions take no resource ARN.
     "CKV_AWS_111": {"DecouplingQueueWorkers/RenderFleet/Role/DefaultPolicy"},

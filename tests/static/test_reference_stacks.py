@@ -119,6 +119,19 @@ REVIEWED_ACKNOWLEDGMENTS = {
         "DecouplingStreamToS3/AuditTrail/DeliveryPolicy",
         "AwsSolutions-IAM5[Resource::<ArchiveDA4CB258.Arn>/audit-errors/*]",
     ),
+    # StreamToHttpEndpoint: the key is the endpoint owner's to rotate; the access-log bucket cannot log itself;
+    # Firehose SSE is for Direct PUT only (the source stream is encrypted); Firehose names its backup objects.
+    ("DecouplingStreamToHttpEndpoint/EndpointAccessKey", "AwsSolutions-SMG4"),
+    ("DecouplingStreamToHttpEndpoint/BackupAccessLogs", "AwsSolutions-S1"),
+    ("DecouplingStreamToHttpEndpoint/Events/DeliveryStream", "AwsSolutions-KDF1"),
+    (
+        "DecouplingStreamToHttpEndpoint/Events/DeliveryPolicy",
+        "AwsSolutions-IAM5[Resource::<Backups9A29A52D.Arn>/http-endpoint-backup/*]",
+    ),
+    (
+        "DecouplingStreamToHttpEndpoint/Events/DeliveryPolicy",
+        "AwsSolutions-IAM5[Resource::<Backups9A29A52D.Arn>/http-endpoint-errors/*]",
+    ),
 }
 
 

@@ -25,6 +25,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
@@ -43,6 +44,7 @@ from decoupling_constructs import (
     ReliableQueue,
     StreamFunction,
     StreamProcessor,
+    StreamToHttpEndpoint,
     StreamToS3,
     Throughput,
 )
@@ -592,6 +594,147 @@ ROWS += [
     with_scope(SS, "alarm_topic", a_key),
     construct(SS, "removal_policy", "retain"),
 ]
+
+
+# --- StreamToHttpEndpoint ---
+def HE(s: cdk.Stack, construct_id: str, **props: Any) -> StreamToHttpEndpoint:
+    """StreamToHttpEndpoint with a valid url, ``props`` on top."""
+    return StreamToHttpEndpoint(s, construct_id, **{"url": "https://ingest.example.com/firehose", **props})
+
+
+HE.__name__ = "StreamToHttpEndpoint"
+PLAINTEXT_KEY = "dd-api-key-0123456789abcdef"
+
+
+def a_secret_value(s: cdk.Stack) -> cdk.SecretValue:
+    return cdk.SecretValue.unsafe_plain_text(PLAINTEXT_KEY)
+
+
+def a_secret(s: cdk.Stack) -> secretsmanager.Secret:
+    return secretsmanager.Secret(s, "Key")
+
+
+def a_stream(s: cdk.Stack) -> kinesis.Stream:
+    return kinesis.Stream(s, "Events", shard_count=1)
+
+
+ROWS += [
+    construct(HE, "url", "http://ingest.example.com/firehose"),
+    construct(HE, "url", "https://ingest.example.com:8443/firehose"),
+    construct(HE, "url", "https://ingest.example.com:80/firehose"),
+    construct(HE, "url", "ingest.example.com/firehose"),
+    construct(HE, "url", "https://"),
+    construct(HE, "url", "https://ingest.example.com/" + "a" * 1000),
+    construct(HE, "url", "https://ingest.example.com/fire hose"),
+    construct(HE, "url", 443),
+    construct(HE, "access_key", PLAINTEXT_KEY),
+    with_scope(HE, "access_key", a_secret_value),
+    construct(HE, "access_key", {"api_key": PLAINTEXT_KEY}),
+    construct(HE, "endpoint_name", ""),
+    construct(HE, "endpoint_name", "   "),
+    construct(HE, "endpoint_name", "n" * 257),
+    construct(HE, "common_attributes", {f"attribute{i}": "v" for i in range(51)}),
+    construct(HE, "common_attributes", {"": "v"}),
+    construct(HE, "common_attributes", {"k" * 257: "v"}),
+    construct(HE, "common_attributes", {"env": "v" * 1025}),
+    construct(HE, "common_attributes", {"env": 1}),
+    construct(HE, "common_attributes", [("env", "prod")]),
+    construct(HE, "content_encoding", "gzip"),
+    construct(HE, "content_encoding", True),
+    construct(HE, "buffering_size", Size.mebibytes(65)),
+    construct(HE, "buffering_size", Size.mebibytes(0)),
+    construct(HE, "buffering_size", Size.kibibytes(1536)),
+    construct(HE, "buffering_size", 5),
+    construct(HE, "buffering_interval", Duration.seconds(901)),
+    construct(HE, "buffering_interval", 60),
+    with_scope(HE, "buffering_interval", a_token),
+    construct(HE, "retry_duration", Duration.seconds(7201)),
+    construct(HE, "retry_duration", Duration.millis(1500)),
+    construct(HE, "retry_duration", 300),
+    construct(HE, "backup", "FailedDataOnly"),
+    construct(HE, "backup", "all"),
+    construct(HE, "backup_bucket", "my-backups"),
+    construct(HE, "stream", "arn:aws:kinesis:eu-west-1:111111111111:stream/events"),
+    with_scope(HE, "stream", a_stream, direct_put=True),
+    construct(HE, "direct_put", "yes"),
+    construct(HE, "shard_count", 2, direct_put=True),
+    construct(HE, "expected_throughput", Throughput(1, 100), direct_put=True),
+    construct(HE, "retention_period", Duration.hours(48), direct_put=True),
+    construct(HE, "shard_count", 0),
+    construct(HE, "shard_count", 2, expected_throughput=Throughput(1, 100)),
+    construct(HE, "encryption_key", "alias/aws/kinesis"),
+    construct(HE, "transform", "arn:aws:lambda:eu-west-1:111111111111:function:t"),
+    Row(
+        "StreamToHttpEndpoint-lifecycle-with-backup-bucket",
+        lambda s: HE(
+            s,
+            "X",
+            backup_bucket=s3.Bucket.from_bucket_name(s, "Owned", "owned-bucket"),
+            lifecycle=[s3.LifecycleRule(expiration=Duration.days(1))],
+        ),
+        ("StreamToHttpEndpoint", PATH, "lifecycle"),
+    ),
+    override(HE, "data_freshness", threshold=900),
+    override(HE, "data_freshness", threshold=Duration.seconds(300)),  # at the buffering interval: always in ALARM
+    override(HE, "throttled_records", threshold=Duration.seconds(1)),
+    *alarm_settings_rows(HE, "data_freshness"),
+    construct(HE, "removal_policy", "retain"),
+    Row(
+        "StreamToHttpEndpoint.datadog-site",
+        lambda s: StreamToHttpEndpoint.datadog(s, "X", api_key=a_secret(s), site="US3", kind="metrics"),
+        ("StreamToHttpEndpoint", PATH, "datadog()", "site", "US3"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.datadog-kind",
+        lambda s: StreamToHttpEndpoint.datadog(s, "X", api_key=a_secret(s), kind="traces"),  # type: ignore[arg-type]
+        ("StreamToHttpEndpoint", PATH, "datadog()", "kind"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.datadog-plaintext-key",
+        lambda s: StreamToHttpEndpoint.datadog(s, "X", api_key=PLAINTEXT_KEY),  # type: ignore[arg-type]
+        ("StreamToHttpEndpoint", PATH, "datadog()", "api_key"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.datadog-url-given",
+        lambda s: StreamToHttpEndpoint.datadog(s, "X", api_key=a_secret(s), url="https://example.com/"),
+        ("StreamToHttpEndpoint", PATH, "datadog()", "url"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.new_relic-host",
+        lambda s: StreamToHttpEndpoint.new_relic(
+            s, "X", url="https://example.com/firehose/v1", license_key=a_secret(s)
+        ),
+        ("StreamToHttpEndpoint", PATH, "new_relic()", "url", "example.com"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.new_relic-http",
+        lambda s: StreamToHttpEndpoint.new_relic(
+            s, "X", url="http://aws-api.newrelic.com/firehose/v1", license_key=a_secret(s)
+        ),
+        ("StreamToHttpEndpoint", PATH, "new_relic()", "url"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.mongodb-route",
+        lambda s: StreamToHttpEndpoint.mongodb(s, "X", app_id="orders-abcde", route="firehose", api_key=a_secret(s)),
+        ("StreamToHttpEndpoint", PATH, "mongodb()", "route"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.mongodb-region",
+        lambda s: StreamToHttpEndpoint.mongodb(
+            s, "X", app_id="orders-abcde", route="/f", api_key=a_secret(s), deployment_region="Frankfurt"
+        ),
+        ("StreamToHttpEndpoint", PATH, "mongodb()", "deployment_region"),
+    ),
+]
+
+
+def test_a_plaintext_access_key_is_never_echoed_in_the_error() -> None:
+    for value in (PLAINTEXT_KEY, cdk.SecretValue.unsafe_plain_text(PLAINTEXT_KEY), {"api_key": PLAINTEXT_KEY}):
+        with pytest.raises(TypeError) as caught:
+            HE(stack(), "X", access_key=value)
+        assert PLAINTEXT_KEY not in str(caught.value)
+        assert "template" in str(caught.value)
+
 
 # --- MessageBroker ---
 MB = MessageBroker

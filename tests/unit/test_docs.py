@@ -23,6 +23,7 @@ from decoupling_constructs import (
     ReliableQueue,
     StreamFunction,
     StreamProcessor,
+    StreamToHttpEndpoint,
     StreamToS3,
     SubscribedQueue,
 )
@@ -37,6 +38,7 @@ PAGES = {
     "ReliableQueue": "docs/reliable-queue.md",
     "FanOut": "docs/fan-out.md",
     "StreamToS3": "docs/stream-to-s3.md",
+    "StreamToHttpEndpoint": "docs/stream-to-http-endpoint.md",
     "MessageBroker": "docs/message-broker.md",
     "AlarmTopic": "docs/alarms.md",
     "QueueFunction": "docs/queue-function.md",
@@ -49,6 +51,7 @@ PAGED_CONSTRUCTS = [
     ReliableQueue,
     FanOut,
     StreamToS3,
+    StreamToHttpEndpoint,
     MessageBroker,
     QueueFunction,
     QueueWorkers,

@@ -26,6 +26,7 @@ from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 from constructs import Construct
@@ -375,6 +376,10 @@ REQUIRED: dict[str, Callable[[cdk.Stack], dict[str, Any]]] = {
     "ReliableQueue": lambda s: {},
     "AlarmTopic": lambda s: {},
     "StreamToS3": lambda s: {},
+    "StreamToHttpEndpoint": lambda s: {
+        "url": "https://ingest.example.com/firehose",
+        "access_key": secretsmanager.Secret(s, "EndpointKey"),
+    },
     "FanOut": lambda s: {},
     "MessageBroker": lambda s: {},
     "QueueFunction": lambda s: {"function": _function(s)},
@@ -470,6 +475,7 @@ METHOD_ARGS: dict[str, dict[str, Callable[[cdk.Stack], Any]]] = {
         )
     },
     "StreamToS3.grant_read": GRANTEE,
+    "StreamToHttpEndpoint.grant_write": GRANTEE,
 }
 # Construct props a method needs beyond REQUIRED: AWS services publish only to a topic with a customer-managed key.
 METHOD_CONSTRUCT: dict[str, Callable[[cdk.Stack], dict[str, Any]]] = {
