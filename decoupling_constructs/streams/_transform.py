@@ -128,8 +128,7 @@ def known_timeout_seconds(function: lambda_.IFunction) -> float | None:
     return float(timeout)
 
 
-def _check_function(prop: str, value: object, ctx: r.Context) -> None:
-    _FUNCTION_TYPE.check(prop, value, ctx)
+def _check_timeout(prop: str, value: object, ctx: r.Context) -> None:
     timeout = known_timeout_seconds(value)  # type: ignore[arg-type]
     if timeout is not None and timeout > MAX_INVOCATION_SECONDS:
         raise ValueError(
@@ -140,7 +139,6 @@ def _check_function(prop: str, value: object, ctx: r.Context) -> None:
 
 
 def _check_keys_unique(prop: str, value: object, ctx: r.Context) -> None:
-    _KEYS.check(prop, value, ctx)
     assert isinstance(value, list | tuple)
     repeated = sorted({k for k in value if list(value).count(k) > 1})
     if repeated:
@@ -156,12 +154,16 @@ _KEYS = r.ListOf(
 #: The rules of a LambdaTransform's fields.
 TRANSFORM_RULES = r.Rules(
     {
-        "function": r.Custom(
-            _check_function,
-            "a lambda_.IFunction whose timeout is at most 5 minutes",
+        "function": r.AllOf(
+            rules=(
+                _FUNCTION_TYPE,
+                r.Custom(
+                    _check_timeout,
+                    "a lambda_.IFunction whose timeout is at most 5 minutes",
+                    source="Firehose developer guide, Transform source data: Lambda invocation time up to 5 minutes",
+                ),
+            ),
             tokens="synth",
-            why="the delivery role's grant and the alarms name it",
-            source="Firehose developer guide, Transform source data: Lambda invocation time up to 5 minutes",
         ),
         "buffer_size": r.Bytes(
             MIN_BUFFER_BYTES,
@@ -181,7 +183,9 @@ TRANSFORM_RULES = r.Rules(
         ),
         # No upper bound documented (ProcessorParameter): the rule bounds it only to a whole number >= 0.
         "retries": r.Int(0, 2**31 - 1, source="Firehose ProcessorParameter NumberOfRetries"),
-        "partition_keys": r.Custom(_check_keys_unique, "a list of distinct partition key names"),
+        "partition_keys": r.AllOf(
+            rules=(_KEYS, r.Custom(_check_keys_unique, "a list of distinct partition key names"))
+        ),
     }
 )
 #: A construct's ``transform`` prop: a LambdaTransform or None.
@@ -189,7 +193,6 @@ TRANSFORM = r.Fields(LambdaTransform, TRANSFORM_RULES, "a LambdaTransform or Non
 
 
 def _check_partition_by(prop: str, value: object, ctx: r.Context) -> None:
-    _PARTITION_BY_TYPE.check(prop, value, ctx)
     assert isinstance(value, Mapping)
     if not value:
         raise ValueError(f"{prop} must name at least one key (or be None), got {{}}")
@@ -206,15 +209,22 @@ _PARTITION_BY_TYPE = r.MappingOf(
     ),
     max_length=MAX_QUERY_KEYS,
     text="a mapping of partition key names to JQ paths",
-)
-#: A construct's ``partition_by`` prop: ``{"<key>": "<jq path>"}`` or None.
-PARTITION_BY = r.Custom(
-    _check_partition_by,
-    f"a mapping of 1-{MAX_QUERY_KEYS} partition key names to JQ paths (e.g. {{'tenant': '.tenant'}}), or None",
     optional=True,
     tokens="synth",
-    why="the prefix check reads the keys",
-    source="Firehose developer guide, Partitioning keys with inline parsing (JQ 1.6)",
+)
+#: A construct's ``partition_by`` prop: ``{"<key>": "<jq path>"}`` or None.
+PARTITION_BY = r.AllOf(
+    rules=(
+        _PARTITION_BY_TYPE,
+        r.Custom(
+            _check_partition_by,
+            f"a mapping of 1-{MAX_QUERY_KEYS} partition key names to JQ paths (e.g. {{'tenant': '.tenant'}})",
+            source="Firehose developer guide, Partitioning keys with inline parsing (JQ 1.6)",
+            optional=True,
+        ),
+    ),
+    optional=True,
+    tokens="synth",
 )
 
 

@@ -185,13 +185,20 @@ def strategy_for(rule: r.Rule) -> st.SearchStrategy[Maker]:
     return st.one_of(base)
 
 
+#: Valid values, given the test's stack, for the fields of a dataclass that have no default (a LambdaTransform's
+#: ``function``): a drawn field replaces its own; the test module fills this in.
+FIELDS_REQUIRED: dict[type, Callable[[cdk.Stack], dict[str, Any]]] = {}
+
+
 def _fields(rule: r.Fields) -> st.SearchStrategy[Maker]:
-    """A dataclass of ``rule.cls`` with up to two fields drawn from their own rules (the others default)."""
+    """A dataclass of ``rule.cls`` with up to two fields drawn from their own rules (the others default, or come
+    from :data:`FIELDS_REQUIRED` when they have no default)."""
     names = tuple(rule.rules.props)
 
     def build(makers: dict[str, Maker]) -> Maker:
         label = f"{rule.cls.__name__}(" + ", ".join(f"{k}={m.label}" for k, m in makers.items()) + ")"
-        return Maker(label, lambda s: rule.cls(**{k: m.make(s) for k, m in makers.items()}))
+        required = FIELDS_REQUIRED.get(rule.cls, lambda _s: {})
+        return Maker(label, lambda s: rule.cls(**{**required(s), **{k: m.make(s) for k, m in makers.items()}}))
 
     return st.lists(st.sampled_from(names), max_size=2, unique=True).flatmap(
         lambda chosen: st.tuples(*(strategy_for(rule.rules.props[n]) for n in chosen)).map(
