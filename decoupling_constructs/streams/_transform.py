@@ -40,6 +40,9 @@ delivery stream (S3, HTTP endpoint, OpenSearch, Redshift...) calls to use it::
   ``!{partitionKeyFromQuery:<key>}`` (``PARTITION_BY`` is its rule).
 * ``add_transform_alarms(alarms, transform)``: ``transform_errors`` and ``transform_throttles``, the function's
   Errors and Throttles (>= 1 a minute); add ``TRANSFORM_ALARM_KEYS`` to the construct's ``ALARM_KEYS``.
+* ``transform_code(handler_file, module="index") -> lambda_.Code``: a CDK asset of ``handler_file`` as
+  ``<module>.py`` beside the library's runtime (``decoupling_constructs.runtime``: ``firehose_transform`` and what it
+  imports, no boto3 needed), for a handler written with the runtime decorator.
 * ``lambda_partition_keys(transform)`` / ``query_partition_keys(partition_by)``: the keys each namespace defines,
   for a prefix check (``!{partitionKeyFromLambda:k}`` / ``!{partitionKeyFromQuery:k}``).
 
@@ -53,6 +56,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, Size
@@ -228,6 +232,17 @@ PARTITION_BY = r.AllOf(
 )
 
 
+def transform_code(handler_file: str | Path, module: str = "index") -> lambda_.Code:
+    """``handler_file`` (a Python file) as ``<module>.py`` beside the library's runtime, as a CDK asset: the code of
+    a transform written with ``decoupling_constructs.runtime.firehose_transform`` (handler ``<module>.handler``)."""
+    from ..queues._worker_bundle import lambda_bundle
+
+    path = Path(handler_file)
+    if not path.is_file():
+        raise ValueError(f"transform_code needs the handler's Python file, got {str(handler_file)!r} (no such file)")
+    return lambda_.Code.from_asset(str(lambda_bundle(path, module)))
+
+
 def lambda_partition_keys(transform: LambdaTransform | None) -> tuple[str, ...]:
     return tuple(transform.partition_keys) if transform is not None else ()
 
@@ -367,5 +382,6 @@ __all__ = [
     "lambda_partition_keys",
     "query_partition_keys",
     "render_processing",
+    "transform_code",
     "transform_delay_seconds",
 ]

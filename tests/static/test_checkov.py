@@ -99,7 +99,7 @@ SSE_SQS_QUEUES = {
         ("DecouplingFanOut", "Ledger/Audit"),
     ]
     for part in ("Queue", "DeadLetterQueue")
-} | {"DecouplingFanOut/Ledger/UndeliverableQueue"}
+} | {"DecouplingFanOut/Ledger/UndeliverableQueue", "DecouplingFirehoseTransform/Clicks/UndeliverableQueue"}
 HANDLERS = {f"DecouplingConsumers/{name}Handler" for name in ("Shipments", "Invoices", "Clicks")}
 REVIEWED_SKIPS: dict[str, set[str]] = {
     # SSE-SQS: encrypted, but the CloudFormation check knows only KmsMasterKeyId (queue.py).
@@ -113,6 +113,9 @@ REVIEWED_SKIPS: dict[str, set[str]] = {
         "DecouplingQueueWorkers/FlowLogs",
         "DecouplingFanOut/NotifierLogs",
         "DecouplingFanOut/ArchiveDeliveryLogs",
+        "DecouplingFirehoseTransform/ClickLakeDeliveryLogs",
+        "DecouplingFirehoseTransform/Views/DeliveryLogs",
+        "DecouplingFirehoseTransform/ClickTransformLogs",
         *(f"{handler}Logs" for handler in HANDLERS),
     },
     # No encryption_key given: Secrets Manager's AWS-managed key, as the broker's AWS-owned key.
@@ -122,15 +125,19 @@ REVIEWED_SKIPS: dict[str, set[str]] = {
         "DecouplingStreamToS3/Clickstream/AccessLogBucket",
         "DecouplingStreamToS3/ArchiveAccessLogs",
         "DecouplingFanOut/ArchiveAccessLogs",
+        "DecouplingFirehoseTransform/ClickLakeAccessLogs",
+        "DecouplingFirehoseTransform/Views/AccessLogBucket",
     },
     # Session Manager's actions take no resource ARN.
     "CKV_AWS_111": {"DecouplingQueueWorkers/RenderFleet/Role/DefaultPolicy"},
     # Event-source-mapped functions: failures go to the queue's DLQ or the on-failure queue (QueueFunction,
     # StreamFunction); concurrency bounded by the mapping (max_concurrency, parallelization_factor), the
     # notifier's by asynchronous invocation; no private resource to reach from a VPC (the reference stacks).
-    "CKV_AWS_116": HANDLERS,
-    "CKV_AWS_115": HANDLERS | {"DecouplingFanOut/Notifier"},
-    "CKV_AWS_117": HANDLERS | {"DecouplingFanOut/Notifier"},
+    # The Firehose transform: invoked synchronously by Firehose, which retries and keeps what fails
+    # (stacks/firehose_stack.py).
+    "CKV_AWS_116": HANDLERS | {"DecouplingFirehoseTransform/ClickTransform"},
+    "CKV_AWS_115": HANDLERS | {"DecouplingFanOut/Notifier", "DecouplingFirehoseTransform/ClickTransform"},
+    "CKV_AWS_117": HANDLERS | {"DecouplingFanOut/Notifier", "DecouplingFirehoseTransform/ClickTransform"},
 }
 
 
