@@ -1,5 +1,5 @@
 """FanOut to Firehose with a Lambda transform: topic messages (raw) into a Direct PUT delivery stream that transforms
-them and partitions them by page. ``render_processing`` renders the transform on any delivery stream (every setting,
+them and partitions them by page. ``apply_processing`` renders the transform on any delivery stream (every setting,
 retries 0 included) and lets the delivery role invoke it."""
 
 from pathlib import Path
@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from decoupling_constructs import AlarmTopic, FanOut, LambdaTransform
-from decoupling_constructs.streams import render_processing, transform_code
+from decoupling_constructs.streams import apply_processing, transform_code
 
 HANDLER = Path(__file__).parent / "firehose_transform_handler.py"
 
@@ -53,17 +53,14 @@ class ClickLakeStack(cdk.Stack):
             encryption=firehose.StreamEncryption.aws_owned_key(),
             role=role,
         )
-        transform = LambdaTransform(function, retries=0, partition_keys=["page"])
-        cfn = lake.node.default_child
-        assert isinstance(cfn, firehose.CfnDeliveryStream)
-        processing = render_processing(self, transform, role, dependent=lake)
-        cfn.add_property_override("ExtendedS3DestinationConfiguration.ProcessingConfiguration", processing)
-        # Dynamic partitioning can only be set when the delivery stream is created.
-        cfn.add_property_override(
-            "ExtendedS3DestinationConfiguration.DynamicPartitioningConfiguration", {"Enabled": True}
-        )
-        cfn.add_property_override(
-            "ExtendedS3DestinationConfiguration.Prefix", "clicks/page=!{partitionKeyFromLambda:page}/"
+        # The transform (every setting, retries 0 included, the role's grant) and dynamic partitioning, which can
+        # only be set when the delivery stream is created.
+        apply_processing(
+            lake,
+            self,
+            LambdaTransform(function, retries=0, partition_keys=["page"]),
+            role,
+            partitioned_prefix="clicks/page=!{partitionKeyFromLambda:page}/",
         )
         clicks.add_delivery_stream("Lake", lake, raw_message_delivery=True)
 

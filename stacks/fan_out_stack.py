@@ -17,7 +17,7 @@ from constructs import Construct
 
 from decoupling_constructs import AlarmTopic, FanOut, LambdaTransform, ReliableQueue, _internals
 from decoupling_constructs._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov
-from decoupling_constructs.streams._transform import render_processing
+from decoupling_constructs.streams import apply_processing
 
 from .consumer_stack import LAMBDA_LOGS_REASON
 from .stream_stack import hardened_bucket
@@ -210,16 +210,7 @@ def archive_delivery_stream(
         role=frozen_role,
     )
     _internals.remove_firehose_cidr_mapping(stack, existed_before=mapping_existed)
-    cfn = delivery_stream.node.default_child
-    assert isinstance(cfn, firehose.CfnDeliveryStream)
-    processing = render_processing(scope, transform, role, dependent=delivery_stream)
-    if processing is not None:
-        cfn.add_property_override("ExtendedS3DestinationConfiguration.ProcessingConfiguration", processing)
-    if partitioned:
-        cfn.add_property_override("ExtendedS3DestinationConfiguration.Prefix", data_prefix)
-        cfn.add_property_override(
-            "ExtendedS3DestinationConfiguration.DynamicPartitioningConfiguration", {"Enabled": True}
-        )
+    apply_processing(delivery_stream, scope, transform, role, partitioned_prefix=data_prefix if partitioned else None)
     log_stream = _internals.firehose_s3_log_stream(log_group)
     policy = iam.Policy(
         scope,

@@ -36,6 +36,10 @@ delivery stream (S3, HTTP endpoint, OpenSearch, Redshift...) calls to use it::
   None when there is neither. It checks ``transform`` (naming ``owner`` and ``prop``) and grants ``role``
   ``lambda:InvokeFunction`` and ``lambda:GetFunctionConfiguration`` on the function and its versions
   (``<arn>:*``) in an ``iam.Policy`` that ``dependent`` (the delivery stream) waits for.
+* ``apply_processing(delivery_stream, owner, transform, role, *, prop="transform", partition_by=None,
+  partitioned_prefix=None, destination="ExtendedS3DestinationConfiguration")``: ``render_processing`` set on the
+  delivery stream's ``CfnDeliveryStream``, and with ``partitioned_prefix`` dynamic partitioning on and that prefix
+  (give aws-cdk-lib's ``S3Bucket`` the prefix's static part: it refuses partition-key expressions).
 * ``partition_by``: ``{"<key>": "<jq path>"}``, e.g. ``{"tenant": ".customer.tenant"}``, for
   ``!{partitionKeyFromQuery:<key>}`` (``PARTITION_BY`` is its rule).
 * ``add_transform_alarms(alarms, transform)``: ``transform_errors`` and ``transform_throttles``, the function's
@@ -309,6 +313,35 @@ def render_processing(
     return {"Enabled": True, "Processors": processors}
 
 
+def apply_processing(
+    delivery_stream: IConstruct,
+    owner: Construct,
+    transform: LambdaTransform | None,
+    role: iam.IRole,
+    *,
+    prop: str = "transform",
+    partition_by: Mapping[str, str] | None = None,
+    partitioned_prefix: str | None = None,
+    destination: str = "ExtendedS3DestinationConfiguration",
+) -> None:
+    """:func:`render_processing` set on ``delivery_stream`` (its ``CfnDeliveryStream``, under ``destination``), the
+    stream waiting for the grant; with ``partitioned_prefix``, dynamic partitioning turned on and that prefix set
+    (aws-cdk-lib's ``S3Bucket`` refuses partition-key expressions without its own dynamic partitioning, which
+    cannot render this processor: give it the prefix's static part). Dynamic partitioning is fixed at creation."""
+    from aws_cdk import aws_kinesisfirehose as firehose
+
+    cfn = delivery_stream.node.default_child
+    assert isinstance(cfn, firehose.CfnDeliveryStream), cfn
+    processing = render_processing(
+        owner, transform, role, prop=prop, partition_by=partition_by, dependent=delivery_stream
+    )
+    if processing is not None:
+        cfn.add_property_override(f"{destination}.ProcessingConfiguration", processing)
+    if partitioned_prefix is not None:
+        cfn.add_property_override(f"{destination}.Prefix", partitioned_prefix)
+        cfn.add_property_override(f"{destination}.DynamicPartitioningConfiguration", {"Enabled": True})
+
+
 def _grant_invoke(
     owner: Construct, function: lambda_.IFunction, role: iam.IRole, prop: str, dependent: IConstruct | None
 ) -> None:
@@ -377,6 +410,7 @@ __all__ = [
     "TRANSFORM_RULES",
     "LambdaTransform",
     "add_transform_alarms",
+    "apply_processing",
     "buffer_size_mb",
     "known_timeout_seconds",
     "lambda_partition_keys",

@@ -48,9 +48,9 @@ from ._transform import (
     TRANSFORM_ALARM_KEYS,
     LambdaTransform,
     add_transform_alarms,
+    apply_processing,
     lambda_partition_keys,
     query_partition_keys,
-    render_processing,
     transform_delay_seconds,
 )
 
@@ -400,21 +400,15 @@ class StreamToS3(PatternConstruct):
             dynamic_partitioning=dynamic_partitioning,
         )
         self.transform = transform
-        processing = render_processing(
-            self, transform, self.role, partition_by=partition_by, dependent=self.delivery_stream
+        # aws-cdk-lib's S3Bucket got only the prefix's static part with dynamic partitioning (see apply_processing).
+        apply_processing(
+            self.delivery_stream,
+            self,
+            transform,
+            self.role,
+            partition_by=partition_by,
+            partitioned_prefix=data_prefix if dynamic_partitioning else None,
         )
-        cfn = self.delivery_stream.node.default_child
-        assert isinstance(cfn, firehose.CfnDeliveryStream)
-        if processing is not None:
-            cfn.add_property_override("ExtendedS3DestinationConfiguration.ProcessingConfiguration", processing)
-        if dynamic_partitioning:
-            # aws-cdk-lib's S3Bucket is given only the prefix's static part (it would refuse partition-key
-            # expressions without its own dynamic partitioning, which cannot render this transform): the prefix
-            # and the switch are set here. Both are fixed when the delivery stream is created.
-            cfn.add_property_override("ExtendedS3DestinationConfiguration.Prefix", data_prefix)
-            cfn.add_property_override(
-                "ExtendedS3DestinationConfiguration.DynamicPartitioningConfiguration", {"Enabled": True}
-            )
         self._grant_delivery(data_prefix, error_prefix, encryption_key)
         self.alarms = self._add_alarms(
             alarms, provisioned=shards is not None, buffering_interval=buffering_interval, transform=transform

@@ -171,3 +171,26 @@ def test_the_lambda_bundle_runs_the_transform_handler_on_the_standard_library_al
     assert json.loads(base64.b64decode(records[0]["data"]))["page"] == "home"
     assert records[0]["metadata"] == {"partitionKeys": {"page": "home"}}
     assert loaded == "[]"
+
+
+def test_apply_processing_sets_the_transform_and_the_partitioning_on_any_delivery_stream() -> None:
+    from aws_cdk import aws_kinesisfirehose as firehose
+    from aws_cdk import aws_s3 as s3
+
+    from decoupling_constructs.streams import apply_processing
+
+    stack = new_stack()
+    delivery_role = role(stack)
+    stream = firehose.DeliveryStream(
+        stack, "Lake", destination=firehose.S3Bucket(s3.Bucket(stack, "Bucket"), role=delivery_role), role=delivery_role
+    )
+    transform = LambdaTransform(function(stack), retries=0, partition_keys=["page"])
+    apply_processing(
+        stream, stack, transform, delivery_role, partitioned_prefix="clicks/!{partitionKeyFromLambda:page}/"
+    )
+    config = Template.from_stack(stack).to_json()["Resources"][lid(stack, stream)]["Properties"]
+    destination = config["ExtendedS3DestinationConfiguration"]
+    assert destination["Prefix"] == "clicks/!{partitionKeyFromLambda:page}/"
+    assert destination["DynamicPartitioningConfiguration"] == {"Enabled": True}
+    (processor,) = destination["ProcessingConfiguration"]["Processors"]
+    assert {"ParameterName": "NumberOfRetries", "ParameterValue": "0"} in processor["Parameters"]
