@@ -194,3 +194,30 @@ def test_apply_processing_sets_the_transform_and_the_partitioning_on_any_deliver
     assert destination["DynamicPartitioningConfiguration"] == {"Enabled": True}
     (processor,) = destination["ProcessingConfiguration"]["Processors"]
     assert {"ParameterName": "NumberOfRetries", "ParameterValue": "0"} in processor["Parameters"]
+
+
+def test_a_transform_function_of_another_stack_is_granted_through_its_export() -> None:
+    from aws_cdk import aws_s3 as s3
+
+    from decoupling_constructs import StreamToS3
+    from tests.unit.cdk_helpers import new_app
+
+    app = new_app()
+    functions, pipelines = cdk.Stack(app, "Functions"), cdk.Stack(app, "Pipelines")
+    fn = function(functions)
+    StreamToS3(
+        pipelines,
+        "Views",
+        transform=LambdaTransform(fn),
+        existing_bucket=s3.Bucket(pipelines, "Lake"),
+    )
+    template = Template.from_stack(pipelines).to_json()
+    (policy,) = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
+        and any("lambda:InvokeFunction" in s["Action"] for s in r["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert all("Fn::ImportValue" in str(resource) for resource in statement["Resource"])
+    Template.from_stack(functions)  # the export is there, no cycle
