@@ -13,7 +13,9 @@ import importlib.util
 import sys
 import types
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import exports
 
 if TYPE_CHECKING:
     from ._alarms import AlarmOptions, AlarmSettings
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from .streams.stream_function import StreamFunction
     from .streams.stream_to_s3 import StreamToS3
     from .topics.fan_out import FanOut, QueueOptions
+    from .topics.subscribed_queue import SubscribedQueue
 
 _EXPORTS = {
     "AlarmOptions": "._alarms",
@@ -44,6 +47,7 @@ _EXPORTS = {
     "QueueWorkers": ".queues.queue_workers",
     "StreamFunction": ".streams.stream_function",
     "StreamToS3": ".streams.stream_to_s3",
+    "SubscribedQueue": ".topics.subscribed_queue",
     "Throughput": ".capacity",
 }
 
@@ -63,6 +67,7 @@ __all__ = [
     "ReliableQueue",
     "StreamFunction",
     "StreamToS3",
+    "SubscribedQueue",
     "Throughput",
 ]
 __version__ = "0.1.0"
@@ -100,13 +105,4 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 sys.meta_path.append(_MovedModules())
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = exports(__name__, _EXPORTS)

@@ -20,6 +20,7 @@ from decoupling_constructs._security import LOGS_SERVICE_ENCRYPTION_REASON, ackn
 from decoupling_constructs.streams import apply_processing
 
 from .consumer_stack import LAMBDA_LOGS_REASON
+from .cross_account_stack import SUBSCRIBER_ACCOUNT, SUBSCRIBER_ENDPOINTS
 from .stream_stack import hardened_bucket
 
 # The regions the shipping service serves; the filter and the tests share this list.
@@ -45,13 +46,16 @@ ARCHIVE_ERROR_PREFIX = "orders-errors/"
 class FanOutStack(cdk.Stack):
     """``orders``: billing gets every event, shipping those whose ``region`` attribute is served,
     analytics those whose body ``amount`` is in range, the notifier function (SNS -> Lambda) those of
-    ``NOTIFY_REGIONS``; the archive (SNS -> Firehose -> S3) every event, as published; S3 may publish to the topic.
+    ``NOTIFY_REGIONS``; the archive (SNS -> Firehose -> S3) every event, as published; S3 may publish to the topic,
+    and the queues of ``SUBSCRIBER_ACCOUNT`` may subscribe to it.
     ``ledger``: a FIFO fan-out to accounting and audit, content-based deduplication."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description="decoupling-constructs: FanOut reference", **kwargs)
         alarms = AlarmTopic(self, "Alarms")
         self.orders = FanOut(self, "OrderEvents", alarm_topic=alarms.topic, service_publishers=["s3.amazonaws.com"])
+        # Another account's queues may subscribe (over SQS, its queues only): see stacks/cross_account_stack.py.
+        self.orders.grant_subscribe([SUBSCRIBER_ACCOUNT], endpoints=SUBSCRIBER_ENDPOINTS)
         self.billing = self.orders.add_queue("Billing")
         self.shipping = self.orders.add_queue(
             "Shipping",

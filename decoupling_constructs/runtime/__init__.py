@@ -1,5 +1,6 @@
 """boto3 helpers that use the patterns the way AWS recommends: batches, long polling, heartbeats,
-partial-failure retries, redrive. No aws-cdk-lib needed at run time.
+partial-failure retries, redrive. No aws-cdk-lib needed at run time; each name is imported on first use
+(PEP 562), so the receivers and the transform decorator run without boto3.
 
 * ``QueueConsumer``, ``ConsumerStats`` (``consumer``)
 * ``QueueProducer``, ``TopicPublisher``, ``PartialBatchError`` (``producer``)
@@ -8,12 +9,15 @@ partial-failure retries, redrive. No aws-cdk-lib needed at run time.
 * ``firehose_transform``, ``Transformed``, ``FirehoseRecord``, ``KinesisRecordMetadata`` (``firehose``: a
   Firehose data-transformation Lambda handler) and ``FirehoseHttpReceiver``, ``FirehoseDelivery``,
   ``LruRequestIds``, ``RequestIdStore`` (an endpoint for a Firehose HTTP endpoint destination); no boto3 needed
+* ``SnsReceiver``, ``SnsMessage``, ``ANY_TOPIC`` (``sns_receiver``: an endpoint for an SNS HTTP/HTTPS
+  subscription; its de-duplication store is a ``RequestIdStore`` too; signature checks need the ``receivers`` extra)
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import exports
 
 if TYPE_CHECKING:
     from .consumer import ConsumerStats, QueueConsumer
@@ -28,15 +32,12 @@ if TYPE_CHECKING:
         firehose_transform,
     )
     from .producer import PartialBatchError, QueueProducer, TopicPublisher
+    from .redrive import RedriveResult, peek, redrive
+    from .sns_receiver import ANY_TOPIC, SnsMessage, SnsReceiver
     from .stream import StreamProducer
 
-# Eager: the standard library only, and the module shares the function's name (a lazy import of the module would
-# leave the package's ``redrive`` bound to the module).
-from .redrive import RedriveResult, peek, redrive
-
-# Imported on first use (PEP 562), as the package's constructs are: a Firehose transform handler or HTTP receiver
-# (``firehose``: standard library only) must not need boto3, which the other helpers import.
 _EXPORTS = {
+    "ANY_TOPIC": ".sns_receiver",
     "ConsumerStats": ".consumer",
     "FirehoseDelivery": ".firehose",
     "FirehoseHttpReceiver": ".firehose",
@@ -46,14 +47,19 @@ _EXPORTS = {
     "PartialBatchError": ".producer",
     "QueueConsumer": ".consumer",
     "QueueProducer": ".producer",
+    "RedriveResult": ".redrive",
     "RequestIdStore": ".firehose",
+    "SnsMessage": ".sns_receiver",
+    "SnsReceiver": ".sns_receiver",
     "StreamProducer": ".stream",
     "TopicPublisher": ".producer",
     "Transformed": ".firehose",
     "firehose_transform": ".firehose",
+    "peek": ".redrive",
+    "redrive": ".redrive",
 }
-
 __all__ = [
+    "ANY_TOPIC",
     "ConsumerStats",
     "FirehoseDelivery",
     "FirehoseHttpReceiver",
@@ -65,6 +71,8 @@ __all__ = [
     "QueueProducer",
     "RedriveResult",
     "RequestIdStore",
+    "SnsMessage",
+    "SnsReceiver",
     "StreamProducer",
     "TopicPublisher",
     "Transformed",
@@ -72,15 +80,4 @@ __all__ = [
     "peek",
     "redrive",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = exports(__name__, _EXPORTS)

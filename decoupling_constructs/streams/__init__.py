@@ -1,10 +1,28 @@
 """Kinesis constructs: a data stream delivered by Firehose, and a Lambda consumer of a stream; Firehose's Lambda
-transform (``LambdaTransform``, see ``_transform``'s module doc for the helpers other delivery streams use)."""
+transform (``LambdaTransform``, and ``apply_processing``/``render_processing`` for any delivery stream; see
+``_transform``'s module doc)."""
 
-from ._transform import LambdaTransform, apply_processing, render_processing, transform_code
-from .stream_function import StreamFunction
-from .stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX, StreamToS3
+from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .._lazy import exports
+
+if TYPE_CHECKING:
+    from ._transform import LambdaTransform, apply_processing, render_processing, transform_code
+    from .stream_function import StreamFunction
+    from .stream_to_s3 import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX, StreamToS3
+
+_EXPORTS = {
+    "DEFAULT_DATA_PREFIX": ".stream_to_s3",
+    "DEFAULT_ERROR_PREFIX": ".stream_to_s3",
+    "LambdaTransform": "._transform",
+    "StreamFunction": ".stream_function",
+    "StreamToS3": ".stream_to_s3",
+    "apply_processing": "._transform",
+    "render_processing": "._transform",
+    "transform_code": "._transform",
+}
 __all__ = [
     "DEFAULT_DATA_PREFIX",
     "DEFAULT_ERROR_PREFIX",
@@ -15,3 +33,4 @@ __all__ = [
     "render_processing",
     "transform_code",
 ]
+__getattr__, __dir__ = exports(__name__, _EXPORTS)

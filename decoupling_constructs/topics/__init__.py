@@ -1,5 +1,20 @@
-"""SNS constructs: a topic fanned out to its subscribers."""
+"""SNS constructs: a topic fanned out to its subscribers, and a queue subscribed to a topic of any account."""
 
-from .fan_out import FanOut, QueueOptions
+from __future__ import annotations
 
-__all__ = ["FanOut", "QueueOptions"]
+from typing import TYPE_CHECKING
+
+from .._lazy import exports
+
+if TYPE_CHECKING:
+    from .fan_out import FanOut, QueueOptions, SubscribeGrant
+    from .subscribed_queue import SubscribedQueue
+
+_EXPORTS = {
+    "FanOut": ".fan_out",
+    "QueueOptions": ".fan_out",
+    "SubscribeGrant": ".fan_out",
+    "SubscribedQueue": ".subscribed_queue",
+}
+__all__ = ["FanOut", "QueueOptions", "SubscribeGrant", "SubscribedQueue"]
+__getattr__, __dir__ = exports(__name__, _EXPORTS)
