@@ -17,6 +17,7 @@ import aws_cdk as cdk
 from .broker_stack import MessageBrokerStack
 from .consumer_stack import ConsumerStack
 from .fan_out_stack import FanOutStack
+from .firehose_stack import FirehoseTransformStack
 from .http_endpoint_stack import StreamToHttpEndpointStack
 from .queue_stack import ReliableQueueStack
 from .stream_processor_stack import StreamProcessorStack
@@ -33,6 +34,7 @@ REFERENCE_STACKS: dict[str, Callable[..., cdk.Stack]] = {
     "DecouplingConsumers": ConsumerStack,
     "DecouplingQueueWorkers": QueueWorkersStack,
     "DecouplingStreamProcessor": StreamProcessorStack,
+    "DecouplingFirehoseTransform": FirehoseTransformStack,
 }
 
 

@@ -100,31 +100,15 @@ class ConsumerStack(cdk.Stack):
     def _handler(
         self, construct_id: str, layers: list[lambda_.ILayerVersion], handler_file: Path = HANDLER_FILE
     ) -> lambda_.Function:
-        """The handler with a role of its own: its log group's write grant instead of the broad
-        AWSLambdaBasicExecutionRole managed policy, and the source's read grant from QueueFunction or
-        StreamFunction."""
-        log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=logs.RetentionDays.ONE_MONTH)
-        role = iam.Role(self, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        log_group.grant_write(role)
-        function = lambda_.Function(
+        """The handler with a role of its own (see :func:`handler_function`), the source's read grant from
+        QueueFunction or StreamFunction."""
+        function = handler_function(
             self,
             construct_id,
-            runtime=lambda_.Runtime.PYTHON_3_13,
-            handler="index.handler",
-            code=lambda_.Code.from_inline(handler_file.read_text()),
-            timeout=HANDLER_TIMEOUT,
-            memory_size=256,
-            role=role,
-            log_group=log_group,
+            lambda_.Code.from_inline(handler_file.read_text()),
             layers=layers,
+            reaches="Lambda's event source mapping polls its queue or stream",
         )
-        # aws-cdk-lib makes the function depend on the whole role; the Role itself is already a GetAtt
-        # dependency (cfn-lint W3005), the policy granting the log group is not.
-        policy = role.node.find_child("DefaultPolicy").node.default_child
-        assert isinstance(policy, cdk.CfnResource)
-        function_resource = function.node.default_child
-        assert isinstance(function_resource, cdk.CfnResource)
-        function_resource.add_override("DependsOn", [self.get_logical_id(policy)])
         cdk.Validations.of(function).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions-L1",
@@ -132,11 +116,47 @@ class ConsumerStack(cdk.Stack):
                 "built for python3.13 and the version the handler is tested with; move runtime and layer together.",
             )
         )
-        acknowledge_checkov(
-            function,
-            "CKV_AWS_117",
-            "The handler reaches nothing private: Lambda's event source mapping polls its queue or stream, its logs "
-            "go to CloudWatch Logs; a VPC would add a NAT gateway or interface endpoints and reach nothing more.",
-        )
-        acknowledge_checkov(log_group, "CKV_AWS_158", LAMBDA_LOGS_REASON)
         return function
+
+
+def handler_function(
+    scope: Construct,
+    construct_id: str,
+    code: lambda_.Code,
+    *,
+    reaches: str,
+    layers: list[lambda_.ILayerVersion] | None = None,
+    timeout: Duration = HANDLER_TIMEOUT,
+) -> lambda_.Function:
+    """A reference handler (python3.13, ``index.handler``) with a role of its own: its log group's write grant
+    instead of the broad AWSLambdaBasicExecutionRole managed policy; ``reaches`` says for checkov what calls it."""
+    log_group = logs.LogGroup(scope, f"{construct_id}Logs", retention=logs.RetentionDays.ONE_MONTH)
+    role = iam.Role(scope, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    log_group.grant_write(role)
+    function = lambda_.Function(
+        scope,
+        construct_id,
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=code,
+        timeout=timeout,
+        memory_size=256,
+        role=role,
+        log_group=log_group,
+        layers=layers,
+    )
+    # aws-cdk-lib makes the function depend on the whole role; the Role itself is already a GetAtt
+    # dependency (cfn-lint W3005), the policy granting the log group is not.
+    policy = role.node.find_child("DefaultPolicy").node.default_child
+    assert isinstance(policy, cdk.CfnResource)
+    function_resource = function.node.default_child
+    assert isinstance(function_resource, cdk.CfnResource)
+    function_resource.add_override("DependsOn", [cdk.Stack.of(scope).get_logical_id(policy)])
+    acknowledge_checkov(
+        function,
+        "CKV_AWS_117",
+        f"The handler reaches nothing private: {reaches}, its logs go to CloudWatch Logs; a VPC would add a NAT "
+        "gateway or interface endpoints and reach nothing more.",
+    )
+    acknowledge_checkov(log_group, "CKV_AWS_158", LAMBDA_LOGS_REASON)
+    return function

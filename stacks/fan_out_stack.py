@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import Duration, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
@@ -14,8 +15,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from decoupling_constructs import AlarmTopic, FanOut, ReliableQueue, _internals
+from decoupling_constructs import AlarmTopic, FanOut, LambdaTransform, ReliableQueue, _internals
 from decoupling_constructs._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov
+from decoupling_constructs.streams import apply_processing
 
 from .consumer_stack import LAMBDA_LOGS_REASON
 from .cross_account_stack import SUBSCRIBER_ACCOUNT, SUBSCRIBER_ENDPOINTS
@@ -148,11 +150,26 @@ def notifier_function(scope: Construct, alarms: AlarmTopic) -> lambda_.Function:
     return function
 
 
-def archive_delivery_stream(scope: Construct) -> tuple[s3.Bucket, firehose.DeliveryStream]:
+def archive_delivery_stream(
+    scope: Construct,
+    name: str = "Archive",
+    *,
+    data_prefix: str = ARCHIVE_PREFIX,
+    error_prefix: str = ARCHIVE_ERROR_PREFIX,
+    transform: LambdaTransform | None = None,
+    purpose: str = "the order archive's",
+) -> tuple[s3.Bucket, firehose.DeliveryStream]:
     """A Direct PUT delivery stream (SNS puts into it) encrypted at rest with an AWS-owned key, writing GZIP
-    objects under ``ARCHIVE_PREFIX`` of a hardened bucket (private, TLS only, SSE-S3, versioned, kept; server access
-    logs to a bucket of their own)."""
-    access_logs = hardened_bucket(scope, "ArchiveAccessLogs")
+    objects under ``data_prefix`` of a hardened bucket (private, TLS only, SSE-S3, versioned, kept; server access
+    logs to a bucket of their own). Its resources' ids start with ``name``.
+
+    With ``transform``: Firehose calls it before delivery (``render_processing``: every setting, the role's grant);
+    when ``transform.partition_keys`` is set, objects are partitioned by them (dynamic partitioning, fixed at
+    creation: ``data_prefix`` names each key as ``!{partitionKeyFromLambda:<key>}``) and buffered as Firehose
+    requires with it (64 MiB, 60 s)."""
+    partitioned = transform is not None and bool(transform.partition_keys)
+    static_prefixes = [p.split("!{", 1)[0] for p in (data_prefix, error_prefix)]
+    access_logs = hardened_bucket(scope, f"{name}AccessLogs")
     no_self_logging = (
         "This is the order archive's server-access-log bucket; logging its own accesses into itself "
         "would log every log delivery, without end."
@@ -160,18 +177,18 @@ def archive_delivery_stream(scope: Construct) -> tuple[s3.Bucket, firehose.Deliv
     cdk.Validations.of(access_logs).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason=no_self_logging))
     acknowledge_checkov(access_logs, "CKV_AWS_18", no_self_logging)
     bucket = hardened_bucket(
-        scope, "Archive", server_access_logs_bucket=access_logs, server_access_logs_prefix="access-logs/"
+        scope, name, server_access_logs_bucket=access_logs, server_access_logs_prefix="access-logs/"
     )
     stack = cdk.Stack.of(scope)
-    log_group = logs.LogGroup(scope, "ArchiveDeliveryLogs", retention=logs.RetentionDays.ONE_MONTH)
+    log_group = logs.LogGroup(scope, f"{name}DeliveryLogs", retention=logs.RetentionDays.ONE_MONTH)
     acknowledge_checkov(log_group, "CKV_AWS_158", LOGS_SERVICE_ENCRYPTION_REASON)  # delivery errors, no bodies
     role = iam.Role(
         scope,
-        "ArchiveDeliveryRole",
+        f"{name}DeliveryRole",
         assumed_by=iam.ServicePrincipal(
             "firehose.amazonaws.com", conditions={"StringEquals": {"sts:ExternalId": stack.account}}
         ),
-        description="Firehose: write the order archive's S3 prefixes",
+        description=f"Firehose: write {purpose} S3 prefixes",
     )
     # The L2 would grant itself read/write on the whole bucket (s3:GetObject*, s3:DeleteObject*...): it gets the
     # role immutable, and the role exactly the statements below (as StreamToS3's delivery role).
@@ -179,23 +196,29 @@ def archive_delivery_stream(scope: Construct) -> tuple[s3.Bucket, firehose.Deliv
     mapping_existed = _internals.has_firehose_cidr_mapping(stack)
     delivery_stream = firehose.DeliveryStream(
         scope,
-        "ArchiveDeliveryStream",
+        f"{name}DeliveryStream",
         destination=firehose.S3Bucket(
             bucket,
             role=frozen_role,
-            data_output_prefix=ARCHIVE_PREFIX,
-            error_output_prefix=ARCHIVE_ERROR_PREFIX,
+            # aws-cdk-lib's S3Bucket refuses partition-key expressions without its own dynamic partitioning, which
+            # cannot render the transform: it gets the static part, and the prefix is set below.
+            data_output_prefix=static_prefixes[0] if partitioned else data_prefix,
+            error_output_prefix=error_prefix,
             compression=firehose.Compression.GZIP,
             logging_config=firehose.EnableLogging(log_group),
+            # Dynamic partitioning: at least 64 MiB and 60 s (see StreamToS3's MIN_PARTITIONED_BUFFERING_*).
+            buffering_size=Size.mebibytes(64) if partitioned else None,
+            buffering_interval=Duration.seconds(60) if partitioned else None,
         ),
         encryption=firehose.StreamEncryption.aws_owned_key(),
         role=frozen_role,
     )
     _internals.remove_firehose_cidr_mapping(stack, existed_before=mapping_existed)
+    apply_processing(delivery_stream, scope, transform, role, partitioned_prefix=data_prefix if partitioned else None)
     log_stream = _internals.firehose_s3_log_stream(log_group)
     policy = iam.Policy(
         scope,
-        "ArchiveDeliveryPolicy",
+        f"{name}DeliveryPolicy",
         roles=[role],
         statements=[
             iam.PolicyStatement(
@@ -206,7 +229,7 @@ def archive_delivery_stream(scope: Construct) -> tuple[s3.Bucket, firehose.Deliv
             iam.PolicyStatement(
                 sid="WriteUnderThePrefixes",
                 actions=["s3:PutObject", "s3:AbortMultipartUpload"],
-                resources=[bucket.arn_for_objects(f"{p}*") for p in (ARCHIVE_PREFIX, ARCHIVE_ERROR_PREFIX)],
+                resources=[bucket.arn_for_objects(f"{p}*") for p in static_prefixes],
             ),
             iam.PolicyStatement(
                 sid="LogDeliveryErrors",
@@ -224,7 +247,7 @@ def archive_delivery_stream(scope: Construct) -> tuple[s3.Bucket, firehose.Deliv
     )
     delivery_stream.node.add_dependency(policy)  # it must not start before its role may write
     bucket_arn = _internals.nag_arn_token(policy, bucket)
-    for prefix in (ARCHIVE_PREFIX, ARCHIVE_ERROR_PREFIX):
+    for prefix in static_prefixes:
         cdk.Validations.of(policy).acknowledge(
             cdk.Acknowledgment(
                 id=_internals.nag_resource_finding_id("AwsSolutions-IAM5", f"{bucket_arn}/{prefix}*"),

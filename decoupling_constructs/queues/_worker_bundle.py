@@ -146,17 +146,33 @@ def bundle(code: Path | None) -> Path:
         wheel_names(code)  # readable?
         code_files = [(code, code.name)]
     key = _digest(library + code_files, versions)
-    staged = Path(tempfile.gettempdir()) / f"decoupling-constructs-worker-{key}"
+    copied = library + distributions + ([] if code is not None and code.is_file() else code_files)
+    wheel = code if code is not None and code.is_file() else None
+    return _stage(f"decoupling-constructs-worker-{key}", copied, "site", wheel)
+
+
+def lambda_bundle(handler: Path, module: str = "index") -> Path:
+    """A Lambda function's code directory (for ``lambda_.Code.from_asset``): the ``handler`` file as
+    ``<module>.py`` beside the library's runtime (``decoupling_constructs.runtime`` and what it imports; no boto3,
+    which Lambda's Python runtime has), staged once per content as :func:`bundle` is. Every file is pure Python."""
+    files = [*_library_files(), (handler, f"{module}.py")]
+    return _stage(f"decoupling-constructs-lambda-{_digest(files, [])}", files, "", None)
+
+
+def _stage(name: str, files: list[tuple[Path, str]], root: str, wheel: Path | None) -> Path:
+    """``files`` copied under ``<tmp>/<name>/<root>`` (and ``wheel`` extracted there), built in a temporary
+    directory renamed into place, so that concurrent syntheses never see half a bundle."""
+    staged = Path(tempfile.gettempdir()) / name
     if staged.is_dir():
         return staged
     building = Path(tempfile.mkdtemp(prefix=f"{staged.name}.", dir=staged.parent))
-    site = building / "site"
-    for source, relative in library + distributions + ([] if code is not None and code.is_file() else code_files):
+    site = building / root if root else building
+    for source, relative in files:
         target = site / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-    if code is not None and code.is_file():
-        _extract_wheel(code, site)
+    if wheel is not None:
+        _extract_wheel(wheel, site)
     try:
         os.rename(building, staged)
     except OSError:  # another process staged the same bundle meanwhile

@@ -1,6 +1,6 @@
 """Kinesis constructs: a data stream delivered by Firehose (to S3, to an HTTPS endpoint), a Lambda consumer of a
-stream, and a Managed Flink application processing a stream; Firehose's Lambda transform (``LambdaTransform``, see
-``_transform``'s module doc for the helpers other delivery streams use)."""
+stream, and a Managed Flink application processing a stream; Firehose's Lambda transform (``LambdaTransform``, and
+``apply_processing``/``render_processing`` for any delivery stream; see ``_transform``'s module doc)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from .._lazy import exports
 
 if TYPE_CHECKING:
-    from ._transform import LambdaTransform
+    from ._transform import LambdaTransform, apply_processing, render_processing, transform_code
     from .stream_function import StreamFunction
     from .stream_processor import FlinkCode, StreamProcessor
     from .stream_to_http import StreamToHttpEndpoint
@@ -24,6 +24,9 @@ _EXPORTS = {
     "StreamProcessor": ".stream_processor",
     "StreamToHttpEndpoint": ".stream_to_http",
     "StreamToS3": ".stream_to_s3",
+    "apply_processing": "._transform",
+    "render_processing": "._transform",
+    "transform_code": "._transform",
 }
 __all__ = [
     "DEFAULT_DATA_PREFIX",
@@ -34,5 +37,8 @@ __all__ = [
     "StreamProcessor",
     "StreamToHttpEndpoint",
     "StreamToS3",
+    "apply_processing",
+    "render_processing",
+    "transform_code",
 ]
 __getattr__, __dir__ = exports(__name__, _EXPORTS)

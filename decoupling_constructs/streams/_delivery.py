@@ -98,14 +98,16 @@ def buffering_interval_rule(source: str) -> r.Rule:
     )
 
 
-def buffering_size_rule(max_mib: int, source: str) -> r.Rule:
-    """``buffering_size``: 1 MiB to ``max_mib`` (the destination's SizeInMBs), in whole MiB."""
+def buffering_size_rule(max_mib: int, source: str, *, optional: bool = False) -> r.Rule:
+    """``buffering_size``: 1 MiB to ``max_mib`` (the destination's SizeInMBs), in whole MiB (``optional``: None
+    means the construct's default)."""
     return r.Bytes(
         limits.FIREHOSE_MIN_BUFFERING_MIB * 2**20,
         max_mib * 2**20,
         whole="mebibytes",
         token_unit="mebibytes",  # aws-cdk-lib reads a token buffering size in MiB only
         text=f"{limits.FIREHOSE_MIN_BUFFERING_MIB}-{max_mib} MiB",
+        optional=optional,
         source=source,
     )
 

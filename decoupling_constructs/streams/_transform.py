@@ -36,10 +36,17 @@ delivery stream (S3, HTTP endpoint, OpenSearch, Redshift...) calls to use it::
   None when there is neither. It checks ``transform`` (naming ``owner`` and ``prop``) and grants ``role``
   ``lambda:InvokeFunction`` and ``lambda:GetFunctionConfiguration`` on the function and its versions
   (``<arn>:*``) in an ``iam.Policy`` that ``dependent`` (the delivery stream) waits for.
+* ``apply_processing(delivery_stream, owner, transform, role, *, prop="transform", partition_by=None,
+  partitioned_prefix=None, destination="ExtendedS3DestinationConfiguration")``: ``render_processing`` set on the
+  delivery stream's ``CfnDeliveryStream``, and with ``partitioned_prefix`` dynamic partitioning on and that prefix
+  (give aws-cdk-lib's ``S3Bucket`` the prefix's static part: it refuses partition-key expressions).
 * ``partition_by``: ``{"<key>": "<jq path>"}``, e.g. ``{"tenant": ".customer.tenant"}``, for
   ``!{partitionKeyFromQuery:<key>}`` (``PARTITION_BY`` is its rule).
 * ``add_transform_alarms(alarms, transform)``: ``transform_errors`` and ``transform_throttles``, the function's
   Errors and Throttles (>= 1 a minute); add ``TRANSFORM_ALARM_KEYS`` to the construct's ``ALARM_KEYS``.
+* ``transform_code(handler_file, module="index") -> lambda_.Code``: a CDK asset of ``handler_file`` as
+  ``<module>.py`` beside the library's runtime (``decoupling_constructs.runtime``: ``firehose_transform`` and what it
+  imports, no boto3 needed), for a handler written with the runtime decorator.
 * ``lambda_partition_keys(transform)`` / ``query_partition_keys(partition_by)``: the keys each namespace defines,
   for a prefix check (``!{partitionKeyFromLambda:k}`` / ``!{partitionKeyFromQuery:k}``).
 
@@ -53,6 +60,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, Size
@@ -128,8 +136,7 @@ def known_timeout_seconds(function: lambda_.IFunction) -> float | None:
     return float(timeout)
 
 
-def _check_function(prop: str, value: object, ctx: r.Context) -> None:
-    _FUNCTION_TYPE.check(prop, value, ctx)
+def _check_timeout(prop: str, value: object, ctx: r.Context) -> None:
     timeout = known_timeout_seconds(value)  # type: ignore[arg-type]
     if timeout is not None and timeout > MAX_INVOCATION_SECONDS:
         raise ValueError(
@@ -140,7 +147,6 @@ def _check_function(prop: str, value: object, ctx: r.Context) -> None:
 
 
 def _check_keys_unique(prop: str, value: object, ctx: r.Context) -> None:
-    _KEYS.check(prop, value, ctx)
     assert isinstance(value, list | tuple)
     repeated = sorted({k for k in value if list(value).count(k) > 1})
     if repeated:
@@ -156,12 +162,16 @@ _KEYS = r.ListOf(
 #: The rules of a LambdaTransform's fields.
 TRANSFORM_RULES = r.Rules(
     {
-        "function": r.Custom(
-            _check_function,
-            "a lambda_.IFunction whose timeout is at most 5 minutes",
+        "function": r.AllOf(
+            rules=(
+                _FUNCTION_TYPE,
+                r.Custom(
+                    _check_timeout,
+                    "a lambda_.IFunction whose timeout is at most 5 minutes",
+                    source="Firehose developer guide, Transform source data: Lambda invocation time up to 5 minutes",
+                ),
+            ),
             tokens="synth",
-            why="the delivery role's grant and the alarms name it",
-            source="Firehose developer guide, Transform source data: Lambda invocation time up to 5 minutes",
         ),
         "buffer_size": r.Bytes(
             MIN_BUFFER_BYTES,
@@ -181,7 +191,9 @@ TRANSFORM_RULES = r.Rules(
         ),
         # No upper bound documented (ProcessorParameter): the rule bounds it only to a whole number >= 0.
         "retries": r.Int(0, 2**31 - 1, source="Firehose ProcessorParameter NumberOfRetries"),
-        "partition_keys": r.Custom(_check_keys_unique, "a list of distinct partition key names"),
+        "partition_keys": r.AllOf(
+            rules=(_KEYS, r.Custom(_check_keys_unique, "a list of distinct partition key names"))
+        ),
     }
 )
 #: A construct's ``transform`` prop: a LambdaTransform or None.
@@ -189,7 +201,6 @@ TRANSFORM = r.Fields(LambdaTransform, TRANSFORM_RULES, "a LambdaTransform or Non
 
 
 def _check_partition_by(prop: str, value: object, ctx: r.Context) -> None:
-    _PARTITION_BY_TYPE.check(prop, value, ctx)
     assert isinstance(value, Mapping)
     if not value:
         raise ValueError(f"{prop} must name at least one key (or be None), got {{}}")
@@ -206,16 +217,34 @@ _PARTITION_BY_TYPE = r.MappingOf(
     ),
     max_length=MAX_QUERY_KEYS,
     text="a mapping of partition key names to JQ paths",
-)
-#: A construct's ``partition_by`` prop: ``{"<key>": "<jq path>"}`` or None.
-PARTITION_BY = r.Custom(
-    _check_partition_by,
-    f"a mapping of 1-{MAX_QUERY_KEYS} partition key names to JQ paths (e.g. {{'tenant': '.tenant'}}), or None",
     optional=True,
     tokens="synth",
-    why="the prefix check reads the keys",
-    source="Firehose developer guide, Partitioning keys with inline parsing (JQ 1.6)",
 )
+#: A construct's ``partition_by`` prop: ``{"<key>": "<jq path>"}`` or None.
+PARTITION_BY = r.AllOf(
+    rules=(
+        _PARTITION_BY_TYPE,
+        r.Custom(
+            _check_partition_by,
+            f"a mapping of 1-{MAX_QUERY_KEYS} partition key names to JQ paths (e.g. {{'tenant': '.tenant'}})",
+            source="Firehose developer guide, Partitioning keys with inline parsing (JQ 1.6)",
+            optional=True,
+        ),
+    ),
+    optional=True,
+    tokens="synth",
+)
+
+
+def transform_code(handler_file: str | Path, module: str = "index") -> lambda_.Code:
+    """``handler_file`` (a Python file) as ``<module>.py`` beside the library's runtime, as a CDK asset: the code of
+    a transform written with ``decoupling_constructs.runtime.firehose_transform`` (handler ``<module>.handler``)."""
+    from ..queues._worker_bundle import lambda_bundle
+
+    path = Path(handler_file)
+    if not path.is_file():
+        raise ValueError(f"transform_code needs the handler's Python file, got {str(handler_file)!r} (no such file)")
+    return lambda_.Code.from_asset(str(lambda_bundle(path, module)))
 
 
 def lambda_partition_keys(transform: LambdaTransform | None) -> tuple[str, ...]:
@@ -282,6 +311,35 @@ def render_processing(
     if not processors:
         return None
     return {"Enabled": True, "Processors": processors}
+
+
+def apply_processing(
+    delivery_stream: IConstruct,
+    owner: Construct,
+    transform: LambdaTransform | None,
+    role: iam.IRole,
+    *,
+    prop: str = "transform",
+    partition_by: Mapping[str, str] | None = None,
+    partitioned_prefix: str | None = None,
+    destination: str = "ExtendedS3DestinationConfiguration",
+) -> None:
+    """:func:`render_processing` set on ``delivery_stream`` (its ``CfnDeliveryStream``, under ``destination``), the
+    stream waiting for the grant; with ``partitioned_prefix``, dynamic partitioning turned on and that prefix set
+    (aws-cdk-lib's ``S3Bucket`` refuses partition-key expressions without its own dynamic partitioning, which
+    cannot render this processor: give it the prefix's static part). Dynamic partitioning is fixed at creation."""
+    from aws_cdk import aws_kinesisfirehose as firehose
+
+    cfn = delivery_stream.node.default_child
+    assert isinstance(cfn, firehose.CfnDeliveryStream), cfn
+    processing = render_processing(
+        owner, transform, role, prop=prop, partition_by=partition_by, dependent=delivery_stream
+    )
+    if processing is not None:
+        cfn.add_property_override(f"{destination}.ProcessingConfiguration", processing)
+    if partitioned_prefix is not None:
+        cfn.add_property_override(f"{destination}.Prefix", partitioned_prefix)
+        cfn.add_property_override(f"{destination}.DynamicPartitioningConfiguration", {"Enabled": True})
 
 
 def _grant_invoke(
@@ -352,10 +410,12 @@ __all__ = [
     "TRANSFORM_RULES",
     "LambdaTransform",
     "add_transform_alarms",
+    "apply_processing",
     "buffer_size_mb",
     "known_timeout_seconds",
     "lambda_partition_keys",
     "query_partition_keys",
     "render_processing",
+    "transform_code",
     "transform_delay_seconds",
 ]

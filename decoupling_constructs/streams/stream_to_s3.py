@@ -34,6 +34,17 @@ from .._validate import PropTypeError
 from ..capacity import CapacityPlan, Throughput
 from . import _delivery
 from ._delivery import DEFAULT_ITERATOR_AGE_ALARM, DEFAULT_RETENTION, default_lifecycle
+from ._transform import (
+    PARTITION_BY,
+    TRANSFORM,
+    TRANSFORM_ALARM_KEYS,
+    LambdaTransform,
+    add_transform_alarms,
+    apply_processing,
+    lambda_partition_keys,
+    query_partition_keys,
+    transform_delay_seconds,
+)
 
 # Kinesis Data Streams and Firehose limits (limits.py names the AWS document of each):
 MAX_BUFFERING_MIB = limits.FIREHOSE_MAX_BUFFERING_MIB
@@ -48,6 +59,13 @@ __all__ = ["DEFAULT_ITERATOR_AGE_ALARM", "DEFAULT_RETENTION", "StreamToS3", "def
 
 DEFAULT_BUFFERING_INTERVAL = Duration.seconds(300)
 DEFAULT_BUFFERING_SIZE = Size.mebibytes(5)
+# With dynamic partitioning: aws-cdk-lib's S3Bucket refuses less than 64 MiB (DataFormatConversionBufferingSizeTooSmall)
+# and defaults to 128 MiB; Firehose "cannot use zero buffering" with it and aws-cdk-lib refuses an interval under
+# 60 s (DynamicPartitioningBufferingIntervalTooSmall). Firehose developer guide, "Buffer data for dynamic
+# partitioning": end-to-end delay may reach 1.5 times the buffering interval.
+MIN_PARTITIONED_BUFFERING_MIB = 64
+DEFAULT_PARTITIONED_BUFFERING_SIZE = Size.mebibytes(128)
+MIN_PARTITIONED_BUFFERING_SECONDS = 60
 DEFAULT_DATA_PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 DEFAULT_ERROR_PREFIX = (
     "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
@@ -58,6 +76,9 @@ _EXPRESSION = re.compile(r"!\{[^}]*\}")
 # Firehose prefix expressions without dynamic partitioning (Firehose developer guide, "Custom prefixes
 # for Amazon S3 objects"): timestamps, a random string, and the error type (error prefix only).
 _VALID_EXPRESSION = re.compile(r"^!\{(timestamp:[^}]+|firehose:random-string|firehose:error-output-type)\}\Z")
+# With dynamic partitioning, data_prefix may also name partition keys (Firehose developer guide, "Use Amazon S3
+# bucket prefix to deliver data"): from the transform's metadata.partitionKeys, or from the JQ extraction.
+_PARTITION_EXPRESSION = re.compile(r"^!\{(partitionKeyFromLambda|partitionKeyFromQuery):([^}]*)\}\Z")
 
 
 def _prefix_relations(values: Mapping[str, object], ctx: r.Context) -> None:
@@ -79,6 +100,77 @@ def _prefix_relations(values: Mapping[str, object], ctx: r.Context) -> None:
         raise ValueError(
             f"error_prefix with expressions must contain {ERROR_OUTPUT_TYPE} (Firehose rule), got {error_prefix!r}"
         )
+
+
+def _partitioning_relations(values: Mapping[str, object], ctx: r.Context) -> None:
+    """Dynamic partitioning and the transform against the prefixes: every key used in data_prefix, every key
+    data_prefix names defined, and failed records somewhere tests and alarms can find them."""
+    transform, partition_by = values.get("transform"), values.get("partition_by")
+    assert transform is None or isinstance(transform, LambdaTransform)
+    assert partition_by is None or isinstance(partition_by, Mapping)
+    data_prefix, error_prefix = values["data_prefix"], values["error_prefix"]
+    assert isinstance(data_prefix, str)
+    enabled = values.get("dynamic_partitioning") is True
+    defined = {
+        "partitionKeyFromLambda": (lambda_partition_keys(transform), "transform.partition_keys"),
+        "partitionKeyFromQuery": (query_partition_keys(partition_by), "partition_by"),
+    }
+    if transform is not None and (not isinstance(error_prefix, str) or ERROR_OUTPUT_TYPE not in error_prefix):
+        raise ValueError(
+            f"error_prefix must contain {ERROR_OUTPUT_TYPE} when a transform is given (the records the transform fails "
+            f"land there, with processing-failed in place of the expression), got {error_prefix!r}"
+        )
+    given = [where for keys, where in defined.values() if keys]
+    if given and not enabled:
+        raise ValueError(
+            f"{' and '.join(given)} given without dynamic partitioning: set dynamic_partitioning=True (it can only "
+            "be set when the delivery stream is created), got dynamic_partitioning=False"
+        )
+    if enabled and not given:
+        raise ValueError(
+            "dynamic_partitioning=True needs partition keys: transform.partition_keys (from the function) or "
+            "partition_by (JQ extraction); got neither"
+        )
+    used: dict[str, set[str]] = {namespace: set() for namespace in defined}
+    for expression in _EXPRESSION.findall(data_prefix):
+        match = _PARTITION_EXPRESSION.match(expression)
+        if match is None:
+            continue
+        namespace, key = match.groups()
+        keys, where = defined[namespace]
+        if not enabled:
+            raise ValueError(
+                f"data_prefix uses {expression}, which needs dynamic_partitioning=True and the key in {where}, "
+                f"got {data_prefix!r}"
+            )
+        if key not in keys:
+            raise ValueError(
+                f"data_prefix uses {expression}, but {where} does not define {key!r} (it defines "
+                f"{', '.join(map(repr, keys)) or 'no key'}), got {data_prefix!r}"
+            )
+        used[namespace].add(key)
+    for namespace, (keys, where) in defined.items():
+        unused = [k for k in keys if k not in used[namespace]]
+        if unused:
+            raise ValueError(
+                f"{where} key {unused[0]!r} is not used by data_prefix: add !{{{namespace}:{unused[0]}}} to it, got "
+                f"{data_prefix!r}"
+            )
+    if enabled:
+        interval = values["buffering_interval"]
+        assert isinstance(interval, Duration)
+        if interval.to_seconds() < MIN_PARTITIONED_BUFFERING_SECONDS:
+            raise ValueError(
+                f"buffering_interval must be at least {MIN_PARTITIONED_BUFFERING_SECONDS} seconds with dynamic "
+                f"partitioning (Firehose has no zero buffering with it), got {r.show(interval)}"
+            )
+        size = values.get("buffering_size")
+        if size is not None and not size.is_unresolved() and size.to_mebibytes() < MIN_PARTITIONED_BUFFERING_MIB:  # type: ignore[attr-defined]
+            raise ValueError(
+                f"buffering_size must be at least {MIN_PARTITIONED_BUFFERING_MIB} MiB with dynamic partitioning "
+                f"(aws-cdk-lib's rule; default {DEFAULT_PARTITIONED_BUFFERING_SIZE.to_mebibytes()} MiB), got "
+                f"{r.show(size)}"
+            )
 
 
 def _lifecycle_needs_own_bucket(values: Mapping[str, object], ctx: r.Context) -> None:
@@ -111,13 +203,23 @@ RULES = (
                 source="Firehose S3DestinationConfiguration ErrorOutputPrefix",
             ),
             "buffering_interval": _delivery.buffering_interval_rule("Firehose BufferingHints IntervalInSeconds"),
-            "buffering_size": _delivery.buffering_size_rule(MAX_BUFFERING_MIB, "Firehose BufferingHints SizeInMBs"),
+            "buffering_size": _delivery.buffering_size_rule(
+                MAX_BUFFERING_MIB, "Firehose BufferingHints SizeInMBs", optional=True
+            ),
             "compression": r.Instance(
                 firehose.Compression, "an aws_kinesisfirehose.Compression (e.g. GZIP)", tokens="synth"
             ),
             **_delivery.pick("lifecycle", "removal_policy"),
+            "transform": TRANSFORM,
+            "dynamic_partitioning": r.Bool(source="Firehose DynamicPartitioningConfiguration (set at creation only)"),
+            "partition_by": PARTITION_BY,
         },
-        relations=(*_delivery.SOURCE_RELATIONS, _lifecycle_needs_own_bucket, _prefix_relations),
+        relations=(
+            *_delivery.SOURCE_RELATIONS,
+            _lifecycle_needs_own_bucket,
+            _prefix_relations,
+            _partitioning_relations,
+        ),
     )
     | ALARM_PROPS
 )
@@ -150,8 +252,18 @@ class StreamToS3(PatternConstruct):
       (a consumer 10 minutes behind; a ``Duration`` override, at most
       ``retention_period``), ``write_throttled`` (five minutes of throttled writes;
       provisioned streams only), ``data_freshness`` (``DeliveryToS3.DataFreshness``
-      above twice the buffering interval plus a minute; a ``Duration`` override),
-      ``delivery_success`` (``DeliveryToS3.Success`` below 1).
+      above twice the buffering interval, plus the transform's ``buffer_interval``, plus a minute; a ``Duration``
+      override), ``delivery_success`` (``DeliveryToS3.Success`` below 1); with a ``transform``,
+      ``transform_errors`` and ``transform_throttles`` (the function's Errors and Throttles, >= 1 a minute).
+    * with ``transform``: the delivery stream calls the function on each buffered batch before delivery (every
+      setting rendered, ``retries=0`` included), the role may invoke it and its versions, and records it fails
+      land under ``error_prefix`` with ``processing-failed`` for ``!{firehose:error-output-type}``.
+    * with ``dynamic_partitioning=True``: objects go under ``data_prefix`` with each
+      ``!{partitionKeyFromLambda:<key>}`` (a key of ``transform.partition_keys``, returned by the function in
+      ``metadata.partitionKeys``) and ``!{partitionKeyFromQuery:<key>}`` (a key of ``partition_by``, extracted by
+      Firehose with JQ 1.6) filled in. Every key must be used by ``data_prefix`` and every key it uses defined.
+      **Dynamic partitioning can only be set when the delivery stream is created**: turning it on or off later
+      replaces the delivery stream (a new, empty one; records buffered in the old one are delivered first).
 
     :param shard_count: a provisioned stream of this many shards.
     :param expected_throughput: a provisioned stream sized for this load (not with ``shard_count``).
@@ -164,7 +276,7 @@ class StreamToS3(PatternConstruct):
     :param error_prefix: S3 prefix of failed records; required when ``data_prefix`` has
         expressions, and must then contain ``!{firehose:error-output-type}``.
     :param buffering_interval: 0-900 s, default 300 s.
-    :param buffering_size: 1-128 MiB, default 5 MiB.
+    :param buffering_size: 1-128 MiB, default 5 MiB; with dynamic partitioning at least 64 MiB, default 128 MiB.
     :param compression: default GZIP.
     :param lifecycle: rules for the created bucket; default :func:`default_lifecycle`; ``[]`` for none.
     :param alarm_topic: an SNS topic (or ``AlarmTopic``) the alarms notify; default none.
@@ -172,10 +284,22 @@ class StreamToS3(PatternConstruct):
     :param alarm_settings: an ``AlarmSettings``: name prefix, extra ALARM/OK actions, and
         per-key overrides (``AlarmOptions``, or None to drop that alarm).
     :param removal_policy: stream, buckets and log group; default RETAIN.
+    :param transform: a :class:`LambdaTransform` Firehose calls before delivery; needs an ``error_prefix`` with
+        ``!{firehose:error-output-type}``.
+    :param dynamic_partitioning: partition objects by ``transform.partition_keys`` and ``partition_by``; at least
+        one key; buffering_interval at least 60 s. Set at creation only.
+    :param partition_by: ``{"<key>": "<JQ path>"}`` (e.g. ``{"tenant": ".customer.tenant"}``), each key used in
+        ``data_prefix`` as ``!{partitionKeyFromQuery:<key>}``; runs after the transform, on its output.
     """
 
     #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
-    ALARM_KEYS: ClassVar[tuple[str, ...]] = ("iterator_age", "write_throttled", "data_freshness", "delivery_success")
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = (
+        "iterator_age",
+        "write_throttled",
+        "data_freshness",
+        "delivery_success",
+        *TRANSFORM_ALARM_KEYS,
+    )
 
     @r.guarded(RULES)
     def __init__(
@@ -194,10 +318,13 @@ class StreamToS3(PatternConstruct):
         data_prefix: str = DEFAULT_DATA_PREFIX,
         error_prefix: str | None = DEFAULT_ERROR_PREFIX,
         buffering_interval: Duration = DEFAULT_BUFFERING_INTERVAL,
-        buffering_size: Size = DEFAULT_BUFFERING_SIZE,
+        buffering_size: Size | None = None,
         compression: firehose.Compression = firehose.Compression.GZIP,
         lifecycle: Sequence[s3.LifecycleRule] | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        transform: LambdaTransform | None = None,
+        dynamic_partitioning: bool = False,
+        partition_by: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
@@ -233,12 +360,26 @@ class StreamToS3(PatternConstruct):
             data_prefix=data_prefix,
             error_prefix=error_prefix,
             buffering_interval=buffering_interval,
-            buffering_size=buffering_size,
+            buffering_size=buffering_size
+            or (DEFAULT_PARTITIONED_BUFFERING_SIZE if dynamic_partitioning else DEFAULT_BUFFERING_SIZE),
             compression=compression,
             removal_policy=removal_policy,
+            dynamic_partitioning=dynamic_partitioning,
+        )
+        self.transform = transform
+        # aws-cdk-lib's S3Bucket got only the prefix's static part with dynamic partitioning (see apply_processing).
+        apply_processing(
+            self.delivery_stream,
+            self,
+            transform,
+            self.role,
+            partition_by=partition_by,
+            partitioned_prefix=data_prefix if dynamic_partitioning else None,
         )
         self._grant_delivery(data_prefix, error_prefix, encryption_key)
-        self.alarms = self._add_alarms(alarms, provisioned=shards is not None, buffering_interval=buffering_interval)
+        self.alarms = self._add_alarms(
+            alarms, provisioned=shards is not None, buffering_interval=buffering_interval, transform=transform
+        )
 
     def _new_delivery_stream(
         self,
@@ -249,6 +390,7 @@ class StreamToS3(PatternConstruct):
         buffering_size: Size,
         compression: firehose.Compression,
         removal_policy: RemovalPolicy,
+        dynamic_partitioning: bool,
     ) -> firehose.DeliveryStream:
         """The delivery stream, with its ``log_group`` and its ``role`` (granted by :meth:`_grant_delivery`)."""
         stack = Stack.of(self)
@@ -268,7 +410,9 @@ class StreamToS3(PatternConstruct):
             destination=firehose.S3Bucket(
                 self.bucket,
                 role=frozen_role,
-                data_output_prefix=data_prefix,
+                data_output_prefix=_static_prefixes(data_prefix, None)[0] or None
+                if dynamic_partitioning
+                else data_prefix,
                 error_output_prefix=error_prefix,
                 buffering_interval=buffering_interval,
                 buffering_size=buffering_size,
@@ -302,17 +446,22 @@ class StreamToS3(PatternConstruct):
         return self.stream.grant_read(grantee)
 
     def _add_alarms(
-        self, alarms: Alarms, *, provisioned: bool, buffering_interval: Duration
+        self, alarms: Alarms, *, provisioned: bool, buffering_interval: Duration, transform: LambdaTransform | None
     ) -> Mapping[str, cloudwatch.Alarm]:
         _delivery.add_stream_alarms(alarms, self.stream, provisioned=provisioned)
+        transform_wait = transform_delay_seconds(transform)
         _delivery.add_freshness_alarm(
             alarms,
             self.delivery_stream.metric("DeliveryToS3.DataFreshness", period=Duration.minutes(5), statistic="Maximum"),
-            # Twice the buffering interval plus a minute: a record may wait one full buffer, then its delivery.
-            threshold=Duration.seconds(buffering_interval.to_seconds() * 2 + 60),
-            # A record waits up to one buffering interval before its delivery starts: freshness is never
-            # lower for long, so a threshold at or under it is always in ALARM.
-            floor=(buffering_interval.to_seconds(), "the buffering_interval, which a record may wait"),
+            # Twice the buffering interval plus a minute: a record may wait one full buffer, then its delivery
+            # (1.5 buffers with dynamic partitioning); plus the transform's own buffer before the function runs.
+            threshold=Duration.seconds(buffering_interval.to_seconds() * 2 + transform_wait + 60),
+            # A record waits up to one buffering interval (and the transform's) before its delivery starts:
+            # freshness is never lower for long, so a threshold at or under it is always in ALARM.
+            floor=(
+                buffering_interval.to_seconds() + transform_wait,
+                "the buffering_interval (and the transform's buffer_interval), which a record may wait",
+            ),
             description="Records have waited more than {threshold} to reach S3.",
         )
         _delivery.add_success_alarm(
@@ -320,7 +469,10 @@ class StreamToS3(PatternConstruct):
             self.delivery_stream.metric("DeliveryToS3.Success", period=Duration.minutes(5), statistic="Minimum"),
             description="Firehose failed to put objects into S3; failed records go under the error prefix.",
         )
-        alarms.refuse_unused_overrides("an on-demand stream scales its own writes and has no write_throttled alarm")
+        add_transform_alarms(alarms, transform)
+        alarms.refuse_unused_overrides(
+            "write_throttled needs a provisioned stream, transform_errors and transform_throttles a transform"
+        )
         return alarms.mapping
 
     def _grant_delivery(self, data_prefix: str, error_prefix: str | None, key: kms.IKey | None) -> None:
@@ -389,10 +541,23 @@ def _check_prefix(prop: str, prefix: str, *, error: bool) -> None:
             f"grant is built from the prefix), got {prefix!r}"
         )
     for expression in _EXPRESSION.findall(prefix):
-        if not _VALID_EXPRESSION.match(expression):
+        partition = _PARTITION_EXPRESSION.match(expression)
+        if partition is not None and error:
+            raise ValueError(
+                f"error_prefix may not use partition keys ({expression}): failed records have none (Firehose "
+                f"rule), got {prefix!r}"
+            )
+        if partition is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", partition.group(2)):
+            raise ValueError(f"{prop} has a partition key expression without a valid key name, got {expression}")
+        if partition is None and not _VALID_EXPRESSION.match(expression):
             raise ValueError(
                 f"{prop} has an unknown expression {expression}; allowed: !{{timestamp:<format>}}, "
-                "!{firehose:random-string}" + (", !{firehose:error-output-type}" if error else "")
+                "!{firehose:random-string}"
+                + (
+                    ", !{firehose:error-output-type}"
+                    if error
+                    else ", !{partitionKeyFromLambda:<key>}, !{partitionKeyFromQuery:<key>} (dynamic partitioning)"
+                )
             )
         if not error and expression == ERROR_OUTPUT_TYPE:
             raise ValueError(f"data_prefix may not contain {ERROR_OUTPUT_TYPE} (only error_prefix may), got {prefix!r}")

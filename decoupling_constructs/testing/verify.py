@@ -613,13 +613,25 @@ def _function(r: _Read) -> dict[str, Json]:
     actual["DeadLetterConfig"] = config.get("DeadLetterConfig")
     logging = config.get("LoggingConfig") or {}
     actual["LoggingConfig"] = {**logging, "LogGroup": logging.get("LogGroup")}
-    if "ZipFile" in r.expected.get("Code", {}):
-        try:
-            with urllib.request.urlopen(function["Code"]["Location"], timeout=10) as response:
-                package = zipfile.ZipFile(io.BytesIO(response.read()))
-        except OSError:  # moto's in-process mock: an AWS URL only boto3 is routed to
-            return actual
+    code = r.expected.get("Code", {})
+    if not isinstance(code, dict) or not ({"ZipFile"} <= set(code) or {"S3Bucket", "S3Key"} <= set(code)):
+        return actual
+    try:
+        with urllib.request.urlopen(function["Code"]["Location"], timeout=10) as response:
+            deployed = response.read()
+    except OSError:  # moto's in-process mock: an AWS URL only boto3 is routed to
+        return actual
+    if "ZipFile" in code:
+        package = zipfile.ZipFile(io.BytesIO(deployed))
         actual["Code"] = {"ZipFile": package.read(package.namelist()[0]).decode()}
+    else:  # a CDK asset: the function runs the package uploaded at S3Bucket/S3Key, byte for byte
+        uploaded = r.client("s3").get_object(Bucket=code["S3Bucket"], Key=code["S3Key"])["Body"].read()
+        same = uploaded == deployed
+        actual["Code"] = (
+            {"S3Bucket": code["S3Bucket"], "S3Key": code["S3Key"]}
+            if same
+            else {"deployed package differs from s3 object": f"{len(deployed)} bytes vs {len(uploaded)} bytes"}
+        )
     return actual
 
 

@@ -111,6 +111,10 @@ EMULATOR_FOR = {
     ),
     consumers.STACK: ("ministack", f"its Lambda runs SQS and Kinesis event source mappings; {consumers.VARIANT}"),
     workers.STACK: ("none", "not deployed"),
+    "DecouplingFirehoseTransform": (
+        "ministack",
+        "its Firehose runs the Lambda transform and Lambda/JQ partitioning (one record per invocation)",
+    ),
 }
 # The demo's own stacks (not reference stacks: the behaviour tests iterate EMULATOR_FOR), and where they go.
 # DecouplingStreamProcessor is a reference stack deployed by the demo only (tests/behaviour deploys it on its own:

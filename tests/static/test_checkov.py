@@ -99,7 +99,7 @@ SSE_SQS_QUEUES = {
         ("DecouplingFanOut", "Ledger/Audit"),
     ]
     for part in ("Queue", "DeadLetterQueue")
-} | {"DecouplingFanOut/Ledger/UndeliverableQueue"}
+} | {"DecouplingFanOut/Ledger/UndeliverableQueue", "DecouplingFirehoseTransform/Clicks/UndeliverableQueue"}
 HANDLERS = {f"DecouplingConsumers/{name}Handler" for name in ("Shipments", "Invoices", "Clicks")}
 START_FUNCTION = "DecouplingStreamProcessor/CountViews/StartFunction"
 REVIEWED_SKIPS: dict[str, set[str]] = {
@@ -115,6 +115,9 @@ REVIEWED_SKIPS: dict[str, set[str]] = {
         "DecouplingFanOut/NotifierLogs",
         "DecouplingFanOut/ArchiveDeliveryLogs",
         "DecouplingStreamToHttpEndpoint/Events/DeliveryLogs",
+        "DecouplingFirehoseTransform/ClickLakeDeliveryLogs",
+        "DecouplingFirehoseTransform/Views/DeliveryLogs",
+        "DecouplingFirehoseTransform/ClickTransformLogs",
         *(f"{handler}Logs" for handler in HANDLERS),
         "DecouplingStreamProcessor/PageViews/DeliveryLogs",
         "DecouplingStreamProcessor/ViewCounts/DeliveryLogs",
@@ -135,16 +138,21 @@ REVIEWED_SKIPS: dict[str, set[str]] = {
         "DecouplingStreamProcessor/PageViews/AccessLogBucket",
         "DecouplingStreamProcessor/ViewCounts/AccessLogBucket",
         "DecouplingStreamToHttpEndpoint/BackupAccessLogs",
+        "DecouplingFirehoseTransform/ClickLakeAccessLogs",
+        "DecouplingFirehoseTransform/Views/AccessLogBucket",
     },
     # Session Manager's actions take no resource ARN.
     "CKV_AWS_111": {"DecouplingQueueWorkers/RenderFleet/Role/DefaultPolicy"},
     # Event-source-mapped functions: failures go to the queue's DLQ or the on-failure queue (QueueFunction,
     # StreamFunction); concurrency bounded by the mapping (max_concurrency, parallelization_factor), the
     # notifier's by asynchronous invocation; no private resource to reach from a VPC (the reference stacks).
-    # StreamProcessor's start function: CloudFormation invokes it synchronously, once per deploy.
-    "CKV_AWS_116": HANDLERS | {START_FUNCTION},
-    "CKV_AWS_115": HANDLERS | {"DecouplingFanOut/Notifier", START_FUNCTION},
-    "CKV_AWS_117": HANDLERS | {"DecouplingFanOut/Notifier", START_FUNCTION},
+    # StreamProcessor's start function: CloudFormation invokes it synchronously, once per deploy. The Firehose
+    # transform: invoked synchronously by Firehose, which retries and keeps what fails (stacks/firehose_stack.py).
+    "CKV_AWS_116": HANDLERS | {START_FUNCTION, "DecouplingFirehoseTransform/ClickTransform"},
+    "CKV_AWS_115": HANDLERS
+    | {"DecouplingFanOut/Notifier", START_FUNCTION, "DecouplingFirehoseTransform/ClickTransform"},
+    "CKV_AWS_117": HANDLERS
+    | {"DecouplingFanOut/Notifier", START_FUNCTION, "DecouplingFirehoseTransform/ClickTransform"},
 }
 
 

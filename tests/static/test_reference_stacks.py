@@ -132,6 +132,38 @@ REVIEWED_ACKNOWLEDGMENTS = {
         "DecouplingStreamToHttpEndpoint/Events/DeliveryPolicy",
         "AwsSolutions-IAM5[Resource::<Backups9A29A52D.Arn>/http-endpoint-errors/*]",
     ),
+    # DecouplingFirehoseTransform: the same reasons, for its lake (SNS -> Firehose) and its StreamToS3.
+    ("DecouplingFirehoseTransform/Clicks/UndeliverableQueue", "AwsSolutions-SQS3"),
+    ("DecouplingFirehoseTransform/ClickLakeAccessLogs", "AwsSolutions-S1"),
+    ("DecouplingFirehoseTransform/Views/AccessLogBucket", "AwsSolutions-S1"),
+    ("DecouplingFirehoseTransform/Views/DeliveryStream", "AwsSolutions-KDF1"),
+    (
+        "DecouplingFirehoseTransform/ClickLakeDeliveryPolicy",
+        "AwsSolutions-IAM5[Resource::<ClickLakeEBD2A57B.Arn>/clicks/page=*]",
+    ),
+    (
+        "DecouplingFirehoseTransform/ClickLakeDeliveryPolicy",
+        "AwsSolutions-IAM5[Resource::<ClickLakeEBD2A57B.Arn>/clicks-errors/*]",
+    ),
+    (
+        "DecouplingFirehoseTransform/Views/DeliveryPolicy",
+        "AwsSolutions-IAM5[Resource::<ViewsBucket28340D8A.Arn>/views/page=*]",
+    ),
+    (
+        "DecouplingFirehoseTransform/Views/DeliveryPolicy",
+        "AwsSolutions-IAM5[Resource::<ViewsBucket28340D8A.Arn>/views-errors/*]",
+    ),
+    # The transform runs on python3.13, bundled with the library's runtime it imports.
+    ("DecouplingFirehoseTransform/ClickTransform", "AwsSolutions-L1"),
+    # Firehose may call the transform's versions: `<arn>:*` of that one function, two actions.
+    (
+        "DecouplingFirehoseTransform/TransformInvokePolicy",
+        "AwsSolutions-IAM5[Resource::<ClickTransform1A843591.Arn>:*]",
+    ),
+    (
+        "DecouplingFirehoseTransform/Views/TransformInvokePolicy",
+        "AwsSolutions-IAM5[Resource::<ClickTransform1A843591.Arn>:*]",
+    ),
 }
 
 

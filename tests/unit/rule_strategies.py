@@ -186,17 +186,26 @@ def strategy_for(rule: r.Rule) -> st.SearchStrategy[Maker]:
     return st.one_of(base)
 
 
+#: Valid values, given the test's stack, for the fields of a dataclass that have no default (a LambdaTransform's
+#: ``function``): a drawn field replaces its own; the test module fills this in.
+FIELDS_REQUIRED: dict[type, Callable[[cdk.Stack], dict[str, Any]]] = {}
+
+
 def _fields(rule: r.Fields) -> st.SearchStrategy[Maker]:
-    """A dataclass of ``rule.cls`` with its required fields and up to two others drawn from their own rules (the
-    others default): a value without its required fields is not a dataclass at all."""
+    """A dataclass of ``rule.cls`` with up to two fields drawn from their own rules; the others default, or come
+    from :data:`FIELDS_REQUIRED` when they have no default (a field without a default and without an entry there
+    is always drawn: a value without its required fields is not a dataclass at all)."""
     names = tuple(rule.rules.props)
     required = tuple(
-        f.name for f in dataclasses.fields(rule.cls) if f.default is MISSING and f.default_factory is MISSING
+        f.name
+        for f in dataclasses.fields(rule.cls)
+        if f.default is MISSING and f.default_factory is MISSING and rule.cls not in FIELDS_REQUIRED
     )
 
     def build(makers: dict[str, Maker]) -> Maker:
         label = f"{rule.cls.__name__}(" + ", ".join(f"{k}={m.label}" for k, m in makers.items()) + ")"
-        return Maker(label, lambda s: rule.cls(**{k: m.make(s) for k, m in makers.items()}))
+        required = FIELDS_REQUIRED.get(rule.cls, lambda _s: {})
+        return Maker(label, lambda s: rule.cls(**{**required(s), **{k: m.make(s) for k, m in makers.items()}}))
 
     return (
         st.lists(st.sampled_from(names), max_size=2, unique=True)

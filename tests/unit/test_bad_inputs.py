@@ -37,6 +37,7 @@ from decoupling_constructs import (
     DeploymentMode,
     FanOut,
     FlinkCode,
+    LambdaTransform,
     MaintenanceWindow,
     MessageBroker,
     QueueFunction,
@@ -531,6 +532,20 @@ ROWS += [
 
 # --- StreamToS3 ---
 SS = StreamToS3
+ONE_MINUTE = Duration.minutes(1)
+
+
+def a_transform_function(s: cdk.Stack, timeout: Duration = ONE_MINUTE) -> lambda_.Function:
+    return lambda_.Function(
+        s,
+        "Transform",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="i.h",
+        code=lambda_.Code.from_inline("h=0"),
+        timeout=timeout,
+    )
+
+
 ROWS += [
     construct(SS, "shard_count", 0),
     construct(SS, "shard_count", 2.5),
@@ -593,6 +608,116 @@ ROWS += [
     construct(SS, "alarm_topic", "alarms"),
     with_scope(SS, "alarm_topic", a_key),
     construct(SS, "removal_policy", "retain"),
+    *[
+        Row(
+            f"StreamToS3-transform-{name}",
+            lambda s, build=build: SS(s, "X", **build(s)),
+            ("StreamToS3", PATH, *names),
+        )
+        for name, build, names in (
+            (
+                "function-6-minute-timeout",
+                lambda s: {"transform": LambdaTransform(a_transform_function(s, Duration.minutes(6)))},
+                ("transform.function", "5 minutes", "360 seconds"),
+            ),
+            (
+                "retries-minus-1",
+                lambda s: {"transform": LambdaTransform(a_transform_function(s), retries=-1)},
+                ("transform.retries", "-1"),
+            ),
+            (
+                "buffer-size-4-MiB",
+                lambda s: {"transform": LambdaTransform(a_transform_function(s), buffer_size=Size.mebibytes(4))},
+                ("transform.buffer_size", "0.2-3 MiB"),
+            ),
+            (
+                "buffer-size-100-KiB",
+                lambda s: {"transform": LambdaTransform(a_transform_function(s), buffer_size=Size.kibibytes(100))},
+                ("transform.buffer_size", "0.2-3 MiB"),
+            ),
+            (
+                "buffer-interval-16-minutes",
+                lambda s: {"transform": LambdaTransform(a_transform_function(s), buffer_interval=Duration.minutes(16))},
+                ("transform.buffer_interval", "0-900 seconds"),
+            ),
+            ("not-a-transform", lambda s: {"transform": a_transform_function(s)}, ("transform", "LambdaTransform")),
+            (
+                "partition-key-not-used-by-the-prefix",
+                lambda s: {
+                    "transform": LambdaTransform(a_transform_function(s), partition_keys=["tenant", "kind"]),
+                    "dynamic_partitioning": True,
+                    "data_prefix": "data/tenant=!{partitionKeyFromLambda:tenant}/",
+                },
+                ("transform.partition_keys", "'kind'", "not used by data_prefix"),
+            ),
+            (
+                "prefix-key-not-defined",
+                lambda s: {
+                    "transform": LambdaTransform(a_transform_function(s), partition_keys=["tenant"]),
+                    "dynamic_partitioning": True,
+                    "data_prefix": "data/!{partitionKeyFromLambda:tenant}/!{partitionKeyFromQuery:kind}/",
+                },
+                ("data_prefix", "partitionKeyFromQuery:kind", "partition_by does not define 'kind'"),
+            ),
+            (
+                "partition-keys-without-dynamic-partitioning",
+                lambda s: {
+                    "transform": LambdaTransform(a_transform_function(s), partition_keys=["tenant"]),
+                    "data_prefix": "data/!{timestamp:yyyy}/",
+                },
+                ("transform.partition_keys", "dynamic_partitioning=True", "only be set when"),
+            ),
+            (
+                "error-prefix-without-error-output-type",
+                lambda s: {
+                    "transform": LambdaTransform(a_transform_function(s)),
+                    "data_prefix": "d/",
+                    "error_prefix": "e/",
+                },
+                ("error_prefix", "!{firehose:error-output-type}"),
+            ),
+            (
+                "no-error-prefix",
+                lambda s: {
+                    "transform": LambdaTransform(a_transform_function(s)),
+                    "data_prefix": "d/",
+                    "error_prefix": None,
+                },
+                ("error_prefix", "!{firehose:error-output-type}"),
+            ),
+        )
+    ],
+    construct(SS, "dynamic_partitioning", True),  # no partition keys
+    construct(SS, "dynamic_partitioning", "yes"),
+    construct(SS, "partition_by", {"kind": ".kind"}),  # not used by the prefix, and no dynamic partitioning
+    construct(SS, "partition_by", {"kind": "kind"}, dynamic_partitioning=True),  # not a JQ path
+    construct(SS, "partition_by", {"bad key": ".kind"}, dynamic_partitioning=True),
+    construct(SS, "partition_by", {}, dynamic_partitioning=True),
+    construct(SS, "partition_by", [".kind"], dynamic_partitioning=True),
+    construct(
+        SS,
+        "buffering_interval",
+        Duration.seconds(30),
+        dynamic_partitioning=True,
+        partition_by={"kind": ".kind"},
+        data_prefix="data/!{partitionKeyFromQuery:kind}/",
+    ),
+    construct(
+        SS,
+        "buffering_size",
+        Size.mebibytes(32),
+        dynamic_partitioning=True,
+        partition_by={"kind": ".kind"},
+        data_prefix="data/!{partitionKeyFromQuery:kind}/",
+    ),
+    construct(
+        SS,
+        "error_prefix",
+        "errors/!{firehose:error-output-type}/!{partitionKeyFromQuery:kind}/",
+        dynamic_partitioning=True,
+        partition_by={"kind": ".kind"},
+        data_prefix="data/!{partitionKeyFromQuery:kind}/",
+    ),
 ]
 
 

@@ -40,7 +40,7 @@ from decoupling_constructs._validate import PropTypeError
 from decoupling_constructs.capacity import THROUGHPUT_RULES, Throughput
 from decoupling_constructs.queues import reliable_queue
 
-from .rule_strategies import NUMBER_TOKENS, STRING_TOKENS, Maker, _Three, strategy_for
+from .rule_strategies import FIELDS_REQUIRED, NUMBER_TOKENS, STRING_TOKENS, Maker, _Three, strategy_for
 
 PUBLIC_CONSTRUCTS = sorted(
     (getattr(dc, name) for name in dc.__all__ if isinstance(getattr(dc, name), type)),
@@ -397,6 +397,17 @@ REQUIRED: dict[str, Callable[[cdk.Stack], dict[str, Any]]] = {
         "handler": "jobs.worker:handle",
         "worker_code": Path(__file__).parent / "worker_code",
     },
+}
+# A drawn LambdaTransform (StreamToS3's transform) needs its function; the drawn fields replace the others.
+FIELDS_REQUIRED[dc.LambdaTransform] = lambda s: {
+    "function": lambda_.Function(
+        s,
+        "TransformFn",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context): return event"),
+        timeout=Duration.minutes(1),
+    )
 }
 EXAMPLES = int(os.environ.get("DECOUPLING_PROPERTY_EXAMPLES", "12"))
 

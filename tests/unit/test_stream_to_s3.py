@@ -10,11 +10,12 @@ from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from decoupling_constructs import AlarmOptions, AlarmSettings, StreamToS3, Throughput
+from decoupling_constructs import AlarmOptions, AlarmSettings, LambdaTransform, StreamToS3, Throughput
 from decoupling_constructs.streams import DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX
 from tests.unit.cdk_helpers import lid, new_stack
 
@@ -254,9 +255,10 @@ def test_alarms_of_a_provisioned_pipeline() -> None:
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": lid(stack, topic)}]
         assert alarm["OKActions"] == [{"Ref": lid(stack, topic)}]
-    assert tuple(pipeline.alarms) == StreamToS3.ALARM_KEYS
+    without_transform = tuple(k for k in StreamToS3.ALARM_KEYS if not k.startswith("transform_"))
+    assert tuple(pipeline.alarms) == without_transform  # the transform's alarms come with a transform
     names = {a["AlarmName"] for a in alarms.values()}
-    assert names == {f"Clicks/{key}" for key in StreamToS3.ALARM_KEYS}
+    assert names == {f"Clicks/{key}" for key in without_transform}
     with pytest.raises(TypeError):
         pipeline.alarms["x"] = pipeline.alarms["iterator_age"]  # type: ignore[index]
 
@@ -352,3 +354,92 @@ def test_negative_throughput_and_lifecycle_with_an_existing_bucket_fail() -> Non
     stack = new_stack()
     with pytest.raises(ValueError, match="lifecycle applies to the bucket StreamToS3 creates"):
         StreamToS3(stack, "Clicks", existing_bucket=s3.Bucket.from_bucket_name(stack, "B", "my-archive"), lifecycle=[])
+
+
+# --- transform and dynamic partitioning ---
+def transform_function(stack: cdk.Stack) -> lambda_.Function:
+    return lambda_.Function(
+        stack,
+        "Transform",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context): return event"),
+        timeout=Duration.minutes(1),
+    )
+
+
+PARTITIONED_PREFIX = "data/tenant=!{partitionKeyFromLambda:tenant}/kind=!{partitionKeyFromQuery:kind}/"
+
+
+def partitioned(variant: str = "flags-agnostic") -> tuple[cdk.Stack, StreamToS3, Template, lambda_.Function]:
+    stack = new_stack(variant)
+    fn = transform_function(stack)
+    pipeline = StreamToS3(
+        stack,
+        "Clicks",
+        transform=LambdaTransform(fn, retries=0, buffer_size=Size.kibibytes(256), partition_keys=["tenant"]),
+        dynamic_partitioning=True,
+        partition_by={"kind": ".kind"},
+        data_prefix=PARTITIONED_PREFIX,
+    )
+    return stack, pipeline, Template.from_stack(stack), fn
+
+
+def test_a_transform_is_rendered_with_every_setting_and_partitions_from_both_sources(app_variant: str) -> None:
+    stack, pipeline, template, fn = partitioned(app_variant)
+    config = delivery_config(stack, pipeline, template)["ExtendedS3DestinationConfiguration"]
+    assert config["Prefix"] == PARTITIONED_PREFIX
+    assert config["DynamicPartitioningConfiguration"] == {"Enabled": True}
+    assert config["BufferingHints"] == {"IntervalInSeconds": 300, "SizeInMBs": 128}  # the partitioned default
+    lambda_processor, extraction = config["ProcessingConfiguration"]["Processors"]
+    params = {p["ParameterName"]: p["ParameterValue"] for p in lambda_processor["Parameters"]}
+    assert params == {
+        "LambdaArn": {"Fn::GetAtt": [lid(stack, fn), "Arn"]},
+        "NumberOfRetries": "0",
+        "BufferSizeInMBs": "0.25",
+        "BufferIntervalInSeconds": "60",
+        "RoleArn": {"Fn::GetAtt": [lid(stack, pipeline.role), "Arn"]},
+    }
+    assert extraction["Type"] == "MetadataExtraction"
+    assert {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{kind:.kind}"} in extraction["Parameters"]
+
+
+def test_the_delivery_role_may_invoke_the_transform_before_the_stream_starts() -> None:
+    stack, pipeline, template, fn = partitioned()
+    policies = {k: r for k, r in template.to_json()["Resources"].items() if r["Type"] == "AWS::IAM::Policy"}
+    invoke = {
+        k: r
+        for k, r in policies.items()
+        if any("lambda:InvokeFunction" in s["Action"] for s in r["Properties"]["PolicyDocument"]["Statement"])
+    }
+    ((policy_id, policy),) = invoke.items()
+    assert policy["Properties"]["Roles"] == [{"Ref": lid(stack, pipeline.role)}]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    arn = {"Fn::GetAtt": [lid(stack, fn), "Arn"]}
+    assert statement["Resource"] == [arn, {"Fn::Join": ["", [arn, ":*"]]}]
+    assert policy_id in resource(template, lid(stack, pipeline.delivery_stream))["DependsOn"]
+
+
+def test_a_transform_adds_its_alarms_and_its_buffer_to_the_freshness_threshold() -> None:
+    stack, pipeline, template, fn = partitioned()  # on-demand: no write_throttled
+    assert tuple(pipeline.alarms) == tuple(k for k in StreamToS3.ALARM_KEYS if k != "write_throttled")
+    alarms = alarms_by_metric(template)
+    assert alarms["DeliveryToS3.DataFreshness"]["Threshold"] == 2 * 300 + 60 + 60
+    function_dim = [{"Name": "FunctionName", "Value": {"Ref": lid(stack, fn)}}]
+    assert alarms["Errors"]["Dimensions"] == function_dim
+    assert alarms["Throttles"]["Dimensions"] == function_dim
+
+
+def test_a_transform_without_partitioning_keeps_the_prefix_and_the_buffering() -> None:
+    stack = new_stack()
+    pipeline = StreamToS3(stack, "Clicks", transform=LambdaTransform(transform_function(stack)))
+    config = delivery_config(stack, pipeline, Template.from_stack(stack))["ExtendedS3DestinationConfiguration"]
+    assert config["Prefix"] == DEFAULT_DATA_PREFIX
+    assert "DynamicPartitioningConfiguration" not in config
+    assert config["BufferingHints"] == {"IntervalInSeconds": 300, "SizeInMBs": 5}
+    assert [p["Type"] for p in config["ProcessingConfiguration"]["Processors"]] == ["Lambda"]
+
+
+def test_an_override_of_a_transform_alarm_without_a_transform_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"overrides\['transform_errors'\].threshold tunes an alarm"):
+        build(alarm_settings=AlarmSettings(overrides={"transform_errors": AlarmOptions(threshold=5)}))

@@ -135,3 +135,89 @@ def test_partition_by_must_be_jq_paths() -> None:
     stack = new_stack()
     with pytest.raises(ValueError, match=r"partition_by\['tenant'\] must be a JQ path"):
         render_processing(stack, None, role(stack), partition_by={"tenant": "tenant}"})
+
+
+def test_the_lambda_bundle_runs_the_transform_handler_on_the_standard_library_alone(tmp_path) -> None:
+    """What the reference stack deploys (stacks/firehose_stack.py): the docs' handler beside the library's runtime.
+    Run here with no site-packages at all (no boto3, aws-cdk-lib or Powertools), as an emulator's bare interpreter
+    would run it: the runtime package imports its boto3 helpers only on first use."""
+    import base64
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from decoupling_constructs.queues._worker_bundle import lambda_bundle
+
+    bundle = lambda_bundle(Path(__file__).resolve().parents[2] / "examples" / "firehose_transform_handler.py")
+    event = {
+        "invocationId": "i",
+        "deliveryStreamArn": "arn:aws:firehose:eu-west-1:111111111111:deliverystream/x",
+        "region": "eu-west-1",
+        "records": [
+            {"recordId": "1", "approximateArrivalTimestamp": 1, "data": base64.b64encode(b'{"page": "home"}').decode()},
+            {"recordId": "2", "approximateArrivalTimestamp": 1, "data": base64.b64encode(b"not json").decode()},
+        ],
+    }
+    script = (
+        f"import json, sys; sys.path.insert(0, {str(bundle)!r}); import index; "
+        f"print(json.dumps(index.handler(json.loads({json.dumps(event)!r}), None))); "
+        "print(sorted(m for m in ('boto3', 'botocore', 'aws_cdk') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, check=True)
+    answer, loaded = done.stdout.strip().splitlines()
+    records = json.loads(answer)["records"]
+    assert [(r["recordId"], r["result"]) for r in records] == [("1", "Ok"), ("2", "ProcessingFailed")]
+    assert json.loads(base64.b64decode(records[0]["data"]))["page"] == "home"
+    assert records[0]["metadata"] == {"partitionKeys": {"page": "home"}}
+    assert loaded == "[]"
+
+
+def test_apply_processing_sets_the_transform_and_the_partitioning_on_any_delivery_stream() -> None:
+    from aws_cdk import aws_kinesisfirehose as firehose
+    from aws_cdk import aws_s3 as s3
+
+    from decoupling_constructs.streams import apply_processing
+
+    stack = new_stack()
+    delivery_role = role(stack)
+    stream = firehose.DeliveryStream(
+        stack, "Lake", destination=firehose.S3Bucket(s3.Bucket(stack, "Bucket"), role=delivery_role), role=delivery_role
+    )
+    transform = LambdaTransform(function(stack), retries=0, partition_keys=["page"])
+    apply_processing(
+        stream, stack, transform, delivery_role, partitioned_prefix="clicks/!{partitionKeyFromLambda:page}/"
+    )
+    config = Template.from_stack(stack).to_json()["Resources"][lid(stack, stream)]["Properties"]
+    destination = config["ExtendedS3DestinationConfiguration"]
+    assert destination["Prefix"] == "clicks/!{partitionKeyFromLambda:page}/"
+    assert destination["DynamicPartitioningConfiguration"] == {"Enabled": True}
+    (processor,) = destination["ProcessingConfiguration"]["Processors"]
+    assert {"ParameterName": "NumberOfRetries", "ParameterValue": "0"} in processor["Parameters"]
+
+
+def test_a_transform_function_of_another_stack_is_granted_through_its_export() -> None:
+    from aws_cdk import aws_s3 as s3
+
+    from decoupling_constructs import StreamToS3
+    from tests.unit.cdk_helpers import new_app
+
+    app = new_app()
+    functions, pipelines = cdk.Stack(app, "Functions"), cdk.Stack(app, "Pipelines")
+    fn = function(functions)
+    StreamToS3(
+        pipelines,
+        "Views",
+        transform=LambdaTransform(fn),
+        existing_bucket=s3.Bucket(pipelines, "Lake"),
+    )
+    template = Template.from_stack(pipelines).to_json()
+    (policy,) = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
+        and any("lambda:InvokeFunction" in s["Action"] for s in r["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert all("Fn::ImportValue" in str(resource) for resource in statement["Resource"])
+    Template.from_stack(functions)  # the export is there, no cycle
