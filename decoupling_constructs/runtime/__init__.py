@@ -5,21 +5,42 @@ partial-failure retries, redrive. No aws-cdk-lib needed at run time.
 * ``QueueProducer``, ``TopicPublisher``, ``PartialBatchError`` (``producer``)
 * ``StreamProducer`` (``stream``)
 * ``redrive``, ``peek``, ``RedriveResult`` (``redrive``; CLI: ``python -m decoupling_constructs.runtime``)
+* ``firehose_transform``, ``Transformed``, ``FirehoseRecord``, ``KinesisRecordMetadata`` (``firehose``: a
+  Firehose data-transformation Lambda handler) and ``FirehoseHttpReceiver``, ``FirehoseDelivery``,
+  ``LruRequestIds``, ``RequestIdStore`` (an endpoint for a Firehose HTTP endpoint destination); no boto3 needed
 """
 
 from .consumer import ConsumerStats, QueueConsumer
+from .firehose import (
+    FirehoseDelivery,
+    FirehoseHttpReceiver,
+    FirehoseRecord,
+    KinesisRecordMetadata,
+    LruRequestIds,
+    RequestIdStore,
+    Transformed,
+    firehose_transform,
+)
 from .producer import PartialBatchError, QueueProducer, TopicPublisher
 from .redrive import RedriveResult, peek, redrive
 from .stream import StreamProducer
 
 __all__ = [
     "ConsumerStats",
+    "FirehoseDelivery",
+    "FirehoseHttpReceiver",
+    "FirehoseRecord",
+    "KinesisRecordMetadata",
+    "LruRequestIds",
     "PartialBatchError",
     "QueueConsumer",
     "QueueProducer",
     "RedriveResult",
+    "RequestIdStore",
     "StreamProducer",
     "TopicPublisher",
+    "Transformed",
+    "firehose_transform",
     "peek",
     "redrive",
 ]
