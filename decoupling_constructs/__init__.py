@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .queues.queue_function import QueueFunction
     from .queues.queue_workers import QueueWorkers
     from .queues.reliable_queue import ReliableQueue
+    from .streams._transform import LambdaTransform
     from .streams.stream_function import StreamFunction
     from .streams.stream_to_s3 import StreamToS3
     from .topics.fan_out import FanOut, QueueOptions
@@ -38,6 +39,7 @@ _EXPORTS = {
     "MaintenanceWindow": ".brokers.broker",
     "MessageBroker": ".brokers.broker",
     "FanOut": ".topics.fan_out",
+    "LambdaTransform": ".streams._transform",
     "QueueOptions": ".topics.fan_out",
     "QueueFunction": ".queues.queue_function",
     "ReliableQueue": ".queues.reliable_queue",
@@ -54,6 +56,7 @@ __all__ = [
     "BrokerEngine",
     "DeploymentMode",
     "FanOut",
+    "LambdaTransform",
     "MaintenanceWindow",
     "MessageBroker",
     "QueueFunction",

@@ -94,6 +94,23 @@ def nag_arn_token(scope: Construct, bucket: s3.IBucket) -> str | None:
     return str(imported["Fn::ImportValue"])
 
 
+def nag_function_arn_token(scope: Construct, function: object) -> str | None:
+    """How cdk-nag writes a Lambda function's ARN in a finding of ``scope``'s stack (as :func:`nag_arn_token`
+    for a bucket): ``<LogicalId.Arn>`` in the same stack, the export's name from another; None for an imported
+    function. Relies on the same cdk-nag ``flattenCfnReference`` (cdk-nag 3.0.2) and on ``lambda_.Function``'s
+    ``node.default_child`` being its ``CfnFunction`` (aws-cdk-lib 2.258.0 and 2.275.0)."""
+    from aws_cdk import aws_lambda as lambda_
+
+    element = getattr(function, "node", None) and function.node.default_child  # type: ignore[attr-defined]
+    if not isinstance(element, lambda_.CfnFunction):
+        return None
+    owner = Stack.of(element)
+    if owner is Stack.of(scope):
+        return f"<{owner.resolve(owner.get_logical_id(element))}.Arn>"
+    imported = Stack.of(scope).resolve(owner.export_value(function.function_arn))  # type: ignore[attr-defined]
+    return str(imported["Fn::ImportValue"])
+
+
 def nag_resource_finding_id(rule: str, resource: str) -> str:
     """The id cdk-nag gives a finding of ``rule`` about one resource of a policy statement, e.g.
     ``AwsSolutions-IAM5[Resource::<Bucket.Arn>/data/*]``: what an acknowledgment must name to cover exactly

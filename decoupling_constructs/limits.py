@@ -88,3 +88,14 @@ FIREHOSE_HTTP_MAX_BODY_BYTES: Final = 64 * 1024 * 1024
 FIREHOSE_HTTP_MAX_RECORDS: Final = 10_000
 FIREHOSE_HTTP_MAX_ACCESS_KEY_BYTES: Final = 4096
 FIREHOSE_HTTP_MAX_ERROR_MESSAGE_CHARS: Final = 8192
+
+# --- Firehose Lambda transform ------------------------------------------------------------------
+# Firehose developer guide, "Transform source data in Amazon Data Firehose" (data-transformation.html): "The
+# buffering size hint ranges between 0.2 MB and 3MB" (default 1 MB), "The Lambda buffering interval hint ranges
+# between 0 and 900 seconds" (default 60 s), and "Firehose supports a Lambda invocation time of up to 5 minutes".
+# ProcessorParameter (API reference): default 3 for NumberOfRetries (no upper bound documented); ParameterValue
+# is a string of 1-512 characters, so a fractional BufferSizeInMBs ("0.25", the Splunk default 256 KB) is valid.
+FIREHOSE_TRANSFORM_MIN_BUFFER_KIB: Final = 205  # 0.2 MiB = 204.8 KiB, in whole KiB
+FIREHOSE_TRANSFORM_MAX_BUFFER_MIB: Final = 3
+FIREHOSE_TRANSFORM_MAX_BUFFER_SECONDS: Final = 900
+FIREHOSE_TRANSFORM_MAX_INVOCATION_SECONDS: Final = 300
