@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .queues.reliable_queue import ReliableQueue
     from .streams._transform import LambdaTransform
     from .streams.stream_function import StreamFunction
+    from .streams.stream_to_opensearch import IndexRotation, OpenSearchBackup, StreamToOpenSearch
     from .streams.stream_to_s3 import StreamToS3
     from .topics.fan_out import FanOut, QueueOptions
 
@@ -39,12 +40,15 @@ _EXPORTS = {
     "MaintenanceWindow": ".brokers.broker",
     "MessageBroker": ".brokers.broker",
     "FanOut": ".topics.fan_out",
+    "IndexRotation": ".streams.stream_to_opensearch",
+    "OpenSearchBackup": ".streams.stream_to_opensearch",
     "LambdaTransform": ".streams._transform",
     "QueueOptions": ".topics.fan_out",
     "QueueFunction": ".queues.queue_function",
     "ReliableQueue": ".queues.reliable_queue",
     "QueueWorkers": ".queues.queue_workers",
     "StreamFunction": ".streams.stream_function",
+    "StreamToOpenSearch": ".streams.stream_to_opensearch",
     "StreamToS3": ".streams.stream_to_s3",
     "Throughput": ".capacity",
 }
@@ -56,14 +60,17 @@ __all__ = [
     "BrokerEngine",
     "DeploymentMode",
     "FanOut",
+    "IndexRotation",
     "LambdaTransform",
     "MaintenanceWindow",
     "MessageBroker",
+    "OpenSearchBackup",
     "QueueFunction",
     "QueueOptions",
     "QueueWorkers",
     "ReliableQueue",
     "StreamFunction",
+    "StreamToOpenSearch",
     "StreamToS3",
     "Throughput",
 ]
