@@ -17,6 +17,7 @@ import aws_cdk as cdk
 from .broker_stack import MessageBrokerStack
 from .consumer_stack import ConsumerStack
 from .fan_out_stack import FanOutStack
+from .opensearch_stack import StreamToOpenSearchStack
 from .queue_stack import ReliableQueueStack
 from .stream_stack import StreamToS3Stack
 from .workers_stack import QueueWorkersStack
@@ -29,6 +30,7 @@ REFERENCE_STACKS: dict[str, Callable[..., cdk.Stack]] = {
     "DecouplingMessageBroker": MessageBrokerStack,
     "DecouplingConsumers": ConsumerStack,
     "DecouplingQueueWorkers": QueueWorkersStack,
+    "DecouplingStreamToOpenSearch": StreamToOpenSearchStack,
 }
 
 

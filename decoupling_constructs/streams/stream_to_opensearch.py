@@ -34,6 +34,7 @@ from .._alarms import ALARM_PROPS, Alarms, AlarmSettings
 from .._cdk import PatternConstruct
 from .._network import private_subnets
 from .._props import GRANT_RULES
+from .._security import acknowledge_checkov
 from .._validate import PropTypeError
 from ..capacity import CapacityPlan, Throughput
 from . import _delivery
@@ -377,7 +378,9 @@ class StreamToOpenSearch(PatternConstruct):
         vpc_configuration = None
         if vpc is not None:
             with r.blame("vpc_subnets"):
-                subnets = private_subnets(vpc, vpc_subnets, what="Firehose's delivery ENIs for an OpenSearch domain")
+                subnets = private_subnets(
+                    vpc, vpc_subnets, what="a Firehose delivery into an OpenSearch domain in a VPC"
+                )
             self.security_group = security_group or self._new_security_group(vpc)
             vpc_configuration = firehose.CfnDeliveryStream.VpcConfigurationProperty(
                 role_arn=self.role.role_arn,
@@ -630,6 +633,13 @@ class StreamToOpenSearch(PatternConstruct):
                     "rotations (index_name followed by a timestamp) and each node's statistics."
                 )
         if in_vpc:
+            eni_reason = (
+                "AWS's policy for an OpenSearch destination in a VPC ('Grant Firehose access to an OpenSearch "
+                "Service destination in a VPC'): Firehose creates, shares and deletes its delivery ENIs at run time, "
+                "whose ids no policy can name beforehand; the ec2 Describe actions take no resource."
+            )
+            for check in ("CKV_AWS_111", "CKV_AWS_109"):
+                acknowledge_checkov(policy, check, eni_reason)
             findings["*"] = (
                 "AWS's policy for an OpenSearch destination in a VPC: the ec2 Describe actions take no resource, "
                 "and Firehose creates and deletes its delivery ENIs at run time."

@@ -102,6 +102,9 @@ EMULATOR_FOR = {
     ),
     consumers.STACK: ("ministack", f"its Lambda runs SQS and Kinesis event source mappings; {consumers.VARIANT}"),
     workers.STACK: ("none", "not deployed"),
+    # Its VPC variant needs security-group rules and flow logs MiniStack's CloudFormation lacks, and verify has no
+    # OpenSearch reader: tests/behaviour/test_opensearch_deploy.py deploys the public variant with `cdk deploy`.
+    "DecouplingStreamToOpenSearch": ("none", "not deployed here: its own deploy test"),
 }
 # The demo's own stacks (not reference stacks: the behaviour tests iterate EMULATOR_FOR), and where they go.
 DEMO_STACKS = {workers.DEMO_STACK: ("ministack", workers.VARIANT)}

@@ -8,6 +8,7 @@ the test's stack, since tokens, keys and imported resources belong to a stack.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -185,19 +186,56 @@ def strategy_for(rule: r.Rule) -> st.SearchStrategy[Maker]:
     return st.one_of(base)
 
 
+def _function(s: cdk.Stack, minutes: int) -> Any:
+    from aws_cdk import aws_lambda as lambda_
+
+    return lambda_.Function(
+        s,
+        f"DrawnFunction{len(s.node.children)}",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context): pass"),
+        timeout=Duration.minutes(minutes),
+    )
+
+
+# Valid (and just-invalid) values of a dataclass field whose rule is a Custom check, which the rules cannot draw
+# by themselves: (class name, field) -> makers. Junk is drawn for them too.
+FIELD_EXAMPLES: dict[tuple[str, str], list[Maker]] = {
+    ("LambdaTransform", "function"): [
+        Maker("Function(timeout=1 min)", lambda s: _function(s, 1)),
+        Maker("Function(timeout=10 min)", lambda s: _function(s, 10)),  # over Firehose's 5-minute cap
+    ],
+}
+
+
+def _field_strategy(rule: r.Fields, name: str) -> st.SearchStrategy[Maker]:
+    examples = FIELD_EXAMPLES.get((rule.cls.__name__, name), [])
+    drawn = strategy_for(rule.rules.props[name])
+    return st.one_of(st.sampled_from(examples), drawn) if examples else drawn
+
+
 def _fields(rule: r.Fields) -> st.SearchStrategy[Maker]:
-    """A dataclass of ``rule.cls`` with up to two fields drawn from their own rules (the others default)."""
+    """A dataclass of ``rule.cls`` with its required fields and up to two others drawn from their own rules (the
+    others default)."""
     names = tuple(rule.rules.props)
+    required = tuple(
+        f.name
+        for f in dataclasses.fields(rule.cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    )
 
     def build(makers: dict[str, Maker]) -> Maker:
         label = f"{rule.cls.__name__}(" + ", ".join(f"{k}={m.label}" for k, m in makers.items()) + ")"
         return Maker(label, lambda s: rule.cls(**{k: m.make(s) for k, m in makers.items()}))
 
-    return st.lists(st.sampled_from(names), max_size=2, unique=True).flatmap(
-        lambda chosen: st.tuples(*(strategy_for(rule.rules.props[n]) for n in chosen)).map(
-            lambda makers, chosen=chosen: build(dict(zip(chosen, makers, strict=True)))
+    def draw(chosen: list[str]) -> st.SearchStrategy[Maker]:
+        given = tuple(dict.fromkeys((*required, *chosen)))
+        return st.tuples(*(_field_strategy(rule, n) for n in given)).map(
+            lambda makers: build(dict(zip(given, makers, strict=True)))
         )
-    )
+
+    return st.lists(st.sampled_from(names), max_size=2, unique=True).flatmap(draw)
 
 
 def _list(makers: list[Maker]) -> Maker:

@@ -22,6 +22,7 @@ from decoupling_constructs import (
     QueueWorkers,
     ReliableQueue,
     StreamFunction,
+    StreamToOpenSearch,
     StreamToS3,
 )
 from decoupling_constructs.capacity import describe
@@ -35,13 +36,23 @@ PAGES = {
     "ReliableQueue": "docs/reliable-queue.md",
     "FanOut": "docs/fan-out.md",
     "StreamToS3": "docs/stream-to-s3.md",
+    "StreamToOpenSearch": "docs/stream-to-opensearch.md",
     "MessageBroker": "docs/message-broker.md",
     "AlarmTopic": "docs/alarms.md",
     "QueueFunction": "docs/queue-function.md",
     "StreamFunction": "docs/stream-function.md",
     "QueueWorkers": "docs/queue-workers.md",
 }
-PAGED_CONSTRUCTS = [ReliableQueue, FanOut, StreamToS3, MessageBroker, QueueFunction, QueueWorkers, StreamFunction]
+PAGED_CONSTRUCTS = [
+    ReliableQueue,
+    FanOut,
+    StreamToS3,
+    StreamToOpenSearch,
+    MessageBroker,
+    QueueFunction,
+    QueueWorkers,
+    StreamFunction,
+]
 
 
 def page(name: str) -> str:

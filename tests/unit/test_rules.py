@@ -25,6 +25,7 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
@@ -372,6 +373,10 @@ REQUIRED: dict[str, Callable[[cdk.Stack], dict[str, Any]]] = {
     "ReliableQueue": lambda s: {},
     "AlarmTopic": lambda s: {},
     "StreamToS3": lambda s: {},
+    "StreamToOpenSearch": lambda s: {
+        "domain": opensearch.Domain(s, "Search", version=opensearch.EngineVersion.OPENSEARCH_2_11),
+        "index_name": "clicks",
+    },
     "FanOut": lambda s: {},
     "MessageBroker": lambda s: {},
     "QueueFunction": lambda s: {"function": _function(s)},
@@ -448,6 +453,7 @@ METHOD_ARGS: dict[str, dict[str, Callable[[cdk.Stack], Any]]] = {
     "ReliableQueue.grant": {**GRANTEE, "actions": lambda s: ["sqs:SendMessage"]},
     "StreamToS3.grant_write": GRANTEE,
     "StreamToS3.grant_read": GRANTEE,
+    "StreamToOpenSearch.grant_write": GRANTEE,
 }
 # Construct props a method needs beyond REQUIRED: AWS services publish only to a topic with a customer-managed key.
 METHOD_CONSTRUCT: dict[str, Callable[[cdk.Stack], dict[str, Any]]] = {
