@@ -26,6 +26,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from constructs import Construct
@@ -40,6 +41,7 @@ from decoupling_constructs import (
     QueueWorkers,
     ReliableQueue,
     StreamFunction,
+    StreamToOpenSearch,
     StreamToS3,
 )
 from tests.unit.cdk_helpers import lid
@@ -101,6 +103,11 @@ def _stream_function(stack: cdk.Stack, **props: Any) -> StreamFunction:
     return StreamFunction(stack, "Subject", function=_function(stack), stream=stream, **props)
 
 
+def _stream_to_opensearch(stack: cdk.Stack, **props: Any) -> StreamToOpenSearch:
+    domain = opensearch.Domain(stack, "Search", version=opensearch.EngineVersion.OPENSEARCH_2_11)
+    return StreamToOpenSearch(stack, "Subject", domain=domain, index_name="clicks", **props)
+
+
 def _fan_out(stack: cdk.Stack, **props: Any) -> FanOut:
     fan_out = FanOut(stack, "Subject", **props)
     fan_out.add_queue("Billing")  # its subscriber queues inherit alarms and removal_policy
@@ -122,6 +129,7 @@ CASES = [
         (StreamToS3,),
         grants=("grant_read", "grant_write"),
     ),
+    Case("StreamToOpenSearch", _stream_to_opensearch, (StreamToOpenSearch,), grants=("grant_write",)),
     Case(
         "MessageBroker",
         lambda stack, **props: MessageBroker(stack, "Subject", **props),
