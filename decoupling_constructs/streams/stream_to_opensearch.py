@@ -689,17 +689,17 @@ class StreamToOpenSearch(PatternConstruct):
 
     @r.guarded(GRANT_RULES)
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` put records: on the source stream, or (``direct_put``) into the delivery stream."""
+        """Let ``grantee`` put records: on the source stream (and use its key), or with ``direct_put`` into the
+        delivery stream (``firehose:PutRecord``, ``firehose:PutRecordBatch``)."""
         if self.stream is not None:
             return self.stream.grant_write(grantee)
-        grant = iam.Grant.add_to_principal(
+        # Firehose encrypts Direct PUT records server-side with its own grant on the key: producers need no key
+        # permission (Firehose developer guide, "Data protection in Amazon Data Firehose", server-side encryption).
+        return iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["firehose:PutRecord", "firehose:PutRecordBatch"],
             resource_arns=[self.delivery_stream_arn],
         )
-        if self.encryption_key is not None:
-            self.encryption_key.grant_encrypt(grantee)
-        return grant
 
 
 def _static_prefixes() -> list[str]:

@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, Size
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -144,12 +145,14 @@ def test_settings_are_rendered() -> None:
     assert freshness["Threshold"] == 60 + 0 + 60
 
 
-def test_direct_put_has_no_stream_and_encrypts_the_delivery_stream() -> None:
+def test_direct_put_has_no_stream_encrypts_the_delivery_stream_and_grants_puts_on_it() -> None:
     stack = new_stack()
     key = kms.Key(stack, "Key", enable_key_rotation=True)
     pipeline = StreamToOpenSearch(
         stack, "Clicks", domain=domain_in(stack), index_name="clicks", direct_put=True, encryption_key=key
     )
+    producer = iam.Role(stack, "Producer", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    pipeline.grant_write(producer)
     template = Template.from_stack(stack).to_json()
     props = template["Resources"][lid(stack, pipeline.delivery_stream)]["Properties"]
     assert props["DeliveryStreamType"] == "DirectPut"
@@ -159,6 +162,18 @@ def test_direct_put_has_no_stream_and_encrypts_the_delivery_stream() -> None:
     }
     assert pipeline.stream is None
     assert "iterator_age" not in pipeline.alarms
+    (policy,) = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] == [{"Ref": lid(stack, producer)}]
+    ]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Action": ["firehose:PutRecord", "firehose:PutRecordBatch"],
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [lid(stack, pipeline.delivery_stream), "Arn"]},
+        }
+    ]
 
 
 def test_a_given_stream_is_read_and_not_alarmed_as_ours() -> None:
