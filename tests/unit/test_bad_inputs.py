@@ -628,6 +628,7 @@ ROWS += [
     to_search("index_name", "x" * 81),  # Firehose IndexName: at most 80 characters
     to_search("index_name", "\U0001f600" * 64),  # 64 characters, 256 bytes: OpenSearch allows 255
     to_search("index_name", 5),
+    to_search("index_name", lambda s: cdk.Fn.import_value("IndexName")),  # the role's grants name the index
     to_search("index_rotation", "Daily"),
     to_search("index_rotation", "oneday"),
     to_search("buffering_size", Size.mebibytes(101)),
