@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .streams.stream_function import StreamFunction
     from .streams.stream_processor import FlinkCode, StreamProcessor
     from .streams.stream_to_http import StreamToHttpEndpoint
+    from .streams.stream_to_opensearch import IndexRotation, OpenSearchBackup, StreamToOpenSearch
     from .streams.stream_to_s3 import StreamToS3
     from .topics.fan_out import FanOut, QueueOptions
     from .topics.subscribed_queue import SubscribedQueue
@@ -42,6 +43,8 @@ _EXPORTS = {
     "MaintenanceWindow": ".brokers.broker",
     "MessageBroker": ".brokers.broker",
     "FanOut": ".topics.fan_out",
+    "IndexRotation": ".streams.stream_to_opensearch",
+    "OpenSearchBackup": ".streams.stream_to_opensearch",
     "LambdaTransform": ".streams._transform",
     "QueueOptions": ".topics.fan_out",
     "QueueFunction": ".queues.queue_function",
@@ -51,6 +54,7 @@ _EXPORTS = {
     "StreamProcessor": ".streams.stream_processor",
     "FlinkCode": ".streams.stream_processor",
     "StreamToHttpEndpoint": ".streams.stream_to_http",
+    "StreamToOpenSearch": ".streams.stream_to_opensearch",
     "StreamToS3": ".streams.stream_to_s3",
     "SubscribedQueue": ".topics.subscribed_queue",
     "Throughput": ".capacity",
@@ -64,9 +68,11 @@ __all__ = [
     "DeploymentMode",
     "FanOut",
     "FlinkCode",
+    "IndexRotation",
     "LambdaTransform",
     "MaintenanceWindow",
     "MessageBroker",
+    "OpenSearchBackup",
     "QueueFunction",
     "QueueOptions",
     "QueueWorkers",
@@ -74,6 +80,7 @@ __all__ = [
     "StreamFunction",
     "StreamProcessor",
     "StreamToHttpEndpoint",
+    "StreamToOpenSearch",
     "StreamToS3",
     "SubscribedQueue",
     "Throughput",

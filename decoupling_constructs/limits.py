@@ -116,6 +116,17 @@ FLINK_MAX_PROPERTY_GROUPS: Final = 50
 FLINK_MAX_PROPERTIES_PER_GROUP: Final = 50
 FLINK_MAX_PROPERTY_CHARS: Final = 2048
 
+# --- Firehose to Amazon OpenSearch Service ------------------------------------------------------
+# Firehose API reference: AmazonopensearchserviceBufferingHints (SizeInMBs 1-100, IntervalInSeconds 0-900),
+# AmazonopensearchserviceRetryOptions (DurationInSeconds 0-7200), AmazonopensearchserviceDestinationConfiguration
+# (IndexName: "Length Constraints: Minimum length of 1. Maximum length of 80.").
+FIREHOSE_OPENSEARCH_MIN_BUFFERING_MIB: Final = 1
+FIREHOSE_OPENSEARCH_MAX_BUFFERING_MIB: Final = 100
+FIREHOSE_OPENSEARCH_MAX_RETRY_SECONDS: Final = 7200
+FIREHOSE_OPENSEARCH_MAX_INDEX_NAME_LENGTH: Final = 80
+# OpenSearch create-index API, "Index naming restrictions" (and Elasticsearch's): at most 255 bytes.
+OPENSEARCH_MAX_INDEX_NAME_BYTES: Final = 255
+
 # --- Firehose Lambda transform ------------------------------------------------------------------
 # Firehose developer guide, "Transform source data in Amazon Data Firehose" (data-transformation.html): "The
 # buffering size hint ranges between 0.2 MB and 3MB" (default 1 MB), "The Lambda buffering interval hint ranges

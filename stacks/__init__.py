@@ -19,6 +19,7 @@ from .consumer_stack import ConsumerStack
 from .fan_out_stack import FanOutStack
 from .firehose_stack import FirehoseTransformStack
 from .http_endpoint_stack import StreamToHttpEndpointStack
+from .opensearch_stack import StreamToOpenSearchStack
 from .queue_stack import ReliableQueueStack
 from .stream_processor_stack import StreamProcessorStack
 from .stream_stack import StreamToS3Stack
@@ -35,6 +36,7 @@ REFERENCE_STACKS: dict[str, Callable[..., cdk.Stack]] = {
     "DecouplingQueueWorkers": QueueWorkersStack,
     "DecouplingStreamProcessor": StreamProcessorStack,
     "DecouplingFirehoseTransform": FirehoseTransformStack,
+    "DecouplingStreamToOpenSearch": StreamToOpenSearchStack,
 }
 
 

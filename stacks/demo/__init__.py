@@ -115,6 +115,9 @@ EMULATOR_FOR = {
         "ministack",
         "its Firehose runs the Lambda transform and Lambda/JQ partitioning (one record per invocation)",
     ),
+    # Its VPC variant needs security-group rules and flow logs MiniStack's CloudFormation lacks, and verify has no
+    # OpenSearch reader: tests/behaviour/test_opensearch_deploy.py deploys the public variant with `cdk deploy`.
+    "DecouplingStreamToOpenSearch": ("none", "not deployed here: its own deploy test"),
 }
 # The demo's own stacks (not reference stacks: the behaviour tests iterate EMULATOR_FOR), and where they go.
 # DecouplingStreamProcessor is a reference stack deployed by the demo only (tests/behaviour deploys it on its own:

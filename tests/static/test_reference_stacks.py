@@ -114,6 +114,27 @@ REVIEWED_ACKNOWLEDGMENTS = {
     ),
     ("DecouplingStreamToS3/AuditTrail/DeliveryPolicy", "AwsSolutions-IAM5[Resource::<ArchiveDA4CB258.Arn>/audit/*]"),
     ("DecouplingFanOut/ArchiveDeliveryPolicy", "AwsSolutions-IAM5[Resource::<ArchiveDA4CB258.Arn>/orders/*]"),
+    # StreamToOpenSearch: the backup prefixes; AWS's documented OpenSearch policy (POST/PUT on the domain's paths,
+    # since _bulk names the index in its body; GETs on the index's rotations and each node's stats); the VPC
+    # delivery ENIs, created at run time. The domain: no dedicated masters (cost), a VPC domain (no IP policy).
+    ("DecouplingStreamToOpenSearch/Search", "AwsSolutions-OS4"),
+    ("DecouplingStreamToOpenSearch/Search", "AwsSolutions-OS3"),
+    ("DecouplingStreamToOpenSearch/ClickIndex/Stream", "AwsSolutions-KDS3"),
+    ("DecouplingStreamToOpenSearch/ClickIndex/AccessLogBucket", "AwsSolutions-S1"),
+    ("DecouplingStreamToOpenSearch/ClickIndex/DeliveryStream", "AwsSolutions-KDF1"),
+    *(
+        ("DecouplingStreamToOpenSearch/ClickIndex/DeliveryPolicy", f"AwsSolutions-IAM5[Resource::{resource}]")
+        for resource in (
+            "<ClickIndexBucket4F7CB6A0.Arn>/backup/*",
+            "<ClickIndexBucket4F7CB6A0.Arn>/backup-errors/*",
+            "<Search14E54FC3.Arn>/*",
+            "<Search14E54FC3.Arn>/clicks*/_mapping",
+            "<Search14E54FC3.Arn>/clicks*/_mapping/*",
+            "<Search14E54FC3.Arn>/_nodes/*/stats",
+            "<Search14E54FC3.Arn>/clicks*/_stats",
+            "*",
+        )
+    ),
     ("DecouplingFanOut/ArchiveDeliveryPolicy", "AwsSolutions-IAM5[Resource::<ArchiveDA4CB258.Arn>/orders-errors/*]"),
     (
         "DecouplingStreamToS3/AuditTrail/DeliveryPolicy",

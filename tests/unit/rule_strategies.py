@@ -191,10 +191,39 @@ def strategy_for(rule: r.Rule) -> st.SearchStrategy[Maker]:
 FIELDS_REQUIRED: dict[type, Callable[[cdk.Stack], dict[str, Any]]] = {}
 
 
+def _function(s: cdk.Stack, minutes: int) -> Any:
+    from aws_cdk import aws_lambda as lambda_
+
+    return lambda_.Function(
+        s,
+        f"DrawnFunction{len(s.node.children)}",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context): pass"),
+        timeout=Duration.minutes(minutes),
+    )
+
+
+# Valid (and just-invalid) values of a dataclass field whose rule is a Custom check, which the rules cannot draw
+# by themselves: (class name, field) -> makers. Junk is drawn for them too.
+FIELD_EXAMPLES: dict[tuple[str, str], list[Maker]] = {
+    ("LambdaTransform", "function"): [
+        Maker("Function(timeout=1 min)", lambda s: _function(s, 1)),
+        Maker("Function(timeout=10 min)", lambda s: _function(s, 10)),  # over Firehose's 5-minute cap
+    ],
+}
+
+
+def _field_strategy(rule: r.Fields, name: str) -> st.SearchStrategy[Maker]:
+    examples = FIELD_EXAMPLES.get((rule.cls.__name__, name), [])
+    drawn = strategy_for(rule.rules.props[name])
+    return st.one_of(st.sampled_from(examples), drawn) if examples else drawn
+
+
 def _fields(rule: r.Fields) -> st.SearchStrategy[Maker]:
-    """A dataclass of ``rule.cls`` with up to two fields drawn from their own rules; the others default, or come
-    from :data:`FIELDS_REQUIRED` when they have no default (a field without a default and without an entry there
-    is always drawn: a value without its required fields is not a dataclass at all)."""
+    """A dataclass of ``rule.cls`` with up to two fields drawn (from :data:`FIELD_EXAMPLES` and their own rules);
+    the others default, or come from :data:`FIELDS_REQUIRED` when they have no default (a field without a default
+    and without an entry there is always drawn: a value without its required fields is not a dataclass at all)."""
     names = tuple(rule.rules.props)
     required = tuple(
         f.name
@@ -211,7 +240,7 @@ def _fields(rule: r.Fields) -> st.SearchStrategy[Maker]:
         st.lists(st.sampled_from(names), max_size=2, unique=True)
         .map(lambda drawn: (*required, *(n for n in drawn if n not in required)))
         .flatmap(
-            lambda chosen: st.tuples(*(strategy_for(rule.rules.props[n]) for n in chosen)).map(
+            lambda chosen: st.tuples(*(_field_strategy(rule, n) for n in chosen)).map(
                 lambda makers, chosen=chosen: build(dict(zip(chosen, makers, strict=True)))
             )
         )

@@ -24,6 +24,7 @@ from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -46,6 +47,7 @@ from decoupling_constructs import (
     StreamFunction,
     StreamProcessor,
     StreamToHttpEndpoint,
+    StreamToOpenSearch,
     StreamToS3,
     Throughput,
 )
@@ -860,6 +862,66 @@ def test_a_plaintext_access_key_is_never_echoed_in_the_error() -> None:
         assert PLAINTEXT_KEY not in str(caught.value)
         assert "template" in str(caught.value)
 
+
+# --- StreamToOpenSearch ---
+SO = StreamToOpenSearch
+
+
+def search_domain(s: cdk.Stack, construct_id: str = "Search") -> opensearch.Domain:
+    return opensearch.Domain(s, construct_id, version=opensearch.EngineVersion.OPENSEARCH_2_11)
+
+
+def to_search(prop: str, value: Any, **others: Any) -> Row:
+    """``StreamToOpenSearch`` into a domain of the stack, index "clicks", with ``prop=value`` (a callable value is
+    built from the stack)."""
+
+    def build(s: cdk.Stack) -> Any:
+        given = {"domain": search_domain(s), "index_name": "clicks", **others, prop: value}
+        return SO(s, "X", **{k: v(s) if callable(v) else v for k, v in given.items()})
+
+    label = getattr(value, "__name__", None) if callable(value) else None
+    return Row(f"StreamToOpenSearch-{prop}-{label or show(value)}", build, ("StreamToOpenSearch", PATH, prop))
+
+
+def domain_of_another_app(s: cdk.Stack) -> opensearch.Domain:
+    return search_domain(cdk.Stack(cdk.App(), "Elsewhere"))
+
+
+ROWS += [
+    to_search("index_name", "Clicks"),  # OpenSearch index names are lowercase
+    to_search("index_name", "_clicks"),
+    to_search("index_name", "-clicks"),
+    to_search("index_name", "+clicks"),
+    to_search("index_name", "click stream"),
+    to_search("index_name", "clicks,orders"),
+    to_search("index_name", "clicks*"),
+    to_search("index_name", "logs/app"),
+    to_search("index_name", ".."),
+    to_search("index_name", ""),
+    to_search("index_name", "x" * 81),  # Firehose IndexName: at most 80 characters
+    to_search("index_name", "\U0001f600" * 64),  # 64 characters, 256 bytes: OpenSearch allows 255
+    to_search("index_name", 5),
+    to_search("index_name", lambda s: cdk.Fn.import_value("IndexName")),  # the role's grants name the index
+    to_search("index_rotation", "Daily"),
+    to_search("index_rotation", "oneday"),
+    to_search("buffering_size", Size.mebibytes(101)),
+    to_search("buffering_size", Size.kibibytes(512)),
+    to_search("buffering_interval", Duration.seconds(901)),
+    to_search("retry_duration", Duration.seconds(7201)),
+    to_search("retry_duration", Duration.millis(500)),
+    to_search("retry_duration", 300),
+    to_search("backup", "FailedDataOnly"),  # the HTTP endpoint's word, not OpenSearch's
+    to_search("domain", "arn:aws:es:eu-west-1:111111111111:domain/search"),
+    to_search("domain", domain_of_another_app),
+    to_search("direct_put", True, shard_count=2),
+    to_search("shard_count", 2, source_stream=lambda s: kinesis.Stream(s, "Given")),
+    to_search("vpc_subnets", ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)),
+    to_search("vpc_subnets", ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC), vpc=vpc),
+    to_search("transform", "arn:aws:lambda:eu-west-1:111111111111:function:enrich"),
+    # an on-demand stream has no write_throttled alarm to tune
+    to_search("alarm_settings", AlarmSettings(overrides={"write_throttled": AlarmOptions(threshold=5)})),
+    to_search("alarm_settings", AlarmSettings(overrides={"data_freshness": AlarmOptions(threshold=900)})),
+]
 
 # --- MessageBroker ---
 MB = MessageBroker

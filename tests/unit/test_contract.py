@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -26,6 +27,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from constructs import Construct
@@ -35,12 +37,15 @@ from decoupling_constructs import (
     AlarmSettings,
     AlarmTopic,
     FanOut,
+    FlinkCode,
     MessageBroker,
     QueueFunction,
     QueueWorkers,
     ReliableQueue,
     StreamFunction,
+    StreamProcessor,
     StreamToHttpEndpoint,
+    StreamToOpenSearch,
     StreamToS3,
     SubscribedQueue,
 )
@@ -103,6 +108,20 @@ def _stream_function(stack: cdk.Stack, **props: Any) -> StreamFunction:
     return StreamFunction(stack, "Subject", function=_function(stack), stream=stream, **props)
 
 
+def _stream_to_opensearch(stack: cdk.Stack, **props: Any) -> StreamToOpenSearch:
+    domain = opensearch.Domain(stack, "Search", version=opensearch.EngineVersion.OPENSEARCH_2_11)
+    return StreamToOpenSearch(stack, "Subject", domain=domain, index_name="clicks", **props)
+
+
+def _stream_processor(stack: cdk.Stack, **props: Any) -> StreamProcessor:
+    code = FlinkCode.python(Path(__file__).parent / "flink_code", main="main.py", py_files=["logic.py"])
+    # The source stream is the test's own, not the subject's: it follows the contract's removal policy too.
+    source = kinesis.Stream(
+        stack, "Clicks", shard_count=2, removal_policy=props.get("removal_policy") or RemovalPolicy.RETAIN
+    )
+    return StreamProcessor(stack, "Subject", code=code, source=source, **props)
+
+
 def _fan_out(stack: cdk.Stack, **props: Any) -> FanOut:
     fan_out = FanOut(stack, "Subject", **props)
     fan_out.add_queue("Billing")  # its subscriber queues inherit alarms and removal_policy
@@ -129,6 +148,8 @@ CASES = [
         (StreamToS3,),
         grants=("grant_read", "grant_write"),
     ),
+    Case("StreamToOpenSearch", _stream_to_opensearch, (StreamToOpenSearch,), grants=("grant_write",)),
+    Case("StreamProcessor", _stream_processor, (StreamProcessor,)),
     Case(
         "StreamToHttpEndpoint",
         lambda stack, **props: StreamToHttpEndpoint(stack, "Subject", url="https://ingest.example.com/in", **props),

@@ -24,6 +24,7 @@ from decoupling_constructs import (
     StreamFunction,
     StreamProcessor,
     StreamToHttpEndpoint,
+    StreamToOpenSearch,
     StreamToS3,
     SubscribedQueue,
 )
@@ -39,6 +40,7 @@ PAGES = {
     "FanOut": "docs/fan-out.md",
     "StreamToS3": "docs/stream-to-s3.md",
     "StreamToHttpEndpoint": "docs/stream-to-http-endpoint.md",
+    "StreamToOpenSearch": "docs/stream-to-opensearch.md",
     "MessageBroker": "docs/message-broker.md",
     "AlarmTopic": "docs/alarms.md",
     "QueueFunction": "docs/queue-function.md",
@@ -52,6 +54,7 @@ PAGED_CONSTRUCTS = [
     FanOut,
     StreamToS3,
     StreamToHttpEndpoint,
+    StreamToOpenSearch,
     MessageBroker,
     QueueFunction,
     QueueWorkers,

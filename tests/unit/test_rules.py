@@ -25,6 +25,7 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
@@ -380,6 +381,10 @@ REQUIRED: dict[str, Callable[[cdk.Stack], dict[str, Any]]] = {
         "url": "https://ingest.example.com/firehose",
         "access_key": secretsmanager.Secret(s, "EndpointKey"),
     },
+    "StreamToOpenSearch": lambda s: {
+        "domain": opensearch.Domain(s, "Search", version=opensearch.EngineVersion.OPENSEARCH_2_11),
+        "index_name": "clicks",
+    },
     "FanOut": lambda s: {},
     "MessageBroker": lambda s: {},
     "QueueFunction": lambda s: {"function": _function(s)},
@@ -487,6 +492,7 @@ METHOD_ARGS: dict[str, dict[str, Callable[[cdk.Stack], Any]]] = {
     },
     "StreamToS3.grant_read": GRANTEE,
     "StreamToHttpEndpoint.grant_write": GRANTEE,
+    "StreamToOpenSearch.grant_write": GRANTEE,
 }
 # Construct props a method needs beyond REQUIRED: AWS services publish only to a topic with a customer-managed key.
 METHOD_CONSTRUCT: dict[str, Callable[[cdk.Stack], dict[str, Any]]] = {
