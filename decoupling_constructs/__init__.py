@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .queues.reliable_queue import ReliableQueue
     from .streams.stream_function import StreamFunction
     from .streams.stream_to_s3 import StreamToS3
+    from .topics._push import DeliveryStatusLogging, HttpDeliveryPolicy
     from .topics.fan_out import FanOut, QueueOptions
 
 _EXPORTS = {
@@ -36,6 +37,8 @@ _EXPORTS = {
     "MaintenanceWindow": ".brokers.broker",
     "MessageBroker": ".brokers.broker",
     "FanOut": ".topics.fan_out",
+    "DeliveryStatusLogging": ".topics._push",
+    "HttpDeliveryPolicy": ".topics._push",
     "QueueOptions": ".topics.fan_out",
     "QueueFunction": ".queues.queue_function",
     "ReliableQueue": ".queues.reliable_queue",
@@ -50,8 +53,10 @@ __all__ = [
     "AlarmSettings",
     "AlarmTopic",
     "BrokerEngine",
+    "DeliveryStatusLogging",
     "DeploymentMode",
     "FanOut",
+    "HttpDeliveryPolicy",
     "MaintenanceWindow",
     "MessageBroker",
     "QueueFunction",
