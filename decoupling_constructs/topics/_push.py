@@ -322,7 +322,7 @@ def log_http_delivery_status(fan_out: Any, settings: DeliveryStatusLogging | Non
         if settings is not None and settings != existing:
             raise ValueError(
                 "delivery_status_logging must be the one the FanOut's first HTTP/S subscriber set (the topic has one "
-                f"HTTP/S logging configuration), {r.show(existing)}, got {r.show(settings)}"
+                f"HTTP/S logging configuration), {existing!r}, got {settings!r}"
             )
         return
     settings = settings or DeliveryStatusLogging()
