@@ -30,6 +30,7 @@ APPS = sorted(path.name for path in EXAMPLES.glob("*_app.py"))
 RUN_ELSEWHERE = {
     "queue_function_handler.py": "tests/runtime/test_queue_function_handler.py",
     "stream_function_handler.py": "tests/runtime/test_stream_function_handler.py",
+    "sns_receiver_function.py": "tests/runtime/test_sns_receiver.py",
     "test_queues_emulator.py": "tests/behaviour/test_examples_deploy.py",
 }
 RUN_HERE = {
