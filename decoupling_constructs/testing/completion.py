@@ -1,6 +1,10 @@
 """Completing what moto's CloudFormation skips or stores wrongly, with public boto3 calls made from the
 template's own properties: :data:`COMPLETED_TYPES` (created after ``create_stack``), :data:`CREATED_FIXUPS`
 (fixed after it), and the deleters that undo a failed completion.
+
+Labelled completions (:data:`LABELLED_COMPLETIONS`) redo, for one emulator, what its CloudFormation made in a way
+that can never work, the way CloudFormation does it on AWS: a test applies one by name, and :func:`~.verify.verify`
+reports it by name (``Deployment.completions``).
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .lookup import Json, _client
+from ._intrinsics import resolve
+from .lookup import Deployment, Json, _client
 
 
 @dataclass
@@ -250,3 +255,65 @@ _DELETERS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     ),
     "AWS::AmazonMQ::Broker": ("mq", lambda mq, broker_id: mq.delete_broker(BrokerId=broker_id)),
 }
+
+
+# --- labelled completions ------------------------------------------------------------------------------------
+
+HTTP_SUBSCRIPTION_BY_API = "sns-http-subscription-by-api"
+#: Name -> what the completion does and why. Each is applied by a test, never silently.
+LABELLED_COMPLETIONS: dict[str, str] = {
+    HTTP_SUBSCRIPTION_BY_API: "MiniStack's CloudFormation creates an http/https AWS::SNS::Subscription without a "
+    "confirmation token and sends no SubscriptionConfirmation, so it can never be confirmed and nothing is "
+    "delivered (MiniStack 1.5.33, services/cloudformation/provisioners.py _sns_sub_create). The completion "
+    "unsubscribes it and subscribes the same endpoint through the SNS API with the template's attributes "
+    "(TopicArn, Protocol, Endpoint, RawMessageDelivery, FilterPolicy, FilterPolicyScope, RedrivePolicy, "
+    "DeliveryPolicy), as CloudFormation does on AWS; SNS then POSTs a real SubscriptionConfirmation.",
+}
+
+
+def complete_http_subscriptions(deployment: Deployment) -> dict[str, str]:
+    """Apply :data:`HTTP_SUBSCRIPTION_BY_API` to every http/https ``AWS::SNS::Subscription`` of ``deployment``
+    (a stack ``cdk deploy`` put into MiniStack): logical id -> the new subscription's ARN (or ``"pending
+    confirmation"`` when SNS does not say it yet). Recorded in ``deployment.completed``, ``.resources`` and
+    ``.completions``. Only for MiniStack: on AWS, CloudFormation's subscription is the real one."""
+    if not deployment.emulator.startswith("ministack"):
+        raise ValueError(
+            f"{HTTP_SUBSCRIPTION_BY_API} completes MiniStack's CloudFormation, not {deployment.emulator}'s"
+        )
+    assert deployment._context is not None
+    sns = deployment.client("sns")
+    done: dict[str, str] = {}
+    for logical_id, resource in deployment.template.get("Resources", {}).items():
+        if resource["Type"] != "AWS::SNS::Subscription":
+            continue
+        properties = resolve(resource.get("Properties", {}), deployment._context)
+        if properties.get("Protocol") not in ("http", "https"):
+            continue
+        sns.unsubscribe(SubscriptionArn=deployment.resources[logical_id])
+        completion = _Completion(
+            logical_id,
+            properties,
+            deployment.stack_name,
+            deployment.region,
+            deployment.account,
+            deployment.endpoint_url,
+        )
+        arn = _subscription(completion)
+        if arn == "pending confirmation":  # what SNS answers for an unconfirmed http/https endpoint
+            arn = _subscription_arn(sns, properties["TopicArn"], properties["Protocol"], properties["Endpoint"], arn)
+        deployment.resources[logical_id] = deployment.completed[logical_id] = done[logical_id] = arn
+        deployment.completions[logical_id] = HTTP_SUBSCRIPTION_BY_API
+    return done
+
+
+def _subscription_arn(sns: Any, topic_arn: str, protocol: str, endpoint: str, default: str) -> str:
+    pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+    for page in pages:
+        for entry in page["Subscriptions"]:
+            if (
+                entry["Protocol"] == protocol
+                and entry["Endpoint"] == endpoint
+                and entry["SubscriptionArn"].count(":") > 5
+            ):
+                return str(entry["SubscriptionArn"])
+    return default

@@ -40,6 +40,9 @@ class Deployment:
     endpoint_url: str | None = None
     emulator: str = "unknown"
     """The emulator and its version, e.g. ``moto 5.2.5`` (what :func:`verify` reports against)."""
+    completions: dict[str, str] = field(default_factory=dict)
+    """Logical id -> name of the labelled completion applied to it after the emulator's CloudFormation made it
+    (:data:`~decoupling_constructs.testing.completion.LABELLED_COMPLETIONS`); :func:`verify` reports each by name."""
     _stack: Any = field(default=None, repr=False)
     _context: ResolveContext | None = field(default=None, repr=False)
 

@@ -47,6 +47,8 @@ NOT_STORED: dict[str, dict[tuple[str, str], str]] = {
         ("AWS::SNS::Topic", "FifoTopic"): _MINISTACK_CFN.format("SNS"),
         ("AWS::SNS::Topic", "ContentBasedDeduplication"): _MINISTACK_CFN.format("SNS"),
         ("AWS::SNS::Topic", "KmsMasterKeyId"): _MINISTACK_CFN.format("SNS"),
+        ("AWS::SNS::Topic", "SignatureVersion"): _MINISTACK_CFN.format("SNS"),
+        ("AWS::SNS::Topic", "DeliveryStatusLogging"): _MINISTACK_CFN.format("SNS SetTopicAttributes"),
         ("AWS::Kinesis::Stream", "StreamEncryption"): _MINISTACK_CFN.format("Kinesis StartStreamEncryption"),
         ("AWS::S3::Bucket", "LifecycleConfiguration"): _MINISTACK_CFN.format("S3"),
         ("AWS::S3::Bucket", "LoggingConfiguration"): _MINISTACK_CFN.format("S3"),
@@ -124,6 +126,9 @@ class VerificationReport:
     not_verified: list[Finding] = field(default_factory=list)
     """Resources not read back (``property`` is ``*``), each with the reason: no reader for the type, or the
     emulator does not implement the API that reads it."""
+    completions: dict[str, str] = field(default_factory=dict)
+    """Logical id -> name of the labelled completion the test applied to it (``Deployment.completions``): what
+    was verified there is what the completion made, not what the emulator's CloudFormation made."""
 
     @property
     def ok(self) -> bool:
@@ -140,6 +145,13 @@ class VerificationReport:
         if self.not_stored:
             names = sorted({f"{f.resource_type.split('::')[-1]}.{f.property}" for f in self.not_stored})
             text += f" (not stored: {', '.join(names)})"
+        if self.completions:
+            by_name: dict[str, list[str]] = {}
+            for logical_id, name in sorted(self.completions.items()):
+                by_name.setdefault(name, []).append(logical_id)
+            text += "; completions applied: " + ", ".join(
+                f"{name} ({', '.join(ids)})" for name, ids in sorted(by_name.items())
+            )
         return text
 
     def details(self) -> str:
@@ -176,7 +188,7 @@ def verify(deployment: Deployment, *, check: bool = True) -> VerificationReport:
     """Read every resource of ``deployment`` back from its service and compare it with the template."""
     assert deployment._context is not None
     ctx = deployment._context
-    report = VerificationReport(deployment.stack_name, deployment.emulator)
+    report = VerificationReport(deployment.stack_name, deployment.emulator, completions=dict(deployment.completions))
     known = not_stored_for(deployment.emulator)
     clients: dict[str, Any] = {}
     for logical_id, resource in deployment.template.get("Resources", {}).items():
@@ -337,9 +349,29 @@ def _same_or_list(values: list[Json]) -> Json:
     return values[0] if values and all(c == canon[0] for c in canon) else values
 
 
+# DeliveryStatusLogging's Protocol -> the prefix of its topic attributes (SNS API reference, SetTopicAttributes:
+# HTTPSuccessFeedbackRoleArn, HTTPSuccessFeedbackSampleRate, HTTPFailureFeedbackRoleArn, and likewise).
+_FEEDBACK_PREFIXES = {
+    "http/s": "HTTP",
+    "sqs": "SQS",
+    "lambda": "Lambda",
+    "firehose": "Firehose",
+    "application": "Application",
+}
+
+
 def _topic(r: _Read) -> dict[str, Json]:
     attributes = r.client("sns").get_topic_attributes(TopicArn=r.physical_id)["Attributes"]
-    return {**attributes, "TopicName": r.physical_id.rsplit(":", 1)[-1]}
+    logging = []
+    for protocol, prefix in _FEEDBACK_PREFIXES.items():
+        entry = {
+            key: attributes[f"{prefix}{key}"]
+            for key in ("SuccessFeedbackRoleArn", "SuccessFeedbackSampleRate", "FailureFeedbackRoleArn")
+            if f"{prefix}{key}" in attributes
+        }
+        if entry:
+            logging.append({"Protocol": protocol, **entry})
+    return {**attributes, "TopicName": r.physical_id.rsplit(":", 1)[-1], "DeliveryStatusLogging": logging or None}
 
 
 def _topic_policy(r: _Read) -> dict[str, Json]:
