@@ -48,7 +48,7 @@ def _subscription(stack: cdk.Stack, fan_out: FanOut, construct_id: str) -> dict:
 
 
 def test_https_subscription_has_its_delivery_policy_filter_raw_delivery_and_redrive(pushed) -> None:
-    stack, fan_out, template = pushed
+    stack, fan_out, _ = pushed
     props = _subscription(stack, fan_out, "Partner")
     assert props["Protocol"] == "https" and props["Endpoint"] == URL
     assert props["RawMessageDelivery"] is True
