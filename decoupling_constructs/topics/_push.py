@@ -418,9 +418,13 @@ def add_sms_alarms(fan_out: Any, spend_alarm_usd: float) -> None:
     )
 
 
-def warn_pending_confirmation(fan_out: Any, construct_id: str, address: object) -> None:
-    Annotations.of(fan_out).add_warning_v2(
-        "decoupling-constructs:pending-confirmation",
+#: The id of the warning :meth:`FanOut.add_email` adds on its subscription (acknowledge it there, with a reason).
+PENDING_CONFIRMATION_WARNING = "decoupling-constructs:pending-confirmation"
+
+
+def warn_pending_confirmation(subscription: sns.Subscription, construct_id: str, address: object) -> None:
+    Annotations.of(subscription).add_warning_v2(
+        PENDING_CONFIRMATION_WARNING,
         f"email subscriber {construct_id!r} ({address if not Token.is_unresolved(address) else 'a token'}) stays "
         "pending until someone follows the link SNS mails it (valid for 2 days); until then it receives nothing.",
     )

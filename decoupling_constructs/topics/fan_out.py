@@ -824,7 +824,8 @@ class FanOut(PatternConstruct):
         """Subscribe an email address (aws-cdk-lib's ``EmailSubscription``), with the filters of :meth:`add_queue`.
 
         The subscription stays pending until someone follows the link SNS mails to the address (valid for 2
-        days): synth warns so (``decoupling-constructs:pending-confirmation``). SNS's email delivery policy is its
+        days): synth warns so on the subscription (``decoupling-constructs:pending-confirmation``; acknowledge it
+        there with ``Annotations.of(subscription).acknowledge_warning(id, reason)`` once someone will confirm). SNS's email delivery policy is its
         own (not configurable); what it cannot deliver goes to ``undeliverable_queue``. Standard topics only.
 
         :param json: send the SNS JSON envelope (``email-json``) instead of the message text.
@@ -839,7 +840,7 @@ class FanOut(PatternConstruct):
             filter_policy=filter_policy,
             filter_policy_with_message_body=filter_policy_with_message_body,
         )
-        _push.warn_pending_confirmation(self, construct_id, address)
+        _push.warn_pending_confirmation(subscription, construct_id, address)
         return subscription
 
     @r.guarded(ADD_SMS_RULES)

@@ -165,7 +165,7 @@ def test_email_is_email_json_and_warns_that_it_stays_pending(pushed) -> None:
     assert props["Protocol"] == "email-json" and props["Endpoint"] == "ops@example.com"
     assert "RedrivePolicy" in props and "DeliveryPolicy" not in props
     Annotations.from_stack(stack).has_warning(
-        "/Test/Orders", Match.string_like_regexp("email subscriber 'Ops' .* stays pending until")
+        "/Test/Orders/Ops/Subscription", Match.string_like_regexp("email subscriber 'Ops' .* stays pending until")
     )
 
 
