@@ -39,7 +39,7 @@ def handler(event, context):
 # PARTNER_REGIONS; SNS retries it 12 times over at most 5 + 10 x 60 = 605 s (below SNS's 3,600 s cap), 10 a second
 # at most, and keeps what it still cannot deliver in PartnerDeadLetters.
 PARTNER_URL = "https://partner.example.com/sns/orders"
-PARTNER_REGIONS = ["eu-central"]
+PARTNER_REGIONS = ["ap-southeast"]
 PARTNER_DELIVERY_POLICY = HttpDeliveryPolicy(
     num_retries=12,
     num_no_delay_retries=1,

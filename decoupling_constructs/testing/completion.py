@@ -132,6 +132,23 @@ def _log_stream(c: _Completion) -> str:
     return str(name)
 
 
+def _metric_filter(c: _Completion) -> str:
+    """A log group's metric filter, as the template says (the API's keys are the template's, camelCased)."""
+    props = c.properties
+    name = props.get("FilterName") or f"{c.stack_name}-{c.logical_id}"
+    transformations = [
+        {key[:1].lower() + key[1:]: value for key, value in transformation.items()}
+        for transformation in props["MetricTransformations"]
+    ]
+    c.client("logs").put_metric_filter(
+        logGroupName=props["LogGroupName"],
+        filterName=name,
+        filterPattern=props["FilterPattern"],
+        metricTransformations=transformations,
+    )
+    return str(name)
+
+
 _SECRET_REFERENCE = re.compile(r"\{\{resolve:secretsmanager:(.+?):SecretString:([^:}]*)(?::[^:}]*)?(?::[^:}]*)?\}\}")
 
 
@@ -201,6 +218,7 @@ COMPLETED_TYPES: dict[str, Callable[[_Completion], str]] = {
     "AWS::CloudWatch::Alarm": _alarm,
     "AWS::KinesisFirehose::DeliveryStream": _delivery_stream,
     "AWS::Logs::LogStream": _log_stream,
+    "AWS::Logs::MetricFilter": _metric_filter,
     "AWS::SecretsManager::Secret": _secret,
     "AWS::AmazonMQ::Broker": _broker,
 }
