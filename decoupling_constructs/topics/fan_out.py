@@ -825,8 +825,9 @@ class FanOut(PatternConstruct):
 
         The subscription stays pending until someone follows the link SNS mails to the address (valid for 2
         days): synth warns so on the subscription (``decoupling-constructs:pending-confirmation``; acknowledge it
-        there with ``Annotations.of(subscription).acknowledge_warning(id, reason)`` once someone will confirm). SNS's email delivery policy is its
-        own (not configurable); what it cannot deliver goes to ``undeliverable_queue``. Standard topics only.
+        there with ``Annotations.of(subscription).acknowledge_warning(id, reason)`` once someone will confirm).
+        SNS's email delivery policy is its own (not configurable); what it cannot deliver goes to
+        ``undeliverable_queue``. Standard topics only.
 
         :param json: send the SNS JSON envelope (``email-json``) instead of the message text.
         """
