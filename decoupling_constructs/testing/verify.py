@@ -586,7 +586,27 @@ def _iam_policy(r: _Read) -> dict[str, Json]:
 def _log_group(r: _Read) -> dict[str, Json]:
     groups = r.client("logs").describe_log_groups(logGroupNamePrefix=r.physical_id)["logGroups"]
     (group,) = [g for g in groups if g["logGroupName"] == r.physical_id]
-    return {"LogGroupName": group["logGroupName"], "RetentionInDays": group.get("retentionInDays")}
+    return {
+        "LogGroupName": group["logGroupName"],
+        "RetentionInDays": group.get("retentionInDays"),
+        "KmsKeyId": group.get("kmsKeyId"),
+    }
+
+
+def _metric_filter(r: _Read) -> dict[str, Json]:
+    filters = r.client("logs").describe_metric_filters(
+        logGroupName=r.expected["LogGroupName"], filterNamePrefix=r.physical_id
+    )["metricFilters"]
+    (found,) = [f for f in filters if f["filterName"] == r.physical_id]
+    return {
+        "LogGroupName": found["logGroupName"],
+        "FilterName": found["filterName"],
+        "FilterPattern": found["filterPattern"],
+        "MetricTransformations": [
+            {key[:1].upper() + key[1:]: value for key, value in transformation.items()}
+            for transformation in found["metricTransformations"]
+        ],
+    }
 
 
 def _log_stream(r: _Read) -> dict[str, Json]:
@@ -895,6 +915,7 @@ READERS: dict[str, Callable[[_Read], dict[str, Json]]] = {
     "AWS::IAM::Policy": _iam_policy,
     "AWS::Logs::LogGroup": _log_group,
     "AWS::Logs::LogStream": _log_stream,
+    "AWS::Logs::MetricFilter": _metric_filter,
     "AWS::Logs::ResourcePolicy": _logs_resource_policy,
     "AWS::SecretsManager::Secret": _secret,
     "AWS::Lambda::Function": _function,
