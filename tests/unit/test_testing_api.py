@@ -49,3 +49,21 @@ def test_public_name_is_importable_from_the_package(name: str) -> None:
 
 def test_all_lists_exactly_the_public_names() -> None:
     assert sorted(testing.__all__) == sorted(PUBLIC)
+
+
+def test_the_http_subscription_completion_is_for_ministack_only() -> None:
+    """On moto (or AWS) CloudFormation's subscription is the one to keep: the completion refuses to run."""
+    deployment = testing.Deployment(
+        stack_name="S", region="us-east-1", account="123456789012", template={}, resources={}, outputs={}, completed={}
+    ).with_emulator("moto 5.2.5")
+    with pytest.raises(ValueError, match="completes MiniStack's CloudFormation, not moto 5.2.5's"):
+        testing.complete_http_subscriptions(deployment)
+    assert deployment.completions == {}
+
+
+def test_a_report_names_each_labelled_completion_applied() -> None:
+    report = testing.VerificationReport(
+        "S", "ministack 1.5.33", completions={"B": "sns-http-subscription-by-api", "A": "sns-http-subscription-by-api"}
+    )
+    assert report.summary().endswith("; completions applied: sns-http-subscription-by-api (A, B)")
+    assert set(report.completions.values()) <= set(testing.LABELLED_COMPLETIONS)
