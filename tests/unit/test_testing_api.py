@@ -56,7 +56,7 @@ def test_the_http_subscription_completion_is_for_ministack_only() -> None:
     deployment = testing.Deployment(
         stack_name="S", region="us-east-1", account="123456789012", template={}, resources={}, outputs={}, completed={}
     ).with_emulator("moto 5.2.5")
-    with pytest.raises(ValueError, match="completes MiniStack's CloudFormation, not moto 5.2.5's"):
+    with pytest.raises(ValueError, match=r"completes MiniStack's CloudFormation, not moto 5\.2\.5's"):
         testing.complete_http_subscriptions(deployment)
     assert deployment.completions == {}
 
