@@ -26,7 +26,6 @@ from .. import limits
 from .._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov, allow_logs_to_use_key
 
 DELIVERY_RETRIES_PAGE = "https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html"
-FIFO_DELIVERY_PAGE = "https://docs.aws.amazon.com/sns/latest/dg/fifo-message-delivery.html"
 DLQ_PAGE = "https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html"
 # Where CloudWatch metric filters of this library publish (one metric name per FanOut).
 METRIC_NAMESPACE = "DecouplingConstructs/SNS"
