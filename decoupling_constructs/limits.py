@@ -83,3 +83,19 @@ FIREHOSE_MAX_PREFIX_LENGTH: Final = 1024
 FIREHOSE_MAX_BUFFERING_SECONDS: Final = 900
 FIREHOSE_MIN_BUFFERING_MIB: Final = 1
 FIREHOSE_MAX_BUFFERING_MIB: Final = 128
+
+# --- Amazon Data Firehose (runtime: Lambda transform and HTTP endpoint) -------------------------
+# "The Lambda synchronous invocation mode has a payload size limit of 6 MB for both the request and the
+# response" (Firehose developer guide, "Transform source data in Amazon Data Firehose",
+# https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html; Lambda API reference, Invoke:
+# "For synchronous invocations, the maximum payload size is 6 MB"). Read as 6,000,000 bytes, the smaller of
+# the decimal and binary readings, so a response kept under it fits either way.
+FIREHOSE_TRANSFORM_MAX_RESPONSE_BYTES: Final = 6_000_000
+# Firehose developer guide, "Understand HTTP endpoint delivery request and response specifications"
+# (https://docs.aws.amazon.com/firehose/latest/dev/httpdeliveryrequestresponse.html): the body is "up to a
+# maximum of 64 MiB, before compression", with 1-10,000 records; the access key is at most 4,096 bytes;
+# the response body 1 MiB or less, its errorMessage at most 8,192 characters.
+FIREHOSE_HTTP_MAX_BODY_BYTES: Final = 64 * 1024 * 1024
+FIREHOSE_HTTP_MAX_RECORDS: Final = 10_000
+FIREHOSE_HTTP_MAX_ACCESS_KEY_BYTES: Final = 4096
+FIREHOSE_HTTP_MAX_ERROR_MESSAGE_CHARS: Final = 8192

@@ -4,29 +4,49 @@ partial-failure retries, redrive. No aws-cdk-lib needed at run time.
 * ``QueueConsumer``, ``ConsumerStats`` (``consumer``)
 * ``QueueProducer``, ``TopicPublisher``, ``PartialBatchError`` (``producer``)
 * ``StreamProducer`` (``stream``)
-* ``SnsReceiver``, ``SnsMessage``, ``ANY_TOPIC``, ``LruSeen`` (``sns_receiver``: an SNS HTTP/HTTPS subscriber;
-  signature checks need the ``receivers`` extra)
 * ``redrive``, ``peek``, ``RedriveResult`` (``redrive``; CLI: ``python -m decoupling_constructs.runtime``)
+* ``firehose_transform``, ``Transformed``, ``FirehoseRecord``, ``KinesisRecordMetadata`` (``firehose``: a
+  Firehose data-transformation Lambda handler) and ``FirehoseHttpReceiver``, ``FirehoseDelivery``,
+  ``LruRequestIds``, ``RequestIdStore`` (an endpoint for a Firehose HTTP endpoint destination); no boto3 needed
+* ``SnsReceiver``, ``SnsMessage``, ``ANY_TOPIC`` (``sns_receiver``: an endpoint for an SNS HTTP/HTTPS
+  subscription; its de-duplication store is a ``RequestIdStore`` too; signature checks need the ``receivers`` extra)
 """
 
 from .consumer import ConsumerStats, QueueConsumer
+from .firehose import (
+    FirehoseDelivery,
+    FirehoseHttpReceiver,
+    FirehoseRecord,
+    KinesisRecordMetadata,
+    LruRequestIds,
+    RequestIdStore,
+    Transformed,
+    firehose_transform,
+)
 from .producer import PartialBatchError, QueueProducer, TopicPublisher
 from .redrive import RedriveResult, peek, redrive
-from .sns_receiver import ANY_TOPIC, LruSeen, SnsMessage, SnsReceiver
+from .sns_receiver import ANY_TOPIC, SnsMessage, SnsReceiver
 from .stream import StreamProducer
 
 __all__ = [
     "ANY_TOPIC",
     "ConsumerStats",
-    "LruSeen",
+    "FirehoseDelivery",
+    "FirehoseHttpReceiver",
+    "FirehoseRecord",
+    "KinesisRecordMetadata",
+    "LruRequestIds",
     "PartialBatchError",
     "QueueConsumer",
     "QueueProducer",
     "RedriveResult",
+    "RequestIdStore",
     "SnsMessage",
     "SnsReceiver",
     "StreamProducer",
     "TopicPublisher",
+    "Transformed",
+    "firehose_transform",
     "peek",
     "redrive",
 ]

@@ -26,8 +26,9 @@ What it does with each POST, as the Amazon SNS Developer Guide documents it:
   ``UnsubscribeConfirmation`` is logged and acknowledged; its ``SubscribeURL`` (which would restore the
   subscription) is never visited.
 * **Duplicates**: SNS keeps a notification's ``MessageId`` through its retries ("HTTP/HTTPS notification JSON
-  format"); a ``MessageId`` delivered successfully is not delivered again (a bounded LRU by default; pass your
-  own ``seen`` store to share it between processes). Two copies arriving at the same moment can both be
+  format"); a ``MessageId`` delivered successfully is not delivered again (``seen``: a ``RequestIdStore``, the
+  protocol ``FirehoseHttpReceiver`` uses too; by default an ``LruRequestIds`` of 10,000 ids in this process; pass
+  one over a shared store to de-duplicate across processes). Two copies arriving at the same moment can both be
   delivered: delivery is at least once.
 * **Raw delivery** ("Amazon SNS raw message delivery"): the body is the message itself and SNS adds the
   header ``x-amz-sns-rawdelivery: true``. There is no signature, so a raw message **cannot be verified**: anyone
@@ -50,21 +51,21 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import functools
 import json
 import logging
 import re
 import ssl
-import threading
 import urllib.parse
 import urllib.request
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 from .. import _rules as r
 from .._validate import PropTypeError, validating_helper
+from .firehose import LruRequestIds, RequestIdStore
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -95,7 +96,6 @@ FETCH_TIMEOUT_SECONDS: Final = 5.0
 MAX_FETCH_BYTES: Final = 64 * 1024  # a PEM certificate is a few KiB; the confirmation answer is small XML
 
 Response = tuple[int, dict[str, str], bytes]
-V = TypeVar("V")
 
 
 class AnyTopic(enum.Enum):
@@ -129,52 +129,6 @@ class SnsMessage:
     unsubscribe_url: str | None = None
     token: str | None = None
     subscribe_url: str | None = None
-
-
-class SeenStore(Protocol):
-    """Where delivered ``MessageId`` values are remembered (``seen=``): a shared store (DynamoDB, Redis...) keeps
-    duplicates out across processes. ``remember`` is called only after ``deliver`` returned."""
-
-    def seen(self, message_id: str) -> bool: ...
-
-    def remember(self, message_id: str) -> None: ...
-
-
-class LruSeen:
-    """The default ``SeenStore``: the last ``max_entries`` delivered ids of this process (thread-safe)."""
-
-    def __init__(self, max_entries: int = DEFAULT_SEEN_SIZE) -> None:
-        self._lru: _Lru[bool] = _Lru(max_entries)
-
-    def seen(self, message_id: str) -> bool:
-        return self._lru.get(message_id) is not None
-
-    def remember(self, message_id: str) -> None:
-        self._lru.put(message_id, True)
-
-
-class _Lru(Generic[V]):
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._items: OrderedDict[str, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> V | None:
-        with self._lock:
-            if key not in self._items:
-                return None
-            self._items.move_to_end(key)
-            return self._items[key]
-
-    def put(self, key: str, value: V) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -286,7 +240,7 @@ RULES: Final = r.Rules(
         ),
         "allowed_cert_hosts": r.Custom(function=_check_hosts, text="a regular expression for SNS host names"),
         "seen": r.Interface(
-            "a SeenStore (seen(message_id), remember(message_id))", ("seen", "remember"), optional=True
+            "a RequestIdStore (`id in seen`, seen.add(id)), e.g. LruRequestIds", ("__contains__", "add"), optional=True
         ),
         "fetch": r.Custom(
             function=lambda prop, value, ctx: None if callable(value) else _not_callable(prop, value),
@@ -311,7 +265,8 @@ class SnsReceiver:
     :param deliver: called with each new verified ``SnsMessage``; raising answers 500 so SNS retries.
     :param allowed_cert_hosts: the hosts ``SigningCertURL`` and ``SubscribeURL`` may name (a regular expression
         matched against the whole host; default: SNS's hosts in every partition, :data:`DEFAULT_SNS_HOSTS`).
-    :param seen: where delivered ``MessageId`` values are kept (default: an LRU of 10,000 in this process).
+    :param seen: where delivered ``MessageId`` values are kept, a ``RequestIdStore`` (default: ``LruRequestIds``
+        of 10,000 ids in this process); ``add`` is called only after ``deliver`` returned.
     :param fetch: GETs a URL and returns its body (default :func:`urllib_fetch`); tests inject their own.
     :param confirm: confirm subscriptions by their ``SubscribeURL`` (default); False hands them to ``deliver``.
     :param raw_delivery: accept raw-delivery messages, which carry no signature (default False: 403).
@@ -324,7 +279,7 @@ class SnsReceiver:
         topic_arns: Iterable[str] | AnyTopic,
         deliver: Callable[[SnsMessage], None],
         allowed_cert_hosts: str | re.Pattern[str] = DEFAULT_SNS_HOSTS,
-        seen: SeenStore | None = None,
+        seen: RequestIdStore | None = None,
         fetch: Callable[[str], bytes] | None = None,
         confirm: bool = True,
         raw_delivery: bool = False,
@@ -347,11 +302,12 @@ class SnsReceiver:
         self.topic_arns: frozenset[str] | None = None if topic_arns is ANY_TOPIC else frozenset(topic_arns)
         self.deliver = deliver
         self.allowed_cert_hosts = _pattern(allowed_cert_hosts)
-        self.seen: SeenStore = seen if seen is not None else LruSeen()
+        self.seen: RequestIdStore = seen if seen is not None else LruRequestIds(DEFAULT_SEEN_SIZE)
         self.fetch = fetch if fetch is not None else urllib_fetch
         self.confirm = confirm
         self.raw_delivery = raw_delivery
-        self._keys: _Lru[RSAPublicKey] = _Lru(cert_cache_size)
+        # by SigningCertURL, bounded; a failed fetch or a refused certificate raises, so it is not cached
+        self._public_key = functools.lru_cache(maxsize=cert_cache_size)(self._load_public_key)
 
     # --- entry points ----------------------------------------------------------------------------------
 
@@ -367,8 +323,9 @@ class SnsReceiver:
             return _answer(rejection.status, str(rejection) if rejection.status != 403 else "forbidden")
 
     def lambda_handler(self, event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
-        """A Lambda Function URL or API Gateway HTTP API (payload 2.0) event: the answer in that format."""
-        method = event.get("requestContext", {}).get("http", {}).get("method", "POST")
+        """A Lambda Function URL or API Gateway event (HTTP API payload 2.0, or a REST API proxy event): the answer
+        in that format."""
+        method = (event.get("requestContext") or {}).get("http", {}).get("method") or event.get("httpMethod") or "POST"
         if method != "POST":
             status, headers, body = _answer(405, "POST only")
         else:
@@ -380,7 +337,7 @@ class SnsReceiver:
                 except (binascii.Error, ValueError):
                     data = b""
             status, headers, body = self.handle(event.get("headers") or {}, data)
-        return {"statusCode": status, "headers": headers, "body": body.decode("utf-8")}
+        return {"statusCode": status, "headers": headers, "body": body.decode("utf-8"), "isBase64Encoded": False}
 
     # --- the two shapes of a POST ------------------------------------------------------------------------
 
@@ -423,16 +380,15 @@ class SnsReceiver:
             message
         )  # Type is then one of the three  # before any fetch: a malformed message costs nothing
         cert_url = _https_url_on(message.get("SigningCertURL"), self.allowed_cert_hosts, "SigningCertURL").geturl()
-        if kind == SUBSCRIPTION_CONFIRMATION:
-            self._check_subscribe_url(message)
+        subscribe_url = self._check_subscribe_url(message) if kind == SUBSCRIPTION_CONFIRMATION else None
         self._verify(message, signed, cert_url)
         if kind == UNSUBSCRIBE_CONFIRMATION:
             logger.info(
                 "SNS unsubscribed this endpoint from %s (MessageId %s)", message["TopicArn"], message["MessageId"]
             )
             return _answer(200, "ok")
-        if kind == SUBSCRIPTION_CONFIRMATION and self.confirm:
-            return self._confirm(message)
+        if subscribe_url is not None and self.confirm:
+            return self._confirm(subscribe_url, message["TopicArn"])
         return self._deliver_once(
             SnsMessage(
                 type=str(kind),
@@ -457,11 +413,13 @@ class SnsReceiver:
         if self.topic_arns is not None and topic not in self.topic_arns:
             raise Rejected(403, f"TopicArn {_short(topic)} is not in topic_arns")
 
-    def _check_subscribe_url(self, message: Mapping[str, Any]) -> None:
+    def _check_subscribe_url(self, message: Mapping[str, Any]) -> str:
+        """The URL to GET (as parsed and checked), else Rejected 403."""
         parts = _https_url_on(message.get("SubscribeURL"), self.allowed_cert_hosts, "SubscribeURL")
         query = urllib.parse.parse_qs(parts.query)
         if query.get("Action") != ["ConfirmSubscription"] or query.get("TopicArn") != [message.get("TopicArn")]:
             raise Rejected(403, "SubscribeURL does not confirm this message's topic")
+        return parts.geturl()
 
     def _verify(self, message: Mapping[str, Any], signed: bytes, cert_url: str) -> None:
         from cryptography.exceptions import InvalidSignature
@@ -487,42 +445,38 @@ class SnsReceiver:
                 403, f"signature does not match (MessageId {_short(message.get('MessageId'))}, v{version})"
             ) from None
 
-    def _public_key(self, cert_url: str) -> RSAPublicKey:
+    def _load_public_key(self, cert_url: str) -> RSAPublicKey:
         from cryptography import x509
         from cryptography.hazmat.primitives.asymmetric import rsa
 
-        key = self._keys.get(cert_url)
-        if key is None:
-            try:
-                pem = self.fetch(cert_url)
-            except Exception as error:
-                raise Rejected(503, f"cannot fetch SigningCertURL {cert_url}: {type(error).__name__}") from None
-            try:
-                certificate = x509.load_pem_x509_certificate(pem)
-            except ValueError:
-                raise Rejected(403, f"SigningCertURL {cert_url} is not a PEM certificate") from None
-            now = datetime.now(UTC)
-            if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-                raise Rejected(403, f"the certificate of {cert_url} is not valid now")
-            public_key = certificate.public_key()
-            if not isinstance(public_key, rsa.RSAPublicKey):
-                raise Rejected(403, f"the certificate of {cert_url} has no RSA key")
-            key = public_key
-            self._keys.put(cert_url, key)
-        return key
+        try:
+            pem = self.fetch(cert_url)
+        except Exception as error:
+            raise Rejected(503, f"cannot fetch SigningCertURL {cert_url}: {type(error).__name__}") from None
+        try:
+            certificate = x509.load_pem_x509_certificate(pem)
+        except ValueError:
+            raise Rejected(403, f"SigningCertURL {cert_url} is not a PEM certificate") from None
+        now = datetime.now(UTC)
+        if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+            raise Rejected(403, f"the certificate of {cert_url} is not valid now")
+        public_key = certificate.public_key()
+        if not isinstance(public_key, rsa.RSAPublicKey):
+            raise Rejected(403, f"the certificate of {cert_url} has no RSA key")
+        return public_key
 
     # --- actions -----------------------------------------------------------------------------------------
 
-    def _confirm(self, message: Mapping[str, Any]) -> Response:
+    def _confirm(self, subscribe_url: str, topic_arn: str) -> Response:
         try:
-            self.fetch(message["SubscribeURL"])
+            self.fetch(subscribe_url)
         except Exception as error:
             raise Rejected(503, f"confirmation GET failed: {type(error).__name__}") from None
-        logger.info("SNS subscription to %s confirmed", message["TopicArn"])
+        logger.info("SNS subscription to %s confirmed", topic_arn)
         return _answer(200, "confirmed")
 
     def _deliver_once(self, message: SnsMessage) -> Response:
-        if self.seen.seen(message.message_id):
+        if message.message_id in self.seen:
             logger.info("SNS message %s already delivered: skipped", message.message_id)
             return _answer(200, "duplicate")
         try:
@@ -530,7 +484,7 @@ class SnsReceiver:
         except Exception:
             logger.exception("deliver failed for SNS message %s: answering 500 so SNS retries", message.message_id)
             return _answer(500, "deliver failed")
-        self.seen.remember(message.message_id)
+        self.seen.add(message.message_id)
         return _answer(200, "ok")
 
 

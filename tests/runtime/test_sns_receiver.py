@@ -10,11 +10,15 @@ SubscriptionConfirmation or UnsubscribeConfirmation. Certificates are served by 
 from __future__ import annotations
 
 import base64
+import http.server
 import io
 import json
 import logging
 import subprocess
 import sys
+import threading
+import urllib.error
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -28,8 +32,8 @@ from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from decoupling_constructs.runtime import ANY_TOPIC, SnsMessage, SnsReceiver
-from decoupling_constructs.runtime.sns_receiver import DEFAULT_SNS_HOSTS, LruSeen
+from decoupling_constructs.runtime import ANY_TOPIC, LruRequestIds, SnsMessage, SnsReceiver
+from decoupling_constructs.runtime.sns_receiver import DEFAULT_SNS_HOSTS, MAX_FETCH_BYTES, urllib_fetch
 from tests.runtime.examples import load_example
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,6 +210,20 @@ def test_a_signed_notification_is_delivered(version: str, subject: str | None) -
 def test_a_subscription_confirmation_is_confirmed_by_its_subscribe_url(version: str) -> None:
     target, inbox, fetch = receiver()
     assert post(target, confirmation(version=version)) == 200
+    assert fetch.calls == [CERT_URL, SUBSCRIBE_URL]
+    assert inbox.messages == []
+
+
+def test_a_failed_confirmation_get_answers_503_so_sns_sends_it_again() -> None:
+    class SnsDown(FakeFetch):
+        def __call__(self, url: str) -> bytes:
+            if "Action=ConfirmSubscription" in url:
+                self.calls.append(url)
+                raise OSError("connection reset")
+            return super().__call__(url)
+
+    target, inbox, fetch = receiver(fetch=SnsDown())
+    assert post(target, confirmation()) == 503
     assert fetch.calls == [CERT_URL, SUBSCRIBE_URL]
     assert inbox.messages == []
 
@@ -408,7 +426,7 @@ def test_deliver_raising_answers_500_and_the_retry_is_delivered() -> None:
 
 
 def test_the_seen_store_is_bounded_and_pluggable() -> None:
-    seen = LruSeen(max_entries=2)
+    seen = LruRequestIds(maxsize=2)
     target, inbox, _ = receiver(seen=seen)
     ids = ["a", "b", "c", "a"]
     for message_id in ids:
@@ -486,13 +504,15 @@ def function_url_event(body: str, *, method: str = "POST", base64_encoded: bool 
 def test_lambda_handler_takes_a_function_url_event(base64_encoded: bool) -> None:
     target, inbox, _ = receiver()
     answer = target.lambda_handler(function_url_event(json.dumps(notification()), base64_encoded=base64_encoded))
-    assert answer["statusCode"] == 200 and answer["body"] == "ok"
+    assert (answer["statusCode"], answer["body"], answer["isBase64Encoded"]) == (200, "ok", False)
     assert len(inbox.messages) == 1
 
 
 def test_lambda_handler_refuses_other_methods_and_forgeries() -> None:
     target, inbox, _ = receiver()
     assert target.lambda_handler(function_url_event("", method="GET"))["statusCode"] == 405
+    rest_get = {"httpMethod": "GET", "headers": {}, "body": None, "isBase64Encoded": False}  # REST API proxy event
+    assert target.lambda_handler(rest_get)["statusCode"] == 405
     forged = notification()
     forged["Message"] = "forged"
     assert target.lambda_handler(function_url_event(json.dumps(forged)))["statusCode"] == 403
@@ -543,7 +563,7 @@ def test_a_custom_host_pattern_replaces_the_default() -> None:
         ({"raw_delivery": "yes"}, TypeError, "raw_delivery must be True or False"),
         ({"confirm": 1}, TypeError, "confirm must be True or False"),
         ({"allowed_cert_hosts": "sns.(["}, ValueError, "allowed_cert_hosts must be a regular expression"),
-        ({"seen": set()}, TypeError, "seen must be a SeenStore"),
+        ({"seen": []}, TypeError, "seen must be a RequestIdStore"),
         ({"fetch": "urllib"}, TypeError, "fetch must be a callable"),
         ({"cert_cache_size": 0}, ValueError, "cert_cache_size must be 1-1000"),
     ],
@@ -655,3 +675,49 @@ def test_sample_wsgi_app_delivers_refuses_forgeries_and_answers_500_on_a_bad_ord
     assert call(forged) == "403 Error"
     assert call(notification(Message="not an order", MessageId="m-2")) == "500 Error"
     assert [r.getMessage() for r in caplog.records if r.name == "orders"] == ["order o-7 received"]
+
+
+# --- the default fetch, against a local server (127.0.0.1, stopped by the test) ------------------------------
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:1/elsewhere")
+            self.end_headers()
+            return
+        body = b"x" * (MAX_FETCH_BYTES + 1) if self.path == "/big" else SNS_CERT
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def local_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_the_default_fetch_reads_a_body_refuses_redirects_and_caps_the_size(local_server: str) -> None:
+    """urllib_fetch is only ever given https URLs on SNS hosts (checked before); plain http here, to run locally."""
+    assert urllib_fetch(f"{local_server}/cert.pem") == SNS_CERT
+    with pytest.raises(urllib.error.HTTPError, match="302"):
+        urllib_fetch(f"{local_server}/redirect")
+    with pytest.raises(ValueError, match="over 65536 bytes"):
+        urllib_fetch(f"{local_server}/big")
+
+
+def test_the_default_fetch_is_urllib_fetch() -> None:
+    assert SnsReceiver(topic_arns=[TOPIC], deliver=print).fetch is urllib_fetch

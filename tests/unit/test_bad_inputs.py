@@ -46,7 +46,15 @@ from decoupling_constructs import (
     Throughput,
 )
 from decoupling_constructs._validate import PropTypeError
-from decoupling_constructs.runtime import QueueConsumer, QueueProducer, StreamProducer, TopicPublisher
+from decoupling_constructs.runtime import (
+    FirehoseHttpReceiver,
+    QueueConsumer,
+    QueueProducer,
+    SnsReceiver,
+    StreamProducer,
+    TopicPublisher,
+    Transformed,
+)
 from tests.unit.test_queue_workers import WORKER
 
 PATH = "'T/X'"  # every construct row builds X in stack T
@@ -997,6 +1005,47 @@ ROWS += [
         "QueueProducer-send-concurrency-fifo",
         lambda s: QueueProducer(FIFO_URL, send_concurrency=2, client=NO_CLIENT),
         "send_concurrency",
+    ),
+    # Firehose runtime helpers
+    call("FirehoseHttpReceiver-key-empty", lambda s: FirehoseHttpReceiver("", deliver=handler), "access_key"),
+    call(
+        "FirehoseHttpReceiver-key-4097-bytes",
+        lambda s: FirehoseHttpReceiver("k" * 4097, deliver=handler),
+        "FirehoseHttpReceiver",
+        "access_key",
+        "4096",
+    ),
+    call("FirehoseHttpReceiver-deliver-string", lambda s: FirehoseHttpReceiver("k", deliver="x"), "deliver"),  # type: ignore[arg-type]
+    call(
+        "FirehoseHttpReceiver-max-body-0",
+        lambda s: FirehoseHttpReceiver("k", deliver=handler, max_body_bytes=0),
+        "max_body_bytes",
+    ),
+    call(
+        "Transformed-partition-key-int",
+        lambda s: Transformed(b"x", partition_keys={"year": 2026}),  # type: ignore[dict-item]
+        "Transformed.partition_keys",
+        "year",
+    ),
+    call("Transformed-data-int", lambda s: Transformed(5), "Transformed.data"),  # type: ignore[arg-type]
+    # SNS receiver
+    call(
+        "SnsReceiver-topic-arns-string",
+        lambda s: SnsReceiver(topic_arns="arn:aws:sns:us-east-1:111111111111:t", deliver=handler),  # type: ignore[arg-type]
+        "SnsReceiver",
+        "topic_arns",
+        "ANY_TOPIC",
+    ),
+    call("SnsReceiver-topic-arns-empty", lambda s: SnsReceiver(topic_arns=[], deliver=handler), "topic_arns"),
+    call(
+        "SnsReceiver-deliver-none",
+        lambda s: SnsReceiver(topic_arns=["arn:aws:sns:us-east-1:111111111111:t"], deliver=None),  # type: ignore[arg-type]
+        "deliver",
+    ),
+    call(
+        "SnsReceiver-raw-delivery-string",
+        lambda s: SnsReceiver(topic_arns=["arn:aws:sns:us-east-1:111111111111:t"], deliver=handler, raw_delivery="1"),  # type: ignore[arg-type]
+        "raw_delivery",
     ),
 ]
 

@@ -28,6 +28,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 APPS = sorted(path.name for path in EXAMPLES.glob("*_app.py"))
 # Lambda handlers (run by tests/runtime), the deploy sample (tests/behaviour): run elsewhere, named here.
 RUN_ELSEWHERE = {
+    "firehose_receiver.py": "tests/runtime/test_firehose_receiver.py",
+    "firehose_transform_handler.py": "tests/runtime/test_firehose_transform.py",
     "queue_function_handler.py": "tests/runtime/test_queue_function_handler.py",
     "stream_function_handler.py": "tests/runtime/test_stream_function_handler.py",
     "sns_receiver_function.py": "tests/runtime/test_sns_receiver.py",

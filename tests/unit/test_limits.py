@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from decoupling_constructs import capacity, limits, queue, stream_to_s3
+from decoupling_constructs import capacity, limits
+from decoupling_constructs.queues import reliable_queue as queue
 from decoupling_constructs.runtime import consumer, producer, stream
+from decoupling_constructs.streams import stream_to_s3
 
 ROOT = Path(__file__).resolve().parents[2]
 
