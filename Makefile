@@ -27,10 +27,11 @@ help:
 	@echo "make demo    cdk deploy every reference stack into local emulators, verify it, drive traffic through it"
 	@echo "make preflight  cdk diff, the static checks, then the emulator deploy (before cdk deploy to an account)"
 	@echo "make synth   synthesize every reference stack with the CDK CLI (into cdk.out/)"
-	@echo "make test    lint, then the whole test suite (template, static, behaviour, packaging), test-floor and test-pythons"
+	@echo "make test    lint, then the whole test suite (template, static, behaviour, packaging), test-floor, test-pythons, test-moto-range and test-flink"
 	@echo "make test-floor   template and static tests on the oldest supported aws-cdk-lib (requirements-floor.txt)"
 	@echo "make test-moto-range the moto tests on the newest moto of the [testing] extra (the dev venv has the oldest)"
 	@echo "make test-pythons the unit suite on Python $(EXTRA_PYTHONS) (3.11 is .venv's)"
+	@echo "make test-flink   the reference Flink job's logic in PyFlink's local mini-cluster (its own venv, a JDK)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   synth-time and runtime benchmarks, printed as ratios"
 	@echo "make fuzz    the rule-derived property test with 300 examples per construct (make test draws 12)"
@@ -92,12 +93,13 @@ lint: $(PY_STAMP)
 	ruff check .
 	ruff format --check .
 	mypy
+	MYPYPATH=stacks/flink_job mypy --explicit-package-bases stacks/flink_job/*.py
 
 format: $(PY_STAMP)
 	ruff check --fix .
 	ruff format .
 
-test: setup system-deps lint test-floor test-pythons test-moto-range
+test: setup system-deps lint test-floor test-pythons test-moto-range test-flink
 	python -m pytest -n 2 --durations=5
 
 # The oldest aws-cdk-lib and constructs in pyproject's range, in a venv of their own: every other pin
@@ -116,6 +118,24 @@ $(FLOOR_STAMP): requirements.txt requirements-dev.txt requirements-floor.txt
 
 test-floor: $(FLOOR_STAMP) $(CHECKOV_STAMP)
 	$(FLOOR_VENV)/bin/python -m pytest -n 2 tests/unit tests/static
+
+# PyFlink for tests/flink (the reference Flink job's logic in a local mini-cluster), in a venv of its own: apache-flink
+# 1.20 (the Flink of Managed Flink's FLINK-1_20) downloads ~325 MB and installs ~730 MB (its jars, Beam, pyarrow,
+# pandas), and it needs a JDK 11 or 17 (system-deps; PyFlink starts JAVA_HOME/bin/java if JAVA_HOME is set, else
+# java from PATH). tests/conftest.py leaves tests/flink out of .venv's runs, and
+# --confcutdir=tests/flink keeps tests/conftest.py (aws-cdk-lib, moto) out of this venv's.
+FLINK_VENV ?= .venvs/flink
+FLINK_STAMP := $(FLINK_VENV)/.installed
+
+$(FLINK_STAMP): requirements-flink.txt
+	@test -x $(FLINK_VENV)/bin/python || $(PYTHON) -m venv $(FLINK_VENV)
+	@$(FLINK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-flink.txt
+	@touch $@
+
+.PHONY: test-flink
+
+test-flink: system-deps $(FLINK_STAMP)
+	$(FLINK_VENV)/bin/python -m pytest --confcutdir=tests/flink --durations=3 tests/flink
 
 # The [testing] extra's moto range is >=5.2.5,<5.3: .venv has the oldest (requirements-dev.txt); the newest,
 # requirements-moto-ceiling.txt, goes into a directory put in front of .venv's site-packages (moto only, no

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .streams.stream_to_s3 import StreamToS3
     from .topics._push import DeliveryStatusLogging, HttpDeliveryPolicy
     from .topics.fan_out import FanOut, QueueOptions
+    from .topics.subscribed_queue import SubscribedQueue
 
 _EXPORTS = {
     "AlarmOptions": "._alarms",
@@ -47,6 +48,7 @@ _EXPORTS = {
     "QueueWorkers": ".queues.queue_workers",
     "StreamFunction": ".streams.stream_function",
     "StreamToS3": ".streams.stream_to_s3",
+    "SubscribedQueue": ".topics.subscribed_queue",
     "Throughput": ".capacity",
 }
 
@@ -67,6 +69,7 @@ __all__ = [
     "ReliableQueue",
     "StreamFunction",
     "StreamToS3",
+    "SubscribedQueue",
     "Throughput",
 ]
 __version__ = "0.1.0"

@@ -62,8 +62,11 @@ def managed_key(scope: Construct, construct_id: str, description: str) -> kms.Ke
 NO_SOURCE_CONTEXT_IN_KMS = frozenset({"events.amazonaws.com"})
 
 
-def _service_conditions(scope: IConstruct, source_arn: str | None) -> dict[str, dict[str, str]]:
-    conditions: dict[str, dict[str, str]] = {"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}}
+def _service_conditions(
+    scope: IConstruct, source_arn: str | None, source_account: str | None = None
+) -> dict[str, dict[str, str]]:
+    account = source_account if source_account is not None else Stack.of(scope).account
+    conditions: dict[str, dict[str, str]] = {"StringEquals": {"aws:SourceAccount": account}}
     if source_arn is not None:
         conditions["ArnLike"] = {"aws:SourceArn": source_arn}
     return conditions
@@ -74,8 +77,10 @@ def allow_service_to_use_key(
     service_principal: str,
     *,
     source_arn: str | None = None,
+    source_account: str | None = None,
 ) -> bool:
-    """Let an AWS service encrypt with ``key``, only on behalf of this account.
+    """Let an AWS service encrypt with ``key``, only on behalf of this account (or ``source_account``: the
+    account of the resource the service acts for, a topic of another account).
 
     The statement is scoped with ``aws:SourceAccount`` (and ``aws:SourceArn``
     when given) so the service cannot use the key for another account's
@@ -83,7 +88,9 @@ def allow_service_to_use_key(
     the services in ``NO_SOURCE_CONTEXT_IN_KMS``. Returns False when the key is
     imported: its policy cannot be changed here.
     """
-    conditions = None if service_principal in NO_SOURCE_CONTEXT_IN_KMS else _service_conditions(key, source_arn)
+    conditions = (
+        None if service_principal in NO_SOURCE_CONTEXT_IN_KMS else _service_conditions(key, source_arn, source_account)
+    )
     result = key.add_to_resource_policy(
         iam.PolicyStatement(
             principals=[iam.ServicePrincipal(service_principal)],

@@ -18,6 +18,7 @@ from decoupling_constructs import AlarmTopic, FanOut, HttpDeliveryPolicy, Reliab
 from decoupling_constructs._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov
 
 from .consumer_stack import LAMBDA_LOGS_REASON
+from .cross_account_stack import SUBSCRIBER_ACCOUNT, SUBSCRIBER_ENDPOINTS
 from .stream_stack import hardened_bucket
 
 # The regions the shipping service serves; the filter and the tests share this list.
@@ -62,13 +63,16 @@ class FanOutStack(cdk.Stack):
     analytics those whose body ``amount`` is in range, the notifier function (SNS -> Lambda) those of
     ``NOTIFY_REGIONS``; the archive (SNS -> Firehose -> S3) every event, as published; the partner's HTTPS endpoint
     those of ``PARTNER_REGIONS`` (retried by ``PARTNER_DELIVERY_POLICY``, then kept in ``partner_dead_letters``);
-    operations, by email, those whose ``status`` is ``failed``; S3 may publish to the topic.
+    operations, by email, those whose ``status`` is ``failed``; S3 may publish to the topic, and the queues of
+    ``SUBSCRIBER_ACCOUNT`` may subscribe to it.
     ``ledger``: a FIFO fan-out to accounting and audit, content-based deduplication."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description="decoupling-constructs: FanOut reference", **kwargs)
         alarms = AlarmTopic(self, "Alarms")
         self.orders = FanOut(self, "OrderEvents", alarm_topic=alarms.topic, service_publishers=["s3.amazonaws.com"])
+        # Another account's queues may subscribe (over SQS, its queues only): see stacks/cross_account_stack.py.
+        self.orders.grant_subscribe([SUBSCRIBER_ACCOUNT], endpoints=SUBSCRIBER_ENDPOINTS)
         self.billing = self.orders.add_queue("Billing")
         self.shipping = self.orders.add_queue(
             "Shipping",

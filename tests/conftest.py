@@ -24,6 +24,9 @@ from stacks import build_reference_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# tests/flink need PyFlink, which .venv does not have: they run in a venv of their own (make test-flink).
+collect_ignore = ["flink"]
+
 # Hypothesis' per-example deadline (200 ms) is a timed assertion: on 2 shared cores a jsii or GC pause
 # fails a correct example (seen on Python 3.12 in make test-pythons). Properties only, no timing.
 settings.register_profile("untimed", deadline=None)

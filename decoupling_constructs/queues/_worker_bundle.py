@@ -29,7 +29,7 @@ RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-
 # The library files the runtime imports (decoupling_constructs/__init__.py imports the constructs lazily): the
 # consumer and producer check their options with _validate, whose checks are the engine's rules (_rules); neither
 # imports aws-cdk-lib.
-LIBRARY_FILES = ("__init__.py", "_rules.py", "_validate.py", "limits.py", "py.typed")
+LIBRARY_FILES = ("__init__.py", "_lazy.py", "_rules.py", "_validate.py", "limits.py", "py.typed")
 LIBRARY_DIRS = ("runtime",)
 _NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
 _SKIPPED_PARTS = ("__pycache__",)

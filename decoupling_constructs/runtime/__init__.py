@@ -1,5 +1,6 @@
 """boto3 helpers that use the patterns the way AWS recommends: batches, long polling, heartbeats,
-partial-failure retries, redrive. No aws-cdk-lib needed at run time.
+partial-failure retries, redrive. No aws-cdk-lib needed at run time; each name is imported on first use
+(PEP 562), so the receivers and the transform decorator run without boto3.
 
 * ``QueueConsumer``, ``ConsumerStats`` (``consumer``)
 * ``QueueProducer``, ``TopicPublisher``, ``PartialBatchError`` (``producer``)
@@ -12,22 +13,51 @@ partial-failure retries, redrive. No aws-cdk-lib needed at run time.
   subscription; its de-duplication store is a ``RequestIdStore`` too; signature checks need the ``receivers`` extra)
 """
 
-from .consumer import ConsumerStats, QueueConsumer
-from .firehose import (
-    FirehoseDelivery,
-    FirehoseHttpReceiver,
-    FirehoseRecord,
-    KinesisRecordMetadata,
-    LruRequestIds,
-    RequestIdStore,
-    Transformed,
-    firehose_transform,
-)
-from .producer import PartialBatchError, QueueProducer, TopicPublisher
-from .redrive import RedriveResult, peek, redrive
-from .sns_receiver import ANY_TOPIC, SnsMessage, SnsReceiver
-from .stream import StreamProducer
+from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .._lazy import exports
+
+if TYPE_CHECKING:
+    from .consumer import ConsumerStats, QueueConsumer
+    from .firehose import (
+        FirehoseDelivery,
+        FirehoseHttpReceiver,
+        FirehoseRecord,
+        KinesisRecordMetadata,
+        LruRequestIds,
+        RequestIdStore,
+        Transformed,
+        firehose_transform,
+    )
+    from .producer import PartialBatchError, QueueProducer, TopicPublisher
+    from .redrive import RedriveResult, peek, redrive
+    from .sns_receiver import ANY_TOPIC, SnsMessage, SnsReceiver
+    from .stream import StreamProducer
+
+_EXPORTS = {
+    "ANY_TOPIC": ".sns_receiver",
+    "ConsumerStats": ".consumer",
+    "FirehoseDelivery": ".firehose",
+    "FirehoseHttpReceiver": ".firehose",
+    "FirehoseRecord": ".firehose",
+    "KinesisRecordMetadata": ".firehose",
+    "LruRequestIds": ".firehose",
+    "PartialBatchError": ".producer",
+    "QueueConsumer": ".consumer",
+    "QueueProducer": ".producer",
+    "RedriveResult": ".redrive",
+    "RequestIdStore": ".firehose",
+    "SnsMessage": ".sns_receiver",
+    "SnsReceiver": ".sns_receiver",
+    "StreamProducer": ".stream",
+    "TopicPublisher": ".producer",
+    "Transformed": ".firehose",
+    "firehose_transform": ".firehose",
+    "peek": ".redrive",
+    "redrive": ".redrive",
+}
 __all__ = [
     "ANY_TOPIC",
     "ConsumerStats",
@@ -50,3 +80,4 @@ __all__ = [
     "peek",
     "redrive",
 ]
+__getattr__, __dir__ = exports(__name__, _EXPORTS)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ._intrinsics import resolve
-from .lookup import Deployment, Json, _client
+from .lookup import Deployment, Json, _client, using_access_key
 
 
 @dataclass
@@ -289,6 +289,13 @@ LABELLED_COMPLETIONS: dict[str, str] = {
 }
 
 
+#: What :func:`complete_http_subscriptions` says of each subscription it remakes (``Deployment.completions``).
+HTTP_SUBSCRIPTION_LABEL = (
+    "completion: unsubscribed MiniStack's CloudFormation subscription (no confirmation token, never confirmable) "
+    "and subscribed the endpoint through the SNS API with the template's attributes, as CloudFormation does on AWS"
+)
+
+
 def complete_http_subscriptions(deployment: Deployment) -> dict[str, str]:
     """Apply :data:`HTTP_SUBSCRIPTION_BY_API` to every http/https ``AWS::SNS::Subscription`` of ``deployment``
     (a stack ``cdk deploy`` put into MiniStack): logical id -> the new subscription's ARN (or ``"pending
@@ -320,7 +327,7 @@ def complete_http_subscriptions(deployment: Deployment) -> dict[str, str]:
         if arn == "pending confirmation":  # what SNS answers for an unconfirmed http/https endpoint
             arn = _subscription_arn(sns, properties["TopicArn"], properties["Protocol"], properties["Endpoint"], arn)
         deployment.resources[logical_id] = deployment.completed[logical_id] = done[logical_id] = arn
-        deployment.completions[logical_id] = HTTP_SUBSCRIPTION_BY_API
+        deployment.completions[logical_id] = f"{HTTP_SUBSCRIPTION_BY_API}: {HTTP_SUBSCRIPTION_LABEL}"
     return done
 
 
@@ -335,3 +342,50 @@ def _subscription_arn(sns: Any, topic_arn: str, protocol: str, endpoint: str, de
             ):
                 return str(entry["SubscriptionArn"])
     return default
+
+
+#: What :func:`complete_cross_environment_subscriptions` says of each subscription it makes.
+CROSS_ENVIRONMENT_SUBSCRIPTION_LABEL = (
+    "completion: subscribed with the stack account's credentials in the topic's Region {region}, with the "
+    "template's attributes, as CloudFormation does on AWS; MiniStack's CloudFormation reported it created but "
+    "made no subscription (a topic of another account or Region)"
+)
+
+
+def complete_cross_environment_subscriptions(
+    deployment: Deployment, *, only: Sequence[str] | None = None
+) -> dict[str, str]:
+    """A LABELLED completion for MiniStack: make each ``AWS::SNS::Subscription`` of ``deployment`` whose topic is
+    in another account or Region the way CloudFormation makes it on AWS: ``Subscribe`` called with the stack
+    account's credentials (``deployment.access_key``), in the topic's Region (the template's ``Region``, else the
+    topic ARN's), with the template's attributes (raw delivery, filter policy and scope, redrive policy...).
+
+    MiniStack 1.5.33's CloudFormation looks such a topic up in the stack's own account and Region, does not find
+    it, returns a made-up ARN and subscribes nothing (``CREATE_COMPLETE``, nothing delivered: STREAMING_NOTES 5.4).
+    The call is the real SNS API of the emulator, so its policies apply: with ``ministack(auth=True)`` a topic
+    whose policy does not grant the account refuses it (``AuthorizationError``, raised here).
+
+    ``only``: these logical ids (default every such subscription). Each one made is recorded in
+    ``deployment.resources`` (the real ARN), ``deployment.completed`` and ``deployment.completions`` (the label
+    :func:`~decoupling_constructs.testing.verify` reports). Returns logical id -> subscription ARN.
+    """
+    assert deployment._context is not None
+    made: dict[str, str] = {}
+    for logical_id, resource in deployment.template.get("Resources", {}).items():
+        if resource["Type"] != "AWS::SNS::Subscription" or (only is not None and logical_id not in only):
+            continue
+        properties = resolve(resource.get("Properties", {}), deployment._context)
+        topic_arn = str(properties["TopicArn"])
+        topic_region, topic_account = topic_arn.split(":")[3], topic_arn.split(":")[4]
+        region = str(properties.get("Region") or topic_region)
+        if region == deployment.region and topic_account == deployment.account:
+            continue  # MiniStack's CloudFormation makes these itself
+        with using_access_key(deployment.access_key):
+            arn = _subscription(
+                _Completion(
+                    logical_id, properties, deployment.stack_name, region, deployment.account, deployment.endpoint_url
+                )
+            )
+        made[logical_id] = deployment.resources[logical_id] = deployment.completed[logical_id] = arn
+        deployment.completions[logical_id] = CROSS_ENVIRONMENT_SUBSCRIPTION_LABEL.format(region=region)
+    return made

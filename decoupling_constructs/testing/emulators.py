@@ -17,6 +17,7 @@ never to the terminal.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.metadata
 import importlib.util
 import itertools
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from .deploy import complete_deployment, describe_deployment
-from .lookup import Deployment
+from .lookup import Deployment, using_access_key
 from .preflight import PreflightError, PreflightReport, preflight, templates_from
 
 REGION = "us-east-1"
@@ -83,6 +84,9 @@ class Emulator:
     account: str
     region: str = REGION
     home: Path | None = None
+    access_key: str | None = None
+    """The access key children use; default one of the emulator's own (``<name>-testing``). MiniStack with
+    ``auth=True`` takes a 12-digit access key as the root of that account (:meth:`for_account`)."""
 
     @property
     def label(self) -> str:
@@ -96,7 +100,17 @@ class Emulator:
     @property
     def access_key_id(self) -> str:
         """An access key of this emulator's own (the CDK CLI caches key -> account: emulators must not share one)."""
-        return f"{self.name}-testing"
+        return self.access_key or f"{self.name}-testing"
+
+    def for_account(self, account: str, region: str | None = None) -> Emulator:
+        """This emulator as seen by another account (and Region): its 12-digit id is the access key, which
+        MiniStack takes as that account's root (with ``ministack(auth=True)`` its policies are enforced between
+        accounts). The CDK CLI's cache and the AWS config files get a home of their own (the CLI caches
+        key -> account)."""
+        region = region or self.region
+        home = self.state_dir() / f"account-{account}-{region}"
+        home.mkdir(parents=True, exist_ok=True)
+        return dataclasses.replace(self, account=account, region=region, access_key=account, home=home)
 
     def state_dir(self) -> Path:
         """``home``, or for an Emulator made by hand a directory keyed by name and endpoint under the temp dir."""
@@ -155,11 +169,17 @@ class Emulator:
         moto: what moto's CloudFormation skipped is completed with public API calls (see ``complete_deployment``).
         Any other emulator: nothing is completed; a resource it did not create raises ``UnsupportedResourceError``.
         """
-        if self.name == "moto":
-            return complete_deployment(stack_name, template, region=self.region, endpoint_url=self.endpoint_url)
-        return describe_deployment(
-            stack_name, template, region=self.region, endpoint_url=self.endpoint_url, emulator=self.label
-        )
+        with using_access_key(self.access_key):
+            if self.name == "moto":
+                deployment = complete_deployment(
+                    stack_name, template, region=self.region, endpoint_url=self.endpoint_url
+                )
+            else:
+                deployment = describe_deployment(
+                    stack_name, template, region=self.region, endpoint_url=self.endpoint_url, emulator=self.label
+                )
+        deployment.access_key = self.access_key
+        return deployment
 
 
 def free_port() -> int:
@@ -236,9 +256,14 @@ def ministack(
     port: int | None = None,
     home: Path | None = None,
     progress: Progress = print_progress,
+    auth: bool = False,
 ) -> Iterator[Emulator]:
     """MiniStack (PyPI ``ministack``) as a child process on 127.0.0.1 (see :func:`ministack_python`), in its own
     process group, stopped (SIGTERM, then SIGKILL after 10 s) however the block ends. State lives in memory only.
+
+    ``auth=True`` starts it with ``AUTH=true``: requests are authorized, a 12-digit access key is the root of
+    that account (:meth:`Emulator.for_account`), and resource policies are enforced between accounts (topic and
+    queue policies among them; STREAMING_NOTES 5.4).
 
     Its output goes to ``log_file`` (default ``ministack.log`` in the emulator's ``home``), never to the terminal.
     """
@@ -255,6 +280,7 @@ def ministack(
             "S3_PERSIST": "0",
             # Lambda functions, if a stack has any, run as local subprocesses: no Docker.
             "LAMBDA_EXECUTOR": "local",
+            **({"AUTH": "true"} if auth else {}),
         }
         log_file.parent.mkdir(parents=True, exist_ok=True)
         with log_file.open("ab") as output:
@@ -484,6 +510,7 @@ def cdk_deploy(
     check: bool = True,
     bootstrap: bool = True,
     progress: Progress = print_progress,
+    exclusively: bool = False,
 ) -> PreflightReport:
     """A preflight, then ``cdk bootstrap`` and ``cdk deploy`` (change sets, as against AWS) of ``stack_names`` from
     the synthesized ``cdk_out`` into ``emulator``.
@@ -493,10 +520,13 @@ def cdk_deploy(
     and attribute with its construct path, before the CLI runs. The report, with what the emulator will drop, is
     returned. The CLI's output goes to ``log_file`` (default ``cdk.log`` in the emulator's home); the terminal
     shows one line per step. ``bootstrap=False`` skips ``cdk bootstrap`` (done already: :func:`cdk_bootstrap`).
+    ``exclusively=True`` deploys ``stack_names`` without the stacks they depend on (``cdk deploy --exclusively``):
+    a stack of another account, deployed with that account's emulator (:meth:`Emulator.for_account`).
     """
     log_file = log_file or emulator.state_dir() / "cdk.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    report = preflight(templates_from(cdk_out, stack_names), emulator)
+    with using_access_key(emulator.access_key):
+        report = preflight(templates_from(cdk_out, stack_names), emulator)
     if progress:
         progress(report.summary())
     if check:
@@ -517,6 +547,7 @@ def cdk_deploy(
             str(concurrency),
             "--progress",
             "events",
+            *(["--exclusively"] if exclusively else []),
             # moto keeps no Outputs, hence no exports, for a stack created through a change set: the next
             # stack's Fn::ImportValue would fail. Its CreateStack keeps them (what it skips, it skips either way).
             *(["--method=direct"] if emulator.name == "moto" else []),

@@ -6,6 +6,9 @@ Shared by :mod:`.deploy` (which makes a ``Deployment``), :mod:`.completion`, :mo
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,9 +43,13 @@ class Deployment:
     endpoint_url: str | None = None
     emulator: str = "unknown"
     """The emulator and its version, e.g. ``moto 5.2.5`` (what :func:`verify` reports against)."""
+    access_key: str | None = None
+    """The access key of the stack's account in the emulator (MiniStack with ``auth=True``: the account id);
+    None for the helper's default."""
     completions: dict[str, str] = field(default_factory=dict)
-    """Logical id -> name of the labelled completion applied to it after the emulator's CloudFormation made it
-    (:data:`~decoupling_constructs.testing.completion.LABELLED_COMPLETIONS`); :func:`verify` reports each by name."""
+    """Logical id -> what a labelled completion did for a resource the emulator's CloudFormation reported as
+    created but did not make (e.g. ``completion.complete_cross_environment_subscriptions``);
+    :func:`verify`'s report names each."""
     _stack: Any = field(default=None, repr=False)
     _context: ResolveContext | None = field(default=None, repr=False)
 
@@ -50,9 +57,11 @@ class Deployment:
         self.emulator = label
         return self
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for ``service`` pointed where the stack was deployed."""
-        return _client(service, self.region, self.endpoint_url)
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client for ``service`` pointed where the stack was deployed (in ``region``, default the
+        stack's), with the stack account's access key."""
+        with using_access_key(self.access_key):
+            return _client(service, region or self.region, self.endpoint_url)
 
     def logical_id(self, ref: Any) -> str:
         """The logical id of ``ref``: a logical id string, an L1 (CfnResource) or an L2 construct."""
@@ -94,13 +103,30 @@ class Deployment:
         return str(self.template["Resources"][logical_id]["Type"])
 
 
+_ACCESS_KEY: contextvars.ContextVar[str] = contextvars.ContextVar("access_key", default="testing")
+
+
+@contextlib.contextmanager
+def using_access_key(access_key: str | None) -> Iterator[None]:
+    """Clients made in this block (for an emulator endpoint) use ``access_key`` (None: keep the current one)."""
+    if access_key is None:
+        yield
+        return
+    token = _ACCESS_KEY.set(access_key)
+    try:
+        yield
+    finally:
+        _ACCESS_KEY.reset(token)
+
+
 def _client(service: str, region: str, endpoint_url: str | None) -> Any:
+    credentials = {"aws_access_key_id": _ACCESS_KEY.get(), "aws_secret_access_key": "testing"}
     return boto3.client(
         service,
         region_name=region,
         endpoint_url=endpoint_url,
         config=Config(retries={"max_attempts": 2, "mode": "standard"}),
-        **({"aws_access_key_id": "testing", "aws_secret_access_key": "testing"} if endpoint_url else {}),
+        **(credentials if endpoint_url else {}),
     )
 
 

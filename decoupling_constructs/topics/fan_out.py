@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
 
 from aws_cdk import Acknowledgment, Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations
@@ -25,7 +26,7 @@ from .._cdk import PatternConstruct
 from .._props import CHILD_ID, ENCRYPTION_KEY, GRANT_RULES, removal_policy
 from .._security import allow_service_publisher, allow_service_to_use_key, managed_key
 from ..queues.reliable_queue import FIFO_SUFFIX, ReliableQueue, dead_letter_queue, fifo_queue_props
-from . import _push
+from . import _cross_account, _push
 from ._filter_policy import check_filters
 from ._push import DeliveryStatusLogging, HttpDeliveryPolicy
 
@@ -140,6 +141,20 @@ def _check_queue_options(prop: str, value: object, ctx: r.Context) -> None:
     _check_no_aws_managed_key("encryption_key", options.get("encryption_key"), ctx)
 
 
+def _some_subscriber(values: Mapping[str, Any], ctx: r.Context) -> None:
+    if not values.get("accounts") and not values.get("organization_ids"):
+        raise ValueError(
+            "accounts or organization_ids must name who may subscribe: give at least one 12-digit account id or "
+            "one AWS Organizations id, got neither"
+        )
+    if values.get("accounts") and values.get("organization_ids"):
+        raise ValueError(
+            "give accounts or organization_ids in one call, not both: one statement's conditions apply to all its "
+            f"principals (call grant_subscribe once for each), got accounts={r.show(values['accounts'])} and "
+            f"organization_ids={r.show(values['organization_ids'])}"
+        )
+
+
 _QUEUE = r.Interface("an sqs.IQueue", ("queue_arn", "queue_url", "add_to_resource_policy", "node"), tokens="synth")
 
 
@@ -252,6 +267,29 @@ ADD_EXISTING_QUEUE_RULES = r.Rules(
     },
     relations=(_one_filter_scope,),
 )
+GRANT_SUBSCRIBE_RULES = r.Rules(
+    {
+        "accounts": r.ListOf(_cross_account.ACCOUNT_ID, text="a list of 12-digit AWS account ids"),
+        "organization_ids": r.ListOf(_cross_account.ORGANIZATION_ID, text="a list of AWS Organizations ids"),
+        "protocols": r.ListOf(
+            r.OneOf(_cross_account.SNS_PROTOCOLS, source="SNS Subscribe API, Protocol"),
+            min_length=1,
+            optional=True,
+            text=f"None (any protocol) or a list of SNS protocols ({', '.join(_cross_account.SNS_PROTOCOLS)})",
+        ),
+        "endpoints": r.ListOf(
+            r.Text(
+                "an endpoint pattern for sns:Endpoint (StringLike: '*' and '?' allowed), such as "
+                "'arn:aws:sqs:*:222222222222:*'",
+                max_length=2048,
+                tokens="synth",
+                why="the topic policy's condition names it",
+            ),
+            text="a list of endpoint patterns",
+        ),
+    },
+    relations=(_some_subscriber,),
+)
 ADD_FUNCTION_RULES = r.Rules(
     {
         "construct_id": _NEW_ID,
@@ -327,6 +365,25 @@ ADD_SMS_RULES = r.Rules(
     },
     relations=(_one_filter_scope,),
 )
+
+
+@dataclass(frozen=True)
+class SubscribeGrant:
+    """One :meth:`FanOut.grant_subscribe` call: who may subscribe, with which protocols (None: any) and endpoint
+    patterns (empty: any)."""
+
+    accounts: tuple[str, ...]
+    organization_ids: tuple[str, ...]
+    protocols: tuple[str, ...] | None
+    endpoints: tuple[str, ...]
+
+    def allows(self, account: str, protocol: str) -> bool:
+        """Whether ``account`` is named (not only through an organization) for ``protocol``."""
+        return account in self.accounts and (self.protocols is None or protocol in self.protocols)
+
+
+def _tuple(values: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
 
 
 class FanOut(PatternConstruct):
@@ -579,6 +636,52 @@ class FanOut(PatternConstruct):
     def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` publish to the topic (and use its customer-managed key, if any)."""
         return self.topic.grant_publish(grantee)
+
+    @r.guarded(GRANT_SUBSCRIBE_RULES)
+    def grant_subscribe(
+        self,
+        accounts: Sequence[str] = (),
+        *,
+        organization_ids: Sequence[str] = (),
+        protocols: Sequence[str] | None = ("sqs",),
+        endpoints: Sequence[str] = (),
+    ) -> iam.PolicyStatement:
+        """Let other accounts (``accounts``, 12-digit ids) or the accounts of AWS Organizations
+        (``organization_ids``) subscribe to the topic: an ``sns:Subscribe`` statement in the topic policy, the one
+        AWS asks for before a queue of another account can subscribe from its own account (SNS developer guide,
+        "Sending Amazon SNS messages to an Amazon SQS queue in a different account"). aws-cdk-lib puts such a
+        subscription in the queue's stack but never adds this statement (STREAMING_NOTES 5.1).
+
+        :param protocols: the ``sns:Protocol`` values allowed (StringEquals); default SQS only; None for any.
+        :param endpoints: ``sns:Endpoint`` patterns (StringLike), e.g. ``"arn:aws:sqs:*:222222222222:*"`` for
+            that account's queues only; default any endpoint.
+
+        No key-policy statement is added, for a customer-managed key or the AWS-managed one: SNS decrypts a
+        message with the topic's key itself before it delivers it, and a subscriber never calls KMS with it (the
+        SNS developer guide's "Key management" counts a topic's KMS requests per publishing principal only,
+        ``R = B / D * (2 * P)``); the key a cross-account delivery needs is the subscriber queue's
+        (:class:`SubscribedQueue` grants it). Returns
+        the statement (a :class:`SubscribedQueue` of this App checks its account is granted).
+        """
+        principals: list[iam.IPrincipal] = [iam.AccountPrincipal(account) for account in accounts]
+        conditions: dict[str, dict[str, Any]] = {}
+        if organization_ids:
+            principals.append(iam.AnyPrincipal())
+            conditions.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = list(organization_ids)
+        if protocols is not None:
+            conditions.setdefault("StringEquals", {})["sns:Protocol"] = list(protocols)
+        if endpoints:
+            conditions["StringLike"] = {"sns:Endpoint": list(endpoints)}
+        statement = iam.PolicyStatement(
+            principals=principals,
+            actions=["sns:Subscribe"],
+            resources=[self.topic.topic_arn],
+            conditions=conditions or None,
+        )
+        self.topic.add_to_resource_policy(statement)
+        grants: list[SubscribeGrant] = self.__dict__.setdefault("subscribe_grants", [])
+        grants.append(SubscribeGrant(tuple(accounts), tuple(organization_ids), _tuple(protocols), tuple(endpoints)))
+        return statement
 
     @r.guarded(ALLOW_SERVICE_PUBLISHER_RULES)
     def allow_service_publisher(self, service_principal: str, *, source_arn: str | None = None) -> None:

@@ -139,12 +139,11 @@ def deploy(
     on = {name: {**EMULATOR_FOR, **DEMO_STACKS}[name][0] for name in templates}
 
     def to_moto() -> dict[str, Deployment]:
+        names = [name for name in templates if on[name] == "moto"]
+        if not names:  # e.g. `--pattern stream`: no moto server was started
+            return {}
         endpoint = emulators["moto"].endpoint_url
-        return {
-            name: deploy_to_moto(templates[name], stack_name=name, endpoint_url=endpoint)
-            for name in templates
-            if on[name] == "moto"
-        }
+        return {name: deploy_to_moto(templates[name], stack_name=name, endpoint_url=endpoint) for name in names}
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         moto_deployments = pool.submit(to_moto)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from decoupling_constructs.testing.delivery import expanded_prefixes, object_key
 from decoupling_constructs.testing.observe import queue_depth
 
 from ._model import REGION, Progress, Result
+from .clicks import click
 from .consumers import WAIT_S, wait_until
 
 
@@ -172,9 +174,9 @@ STREAM_PREFIXES = (DEFAULT_DATA_PREFIX, DEFAULT_ERROR_PREFIX)
 
 
 def stream_scenario(d: Deployment, records: int, progress: Progress) -> Result:
-    """Records over 100 partition keys through StreamProducer: each lands on its key's shard, and Firehose,
-    reading the stream, writes each one exactly once to S3 under the partitioned data prefix; none under the
-    error prefix."""
+    """Clicks (``clicks.click``, the records the reference Flink job's tests run on) over 100 partition keys
+    through StreamProducer: each lands on its key's shard, and Firehose, reading the stream, writes each one exactly
+    once to S3 under the partitioned data prefix; none under the error prefix."""
     import hashlib
 
     result = Result("stream")
@@ -182,17 +184,21 @@ def stream_scenario(d: Deployment, records: int, progress: Progress) -> Result:
     stream, bucket = d.outputs["ClickstreamStreamName"], d.outputs["ClickstreamBucketName"]
     shards = kinesis.list_shards(StreamName=stream)["Shards"]
     run = uuid.uuid4().hex[:8]  # this run's records, whatever else the bucket holds
-    sent = [json.dumps({"run": run, "click": i}).encode() for i in range(records)]
     start = datetime.now(UTC)
+    keys: list[str] = []
+    sent: list[bytes] = []
     with StreamProducer(stream, client=kinesis) as producer:
-        for i, data in enumerate(sent):
-            producer.put(data + b"\n", partition_key=f"user-{i % 100}")
+        for i in range(records):
+            key, data = click(run, i, at_ms=time.time_ns() // 1_000_000)
+            keys.append(key)
+            sent.append(data)
+            producer.put(data + b"\n", partition_key=key)
             if i % 500 == 0:
                 progress("stream", i, records)
     progress("stream", records, records)
     expected: Counter[str] = Counter()
-    for i in range(records):
-        point = int(hashlib.md5(f"user-{i % 100}".encode()).hexdigest(), 16)
+    for key in keys:
+        point = int(hashlib.md5(key.encode()).hexdigest(), 16)
         shard = next(
             s
             for s in shards

@@ -180,9 +180,11 @@ def test_the_receiver_confirms_the_completed_subscription_and_receives_a_notific
     # LABELLED COMPLETION: MiniStack's CloudFormation subscription replaced by an API-made one (see the docstring).
     completed = complete_http_subscriptions(deployment)
     assert list(completed) == [logical_id]
-    assert deployment.completions == {logical_id: "sns-http-subscription-by-api"}
+    assert list(deployment.completions) == [logical_id]
+    assert deployment.completions[logical_id].startswith("sns-http-subscription-by-api: completion: ")
     report = verify(deployment)  # no mismatch
-    assert f"completions applied: sns-http-subscription-by-api ({logical_id})" in report.summary()
+    assert report.completions == [f"{logical_id} (AWS::SNS::Subscription): {deployment.completions[logical_id]}"]
+    assert f"{logical_id} (AWS::SNS::Subscription): sns-http-subscription-by-api" in report.summary()
     assert "sns-http-subscription-by-api" in LABELLED_COMPLETIONS
     subscription = next(f for f in report.matches if f.logical_id == logical_id and f.property == "DeliveryPolicy")
     assert subscription.expected["healthyRetryPolicy"]["numRetries"] == 2

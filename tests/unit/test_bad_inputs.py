@@ -1371,6 +1371,168 @@ ROWS += [
 ]
 
 
+# --- fan-out across accounts: FanOut.grant_subscribe and SubscribedQueue ---
+ORDERS_ARN = "arn:aws:sns:us-east-1:111111111111:orders"
+
+
+def subscribed(s: cdk.Stack, **props: Any) -> Any:
+    from decoupling_constructs import SubscribedQueue
+
+    return SubscribedQueue(s, "X", **{"topic_arn": ORDERS_ARN, **props})
+
+
+subscribed.__name__ = "SubscribedQueue"
+
+
+def in_region(region: str) -> cdk.Stack:
+    return cdk.Stack(cdk.App(), "T", env=cdk.Environment(account="222222222222", region=region))
+
+
+def unnamed_fan_out_of_another_account(s: cdk.Stack) -> Any:
+    from decoupling_constructs import SubscribedQueue
+
+    app = s.node.root
+    topics = cdk.Stack(app, "Topics", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    queues = cdk.Stack(app, "Q", env=cdk.Environment(account="222222222222", region="us-east-1"))
+    return SubscribedQueue(queues, "X", topic=FanOut(topics, "Orders"))
+
+
+def dlq_in_another_region(s: cdk.Stack) -> Any:
+    stack = in_region("eu-west-1")
+    return subscribed(stack, dead_letter_queue=sqs.Queue(stack, "Dlq"))
+
+
+def fifo_mismatch(s: cdk.Stack) -> Any:
+    return subscribed(s, queue_props={"fifo": True, "queue_name": "q.fifo"})
+
+
+ROWS += [
+    call(
+        "grant_subscribe-11-digits",
+        lambda s: fan_out(s).grant_subscribe(["11111111111"]),
+        "FanOut",
+        PATH,
+        "grant_subscribe",
+        "accounts[0]",
+        "12-digit",
+    ),
+    call(
+        "grant_subscribe-account-int",
+        lambda s: fan_out(s).grant_subscribe([111111111111]),
+        "FanOut",
+        PATH,
+        "accounts[0]",
+    ),  # type: ignore[list-item]
+    call(
+        "grant_subscribe-account-str", lambda s: fan_out(s).grant_subscribe("111111111111"), "FanOut", PATH, "accounts"
+    ),  # type: ignore[arg-type]
+    call(
+        "grant_subscribe-nobody",
+        lambda s: fan_out(s).grant_subscribe(),
+        "FanOut",
+        PATH,
+        "grant_subscribe",
+        "accounts or organization_ids",
+    ),
+    call(
+        "grant_subscribe-org",
+        lambda s: fan_out(s).grant_subscribe(organization_ids=["a1b2c3d4e5"]),
+        "FanOut",
+        PATH,
+        "organization_ids[0]",
+    ),
+    call(
+        "grant_subscribe-protocol",
+        lambda s: fan_out(s).grant_subscribe(["111111111111"], protocols=["SQS"]),
+        "FanOut",
+        PATH,
+        "protocols[0]",
+    ),
+    call(
+        "grant_subscribe-protocols-empty",
+        lambda s: fan_out(s).grant_subscribe(["111111111111"], protocols=[]),
+        "FanOut",
+        PATH,
+        "protocols",
+    ),
+    call("SubscribedQueue-no-topic", lambda s: subscribed(s, topic_arn=None), "SubscribedQueue", PATH, "topic_arn"),
+    call(
+        "SubscribedQueue-topic_arn-queue-arn",
+        lambda s: subscribed(s, topic_arn="arn:aws:sqs:us-east-1:111111111111:q"),
+        "SubscribedQueue",
+        PATH,
+        "topic_arn",
+    ),
+    call(
+        "SubscribedQueue-topic_arn-11-digit-account",
+        lambda s: subscribed(s, topic_arn="arn:aws:sns:us-east-1:11111111111:orders"),
+        "SubscribedQueue",
+        PATH,
+        "topic_arn",
+    ),
+    call(
+        "SubscribedQueue-topic_arn-token",
+        lambda s: subscribed(s, topic_arn=cdk.Fn.import_value("TopicArn")),
+        "SubscribedQueue",
+        PATH,
+        "topic_arn",
+        "synth time",
+    ),
+    call(
+        "SubscribedQueue-topic-not-a-fan-out",
+        lambda s: subscribed(s, topic_arn=None, topic=sns.Topic(s, "Plain")),
+        "SubscribedQueue",
+        PATH,
+        "topic",
+        "FanOut",
+    ),
+    call(
+        "SubscribedQueue-dlq-other-region",
+        dlq_in_another_region,
+        "SubscribedQueue",
+        "'T/X'",
+        "dead_letter_queue",
+        "topic's Region (us-east-1)",
+        "eu-west-1",
+        "CloudFormation cannot",
+    ),
+    call(
+        "SubscribedQueue-aws-managed-key",
+        lambda s: subscribed(s, queue_props={"encryption_key": kms.Alias.from_alias_name(s, "A", "alias/aws/sqs")}),
+        "SubscribedQueue",
+        PATH,
+        "queue_props['encryption_key']",
+        "alias/aws/sqs",
+    ),
+    call(
+        "SubscribedQueue-fifo-mismatch", fifo_mismatch, "SubscribedQueue", PATH, "queue_props['fifo']", "standard topic"
+    ),
+    call(
+        "SubscribedQueue-unnamed-topic-across-environments",
+        unnamed_fan_out_of_another_account,
+        "SubscribedQueue",
+        "'Q/X'",
+        "topic",
+        "explicit topic_name",
+    ),
+    call(
+        "SubscribedQueue-queue_props-unknown",
+        lambda s: subscribed(s, queue_props={"queue_nme": "q"}),
+        "SubscribedQueue",
+        PATH,
+        "queue_props",
+        "queue_name",
+    ),
+    call(
+        "SubscribedQueue-raw",
+        lambda s: subscribed(s, raw_message_delivery="yes"),
+        "SubscribedQueue",
+        PATH,
+        "raw_message_delivery",
+    ),
+]
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_bad_input_is_a_clear_error(row: Row) -> None:
     with pytest.raises((ValueError, TypeError)) as caught:

@@ -41,6 +41,7 @@ from decoupling_constructs import (
     ReliableQueue,
     StreamFunction,
     StreamToS3,
+    SubscribedQueue,
 )
 from tests.unit.cdk_helpers import lid
 from tests.unit.test_queue_workers import WORKER, private_vpc
@@ -107,6 +108,11 @@ def _fan_out(stack: cdk.Stack, **props: Any) -> FanOut:
     return fan_out
 
 
+def _subscribed_queue(stack: cdk.Stack, **props: Any) -> SubscribedQueue:
+    """Its ReliableQueue takes the contract props (alarms, removal_policy) through ``queue_props``."""
+    return SubscribedQueue(stack, "Subject", topic_arn="arn:aws:sns:us-east-1:111111111111:orders", queue_props=props)
+
+
 CASES = [
     Case(
         "ReliableQueue",
@@ -129,6 +135,7 @@ CASES = [
         grants=("grant_read_credentials",),
     ),
     Case("QueueFunction", _queue_function, (QueueFunction,)),
+    Case("SubscribedQueue", _subscribed_queue, (SubscribedQueue,)),
     # The on-failure queue it creates keeps ReliableQueue's RETAIN; it takes no removal_policy of its own.
     Case("StreamFunction", _stream_function, (StreamFunction,), removal_policy=False),
     Case("QueueWorkers", _queue_workers, (QueueWorkers,), removal_policy=False),  # no stateful resource

@@ -56,3 +56,15 @@ def test_a_service_package_imports_alone_and_lists_what_it_exports(service: str)
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out == "True\n"
+
+
+def test_a_name_equal_to_its_submodule_stays_the_exported_name() -> None:
+    """runtime.redrive is the function, not runtime/redrive.py, whichever is imported first (lazy exports)."""
+    code = (
+        "import decoupling_constructs.runtime.redrive, sys\n"
+        "from decoupling_constructs.runtime import RedriveResult, redrive\n"
+        "import decoupling_constructs.runtime as rt\n"
+        "print(callable(redrive), rt.redrive is redrive, isinstance(sys.modules[rt.__name__ + '.redrive'], type(sys)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out == "True True True\n"

@@ -37,6 +37,7 @@ from decoupling_constructs import _rules as r
 from decoupling_constructs._alarms import ALARM_OPTIONS_RULES, ALARM_SETTINGS_RULES, AlarmOptions, AlarmSettings
 from decoupling_constructs._validate import PropTypeError
 from decoupling_constructs.capacity import THROUGHPUT_RULES, Throughput
+from decoupling_constructs.queues import reliable_queue
 
 from .rule_strategies import NUMBER_TOKENS, STRING_TOKENS, Maker, _Three, strategy_for
 
@@ -331,13 +332,15 @@ def test_an_alarm_name_clash_names_both_stacks() -> None:
 def test_props_of_another_construct_read_the_outer_props_they_inherit() -> None:
     """queue_props['queue_name'] of a FIFO queue ends in .fifo: the outer table's fifo decides, and is not
     checked (nor reported) as queue_props['fifo']."""
-    rules = r.Rules({"fifo": r.Bool(), "queue_props": r.Props(dc.queue.RULES, only=("queue_name",), inherit=("fifo",))})
+    rules = r.Rules(
+        {"fifo": r.Bool(), "queue_props": r.Props(reliable_queue.RULES, only=("queue_name",), inherit=("fifo",))}
+    )
     rules.check_values({"fifo": True, "queue_props": {"queue_name": "orders.fifo"}}, r.Context())
     with pytest.raises(ValueError, match=r"^queue_props\['queue_name'\] of a FIFO queue must end in '.fifo'"):
         rules.check_values({"fifo": True, "queue_props": {"queue_name": "orders"}}, r.Context())
     with pytest.raises(ValueError, match=r"queue_props has an unknown prop 'fifo'"):
         rules.check_values({"fifo": True, "queue_props": {"fifo": True}}, r.Context())
-    without = r.Rules({"fifo": r.Bool(), "queue_props": r.Props(dc.queue.RULES, only=("queue_name",))})
+    without = r.Rules({"fifo": r.Bool(), "queue_props": r.Props(reliable_queue.RULES, only=("queue_name",))})
     with pytest.raises(ValueError, match="queue_name"):
         without.check_values({"fifo": True, "queue_props": {"queue_name": "orders.fifo"}}, r.Context())
 
@@ -375,6 +378,7 @@ REQUIRED: dict[str, Callable[[cdk.Stack], dict[str, Any]]] = {
     "FanOut": lambda s: {},
     "MessageBroker": lambda s: {},
     "QueueFunction": lambda s: {"function": _function(s)},
+    "SubscribedQueue": lambda s: {"topic_arn": "arn:aws:sns:us-east-1:111111111111:orders"},
     "StreamFunction": lambda s: {"function": _function(s), "stream": kinesis.Stream(s, "Clicks", shard_count=1)},
     "QueueWorkers": lambda s: {
         "queue": dc.ReliableQueue(s, "Jobs"),
@@ -436,6 +440,7 @@ METHOD_ARGS: dict[str, dict[str, Callable[[cdk.Stack], Any]]] = {
     "FanOut.add_queue": {"construct_id": lambda s: "Billing"},
     "FanOut.add_existing_queue": {"queue": lambda s: sqs.Queue(s, "Own")},
     "FanOut.grant_publish": GRANTEE,
+    "FanOut.grant_subscribe": {"accounts": lambda s: ["222222222222"]},
     "FanOut.allow_service_publisher": {"service_principal": lambda s: "events.amazonaws.com"},
     "FanOut.add_function": {"construct_id": lambda s: "Notify", "function": _function},
     "FanOut.add_delivery_stream": {"construct_id": lambda s: "Archive", "delivery_stream": _delivery_stream},

@@ -59,11 +59,3 @@ def test_the_http_subscription_completion_is_for_ministack_only() -> None:
     with pytest.raises(ValueError, match=r"completes MiniStack's CloudFormation, not moto 5\.2\.5's"):
         testing.complete_http_subscriptions(deployment)
     assert deployment.completions == {}
-
-
-def test_a_report_names_each_labelled_completion_applied() -> None:
-    report = testing.VerificationReport(
-        "S", "ministack 1.5.33", completions={"B": "sns-http-subscription-by-api", "A": "sns-http-subscription-by-api"}
-    )
-    assert report.summary().endswith("; completions applied: sns-http-subscription-by-api (A, B)")
-    assert set(report.completions.values()) <= set(testing.LABELLED_COMPLETIONS)
