@@ -25,7 +25,10 @@ if TYPE_CHECKING:
     from .queues.queue_function import QueueFunction
     from .queues.queue_workers import QueueWorkers
     from .queues.reliable_queue import ReliableQueue
+    from .streams._transform import LambdaTransform
     from .streams.stream_function import StreamFunction
+    from .streams.stream_processor import FlinkCode, StreamProcessor
+    from .streams.stream_to_http import StreamToHttpEndpoint
     from .streams.stream_to_s3 import StreamToS3
     from .topics._push import DeliveryStatusLogging, HttpDeliveryPolicy
     from .topics.fan_out import FanOut, QueueOptions
@@ -42,11 +45,15 @@ _EXPORTS = {
     "FanOut": ".topics.fan_out",
     "DeliveryStatusLogging": ".topics._push",
     "HttpDeliveryPolicy": ".topics._push",
+    "LambdaTransform": ".streams._transform",
     "QueueOptions": ".topics.fan_out",
     "QueueFunction": ".queues.queue_function",
     "ReliableQueue": ".queues.reliable_queue",
     "QueueWorkers": ".queues.queue_workers",
     "StreamFunction": ".streams.stream_function",
+    "StreamProcessor": ".streams.stream_processor",
+    "FlinkCode": ".streams.stream_processor",
+    "StreamToHttpEndpoint": ".streams.stream_to_http",
     "StreamToS3": ".streams.stream_to_s3",
     "SubscribedQueue": ".topics.subscribed_queue",
     "Throughput": ".capacity",
@@ -60,7 +67,9 @@ __all__ = [
     "DeliveryStatusLogging",
     "DeploymentMode",
     "FanOut",
+    "FlinkCode",
     "HttpDeliveryPolicy",
+    "LambdaTransform",
     "MaintenanceWindow",
     "MessageBroker",
     "QueueFunction",
@@ -68,6 +77,8 @@ __all__ = [
     "QueueWorkers",
     "ReliableQueue",
     "StreamFunction",
+    "StreamProcessor",
+    "StreamToHttpEndpoint",
     "StreamToS3",
     "SubscribedQueue",
     "Throughput",

@@ -115,19 +115,28 @@ def reliable_queue(
     return queue, queue.alarms
 
 
-def add_function_alarms(alarms: Alarms, function: lambda_.IFunction, *, errors: str, throttles: str) -> None:
-    """``function_errors`` and ``function_throttles``: the function's Errors and Throttles, >= 1 a minute;
-    ``errors`` and ``throttles`` end their descriptions (what happens to the failed or throttled batch)."""
+def add_function_alarms(
+    alarms: Alarms,
+    function: lambda_.IFunction,
+    *,
+    errors: str,
+    throttles: str,
+    keys: tuple[str, str] = FUNCTION_ALARM_KEYS,
+    subject: str = "The consumer",
+) -> None:
+    """``keys`` (default ``function_errors`` and ``function_throttles``): the function's Errors and Throttles,
+    >= 1 a minute; ``errors`` and ``throttles`` end their descriptions (what happens to the failed or throttled
+    batch), ``subject`` starts them."""
     for key, metric, description in (
         (
-            "function_errors",
+            keys[0],
             function.metric_errors(period=Duration.minutes(1), statistic="Sum"),
-            f"The consumer failed whole invocations (at least {{threshold}} a minute): {errors}",
+            f"{subject} failed whole invocations (at least {{threshold}} a minute): {errors}",
         ),
         (
-            "function_throttles",
+            keys[1],
             function.metric_throttles(period=Duration.minutes(1), statistic="Sum"),
-            f"The consumer was throttled (at least {{threshold}} a minute): {throttles}",
+            f"{subject} was throttled (at least {{threshold}} a minute): {throttles}",
         ),
     ):
         alarms.add(key, metric=metric, threshold=1, description=description)

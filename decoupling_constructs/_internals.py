@@ -94,9 +94,50 @@ def nag_arn_token(scope: Construct, bucket: s3.IBucket) -> str | None:
     return str(imported["Fn::ImportValue"])
 
 
+def nag_function_arn_token(scope: Construct, function: object) -> str | None:
+    """How cdk-nag writes a Lambda function's ARN in a finding of ``scope``'s stack (as :func:`nag_arn_token`
+    for a bucket): ``<LogicalId.Arn>`` in the same stack, the export's name from another; None for an imported
+    function. Relies on the same cdk-nag ``flattenCfnReference`` (cdk-nag 3.0.2) and on ``lambda_.Function``'s
+    ``node.default_child`` being its ``CfnFunction`` (aws-cdk-lib 2.258.0 and 2.275.0)."""
+    from aws_cdk import aws_lambda as lambda_
+
+    element = getattr(function, "node", None) and function.node.default_child  # type: ignore[attr-defined]
+    if not isinstance(element, lambda_.CfnFunction):
+        return None
+    owner = Stack.of(element)
+    if owner is Stack.of(scope):
+        return f"<{owner.resolve(owner.get_logical_id(element))}.Arn>"
+    imported = Stack.of(scope).resolve(owner.export_value(function.function_arn))  # type: ignore[attr-defined]
+    return str(imported["Fn::ImportValue"])
+
+
 def nag_resource_finding_id(rule: str, resource: str) -> str:
     """The id cdk-nag gives a finding of ``rule`` about one resource of a policy statement, e.g.
     ``AwsSolutions-IAM5[Resource::<Bucket.Arn>/data/*]``: what an acknowledgment must name to cover exactly
     that resource. Relies on cdk-nag's ``<rule>[<finding>]`` ids and the IAM rules' ``Resource::`` findings
     (lib/nag-pack.ts, lib/rules/iam; cdk-nag 3.0.2)."""
     return f"{rule}[Resource::{resource}]"
+
+
+def nag_flat(scope: Construct, value: str) -> str:
+    """``value`` (a string that may hold tokens) as cdk-nag writes it in a finding of ``scope``'s stack: ``Ref X``
+    as ``<X>``, ``Fn::GetAtt [X, A]`` as ``<X.A>``, ``Fn::ImportValue N`` as ``N``, ``Fn::Join`` joined. Relies on
+    cdk-nag's ``flattenCfnReference`` (lib/utils/flatten-cfn-reference.ts; cdk-nag 3.0.2)."""
+
+    def flat(resolved: object) -> str:
+        if isinstance(resolved, str):
+            return resolved
+        if isinstance(resolved, dict) and len(resolved) == 1:
+            ((function, argument),) = resolved.items()
+            if function == "Ref":
+                return f"<{argument}>"
+            if function == "Fn::GetAtt":
+                return f"<{'.'.join(argument)}>"
+            if function == "Fn::ImportValue":
+                return flat(argument)
+            if function == "Fn::Join":
+                separator, parts = argument
+                return str(separator).join(flat(p) for p in parts)
+        return str(resolved)
+
+    return flat(Stack.of(scope).resolve(value))

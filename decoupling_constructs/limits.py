@@ -83,6 +83,20 @@ FIREHOSE_MAX_PREFIX_LENGTH: Final = 1024
 FIREHOSE_MAX_BUFFERING_SECONDS: Final = 900
 FIREHOSE_MIN_BUFFERING_MIB: Final = 1
 FIREHOSE_MAX_BUFFERING_MIB: Final = 128
+# Firehose API reference, HttpEndpointBufferingHints: SizeInMBs 1-64, IntervalInSeconds 0-900
+# (https://docs.aws.amazon.com/firehose/latest/APIReference/API_HttpEndpointBufferingHints.html);
+# HttpEndpointRetryOptions DurationInSeconds 0-7,200 (API_HttpEndpointRetryOptions.html);
+# HttpEndpointConfiguration Url 1-1,000 characters matching https://.*, Name 1-256 (API_HttpEndpointConfiguration.html);
+# HttpEndpointCommonAttribute AttributeName 1-256, AttributeValue 0-1,024 (API_HttpEndpointCommonAttribute.html);
+# at most 50 common attributes per request (Firehose developer guide, "Appendix - HTTP Endpoint Delivery Request
+# and Response Specifications", X-Amz-Firehose-Common-Attributes).
+FIREHOSE_HTTP_MAX_BUFFERING_MIB: Final = 64
+FIREHOSE_HTTP_MAX_RETRY_SECONDS: Final = 7200
+FIREHOSE_HTTP_MAX_URL_LENGTH: Final = 1000
+FIREHOSE_HTTP_MAX_NAME_LENGTH: Final = 256
+FIREHOSE_HTTP_MAX_ATTRIBUTE_NAME_LENGTH: Final = 256
+FIREHOSE_HTTP_MAX_ATTRIBUTE_VALUE_LENGTH: Final = 1024
+FIREHOSE_HTTP_MAX_COMMON_ATTRIBUTES: Final = 50
 
 # --- Amazon Data Firehose (runtime: Lambda transform and HTTP endpoint) -------------------------
 # "The Lambda synchronous invocation mode has a payload size limit of 6 MB for both the request and the
@@ -99,3 +113,27 @@ FIREHOSE_HTTP_MAX_BODY_BYTES: Final = 64 * 1024 * 1024
 FIREHOSE_HTTP_MAX_RECORDS: Final = 10_000
 FIREHOSE_HTTP_MAX_ACCESS_KEY_BYTES: Final = 4096
 FIREHOSE_HTTP_MAX_ERROR_MESSAGE_CHARS: Final = 8192
+
+# --- Amazon Managed Service for Apache Flink --------------------------------------------------
+# Developer guide, "Implement application scaling" (how-scaling.html): Parallelism "default value is 1, and the
+# maximum is 256"; ParallelismPerKPU "default value is 1, and the maximum is 8"; the application's KPU quota "is
+# 64" by default (a Service Quotas increase raises it); KPUs = Parallelism / ParallelismPerKPU.
+FLINK_MAX_PARALLELISM: Final = 256
+FLINK_MAX_PARALLELISM_PER_KPU: Final = 8
+FLINK_DEFAULT_MAX_KPUS: Final = 64
+# API reference, PropertyGroup: at most 50 properties per group, keys and values 1-2,048 characters;
+# EnvironmentProperties PropertyGroups: at most 50 groups.
+FLINK_MAX_PROPERTY_GROUPS: Final = 50
+FLINK_MAX_PROPERTIES_PER_GROUP: Final = 50
+FLINK_MAX_PROPERTY_CHARS: Final = 2048
+
+# --- Firehose Lambda transform ------------------------------------------------------------------
+# Firehose developer guide, "Transform source data in Amazon Data Firehose" (data-transformation.html): "The
+# buffering size hint ranges between 0.2 MB and 3MB" (default 1 MB), "The Lambda buffering interval hint ranges
+# between 0 and 900 seconds" (default 60 s), and "Firehose supports a Lambda invocation time of up to 5 minutes".
+# ProcessorParameter (API reference): default 3 for NumberOfRetries (no upper bound documented); ParameterValue
+# is a string of 1-512 characters, so a fractional BufferSizeInMBs ("0.25", the Splunk default 256 KB) is valid.
+FIREHOSE_TRANSFORM_MIN_BUFFER_KIB: Final = 205  # 0.2 MiB = 204.8 KiB, in whole KiB
+FIREHOSE_TRANSFORM_MAX_BUFFER_MIB: Final = 3
+FIREHOSE_TRANSFORM_MAX_BUFFER_SECONDS: Final = 900
+FIREHOSE_TRANSFORM_MAX_INVOCATION_SECONDS: Final = 300

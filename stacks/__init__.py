@@ -17,7 +17,9 @@ import aws_cdk as cdk
 from .broker_stack import MessageBrokerStack
 from .consumer_stack import ConsumerStack
 from .fan_out_stack import FanOutStack
+from .http_endpoint_stack import StreamToHttpEndpointStack
 from .queue_stack import ReliableQueueStack
+from .stream_processor_stack import StreamProcessorStack
 from .stream_stack import StreamToS3Stack
 from .workers_stack import QueueWorkersStack
 
@@ -26,9 +28,11 @@ REFERENCE_STACKS: dict[str, Callable[..., cdk.Stack]] = {
     "DecouplingReliableQueue": ReliableQueueStack,
     "DecouplingFanOut": FanOutStack,
     "DecouplingStreamToS3": StreamToS3Stack,
+    "DecouplingStreamToHttpEndpoint": StreamToHttpEndpointStack,
     "DecouplingMessageBroker": MessageBrokerStack,
     "DecouplingConsumers": ConsumerStack,
     "DecouplingQueueWorkers": QueueWorkersStack,
+    "DecouplingStreamProcessor": StreamProcessorStack,
 }
 
 

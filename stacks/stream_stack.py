@@ -31,6 +31,19 @@ def hardened_bucket(scope: Construct, construct_id: str, **options: Any) -> s3.B
     )
 
 
+def logged_bucket(scope: Construct, construct_id: str, logs_id: str, purpose: str, prefix: str) -> s3.Bucket:
+    """A :func:`hardened_bucket` whose server access logs go under ``prefix`` in a hardened bucket ``logs_id`` (which
+    does not log into itself, acknowledged for cdk-nag and checkov); ``purpose`` names the bucket in that reason."""
+    logs_bucket = hardened_bucket(scope, logs_id)
+    no_self_logging = (
+        f"This is the server-access-log bucket of the {purpose} bucket; logging its own accesses "
+        "into itself would log every log delivery, without end."
+    )
+    cdk.Validations.of(logs_bucket).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason=no_self_logging))
+    acknowledge_checkov(logs_bucket, "CKV_AWS_18", no_self_logging)
+    return hardened_bucket(scope, construct_id, server_access_logs_bucket=logs_bucket, server_access_logs_prefix=prefix)
+
+
 class StreamToS3Stack(cdk.Stack):
     """``clickstream``: provisioned from ``CLICKSTREAM`` into a bucket it creates, read by Firehose and by
     ``analytics_consumer`` (the role of the plan's second consumer).
@@ -48,16 +61,7 @@ class StreamToS3Stack(cdk.Stack):
         )
         self.clickstream.grant_read(self.analytics_consumer)
 
-        logs_bucket = hardened_bucket(self, "ArchiveAccessLogs")
-        no_self_logging = (
-            "This is the server-access-log bucket of the archive bucket; logging its own accesses "
-            "into itself would log every log delivery, without end."
-        )
-        cdk.Validations.of(logs_bucket).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason=no_self_logging))
-        acknowledge_checkov(logs_bucket, "CKV_AWS_18", no_self_logging)
-        self.archive = hardened_bucket(
-            self, "Archive", server_access_logs_bucket=logs_bucket, server_access_logs_prefix="archive/"
-        )
+        self.archive = logged_bucket(self, "Archive", "ArchiveAccessLogs", "archive", "archive/")
         self.audit_trail = StreamToS3(
             self,
             "AuditTrail",

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from aws_cdk import (
     Acknowledgment,
-    ArnFormat,
     Duration,
     RemovalPolicy,
     Size,
@@ -17,10 +16,8 @@ from aws_cdk import (
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -30,18 +27,13 @@ if TYPE_CHECKING:
 
 from .. import _internals, _stacks, limits
 from .. import _rules as r
-from .. import _validate as v
 from .._alarms import ALARM_PROPS, Alarms, AlarmSettings
 from .._cdk import PatternConstruct
-from .._props import ENCRYPTION_KEY, GRANT_RULES, REMOVAL_POLICY
-from .._security import (
-    LOGS_SERVICE_ENCRYPTION_REASON,
-    SELF_LOGGING_REASON,
-    acknowledge_checkov,
-    allow_logs_to_use_key,
-)
+from .._props import GRANT_RULES
 from .._validate import PropTypeError
-from ..capacity import CapacityPlan, Throughput, plan
+from ..capacity import CapacityPlan, Throughput
+from . import _delivery
+from ._delivery import DEFAULT_ITERATOR_AGE_ALARM, DEFAULT_RETENTION, default_lifecycle
 
 # Kinesis Data Streams and Firehose limits (limits.py names the AWS document of each):
 MAX_BUFFERING_MIB = limits.FIREHOSE_MAX_BUFFERING_MIB
@@ -52,10 +44,10 @@ MAX_RETENTION_HOURS = limits.KINESIS_MAX_RETENTION_HOURS
 MAX_SHARD_COUNT = limits.KINESIS_MAX_SHARD_COUNT
 MIN_RETENTION_HOURS = limits.KINESIS_MIN_RETENTION_HOURS
 
-DEFAULT_RETENTION = Duration.hours(MIN_RETENTION_HOURS)
+__all__ = ["DEFAULT_ITERATOR_AGE_ALARM", "DEFAULT_RETENTION", "StreamToS3", "default_lifecycle"]
+
 DEFAULT_BUFFERING_INTERVAL = Duration.seconds(300)
 DEFAULT_BUFFERING_SIZE = Size.mebibytes(5)
-DEFAULT_ITERATOR_AGE_ALARM = Duration.minutes(10)
 DEFAULT_DATA_PREFIX = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 DEFAULT_ERROR_PREFIX = (
     "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
@@ -66,22 +58,6 @@ _EXPRESSION = re.compile(r"!\{[^}]*\}")
 # Firehose prefix expressions without dynamic partitioning (Firehose developer guide, "Custom prefixes
 # for Amazon S3 objects"): timestamps, a random string, and the error type (error prefix only).
 _VALID_EXPRESSION = re.compile(r"^!\{(timestamp:[^}]+|firehose:random-string|firehose:error-output-type)\}\Z")
-
-
-def default_lifecycle() -> list[s3.LifecycleRule]:
-    """Infrequent Access after 30 days, Glacier Flexible Retrieval after 90, noncurrent versions
-    expire after 90 days, incomplete multipart uploads are aborted after 7 days."""
-    return [
-        s3.LifecycleRule(
-            id="TierDownAndExpireOldVersions",
-            transitions=[
-                s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=Duration.days(30)),
-                s3.Transition(storage_class=s3.StorageClass.GLACIER, transition_after=Duration.days(90)),
-            ],
-            noncurrent_version_expiration=Duration.days(90),
-            abort_incomplete_multipart_upload_after=Duration.days(7),
-        )
-    ]
 
 
 def _prefix_relations(values: Mapping[str, object], ctx: r.Context) -> None:
@@ -115,19 +91,7 @@ _PREFIX_WHY = "the delivery role may write only under its static part"
 RULES = (
     r.Rules(
         {
-            "shard_count": r.Int(1, MAX_SHARD_COUNT, optional=True, source="Kinesis CreateStream ShardCount"),
-            "expected_throughput": r.Instance(
-                Throughput, "a decoupling_constructs.Throughput", optional=True, tokens="synth"
-            ),
-            "retention_period": r.Seconds(
-                MIN_RETENTION_HOURS * 3600,
-                MAX_RETENTION_HOURS * 3600,
-                text=f"{MIN_RETENTION_HOURS}-{MAX_RETENTION_HOURS} hours",
-                token_unit="hours",
-                step=(3600, "hours"),  # RetentionPeriodHours is an integer
-                source="Kinesis Data Streams quotas: retention",
-            ),
-            "encryption_key": ENCRYPTION_KEY,
+            **_delivery.pick("shard_count", "expected_throughput", "retention_period", "encryption_key"),
             "existing_bucket": r.Interface(
                 "an s3.IBucket", ("bucket_arn", "bucket_name", "arn_for_objects"), optional=True, tokens="synth"
             ),
@@ -146,32 +110,14 @@ RULES = (
                 why=_PREFIX_WHY,
                 source="Firehose S3DestinationConfiguration ErrorOutputPrefix",
             ),
-            "buffering_interval": r.Seconds(
-                0,
-                MAX_BUFFERING_SECONDS,
-                tokens="synth",
-                why="the data-freshness alarm's threshold is computed from it",
-                source="Firehose BufferingHints IntervalInSeconds",
-            ),
-            "buffering_size": r.Bytes(
-                MIN_BUFFERING_MIB * 2**20,
-                MAX_BUFFERING_MIB * 2**20,
-                whole="mebibytes",
-                token_unit="mebibytes",  # aws-cdk-lib reads a token buffering size in MiB only
-                text=f"{MIN_BUFFERING_MIB}-{MAX_BUFFERING_MIB} MiB",
-                source="Firehose BufferingHints SizeInMBs",
-            ),
+            "buffering_interval": _delivery.buffering_interval_rule("Firehose BufferingHints IntervalInSeconds"),
+            "buffering_size": _delivery.buffering_size_rule(MAX_BUFFERING_MIB, "Firehose BufferingHints SizeInMBs"),
             "compression": r.Instance(
                 firehose.Compression, "an aws_kinesisfirehose.Compression (e.g. GZIP)", tokens="synth"
             ),
-            "lifecycle": r.ListOf(
-                r.Instance(s3.LifecycleRule, "an s3.LifecycleRule", tokens="synth"),
-                optional=True,
-                text="a list of s3.LifecycleRule",
-            ),
-            "removal_policy": REMOVAL_POLICY,
+            **_delivery.pick("lifecycle", "removal_policy"),
         },
-        relations=(r.exclusive("shard_count", "expected_throughput"), _lifecycle_needs_own_bucket, _prefix_relations),
+        relations=(*_delivery.SOURCE_RELATIONS, _lifecycle_needs_own_bucket, _prefix_relations),
     )
     | ALARM_PROPS
 )
@@ -257,12 +203,32 @@ class StreamToS3(PatternConstruct):
         alarms = Alarms.of(self, alarm_topic, create_alarms, alarm_settings)
         _stacks.use_each(self, {"encryption_key": encryption_key, "existing_bucket": existing_bucket})
         if alarms.enabled("iterator_age"):
-            _check_iterator_age(alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM), retention_period)  # type: ignore[arg-type]
+            _delivery.check_iterator_age(
+                alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM),  # type: ignore[arg-type]
+                retention_period,
+            )
         self.encryption_key = encryption_key
-        self.capacity_plan: CapacityPlan | None = plan(expected_throughput) if expected_throughput else None
-        shards = self.capacity_plan.shards if self.capacity_plan else shard_count
-        self.stream = self._new_stream(shards, retention_period, removal_policy)
-        self.access_log_bucket, self.bucket = self._new_buckets(existing_bucket, lifecycle, removal_policy)
+        self.capacity_plan: CapacityPlan | None
+        self.capacity_plan, shards = _delivery.plan_shards(shard_count, expected_throughput)
+        self.stream = _delivery.source_stream(
+            self,
+            shards=shards,
+            retention_period=retention_period,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+        )
+        self.access_log_bucket: s3.Bucket | None
+        self.bucket: s3.IBucket
+        if existing_bucket is not None:
+            self.access_log_bucket, self.bucket = None, existing_bucket
+        else:
+            self.access_log_bucket, self.bucket = _delivery.hardened_bucket(
+                self,
+                encryption_key=encryption_key,
+                lifecycle=lifecycle,
+                removal_policy=removal_policy,
+                access_log_prefix=ACCESS_LOG_PREFIX,
+            )
         self.delivery_stream = self._new_delivery_stream(
             data_prefix=data_prefix,
             error_prefix=error_prefix,
@@ -273,70 +239,6 @@ class StreamToS3(PatternConstruct):
         )
         self._grant_delivery(data_prefix, error_prefix, encryption_key)
         self.alarms = self._add_alarms(alarms, provisioned=shards is not None, buffering_interval=buffering_interval)
-
-    def _new_stream(
-        self, shards: int | None, retention_period: Duration, removal_policy: RemovalPolicy
-    ) -> kinesis.Stream:
-        """The stream: provisioned with ``shards``, on-demand without; KMS with the given key or AWS's."""
-        key = self.encryption_key
-        stream = kinesis.Stream(
-            self,
-            "Stream",
-            shard_count=shards,
-            stream_mode=kinesis.StreamMode.PROVISIONED if shards is not None else kinesis.StreamMode.ON_DEMAND,
-            encryption=kinesis.StreamEncryption.KMS if key else kinesis.StreamEncryption.MANAGED,
-            encryption_key=key,
-            retention_period=retention_period,
-            removal_policy=removal_policy,
-        )
-        if key is not None:
-            Validations.of(stream).acknowledge(
-                Acknowledgment(
-                    id="AwsSolutions-KDS3",
-                    reason="The stream is encrypted with the customer-managed key given as encryption_key, by the "
-                    "owner's choice (its policy and rotation are theirs), instead of alias/aws/kinesis.",
-                )
-            )
-        return stream
-
-    def _new_buckets(
-        self,
-        existing_bucket: s3.IBucket | None,
-        lifecycle: Sequence[s3.LifecycleRule] | None,
-        removal_policy: RemovalPolicy,
-    ) -> tuple[s3.Bucket | None, s3.IBucket]:
-        """The access-log bucket and the data bucket; ``(None, existing_bucket)`` when one is given."""
-        if existing_bucket is not None:
-            return None, existing_bucket
-        key = self.encryption_key
-        access_log_bucket = s3.Bucket(
-            self,
-            "AccessLogBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,  # S3 log delivery supports SSE-S3 only
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=removal_policy,
-        )
-        Validations.of(access_log_bucket).acknowledge(Acknowledgment(id="AwsSolutions-S1", reason=SELF_LOGGING_REASON))
-        acknowledge_checkov(access_log_bucket, "CKV_AWS_18", SELF_LOGGING_REASON)
-        bucket = s3.Bucket(
-            self,
-            "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.KMS if key else s3.BucketEncryption.S3_MANAGED,
-            encryption_key=key,
-            bucket_key_enabled=True if key else None,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_log_bucket,
-            server_access_logs_prefix=ACCESS_LOG_PREFIX,
-            lifecycle_rules=list(default_lifecycle() if lifecycle is None else lifecycle),
-            removal_policy=removal_policy,
-        )
-        return access_log_bucket, bucket
 
     def _new_delivery_stream(
         self,
@@ -351,25 +253,10 @@ class StreamToS3(PatternConstruct):
         """The delivery stream, with its ``log_group`` and its ``role`` (granted by :meth:`_grant_delivery`)."""
         stack = Stack.of(self)
         encryption_key = self.encryption_key
-        self.log_group = logs.LogGroup(
-            self,
-            "DeliveryLogs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            encryption_key=encryption_key,
-            removal_policy=removal_policy,
+        self.log_group = _delivery.delivery_log_group(
+            self, encryption_key=encryption_key, removal_policy=removal_policy
         )
-        if encryption_key is not None:
-            allow_logs_to_use_key(encryption_key, stack)
-        else:
-            acknowledge_checkov(self.log_group, "CKV_AWS_158", LOGS_SERVICE_ENCRYPTION_REASON)
-        self.role = iam.Role(
-            self,
-            "DeliveryRole",
-            assumed_by=iam.ServicePrincipal(
-                "firehose.amazonaws.com", conditions={"StringEquals": {"sts:ExternalId": stack.account}}
-            ),
-            description="Firehose: read one Kinesis stream, write its S3 prefixes",
-        )
+        self.role = _delivery.delivery_role(self, "Firehose: read one Kinesis stream, write its S3 prefixes")
         # The L2 would grant itself read/write on the whole bucket; it gets the role immutable,
         # and the role gets exactly the statements below.
         frozen_role = self.role.without_policy_updates()
@@ -417,45 +304,20 @@ class StreamToS3(PatternConstruct):
     def _add_alarms(
         self, alarms: Alarms, *, provisioned: bool, buffering_interval: Duration
     ) -> Mapping[str, cloudwatch.Alarm]:
-        alarms.add(
-            "iterator_age",
-            metric=self.stream.metric_get_records_iterator_age_milliseconds(
-                period=Duration.minutes(1), statistic="Maximum"
-            ),
-            threshold=DEFAULT_ITERATOR_AGE_ALARM,
-            unit=Duration.to_milliseconds,
-            description="Firehose (or another consumer) is more than {threshold} behind the stream: records near "
-            "the end of the retention period will be lost.",
-        )
-        if provisioned:  # an on-demand stream scales its own write capacity
-            alarms.add(
-                "write_throttled",
-                metric=self.stream.metric_write_provisioned_throughput_exceeded(
-                    period=Duration.minutes(1), statistic="Sum"
-                ),
-                threshold=1,
-                evaluation_periods=5,
-                description="Writes to the stream were throttled for five minutes: it has too few shards.",
-            )
-        alarms.add(
-            "data_freshness",
-            metric=self.delivery_stream.metric(
-                "DeliveryToS3.DataFreshness", period=Duration.minutes(5), statistic="Maximum"
-            ),
+        _delivery.add_stream_alarms(alarms, self.stream, provisioned=provisioned)
+        _delivery.add_freshness_alarm(
+            alarms,
+            self.delivery_stream.metric("DeliveryToS3.DataFreshness", period=Duration.minutes(5), statistic="Maximum"),
             # Twice the buffering interval plus a minute: a record may wait one full buffer, then its delivery.
             threshold=Duration.seconds(buffering_interval.to_seconds() * 2 + 60),
-            unit=Duration.to_seconds,
             # A record waits up to one buffering interval before its delivery starts: freshness is never
             # lower for long, so a threshold at or under it is always in ALARM.
-            metric_floor=(buffering_interval.to_seconds(), "the buffering_interval, which a record may wait"),
+            floor=(buffering_interval.to_seconds(), "the buffering_interval, which a record may wait"),
             description="Records have waited more than {threshold} to reach S3.",
         )
-        alarms.add(
-            "delivery_success",
-            metric=self.delivery_stream.metric("DeliveryToS3.Success", period=Duration.minutes(5), statistic="Minimum"),
-            threshold=1,
-            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            kind="ratio",  # DeliveryToS3.Success: the share of put requests that succeeded, 0-1
+        _delivery.add_success_alarm(
+            alarms,
+            self.delivery_stream.metric("DeliveryToS3.Success", period=Duration.minutes(5), statistic="Minimum"),
             description="Firehose failed to put objects into S3; failed records go under the error prefix.",
         )
         alarms.refuse_unused_overrides("an on-demand stream scales its own writes and has no write_throttled alarm")
@@ -463,17 +325,7 @@ class StreamToS3(PatternConstruct):
 
     def _grant_delivery(self, data_prefix: str, error_prefix: str | None, key: kms.IKey | None) -> None:
         statements = [
-            iam.PolicyStatement(
-                sid="ReadTheSourceStream",
-                actions=[
-                    "kinesis:DescribeStream",
-                    "kinesis:DescribeStreamSummary",
-                    "kinesis:GetRecords",
-                    "kinesis:GetShardIterator",
-                    "kinesis:ListShards",
-                ],
-                resources=[self.stream.stream_arn],
-            ),
+            _delivery.read_stream_statement(self.stream),
             iam.PolicyStatement(
                 sid="FindTheBucket",
                 actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
@@ -491,13 +343,7 @@ class StreamToS3(PatternConstruct):
             ),
         ]
         if key is not None:  # the stream's key (to read) and the objects' key (to write)
-            statements.append(
-                iam.PolicyStatement(
-                    sid="UseTheKey",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=[key.key_arn],
-                )
-            )
+            statements.append(_delivery.key_statement(key))
         elif self.bucket.encryption_key is not None:  # an existing bucket with its own key
             statements.append(
                 iam.PolicyStatement(
@@ -520,13 +366,7 @@ class StreamToS3(PatternConstruct):
             )
 
     def _log_stream_arn(self) -> str:
-        log_stream = _internals.firehose_s3_log_stream(self.log_group)
-        return Stack.of(self).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=f"{self.log_group.log_group_name}:log-stream:{log_stream.log_stream_name}",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        return _delivery.log_stream_arn(self, self.log_group, _internals.firehose_s3_log_stream(self.log_group))
 
 
 def _static_prefixes(data_prefix: str, error_prefix: str | None) -> list[str]:
@@ -558,16 +398,3 @@ def _check_prefix(prop: str, prefix: str, *, error: bool) -> None:
             raise ValueError(f"data_prefix may not contain {ERROR_OUTPUT_TYPE} (only error_prefix may), got {prefix!r}")
     if "!{" in _EXPRESSION.sub("", prefix):
         raise ValueError(f"{prop} has an unterminated expression ('!{{' without '}}'), got {prefix!r}")
-
-
-def _check_iterator_age(threshold: Duration, retention_period: Duration) -> None:
-    prop = "alarm_settings.overrides['iterator_age'].threshold"
-    retention = v.duration_seconds("retention_period", retention_period)
-    v.check_duration(
-        prop,
-        threshold,
-        minimum=1,
-        maximum=retention if retention is not None else MAX_RETENTION_HOURS * 3600,
-        allowed="at least 1 second and at most retention_period (an older record has expired: the alarm "
-        "could never fire)",
-    )

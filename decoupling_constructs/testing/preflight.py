@@ -53,6 +53,26 @@ MISSING_ATTRIBUTES: dict[str, dict[tuple[str, str], str]] = {
 }
 
 
+# Properties an emulator's CloudFormation refuses although it creates the type: emulator name -> (resource type,
+# property) -> what happens.
+REFUSED_PROPERTIES: dict[str, dict[tuple[str, str], str]] = {
+    "ministack": {
+        ("AWS::CloudWatch::Alarm", "Metrics"): "MiniStack's CloudWatch has no metric-math alarms (\"Properties.Metrics "
+        '(metric math) is not supported"): the stack rolls back',
+    },
+}
+
+# Types moto's CloudFormation skips although moto has an API for the service, and what that means: the stack
+# completes and nothing exists (checked on moto 5.2.5; the type lookup itself is asked of moto at run time).
+MOTO_SKIPPED_REASONS: dict[str, str] = {
+    "AWS::KinesisAnalyticsV2::Application": "moto's CloudFormation has no Managed Flink application: the stack "
+    "would report CREATE_COMPLETE with no application (and moto's kinesisanalyticsv2 API never starts one: it "
+    "stays STARTING, StartApplication is not implemented); deploy a StreamProcessor to MiniStack",
+    "AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption": "moto's CloudFormation has no Managed Flink "
+    "logging option (the stack would complete without it); deploy a StreamProcessor to MiniStack",
+}
+
+
 @dataclass(frozen=True)
 class PreflightFinding:
     stack: str
@@ -173,10 +193,19 @@ def preflight(templates: Mapping[str, dict[str, Json]], emulator: Emulator) -> P
                 )
             elif resource_type in skipped_types:
                 report.refused.append(
-                    _reason(found, "moto's CloudFormation skips it and the helper cannot complete it")
+                    _reason(
+                        found,
+                        MOTO_SKIPPED_REASONS.get(
+                            resource_type, "moto's CloudFormation skips it and the helper cannot complete it"
+                        ),
+                    )
                 )
             for prop in resource.get("Properties", {}):
-                if (resource_type, prop) in not_stored:
+                if (resource_type, prop) in REFUSED_PROPERTIES.get(name, {}):
+                    report.refused.append(
+                        _reason(found, REFUSED_PROPERTIES[name][(resource_type, prop)], subject=f"property {prop}")
+                    )
+                elif (resource_type, prop) in not_stored:
                     report.dropped.append(_reason(found, not_stored[(resource_type, prop)], subject=f"property {prop}"))
                 elif name == "moto" and resource_type not in skipped_types and resource_type not in CREATED_FIXUPS:
                     refs = _refs(resource["Properties"][prop])
@@ -357,6 +386,8 @@ def _quiet_logger(name: str) -> Iterator[None]:
 
 __all__ = [
     "MISSING_ATTRIBUTES",
+    "MOTO_SKIPPED_REASONS",
+    "REFUSED_PROPERTIES",
     "PreflightError",
     "PreflightFinding",
     "PreflightReport",

@@ -56,6 +56,9 @@ NOT_STORED: dict[str, dict[tuple[str, str], str]] = {
         ("AWS::S3::Bucket", "LoggingConfiguration"): _MINISTACK_CFN.format("S3"),
         ("AWS::Lambda::Function", "DeadLetterConfig"): "MiniStack's CloudFormation does not set it on the function "
         "(GetFunction returns none); not checked through its Lambda API",
+        ("AWS::KinesisFirehose::DeliveryStream", "HttpEndpointDestinationConfiguration"): "MiniStack's "
+        "DescribeDeliveryStream returns only its EndpointConfiguration, BufferingHints and S3BackupMode (no "
+        "SecretsManagerConfiguration, RequestConfiguration, RetryOptions, S3Configuration, logging or processing)",
     },
     "moto": {
         ("AWS::SQS::Queue", "RedriveAllowPolicy"): "moto rejects the attribute, through its API too",
@@ -506,6 +509,13 @@ def _delivery_stream(r: _Read) -> dict[str, Json]:
             actual["ExtendedS3DestinationConfiguration"] = destination["ExtendedS3DestinationDescription"]
         if "S3DestinationDescription" in destination:
             actual["S3DestinationConfiguration"] = destination["S3DestinationDescription"]
+        if (
+            "HttpEndpointDestinationDescription" in destination
+        ):  # its S3 backup is described as S3DestinationDescription
+            http = dict(destination["HttpEndpointDestinationDescription"])
+            if "S3DestinationDescription" in http:
+                http["S3Configuration"] = http.pop("S3DestinationDescription")
+            actual["HttpEndpointDestinationConfiguration"] = http
     return actual
 
 
@@ -906,6 +916,84 @@ def _stream_consumer(r: _Read) -> dict[str, Json]:
     return {"ConsumerName": consumer["ConsumerName"], "StreamARN": consumer["StreamARN"]}
 
 
+def _flink_application(r: _Read) -> dict[str, Json]:
+    """DescribeApplication, written back in the template's shape (each ``...Description`` as its property)."""
+    detail = r.client("kinesisanalyticsv2").describe_application(ApplicationName=r.physical_id)["ApplicationDetail"]
+    config = detail.get("ApplicationConfigurationDescription", {})
+    code = config.get("ApplicationCodeConfigurationDescription", {})
+    location = code.get("CodeContentDescription", {}).get("S3ApplicationCodeLocationDescription", {})
+    flink = config.get("FlinkApplicationConfigurationDescription", {})
+
+    def settings(description: dict[str, Json], *names: str) -> dict[str, Json]:
+        return {name: description[name] for name in names if name in description}
+
+    run = config.get("RunConfigurationDescription", {})
+    restore = run.get("ApplicationRestoreConfigurationDescription")
+    actual_config: dict[str, Json] = {
+        "ApplicationCodeConfiguration": {
+            "CodeContentType": code.get("CodeContentType"),
+            "CodeContent": {"S3ContentLocation": settings(location, "BucketARN", "FileKey", "ObjectVersion")},
+        },
+        "EnvironmentProperties": {
+            "PropertyGroups": config.get("EnvironmentPropertyDescriptions", {}).get("PropertyGroupDescriptions", [])
+        },
+        "FlinkApplicationConfiguration": {
+            "CheckpointConfiguration": settings(
+                flink.get("CheckpointConfigurationDescription", {}),
+                "ConfigurationType",
+                "CheckpointingEnabled",
+                "CheckpointInterval",
+                "MinPauseBetweenCheckpoints",
+            ),
+            "MonitoringConfiguration": settings(
+                flink.get("MonitoringConfigurationDescription", {}), "ConfigurationType", "LogLevel", "MetricsLevel"
+            ),
+            "ParallelismConfiguration": settings(
+                flink.get("ParallelismConfigurationDescription", {}),
+                "ConfigurationType",
+                "Parallelism",
+                "ParallelismPerKPU",
+                "AutoScalingEnabled",
+            ),
+        },
+        "ApplicationSnapshotConfiguration": config.get("ApplicationSnapshotConfigurationDescription"),
+        "ApplicationSystemRollbackConfiguration": config.get("ApplicationSystemRollbackConfigurationDescription"),
+    }
+    if config.get("ApplicationEncryptionConfigurationDescription"):
+        actual_config["ApplicationEncryptionConfiguration"] = config["ApplicationEncryptionConfigurationDescription"]
+    if config.get("VpcConfigurationDescriptions"):
+        actual_config["VpcConfigurations"] = [
+            settings(v, "SubnetIds", "SecurityGroupIds") for v in config["VpcConfigurationDescriptions"]
+        ]
+    actual: dict[str, Json] = {
+        "ApplicationName": detail["ApplicationName"],
+        "RuntimeEnvironment": detail["RuntimeEnvironment"],
+        "ServiceExecutionRole": detail.get("ServiceExecutionRole"),
+        "ApplicationConfiguration": actual_config,
+    }
+    if run:
+        actual["RunConfiguration"] = {
+            **({"ApplicationRestoreConfiguration": restore} if restore else {}),
+            **(
+                {"FlinkRunConfiguration": run["FlinkRunConfigurationDescription"]}
+                if "FlinkRunConfigurationDescription" in run
+                else {}
+            ),
+        }
+    return actual
+
+
+def _flink_logging_option(r: _Read) -> dict[str, Json]:
+    name = r.expected["ApplicationName"]
+    detail = r.client("kinesisanalyticsv2").describe_application(ApplicationName=name)["ApplicationDetail"]
+    wanted = r.expected["CloudWatchLoggingOption"]["LogStreamARN"]
+    options = [o for o in detail.get("CloudWatchLoggingOptionDescriptions", []) if o["LogStreamARN"] == wanted]
+    return {
+        "ApplicationName": detail["ApplicationName"],
+        "CloudWatchLoggingOption": {"LogStreamARN": options[0]["LogStreamARN"]} if options else None,
+    }
+
+
 READERS: dict[str, Callable[[_Read], dict[str, Json]]] = {
     "AWS::SQS::Queue": _queue,
     "AWS::SQS::QueuePolicy": _queue_policy,
@@ -946,6 +1034,8 @@ READERS: dict[str, Callable[[_Read], dict[str, Json]]] = {
     "AWS::AutoScaling::ScalingPolicy": _scaling_policy,
     "AWS::Lambda::EventSourceMapping": _event_source_mapping,
     "AWS::Kinesis::StreamConsumer": _stream_consumer,
+    "AWS::KinesisAnalyticsV2::Application": _flink_application,
+    "AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption": _flink_logging_option,
 }
 
 __all__ = [

@@ -41,8 +41,9 @@ from decoupling_constructs.testing import Deployment, deploy_to_moto
 from decoupling_constructs.testing.emulators import Emulator, cdk_bootstrap, cdk_deploy, ministack, moto_server
 from decoupling_constructs.testing.verify import VerificationReport, verify
 
-from . import consumers, workers
+from . import consumers, flink, workers
 from ._model import REGION, Check, Phases, Progress, Result, log_to
+from .http_endpoint import http_endpoint_scenario
 from .messaging import (
     broker_scenario,
     fanout_firehose_scenario,
@@ -61,9 +62,11 @@ PATTERNS = (
     "fanout-firehose",
     "fanout",
     "stream",
+    "http-endpoint",
     "broker",
     "queue-function",
     "stream-function",
+    "stream-processor",
     "workers",
 )
 # The patterns run in these lanes, the lanes concurrently, each lane's patterns in sequence: one stack's patterns
@@ -73,7 +76,7 @@ PATTERNS = (
 LANES = (
     ("queue-function", "stream-function", "fanout-lambda", "fanout-firehose", "fanout"),
     ("queue", "fifo"),
-    ("stream",),
+    ("stream", "stream-processor", "http-endpoint"),
     ("broker",),
     ("workers",),
 )
@@ -84,9 +87,11 @@ STACKS = {
     "fanout-lambda": "DecouplingFanOut",
     "fanout-firehose": "DecouplingFanOut",
     "stream": "DecouplingStreamToS3",
+    "http-endpoint": "DecouplingStreamToHttpEndpoint",
     "broker": "DecouplingMessageBroker",
     "queue-function": consumers.STACK,
     "stream-function": consumers.STACK,
+    "stream-processor": flink.STACK,
     "workers": workers.DEMO_STACK,
 }
 
@@ -96,6 +101,10 @@ EMULATOR_FOR = {
     "DecouplingReliableQueue": ("ministack", "its CloudFormation creates every resource"),
     "DecouplingFanOut": ("ministack", "its CloudFormation creates every resource, its Lambda runs the notifier"),
     "DecouplingStreamToS3": ("ministack", "it creates every resource and Firehose really reads the stream"),
+    "DecouplingStreamToHttpEndpoint": (
+        "ministack",
+        "it creates every resource; its Firehose POSTs to no HTTP endpoint, so only the configuration is proven",
+    ),
     "DecouplingMessageBroker": (
         "moto",
         "MiniStack's CloudFormation rejects AmazonMQ::Broker; moto's helper completes what moto skips",
@@ -104,7 +113,9 @@ EMULATOR_FOR = {
     workers.STACK: ("none", "not deployed"),
 }
 # The demo's own stacks (not reference stacks: the behaviour tests iterate EMULATOR_FOR), and where they go.
-DEMO_STACKS = {workers.DEMO_STACK: ("ministack", workers.VARIANT)}
+# DecouplingStreamProcessor is a reference stack deployed by the demo only (tests/behaviour deploys it on its own:
+# test_stream_processor_behaviour.py), in its MiniStack variant.
+DEMO_STACKS = {workers.DEMO_STACK: ("ministack", workers.VARIANT), flink.STACK: ("ministack", flink.VARIANT)}
 
 
 def synth(outdir: Path, stack_names: list[str]) -> tuple[Path, dict[str, dict[str, Any]]]:
@@ -122,6 +133,8 @@ def synth(outdir: Path, stack_names: list[str]) -> tuple[Path, dict[str, dict[st
             ConsumerStack(app, name, powertools_layer=False)
         elif name == workers.DEMO_STACK:
             workers.DemoWorkersStack(app, name)
+        elif name == flink.STACK:
+            flink.build(app, name)
         else:
             REFERENCE_STACKS[name](app, name)
     assembly = app.synth()
@@ -182,9 +195,11 @@ SCENARIOS: dict[str, Scenario] = {
     "fanout-lambda": fanout_lambda_scenario,
     "fanout-firehose": fanout_firehose_scenario,
     "stream": stream_scenario,
+    "http-endpoint": http_endpoint_scenario,
     "broker": broker_scenario,
     "queue-function": consumers.queue_function_scenario,
     "stream-function": consumers.stream_function_scenario,
+    "stream-processor": flink.stream_processor_scenario,
 }
 
 
@@ -246,9 +261,11 @@ def run(args: argparse.Namespace, log_dir: Path) -> int:
         "fanout-lambda": max(args.events // 10, 4),
         "fanout-firehose": max(args.events // 10, 1),
         "stream": args.records,
+        "http-endpoint": 20,
         "broker": 1,
         "queue-function": max(args.messages, 4),
         "stream-function": args.clicks,
+        "stream-processor": args.clicks,
         "workers": args.renders,
     }
     results: dict[str, Result] = {}

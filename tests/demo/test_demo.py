@@ -13,7 +13,7 @@ import pytest
 
 from decoupling_constructs.testing.emulators import Emulator
 from stacks import REFERENCE_STACKS, demo
-from stacks.demo import workers
+from stacks.demo import flink, workers
 
 pytestmark = pytest.mark.slow
 
@@ -44,8 +44,9 @@ def test_demo_deploys_verifies_and_runs_every_pattern(tmp_path: Path, capsys: py
     assert [v for v in verdicts if not v.startswith("PASS ")] == []
     # Every reference stack: deployed where EMULATOR_FOR says and verified, or not deployed and why; and the
     # demo's own workers stack.
-    assert set(demo.EMULATOR_FOR) == set(REFERENCE_STACKS)
-    assert set(demo.DEMO_STACKS) == {workers.DEMO_STACK}
+    # DecouplingStreamProcessor: a reference stack the demo deploys in its MiniStack variant (no metric-math alarms).
+    assert set(demo.EMULATOR_FOR) == set(REFERENCE_STACKS) - {flink.STACK}
+    assert set(demo.DEMO_STACKS) == {workers.DEMO_STACK, flink.STACK}
     for stack_name, (emulator, why) in {**demo.EMULATOR_FOR, **demo.DEMO_STACKS}.items():
         if emulator == "none":
             assert f"{stack_name} -> not deployed: {WORKERS_REFUSED}" in flat_err
@@ -76,6 +77,9 @@ def test_demo_deploys_verifies_and_runs_every_pattern(tmp_path: Path, capsys: py
     assert "8 of 8 good messages processed once" in out
     assert "6 of 6 processed once" in out  # Invoices (FIFO)
     assert "PASS stream-function: 2/2 checks held" in out
+    # StreamToHttpEndpoint: the configuration MiniStack reports, and the one line on what it cannot show.
+    assert "PASS http-endpoint: 4/4 checks held" in out
+    assert "MiniStack's Firehose POSTs nothing to an HTTP endpoint" in flat_out
     assert "20 of 20 processed once" in out
     assert "\n  MiniStack's Kinesis event source mapping runs the success path only" in out
     # SNS -> Lambda and SNS -> Firehose (the latter stood in for: MiniStack's SNS does not deliver to Firehose).

@@ -102,6 +102,7 @@ SSE_SQS_QUEUES = {
     for part in ("Queue", "DeadLetterQueue")
 } | {"DecouplingFanOut/Ledger/UndeliverableQueue"}
 HANDLERS = {f"DecouplingConsumers/{name}Handler" for name in ("Shipments", "Invoices", "Clicks")}
+START_FUNCTION = "DecouplingStreamProcessor/CountViews/StartFunction"
 REVIEWED_SKIPS: dict[str, set[str]] = {
     # SSE-SQS: encrypted, but the CloudFormation check knows only KmsMasterKeyId (queue.py).
     "CKV_AWS_27": SSE_SQS_QUEUES,
@@ -114,24 +115,37 @@ REVIEWED_SKIPS: dict[str, set[str]] = {
         "DecouplingQueueWorkers/FlowLogs",
         "DecouplingFanOut/NotifierLogs",
         "DecouplingFanOut/ArchiveDeliveryLogs",
+        "DecouplingStreamToHttpEndpoint/Events/DeliveryLogs",
         *(f"{handler}Logs" for handler in HANDLERS),
+        "DecouplingStreamProcessor/PageViews/DeliveryLogs",
+        "DecouplingStreamProcessor/ViewCounts/DeliveryLogs",
+        "DecouplingStreamProcessor/CountViews/Logs",
+        "DecouplingStreamProcessor/CountViews/StartLogs",
     },
     # No encryption_key given: Secrets Manager's AWS-managed key, as the broker's AWS-owned key.
-    "CKV_AWS_149": {"DecouplingMessageBroker/Orders/AdminSecret", "DecouplingMessageBroker/Events/AdminSecret"},
+    "CKV_AWS_149": {
+        "DecouplingMessageBroker/Orders/AdminSecret",
+        "DecouplingMessageBroker/Events/AdminSecret",
+        "DecouplingStreamToHttpEndpoint/EndpointAccessKey",
+    },
     # Server-access-log buckets do not log into themselves.
     "CKV_AWS_18": {
         "DecouplingStreamToS3/Clickstream/AccessLogBucket",
         "DecouplingStreamToS3/ArchiveAccessLogs",
         "DecouplingFanOut/ArchiveAccessLogs",
+        "DecouplingStreamProcessor/PageViews/AccessLogBucket",
+        "DecouplingStreamProcessor/ViewCounts/AccessLogBucket",
+        "DecouplingStreamToHttpEndpoint/BackupAccessLogs",
     },
     # Session Manager's actions take no resource ARN.
     "CKV_AWS_111": {"DecouplingQueueWorkers/RenderFleet/Role/DefaultPolicy"},
     # Event-source-mapped functions: failures go to the queue's DLQ or the on-failure queue (QueueFunction,
     # StreamFunction); concurrency bounded by the mapping (max_concurrency, parallelization_factor), the
     # notifier's by asynchronous invocation; no private resource to reach from a VPC (the reference stacks).
-    "CKV_AWS_116": HANDLERS,
-    "CKV_AWS_115": HANDLERS | {"DecouplingFanOut/Notifier"},
-    "CKV_AWS_117": HANDLERS | {"DecouplingFanOut/Notifier"},
+    # StreamProcessor's start function: CloudFormation invokes it synchronously, once per deploy.
+    "CKV_AWS_116": HANDLERS | {START_FUNCTION},
+    "CKV_AWS_115": HANDLERS | {"DecouplingFanOut/Notifier", START_FUNCTION},
+    "CKV_AWS_117": HANDLERS | {"DecouplingFanOut/Notifier", START_FUNCTION},
 }
 
 

@@ -69,6 +69,19 @@ def test_cfn_lint_zero_errors_and_warnings(reference_templates: dict[str, dict],
 # Every acknowledgment in the reference app, reviewed: (construct path, rule). A new one fails
 # the test until it is added here, so none slips in unread.
 REVIEWED_ACKNOWLEDGMENTS = {
+    # StreamProcessor: the two StreamToS3 of its reference stack (the same reasons as DecouplingStreamToS3's), and
+    # the Flink role's logging grants, as the Managed Flink developer guide's logging policy writes them.
+    *(
+        (f"DecouplingStreamProcessor/{name}/{child}", rule)
+        for name, bucket in (("PageViews", "PageViewsBucket7F2F894D"), ("ViewCounts", "ViewCountsBucketDE655BD1"))
+        for child, rule in (
+            ("AccessLogBucket", "AwsSolutions-S1"),
+            ("DeliveryStream", "AwsSolutions-KDF1"),
+            ("DeliveryPolicy", f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/data/year=*]"),
+            ("DeliveryPolicy", f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/errors/*]"),
+        )
+    ),
+    ("DecouplingStreamProcessor/CountViews/Policy", "AwsSolutions-IAM5[Resource::*]"),
     # SNS subscription DLQs: cdk-nag knows DLQs only from SQS redrive policies.
     ("DecouplingFanOut/OrderEvents/UndeliverableQueue", "AwsSolutions-SQS3"),
     ("DecouplingFanOut/Ledger/UndeliverableQueue", "AwsSolutions-SQS3"),
@@ -105,6 +118,19 @@ REVIEWED_ACKNOWLEDGMENTS = {
     (
         "DecouplingStreamToS3/AuditTrail/DeliveryPolicy",
         "AwsSolutions-IAM5[Resource::<ArchiveDA4CB258.Arn>/audit-errors/*]",
+    ),
+    # StreamToHttpEndpoint: the key is the endpoint owner's to rotate; the access-log bucket cannot log itself;
+    # Firehose SSE is for Direct PUT only (the source stream is encrypted); Firehose names its backup objects.
+    ("DecouplingStreamToHttpEndpoint/EndpointAccessKey", "AwsSolutions-SMG4"),
+    ("DecouplingStreamToHttpEndpoint/BackupAccessLogs", "AwsSolutions-S1"),
+    ("DecouplingStreamToHttpEndpoint/Events/DeliveryStream", "AwsSolutions-KDF1"),
+    (
+        "DecouplingStreamToHttpEndpoint/Events/DeliveryPolicy",
+        "AwsSolutions-IAM5[Resource::<Backups9A29A52D.Arn>/http-endpoint-backup/*]",
+    ),
+    (
+        "DecouplingStreamToHttpEndpoint/Events/DeliveryPolicy",
+        "AwsSolutions-IAM5[Resource::<Backups9A29A52D.Arn>/http-endpoint-errors/*]",
     ),
 }
 

@@ -8,9 +8,10 @@ the test's stack, since tokens, keys and imported resources belong to a stack.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass
 from enum import Enum
 from typing import Any
 
@@ -186,16 +187,24 @@ def strategy_for(rule: r.Rule) -> st.SearchStrategy[Maker]:
 
 
 def _fields(rule: r.Fields) -> st.SearchStrategy[Maker]:
-    """A dataclass of ``rule.cls`` with up to two fields drawn from their own rules (the others default)."""
+    """A dataclass of ``rule.cls`` with its required fields and up to two others drawn from their own rules (the
+    others default): a value without its required fields is not a dataclass at all."""
     names = tuple(rule.rules.props)
+    required = tuple(
+        f.name for f in dataclasses.fields(rule.cls) if f.default is MISSING and f.default_factory is MISSING
+    )
 
     def build(makers: dict[str, Maker]) -> Maker:
         label = f"{rule.cls.__name__}(" + ", ".join(f"{k}={m.label}" for k, m in makers.items()) + ")"
         return Maker(label, lambda s: rule.cls(**{k: m.make(s) for k, m in makers.items()}))
 
-    return st.lists(st.sampled_from(names), max_size=2, unique=True).flatmap(
-        lambda chosen: st.tuples(*(strategy_for(rule.rules.props[n]) for n in chosen)).map(
-            lambda makers, chosen=chosen: build(dict(zip(chosen, makers, strict=True)))
+    return (
+        st.lists(st.sampled_from(names), max_size=2, unique=True)
+        .map(lambda drawn: (*required, *(n for n in drawn if n not in required)))
+        .flatmap(
+            lambda chosen: st.tuples(*(strategy_for(rule.rules.props[n]) for n in chosen)).map(
+                lambda makers, chosen=chosen: build(dict(zip(chosen, makers, strict=True)))
+            )
         )
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -24,6 +25,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
@@ -35,6 +37,7 @@ from decoupling_constructs import (
     DeliveryStatusLogging,
     DeploymentMode,
     FanOut,
+    FlinkCode,
     HttpDeliveryPolicy,
     MaintenanceWindow,
     MessageBroker,
@@ -42,6 +45,8 @@ from decoupling_constructs import (
     QueueWorkers,
     ReliableQueue,
     StreamFunction,
+    StreamProcessor,
+    StreamToHttpEndpoint,
     StreamToS3,
     Throughput,
 )
@@ -809,6 +814,147 @@ ROWS += [
     construct(SS, "removal_policy", "retain"),
 ]
 
+
+# --- StreamToHttpEndpoint ---
+def HE(s: cdk.Stack, construct_id: str, **props: Any) -> StreamToHttpEndpoint:
+    """StreamToHttpEndpoint with a valid url, ``props`` on top."""
+    return StreamToHttpEndpoint(s, construct_id, **{"url": "https://ingest.example.com/firehose", **props})
+
+
+HE.__name__ = "StreamToHttpEndpoint"
+PLAINTEXT_KEY = "dd-api-key-0123456789abcdef"
+
+
+def a_secret_value(s: cdk.Stack) -> cdk.SecretValue:
+    return cdk.SecretValue.unsafe_plain_text(PLAINTEXT_KEY)
+
+
+def a_secret(s: cdk.Stack) -> secretsmanager.Secret:
+    return secretsmanager.Secret(s, "Key")
+
+
+def a_stream(s: cdk.Stack) -> kinesis.Stream:
+    return kinesis.Stream(s, "Events", shard_count=1)
+
+
+ROWS += [
+    construct(HE, "url", "http://ingest.example.com/firehose"),
+    construct(HE, "url", "https://ingest.example.com:8443/firehose"),
+    construct(HE, "url", "https://ingest.example.com:80/firehose"),
+    construct(HE, "url", "ingest.example.com/firehose"),
+    construct(HE, "url", "https://"),
+    construct(HE, "url", "https://ingest.example.com/" + "a" * 1000),
+    construct(HE, "url", "https://ingest.example.com/fire hose"),
+    construct(HE, "url", 443),
+    construct(HE, "access_key", PLAINTEXT_KEY),
+    with_scope(HE, "access_key", a_secret_value),
+    construct(HE, "access_key", {"api_key": PLAINTEXT_KEY}),
+    construct(HE, "endpoint_name", ""),
+    construct(HE, "endpoint_name", "   "),
+    construct(HE, "endpoint_name", "n" * 257),
+    construct(HE, "common_attributes", {f"attribute{i}": "v" for i in range(51)}),
+    construct(HE, "common_attributes", {"": "v"}),
+    construct(HE, "common_attributes", {"k" * 257: "v"}),
+    construct(HE, "common_attributes", {"env": "v" * 1025}),
+    construct(HE, "common_attributes", {"env": 1}),
+    construct(HE, "common_attributes", [("env", "prod")]),
+    construct(HE, "content_encoding", "gzip"),
+    construct(HE, "content_encoding", True),
+    construct(HE, "buffering_size", Size.mebibytes(65)),
+    construct(HE, "buffering_size", Size.mebibytes(0)),
+    construct(HE, "buffering_size", Size.kibibytes(1536)),
+    construct(HE, "buffering_size", 5),
+    construct(HE, "buffering_interval", Duration.seconds(901)),
+    construct(HE, "buffering_interval", 60),
+    with_scope(HE, "buffering_interval", a_token),
+    construct(HE, "retry_duration", Duration.seconds(7201)),
+    construct(HE, "retry_duration", Duration.millis(1500)),
+    construct(HE, "retry_duration", 300),
+    construct(HE, "backup", "FailedDataOnly"),
+    construct(HE, "backup", "all"),
+    construct(HE, "backup_bucket", "my-backups"),
+    construct(HE, "stream", "arn:aws:kinesis:eu-west-1:111111111111:stream/events"),
+    with_scope(HE, "stream", a_stream, direct_put=True),
+    construct(HE, "direct_put", "yes"),
+    construct(HE, "shard_count", 2, direct_put=True),
+    construct(HE, "expected_throughput", Throughput(1, 100), direct_put=True),
+    construct(HE, "retention_period", Duration.hours(48), direct_put=True),
+    construct(HE, "shard_count", 0),
+    construct(HE, "shard_count", 2, expected_throughput=Throughput(1, 100)),
+    construct(HE, "encryption_key", "alias/aws/kinesis"),
+    construct(HE, "transform", "arn:aws:lambda:eu-west-1:111111111111:function:t"),
+    Row(
+        "StreamToHttpEndpoint-lifecycle-with-backup-bucket",
+        lambda s: HE(
+            s,
+            "X",
+            backup_bucket=s3.Bucket.from_bucket_name(s, "Owned", "owned-bucket"),
+            lifecycle=[s3.LifecycleRule(expiration=Duration.days(1))],
+        ),
+        ("StreamToHttpEndpoint", PATH, "lifecycle"),
+    ),
+    override(HE, "data_freshness", threshold=900),
+    override(HE, "data_freshness", threshold=Duration.seconds(300)),  # at the buffering interval: always in ALARM
+    override(HE, "throttled_records", threshold=Duration.seconds(1)),
+    *alarm_settings_rows(HE, "data_freshness"),
+    construct(HE, "removal_policy", "retain"),
+    Row(
+        "StreamToHttpEndpoint.datadog-site",
+        lambda s: StreamToHttpEndpoint.datadog(s, "X", api_key=a_secret(s), site="US3", kind="metrics"),
+        ("StreamToHttpEndpoint", PATH, "datadog()", "site", "US3"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.datadog-kind",
+        lambda s: StreamToHttpEndpoint.datadog(s, "X", api_key=a_secret(s), kind="traces"),  # type: ignore[arg-type]
+        ("StreamToHttpEndpoint", PATH, "datadog()", "kind"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.datadog-plaintext-key",
+        lambda s: StreamToHttpEndpoint.datadog(s, "X", api_key=PLAINTEXT_KEY),  # type: ignore[arg-type]
+        ("StreamToHttpEndpoint", PATH, "datadog()", "api_key"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.datadog-url-given",
+        lambda s: StreamToHttpEndpoint.datadog(s, "X", api_key=a_secret(s), url="https://example.com/"),
+        ("StreamToHttpEndpoint", PATH, "datadog()", "url"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.new_relic-host",
+        lambda s: StreamToHttpEndpoint.new_relic(
+            s, "X", url="https://example.com/firehose/v1", license_key=a_secret(s)
+        ),
+        ("StreamToHttpEndpoint", PATH, "new_relic()", "url", "example.com"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.new_relic-http",
+        lambda s: StreamToHttpEndpoint.new_relic(
+            s, "X", url="http://aws-api.newrelic.com/firehose/v1", license_key=a_secret(s)
+        ),
+        ("StreamToHttpEndpoint", PATH, "new_relic()", "url"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.mongodb-route",
+        lambda s: StreamToHttpEndpoint.mongodb(s, "X", app_id="orders-abcde", route="firehose", api_key=a_secret(s)),
+        ("StreamToHttpEndpoint", PATH, "mongodb()", "route"),
+    ),
+    Row(
+        "StreamToHttpEndpoint.mongodb-region",
+        lambda s: StreamToHttpEndpoint.mongodb(
+            s, "X", app_id="orders-abcde", route="/f", api_key=a_secret(s), deployment_region="Frankfurt"
+        ),
+        ("StreamToHttpEndpoint", PATH, "mongodb()", "deployment_region"),
+    ),
+]
+
+
+def test_a_plaintext_access_key_is_never_echoed_in_the_error() -> None:
+    for value in (PLAINTEXT_KEY, cdk.SecretValue.unsafe_plain_text(PLAINTEXT_KEY), {"api_key": PLAINTEXT_KEY}):
+        with pytest.raises(TypeError) as caught:
+            HE(stack(), "X", access_key=value)
+        assert PLAINTEXT_KEY not in str(caught.value)
+        assert "template" in str(caught.value)
+
+
 # --- MessageBroker ---
 MB = MessageBroker
 RABBIT = {"engine": BrokerEngine.RABBITMQ}
@@ -1309,6 +1455,96 @@ ROWS += [
         "Throughput(consumers=1)",
         "consumer 2",
     ),
+]
+
+
+# --- StreamProcessor ---
+FLINK_CODE = Path(__file__).parent / "flink_code"
+
+
+def SP(s: cdk.Stack, construct_id: str, **props: Any) -> StreamProcessor:
+    """StreamProcessor with valid code and a two-shard source, ``props`` on top."""
+    required = {
+        "code": FlinkCode.python(FLINK_CODE, main="main.py"),
+        "source": kinesis.Stream(s, "Source", shard_count=2),
+    }
+    return StreamProcessor(s, construct_id, **{**required, **props})
+
+
+SP.__name__ = "StreamProcessor"
+ROWS += [
+    *alarm_settings_rows(SP, "downtime"),  # type: ignore[arg-type]
+    construct(SP, "parallelism", 0),
+    construct(SP, "parallelism", 257),
+    construct(SP, "parallelism_per_kpu", 0),
+    construct(SP, "parallelism_per_kpu", 9),
+    Row(
+        "StreamProcessor-kpus-over-quota",
+        lambda s: SP(s, "X", parallelism=200, parallelism_per_kpu=2),  # 100 KPUs > the default 64
+        ("StreamProcessor", PATH, "parallelism", "100 KPUs", "max_kpus 64"),
+    ),
+    Row(
+        "StreamProcessor-kpus-over-a-raised-quota-by-default",  # the default parallelism (the shards) is checked too
+        lambda s: SP(s, "X", source=kinesis.Stream(s, "Wide", shard_count=40), max_kpus=32),
+        ("StreamProcessor", PATH, "parallelism", "40 KPUs"),
+    ),
+    Row(
+        "StreamProcessor-custom-restore-without-snapshot",
+        lambda s: SP(s, "X", restore="CUSTOM"),
+        ("StreamProcessor", PATH, "restore", "restore_snapshot"),
+    ),
+    Row(
+        "StreamProcessor-latest-restore-without-snapshots",
+        lambda s: SP(s, "X", snapshots=False),
+        ("StreamProcessor", PATH, "restore", "snapshots=False"),
+    ),
+    Row(
+        "StreamProcessor-snapshot-name-without-custom",
+        lambda s: SP(s, "X", restore_snapshot="nightly"),
+        ("StreamProcessor", PATH, "restore_snapshot"),
+    ),
+    construct(SP, "runtime", "SQL-1_0"),
+    construct(SP, "runtime", "ZEPPELIN-FLINK-3_0"),
+    construct(SP, "runtime", "FLINK-1_6"),
+    Row(
+        "StreamProcessor-python-without-its-main-file",
+        lambda s: SP(s, "X", code=FlinkCode.python(FLINK_CODE, main="app.py")),
+        ("StreamProcessor", PATH, "code", "'app.py'"),
+    ),
+    Row(
+        "StreamProcessor-python-zip-without-its-jarfile",
+        lambda s: SP(s, "X", code=FlinkCode.python(FLINK_CODE, main="main.py", jarfile="lib/connectors.jar")),
+        ("StreamProcessor", PATH, "code", "jarfile"),
+    ),
+    Row(
+        "StreamProcessor-jar-that-is-not-a-jar",
+        lambda s: SP(s, "X", code=FlinkCode.jar(FLINK_CODE / "main.py")),
+        ("StreamProcessor", PATH, "code", ".jar"),
+    ),
+    Row(
+        "StreamProcessor-py-requirements",
+        lambda s: SP(s, "X", property_groups={"kinesis.analytics.flink.run.options": {"pyRequirements": "r.txt"}}),
+        ("StreamProcessor", PATH, "property_groups", "pyRequirements"),
+    ),
+    construct(SP, "property_groups", {"bad group!": {"a": "b"}}),
+    construct(SP, "property_groups", {"Job": {"a": ""}}),
+    construct(SP, "checkpoint_interval", Duration.seconds(0)),
+    construct(SP, "min_pause_between_checkpoints", 5),
+    construct(SP, "log_level", "TRACE"),
+    construct(SP, "metrics_level", "JOB"),
+    construct(SP, "log_retention", None),
+    Row(
+        "StreamProcessor-log_retention-infinite",
+        lambda s: SP(s, "X", log_retention=logs.RetentionDays.INFINITE),
+        ("StreamProcessor", PATH, "log_retention", "INFINITE"),
+    ),
+    construct(SP, "source", None),
+    with_scope(SP, "source", a_queue),
+    with_scope(SP, "sinks", lambda s: {"Sink": a_queue(s)}),
+    construct(SP, "application_name", "counts per key"),
+    construct(SP, "start_after_deploy", "yes"),
+    construct(SP, "removal_policy", RemovalPolicy.SNAPSHOT),
+    with_scope(SP, "security_groups", lambda s: [ec2.SecurityGroup(s, "Sg", vpc=vpc(s))]),  # without vpc
 ]
 
 

@@ -40,6 +40,7 @@ from decoupling_constructs import (
     QueueWorkers,
     ReliableQueue,
     StreamFunction,
+    StreamToHttpEndpoint,
     StreamToS3,
     SubscribedQueue,
 )
@@ -127,6 +128,12 @@ CASES = [
         lambda stack, **props: StreamToS3(stack, "Subject", **props),
         (StreamToS3,),
         grants=("grant_read", "grant_write"),
+    ),
+    Case(
+        "StreamToHttpEndpoint",
+        lambda stack, **props: StreamToHttpEndpoint(stack, "Subject", url="https://ingest.example.com/in", **props),
+        (StreamToHttpEndpoint,),
+        grants=("grant_write",),
     ),
     Case(
         "MessageBroker",

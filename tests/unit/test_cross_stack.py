@@ -35,6 +35,7 @@ from decoupling_constructs import (
     QueueWorkers,
     ReliableQueue,
     StreamFunction,
+    StreamToHttpEndpoint,
     StreamToS3,
 )
 from tests.unit.test_queue_workers import WORKER, private_vpc
@@ -173,6 +174,11 @@ def wire_stream_to_s3_bucket(w: World) -> Construct:
     return StreamToS3(w.wiring, "Clicks", shard_count=1, existing_bucket=bucket)
 
 
+def wire_http_backup_bucket(w: World) -> Construct:
+    bucket = s3.Bucket(w.resource, "Backups", encryption_key=w.key, enforce_ssl=True)
+    return StreamToHttpEndpoint(w.wiring, "Out", url="https://ingest.example.com/firehose", backup_bucket=bucket)
+
+
 @dataclass(frozen=True)
 class Wiring:
     wire: Callable[[World], Construct]
@@ -216,6 +222,13 @@ WIRINGS: dict[str, Wiring] = {
         "AWS::KinesisFirehose::DeliveryStream",
         "StreamToS3 'Wiring/Clicks'",
         "existing_bucket",
+    ),
+    "StreamToHttpEndpoint(backup_bucket=)": Wiring(
+        wire_http_backup_bucket,
+        False,
+        "AWS::KinesisFirehose::DeliveryStream",
+        "StreamToHttpEndpoint 'Wiring/Out'",
+        "backup_bucket",
     ),
 }
 

@@ -22,6 +22,8 @@ from decoupling_constructs import (
     QueueWorkers,
     ReliableQueue,
     StreamFunction,
+    StreamProcessor,
+    StreamToHttpEndpoint,
     StreamToS3,
     SubscribedQueue,
 )
@@ -36,14 +38,26 @@ PAGES = {
     "ReliableQueue": "docs/reliable-queue.md",
     "FanOut": "docs/fan-out.md",
     "StreamToS3": "docs/stream-to-s3.md",
+    "StreamToHttpEndpoint": "docs/stream-to-http-endpoint.md",
     "MessageBroker": "docs/message-broker.md",
     "AlarmTopic": "docs/alarms.md",
     "QueueFunction": "docs/queue-function.md",
     "StreamFunction": "docs/stream-function.md",
     "QueueWorkers": "docs/queue-workers.md",
     "SubscribedQueue": "docs/cross-account-fan-out.md",
+    "StreamProcessor": "docs/stream-processor.md",
 }
-PAGED_CONSTRUCTS = [ReliableQueue, FanOut, StreamToS3, MessageBroker, QueueFunction, QueueWorkers, StreamFunction]
+PAGED_CONSTRUCTS = [
+    ReliableQueue,
+    FanOut,
+    StreamToS3,
+    StreamToHttpEndpoint,
+    MessageBroker,
+    QueueFunction,
+    QueueWorkers,
+    StreamFunction,
+    StreamProcessor,
+]
 # Pages with a props table but no alarm keys of their own (the ReliableQueue inside has them).
 PROPS_ONLY = [SubscribedQueue]
 
@@ -78,7 +92,10 @@ def test_the_public_constructs_are_the_paged_ones() -> None:
     assert sorted(public_constructs()) == sorted(PAGES)
 
 
-@pytest.mark.parametrize("name", sorted(PAGES))
+@pytest.mark.parametrize(
+    "name",
+    sorted(PAGES),
+)
 def test_readme_table_links_every_public_construct_to_its_page(name: str) -> None:
     table = README.split("| construct | pattern | page |", 1)[1].split("\n\n", 1)[0]
     assert f"| [`{name}`]({PAGES[name]}) |" in table

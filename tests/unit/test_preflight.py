@@ -9,8 +9,10 @@ import re
 import tomllib
 from pathlib import Path
 
+import aws_cdk as cdk
 import moto
 import pytest
+from aws_cdk.assertions import Template
 
 from decoupling_constructs.testing import PreflightError, preflight
 from decoupling_constructs.testing.emulators import Emulator
@@ -59,6 +61,26 @@ def test_moto_preflight_names_every_refusal_and_drop_with_its_construct_path() -
         report.raise_for_refusals()
 
 
+def test_moto_preflight_names_the_flink_application_before_any_deploy() -> None:
+    """moto's CloudFormation skips AWS::KinesisAnalyticsV2::Application (the stack completes, nothing exists): the
+    preflight refuses the reference StreamProcessor stack on moto, naming the construct and why."""
+    from stacks import REFERENCE_STACKS, app_context
+
+    app = cdk.App(context=app_context())
+    stack = REFERENCE_STACKS["DecouplingStreamProcessor"](app, "DecouplingStreamProcessor")
+    template = Template.from_stack(stack).to_json()
+    report = preflight({"DecouplingStreamProcessor": template}, MOTO)
+    refused = {f.resource_type: f for f in report.refused if f.subject == "type"}
+    application = refused["AWS::KinesisAnalyticsV2::Application"]
+    assert application.logical_id == stack.resolve(stack.get_logical_id(stack.processor.application))
+    assert "CREATE_COMPLETE with no application" in application.reason and "MiniStack" in application.reason
+    assert "MiniStack" in refused["AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption"].reason
+    with pytest.raises(
+        PreflightError, match=r"\(AWS::KinesisAnalyticsV2::Application\) type: moto's CloudFormation has"
+    ):
+        report.raise_for_refusals()
+
+
 def test_a_template_moto_fully_creates_passes() -> None:
     report = preflight({"App": {"Resources": {"Q": resource("AWS::SQS::Queue", "App/Q", VisibilityTimeout=30)}}}, MOTO)
     assert report.ok and report.refused == [] and report.dropped == []
@@ -91,3 +113,23 @@ def test_the_moto_table_was_checked_on_both_ends_of_the_testing_extra() -> None:
     assert top_pin.group(1).startswith(ceiling.rsplit(".", 1)[0] + ".")
     assert set(NOT_STORED_CHECKED["moto"]) == {floor, top_pin.group(1)}
     assert moto.__version__ in NOT_STORED_CHECKED["moto"]  # whichever end this run is on
+
+
+def test_ministack_preflight_refuses_metric_math_alarms(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MiniStack's CloudFormation rolls back on an alarm with Metrics (metric math): named before the deploy. (Which
+    types MiniStack knows is asked of a running MiniStack: stubbed here, tests/behaviour covers the real answer.)"""
+    import importlib
+
+    module = importlib.import_module("decoupling_constructs.testing.preflight")
+
+    monkeypatch.setattr(module, "_ministack_unrecognized", lambda types, emulator: set())
+    ministack = Emulator(name="ministack", version="1.5.33", endpoint_url="http://localhost:1", account="000000000000")
+    template = {
+        "Resources": {
+            "Restarts": resource("AWS::CloudWatch::Alarm", "App/Counts/FullRestartsAlarm", Metrics=[{"Id": "m"}]),
+            "Downtime": resource("AWS::CloudWatch::Alarm", "App/Counts/DowntimeAlarm", MetricName="downtime"),
+        }
+    }
+    report = preflight({"App": template}, ministack)
+    assert [(f.path, f.subject) for f in report.refused] == [("App/Counts/FullRestartsAlarm", "property Metrics")]
+    assert "metric-math" in report.refused[0].reason

@@ -26,6 +26,7 @@ from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 from constructs import Construct
@@ -375,11 +376,19 @@ REQUIRED: dict[str, Callable[[cdk.Stack], dict[str, Any]]] = {
     "ReliableQueue": lambda s: {},
     "AlarmTopic": lambda s: {},
     "StreamToS3": lambda s: {},
+    "StreamToHttpEndpoint": lambda s: {
+        "url": "https://ingest.example.com/firehose",
+        "access_key": secretsmanager.Secret(s, "EndpointKey"),
+    },
     "FanOut": lambda s: {},
     "MessageBroker": lambda s: {},
     "QueueFunction": lambda s: {"function": _function(s)},
     "SubscribedQueue": lambda s: {"topic_arn": "arn:aws:sns:us-east-1:111111111111:orders"},
     "StreamFunction": lambda s: {"function": _function(s), "stream": kinesis.Stream(s, "Clicks", shard_count=1)},
+    "StreamProcessor": lambda s: {
+        "code": dc.FlinkCode.python(Path(__file__).parent / "flink_code", main="main.py", py_files=["logic.py"]),
+        "source": kinesis.Stream(s, "Clicks", shard_count=2),
+    },
     "QueueWorkers": lambda s: {
         "queue": dc.ReliableQueue(s, "Jobs"),
         "vpc": ec2.Vpc(s, "Vpc", max_azs=2, nat_gateways=1, restrict_default_security_group=False),
@@ -458,7 +467,21 @@ METHOD_ARGS: dict[str, dict[str, Callable[[cdk.Stack], Any]]] = {
     "ReliableQueue.grant_purge": GRANTEE,
     "ReliableQueue.grant": {**GRANTEE, "actions": lambda s: ["sqs:SendMessage"]},
     "StreamToS3.grant_write": GRANTEE,
+    "StreamProcessor.metric": {"metric_name": lambda s: "uptime"},
+    **{
+        f"StreamProcessor.{name}": {}
+        for name in (
+            "metric_downtime",
+            "metric_full_restarts",
+            "metric_failed_checkpoints",
+            "metric_last_checkpoint_duration",
+            "metric_heap_memory_utilization",
+            "metric_cpu_utilization",
+            "metric_millis_behind_latest",
+        )
+    },
     "StreamToS3.grant_read": GRANTEE,
+    "StreamToHttpEndpoint.grant_write": GRANTEE,
 }
 # Construct props a method needs beyond REQUIRED: AWS services publish only to a topic with a customer-managed key.
 METHOD_CONSTRUCT: dict[str, Callable[[cdk.Stack], dict[str, Any]]] = {
