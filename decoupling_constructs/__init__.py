@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .streams.stream_to_http import StreamToHttpEndpoint
     from .streams.stream_to_opensearch import IndexRotation, OpenSearchBackup, StreamToOpenSearch
     from .streams.stream_to_s3 import StreamToS3
+    from .topics._push import DeliveryStatusLogging, HttpDeliveryPolicy
     from .topics.fan_out import FanOut, QueueOptions
     from .topics.subscribed_queue import SubscribedQueue
 
@@ -45,6 +46,8 @@ _EXPORTS = {
     "FanOut": ".topics.fan_out",
     "IndexRotation": ".streams.stream_to_opensearch",
     "OpenSearchBackup": ".streams.stream_to_opensearch",
+    "DeliveryStatusLogging": ".topics._push",
+    "HttpDeliveryPolicy": ".topics._push",
     "LambdaTransform": ".streams._transform",
     "QueueOptions": ".topics.fan_out",
     "QueueFunction": ".queues.queue_function",
@@ -65,9 +68,11 @@ __all__ = [
     "AlarmSettings",
     "AlarmTopic",
     "BrokerEngine",
+    "DeliveryStatusLogging",
     "DeploymentMode",
     "FanOut",
     "FlinkCode",
+    "HttpDeliveryPolicy",
     "IndexRotation",
     "LambdaTransform",
     "MaintenanceWindow",

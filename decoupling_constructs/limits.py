@@ -41,6 +41,17 @@ SNS_DEFAULT_MAX_BYTES: Final = 262_144
 SNS_MAX_BYTES: Final = 1_048_576
 SNS_MAX_SUBJECT_CHARS: Final = 100  # Publish Subject: at most 100 printable ASCII characters
 SNS_MAX_MESSAGE_ATTRIBUTES: Final = 10  # Publish MessageAttributes: at most 10 per message
+# HTTP/S delivery policy (SNS developer guide, "Amazon SNS message delivery retries",
+# https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html): numRetries 0-100;
+# minDelayTarget and maxDelayTarget 1-3,600 s; "The total policy retry time for an HTTP/S endpoint cannot be
+# greater than 3,600 seconds. This is a hard limit and cannot be increased."; maxReceivesPerSecond 1 or more.
+SNS_HTTP_MAX_RETRIES: Final = 100
+SNS_HTTP_MAX_DELAY_SECONDS: Final = 3600
+SNS_HTTP_MAX_TOTAL_RETRY_SECONDS: Final = 3600
+# E.164 ("The international public telecommunication numbering plan", ITU-T): '+', a country code that does
+# not start with 0, at most 15 digits in all; SNS takes SMS numbers in E.164 (SNS developer guide, "Mobile
+# text messaging (SMS)").
+E164_MAX_DIGITS: Final = 15
 
 # --- Amazon Kinesis Data Streams ----------------------------------------------------------------
 # Kinesis Data Streams developer guide, "Quotas and limits": retention 24 hours (the default) to

@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from decoupling_constructs import AlarmTopic, FanOut, LambdaTransform, ReliableQueue, _internals
+from decoupling_constructs import AlarmTopic, FanOut, HttpDeliveryPolicy, LambdaTransform, ReliableQueue, _internals
 from decoupling_constructs._security import LOGS_SERVICE_ENCRYPTION_REASON, acknowledge_checkov
 from decoupling_constructs.streams import apply_processing
 
@@ -38,6 +38,23 @@ def handler(event, context):
     for record in event["Records"]:
         print(json.dumps({"notified": record["Sns"]["MessageId"]}))
 """
+# The partner's HTTPS endpoint (example.com: reserved for documentation, RFC 2606) gets the orders of
+# PARTNER_REGIONS; SNS retries it 12 times over at most 5 + 10 x 60 = 605 s (below SNS's 3,600 s cap), 10 a second
+# at most, and keeps what it still cannot deliver in PartnerDeadLetters.
+PARTNER_URL = "https://partner.example.com/sns/orders"
+PARTNER_REGIONS = ["ap-southeast"]
+PARTNER_DELIVERY_POLICY = HttpDeliveryPolicy(
+    num_retries=12,
+    num_no_delay_retries=1,
+    num_min_delay_retries=1,
+    min_delay=cdk.Duration.seconds(5),
+    max_delay=cdk.Duration.minutes(1),
+    backoff=sns.BackoffFunction.EXPONENTIAL,
+    max_receives_per_second=10,
+    content_type="application/json",
+)
+# Operations read failed-order summaries by email (an example.com address: it is never confirmed, so nothing is sent).
+OPS_EMAIL = "order-ops@example.com"
 # Where the archive delivery stream writes every order event, and its failed records.
 ARCHIVE_PREFIX = "orders/"
 ARCHIVE_ERROR_PREFIX = "orders-errors/"
@@ -46,8 +63,10 @@ ARCHIVE_ERROR_PREFIX = "orders-errors/"
 class FanOutStack(cdk.Stack):
     """``orders``: billing gets every event, shipping those whose ``region`` attribute is served,
     analytics those whose body ``amount`` is in range, the notifier function (SNS -> Lambda) those of
-    ``NOTIFY_REGIONS``; the archive (SNS -> Firehose -> S3) every event, as published; S3 may publish to the topic,
-    and the queues of ``SUBSCRIBER_ACCOUNT`` may subscribe to it.
+    ``NOTIFY_REGIONS``; the archive (SNS -> Firehose -> S3) every event, as published; the partner's HTTPS endpoint
+    those of ``PARTNER_REGIONS`` (retried by ``PARTNER_DELIVERY_POLICY``, then kept in ``partner_dead_letters``);
+    operations, by email, those whose ``status`` is ``failed``; S3 may publish to the topic, and the queues of
+    ``SUBSCRIBER_ACCOUNT`` may subscribe to it.
     ``ledger``: a FIFO fan-out to accounting and audit, content-based deduplication."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
@@ -90,6 +109,23 @@ class FanOutStack(cdk.Stack):
         )
         _internals.remove_firehose_cidr_mapping(self, existed_before=mapping_existed)
         self.orders.add_delivery_stream("Archive", by_name, raw_message_delivery=True)
+
+        self.partner_dead_letters = ReliableQueue(self, "PartnerDeadLetters", alarm_topic=alarms)
+        self.orders.add_https_endpoint(
+            "Partner",
+            PARTNER_URL,
+            filter_policy={"region": sns.SubscriptionFilter.string_filter(allowlist=PARTNER_REGIONS)},
+            delivery_policy=PARTNER_DELIVERY_POLICY,
+            dead_letter_queue=self.partner_dead_letters,
+        )
+        ops = self.orders.add_email(
+            "Ops", OPS_EMAIL, filter_policy={"status": sns.SubscriptionFilter.string_filter(allowlist=["failed"])}
+        )
+        cdk.Annotations.of(ops).acknowledge_warning(
+            "decoupling-constructs:pending-confirmation",
+            "The reference address is at example.com (RFC 2606): it is meant to stay pending; a real operations "
+            "address is confirmed by its owner from the mail SNS sends.",
+        )
 
         self.ledger = FanOut(self, "Ledger", fifo=True, content_based_deduplication=True, alarm_topic=alarms.topic)
         self.accounting = self.ledger.add_queue("Accounting", raw_message_delivery=True)

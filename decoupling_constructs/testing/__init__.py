@@ -34,7 +34,7 @@ The code is in three modules behind the names below: :mod:`.deploy` (deploying a
 
 from __future__ import annotations
 
-from .completion import COMPLETED_TYPES, CREATED_FIXUPS
+from .completion import COMPLETED_TYPES, CREATED_FIXUPS, LABELLED_COMPLETIONS, complete_http_subscriptions
 from .deploy import (
     BOOTSTRAP_VERSION,
     BOOTSTRAP_VERSION_PARAMETER,
@@ -52,6 +52,7 @@ __all__ = [
     "BOOTSTRAP_VERSION_PARAMETER",
     "COMPLETED_TYPES",
     "CREATED_FIXUPS",
+    "LABELLED_COMPLETIONS",
     "NOT_STORED",
     "NO_RUNTIME_BEHAVIOUR",
     "Deployment",
@@ -65,6 +66,7 @@ __all__ = [
     "VerificationReport",
     "cdk_deploy",
     "complete_deployment",
+    "complete_http_subscriptions",
     "deploy_to_moto",
     "describe_deployment",
     "ministack",

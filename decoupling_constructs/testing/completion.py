@@ -1,6 +1,10 @@
 """Completing what moto's CloudFormation skips or stores wrongly, with public boto3 calls made from the
 template's own properties: :data:`COMPLETED_TYPES` (created after ``create_stack``), :data:`CREATED_FIXUPS`
 (fixed after it), and the deleters that undo a failed completion.
+
+Labelled completions (:data:`LABELLED_COMPLETIONS`) redo, for one emulator, what its CloudFormation made in a way
+that can never work, the way CloudFormation does it on AWS: a test applies one by name, and :func:`~.verify.verify`
+reports it by name (``Deployment.completions``).
 """
 
 from __future__ import annotations
@@ -128,6 +132,23 @@ def _log_stream(c: _Completion) -> str:
     return str(name)
 
 
+def _metric_filter(c: _Completion) -> str:
+    """A log group's metric filter, as the template says (the API's keys are the template's, camelCased)."""
+    props = c.properties
+    name = props.get("FilterName") or f"{c.stack_name}-{c.logical_id}"
+    transformations = [
+        {key[:1].lower() + key[1:]: value for key, value in transformation.items()}
+        for transformation in props["MetricTransformations"]
+    ]
+    c.client("logs").put_metric_filter(
+        logGroupName=props["LogGroupName"],
+        filterName=name,
+        filterPattern=props["FilterPattern"],
+        metricTransformations=transformations,
+    )
+    return str(name)
+
+
 _SECRET_REFERENCE = re.compile(r"\{\{resolve:secretsmanager:(.+?):SecretString:([^:}]*)(?::[^:}]*)?(?::[^:}]*)?\}\}")
 
 
@@ -197,6 +218,7 @@ COMPLETED_TYPES: dict[str, Callable[[_Completion], str]] = {
     "AWS::CloudWatch::Alarm": _alarm,
     "AWS::KinesisFirehose::DeliveryStream": _delivery_stream,
     "AWS::Logs::LogStream": _log_stream,
+    "AWS::Logs::MetricFilter": _metric_filter,
     "AWS::SecretsManager::Secret": _secret,
     "AWS::AmazonMQ::Broker": _broker,
 }
@@ -251,6 +273,75 @@ _DELETERS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     ),
     "AWS::AmazonMQ::Broker": ("mq", lambda mq, broker_id: mq.delete_broker(BrokerId=broker_id)),
 }
+
+
+# --- labelled completions ------------------------------------------------------------------------------------
+
+HTTP_SUBSCRIPTION_BY_API = "sns-http-subscription-by-api"
+#: Name -> what the completion does and why. Each is applied by a test, never silently.
+LABELLED_COMPLETIONS: dict[str, str] = {
+    HTTP_SUBSCRIPTION_BY_API: "MiniStack's CloudFormation creates an http/https AWS::SNS::Subscription without a "
+    "confirmation token and sends no SubscriptionConfirmation, so it can never be confirmed and nothing is "
+    "delivered (MiniStack 1.5.33, services/cloudformation/provisioners.py _sns_sub_create). The completion "
+    "unsubscribes it and subscribes the same endpoint through the SNS API with the template's attributes "
+    "(TopicArn, Protocol, Endpoint, RawMessageDelivery, FilterPolicy, FilterPolicyScope, RedrivePolicy, "
+    "DeliveryPolicy), as CloudFormation does on AWS; SNS then POSTs a real SubscriptionConfirmation.",
+}
+
+
+#: What :func:`complete_http_subscriptions` says of each subscription it remakes (``Deployment.completions``).
+HTTP_SUBSCRIPTION_LABEL = (
+    "completion: unsubscribed MiniStack's CloudFormation subscription (no confirmation token, never confirmable) "
+    "and subscribed the endpoint through the SNS API with the template's attributes, as CloudFormation does on AWS"
+)
+
+
+def complete_http_subscriptions(deployment: Deployment) -> dict[str, str]:
+    """Apply :data:`HTTP_SUBSCRIPTION_BY_API` to every http/https ``AWS::SNS::Subscription`` of ``deployment``
+    (a stack ``cdk deploy`` put into MiniStack): logical id -> the new subscription's ARN (or ``"pending
+    confirmation"`` when SNS does not say it yet). Recorded in ``deployment.completed``, ``.resources`` and
+    ``.completions``. Only for MiniStack: on AWS, CloudFormation's subscription is the real one."""
+    if not deployment.emulator.startswith("ministack"):
+        raise ValueError(
+            f"{HTTP_SUBSCRIPTION_BY_API} completes MiniStack's CloudFormation, not {deployment.emulator}'s"
+        )
+    assert deployment._context is not None
+    sns = deployment.client("sns")
+    done: dict[str, str] = {}
+    for logical_id, resource in deployment.template.get("Resources", {}).items():
+        if resource["Type"] != "AWS::SNS::Subscription":
+            continue
+        properties = resolve(resource.get("Properties", {}), deployment._context)
+        if properties.get("Protocol") not in ("http", "https"):
+            continue
+        sns.unsubscribe(SubscriptionArn=deployment.resources[logical_id])
+        completion = _Completion(
+            logical_id,
+            properties,
+            deployment.stack_name,
+            deployment.region,
+            deployment.account,
+            deployment.endpoint_url,
+        )
+        arn = _subscription(completion)
+        if arn == "pending confirmation":  # what SNS answers for an unconfirmed http/https endpoint
+            arn = _subscription_arn(sns, properties["TopicArn"], properties["Protocol"], properties["Endpoint"], arn)
+        deployment.resources[logical_id] = deployment.completed[logical_id] = done[logical_id] = arn
+        deployment.completions[logical_id] = f"{HTTP_SUBSCRIPTION_BY_API}: {HTTP_SUBSCRIPTION_LABEL}"
+    return done
+
+
+def _subscription_arn(sns: Any, topic_arn: str, protocol: str, endpoint: str, default: str) -> str:
+    pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+    for page in pages:
+        for entry in page["Subscriptions"]:
+            if (
+                entry["Protocol"] == protocol
+                and entry["Endpoint"] == endpoint
+                and entry["SubscriptionArn"].count(":") > 5
+            ):
+                return str(entry["SubscriptionArn"])
+    return default
 
 
 #: What :func:`complete_cross_environment_subscriptions` says of each subscription it makes.

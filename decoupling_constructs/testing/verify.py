@@ -49,6 +49,8 @@ NOT_STORED: dict[str, dict[tuple[str, str], str]] = {
         ("AWS::SNS::Topic", "FifoTopic"): _MINISTACK_CFN.format("SNS"),
         ("AWS::SNS::Topic", "ContentBasedDeduplication"): _MINISTACK_CFN.format("SNS"),
         ("AWS::SNS::Topic", "KmsMasterKeyId"): _MINISTACK_CFN.format("SNS"),
+        ("AWS::SNS::Topic", "SignatureVersion"): _MINISTACK_CFN.format("SNS"),
+        ("AWS::SNS::Topic", "DeliveryStatusLogging"): _MINISTACK_CFN.format("SNS SetTopicAttributes"),
         ("AWS::Kinesis::Stream", "StreamEncryption"): _MINISTACK_CFN.format("Kinesis StartStreamEncryption"),
         ("AWS::S3::Bucket", "LifecycleConfiguration"): _MINISTACK_CFN.format("S3"),
         ("AWS::S3::Bucket", "LoggingConfiguration"): _MINISTACK_CFN.format("S3"),
@@ -351,9 +353,29 @@ def _same_or_list(values: list[Json]) -> Json:
     return values[0] if values and all(c == canon[0] for c in canon) else values
 
 
+# DeliveryStatusLogging's Protocol -> the prefix of its topic attributes (SNS API reference, SetTopicAttributes:
+# HTTPSuccessFeedbackRoleArn, HTTPSuccessFeedbackSampleRate, HTTPFailureFeedbackRoleArn, and likewise).
+_FEEDBACK_PREFIXES = {
+    "http/s": "HTTP",
+    "sqs": "SQS",
+    "lambda": "Lambda",
+    "firehose": "Firehose",
+    "application": "Application",
+}
+
+
 def _topic(r: _Read) -> dict[str, Json]:
     attributes = r.client("sns").get_topic_attributes(TopicArn=r.physical_id)["Attributes"]
-    return {**attributes, "TopicName": r.physical_id.rsplit(":", 1)[-1]}
+    logging = []
+    for protocol, prefix in _FEEDBACK_PREFIXES.items():
+        entry = {
+            key: attributes[f"{prefix}{key}"]
+            for key in ("SuccessFeedbackRoleArn", "SuccessFeedbackSampleRate", "FailureFeedbackRoleArn")
+            if f"{prefix}{key}" in attributes
+        }
+        if entry:
+            logging.append({"Protocol": protocol, **entry})
+    return {**attributes, "TopicName": r.physical_id.rsplit(":", 1)[-1], "DeliveryStatusLogging": logging or None}
 
 
 def _topic_policy(r: _Read) -> dict[str, Json]:
@@ -582,7 +604,27 @@ def _iam_policy(r: _Read) -> dict[str, Json]:
 def _log_group(r: _Read) -> dict[str, Json]:
     groups = r.client("logs").describe_log_groups(logGroupNamePrefix=r.physical_id)["logGroups"]
     (group,) = [g for g in groups if g["logGroupName"] == r.physical_id]
-    return {"LogGroupName": group["logGroupName"], "RetentionInDays": group.get("retentionInDays")}
+    return {
+        "LogGroupName": group["logGroupName"],
+        "RetentionInDays": group.get("retentionInDays"),
+        "KmsKeyId": group.get("kmsKeyId"),
+    }
+
+
+def _metric_filter(r: _Read) -> dict[str, Json]:
+    filters = r.client("logs").describe_metric_filters(
+        logGroupName=r.expected["LogGroupName"], filterNamePrefix=r.physical_id
+    )["metricFilters"]
+    (found,) = [f for f in filters if f["filterName"] == r.physical_id]
+    return {
+        "LogGroupName": found["logGroupName"],
+        "FilterName": found["filterName"],
+        "FilterPattern": found["filterPattern"],
+        "MetricTransformations": [
+            {key[:1].upper() + key[1:]: value for key, value in transformation.items()}
+            for transformation in found["metricTransformations"]
+        ],
+    }
 
 
 def _log_stream(r: _Read) -> dict[str, Json]:
@@ -981,6 +1023,7 @@ READERS: dict[str, Callable[[_Read], dict[str, Json]]] = {
     "AWS::IAM::Policy": _iam_policy,
     "AWS::Logs::LogGroup": _log_group,
     "AWS::Logs::LogStream": _log_stream,
+    "AWS::Logs::MetricFilter": _metric_filter,
     "AWS::Logs::ResourcePolicy": _logs_resource_policy,
     "AWS::SecretsManager::Secret": _secret,
     "AWS::Lambda::Function": _function,

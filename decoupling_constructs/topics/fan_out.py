@@ -26,8 +26,9 @@ from .._cdk import PatternConstruct
 from .._props import CHILD_ID, ENCRYPTION_KEY, GRANT_RULES, removal_policy
 from .._security import allow_service_publisher, allow_service_to_use_key, managed_key
 from ..queues.reliable_queue import FIFO_SUFFIX, ReliableQueue, dead_letter_queue, fifo_queue_props
-from . import _cross_account
+from . import _cross_account, _push
 from ._filter_policy import check_filters
+from ._push import DeliveryStatusLogging, HttpDeliveryPolicy
 
 if TYPE_CHECKING:
     from ..alarm_topic import AlarmTopic
@@ -312,6 +313,58 @@ ALLOW_SERVICE_PUBLISHER_RULES = r.Rules(
         "source_arn": r.Text("an ARN such as 'arn:aws:s3:::my-bucket'", pattern=r"arn:[^:]+:[^:]+:.*", optional=True),
     }
 )
+# --- HTTP/S, email and SMS subscribers (their rules and what they build beyond the subscription: _push.py) ---
+ADD_HTTPS_ENDPOINT_RULES = r.Rules(
+    {
+        "construct_id": _NEW_ID,
+        "url": r.Custom(
+            _push.check_url,
+            "an https:// URL (http:// with allow_http=True)",
+            tokens="synth",
+            why="its scheme decides the protocol, https or http",
+        ),
+        **_FILTERS,
+        "raw_message_delivery": r.Bool(),
+        "delivery_policy": r.AllOf(
+            rules=(
+                r.Fields(HttpDeliveryPolicy, _push.HTTP_DELIVERY_POLICY_RULES, "an HttpDeliveryPolicy", optional=True),
+                r.Custom(_push.check_delivery_policy_totals, "a total retry time of at most 3600 s", optional=True),
+            ),
+            optional=True,
+        ),
+        "dead_letter_queue": r.AllOf(
+            rules=(
+                r.Custom(_check_subscriber_queue, "an sqs.IQueue (or a ReliableQueue) SNS can write to", optional=True),
+                r.Custom(_push.check_same_environment, "a queue in the FanOut's account and Region", optional=True),
+            ),
+            optional=True,
+            tokens="synth",
+        ),
+        "delivery_status_logging": r.Fields(
+            DeliveryStatusLogging, _push.DELIVERY_STATUS_LOGGING_RULES, "a DeliveryStatusLogging", optional=True
+        ),
+        "allow_http": r.Bool(),
+    },
+    relations=(_one_filter_scope,),
+)
+ADD_EMAIL_RULES = r.Rules(
+    {
+        "construct_id": _NEW_ID,
+        "address": r.Custom(_push.check_email, "an email address such as 'ops@example.com'"),
+        "json": r.Bool(),
+        **_FILTERS,
+    },
+    relations=(_one_filter_scope,),
+)
+ADD_SMS_RULES = r.Rules(
+    {
+        "construct_id": _NEW_ID,
+        "phone_number": _push.PHONE_NUMBER,
+        **_FILTERS,
+        "spend_alarm_usd": r.Number(0.01, 1_000_000, source="SNS SMSMonthToDateSpentUSD (USD)", tokens="synth"),
+    },
+    relations=(_one_filter_scope,),
+)
 
 
 @dataclass(frozen=True)
@@ -377,7 +430,14 @@ class FanOut(PatternConstruct):
     """
 
     #: The keys of ``alarms`` and of ``alarm_settings.overrides``.
-    ALARM_KEYS: ClassVar[tuple[str, ...]] = ("notifications_failed", "undeliverable_queue")
+    ALARM_KEYS: ClassVar[tuple[str, ...]] = (
+        "notifications_failed",
+        "undeliverable_queue",
+        # made with the first HTTP/S subscriber (add_https_endpoint), the first SMS subscriber (add_sms)
+        "http_notifications_failed",
+        "sms_month_to_date_spent",
+        "sms_success_rate",
+    )
 
     @r.guarded(RULES)
     def __init__(
@@ -424,6 +484,7 @@ class FanOut(PatternConstruct):
         self.subscribers: dict[str, ReliableQueue] = {}
         self.subscriptions: dict[str, sns.Subscription] = {}
         self._add_alarms(alarms)
+        self._push_alarms = alarms  # add_https_endpoint and add_sms add theirs
         self.alarms = alarms.mapping
         for principal in service_publishers:
             self.allow_service_publisher(principal)
@@ -793,6 +854,131 @@ class FanOut(PatternConstruct):
             filter_policy_with_message_body=filter_policy_with_message_body,
             raw_message_delivery=raw_message_delivery,
             subscription_role=role,
+        )
+
+    # --- HTTP/S, email and SMS subscribers (built in _push.py) ---
+
+    @r.guarded(ADD_HTTPS_ENDPOINT_RULES)
+    def add_https_endpoint(
+        self,
+        construct_id: str,
+        url: str,
+        *,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
+        filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None = None,
+        raw_message_delivery: bool = False,
+        delivery_policy: HttpDeliveryPolicy | None = None,
+        dead_letter_queue: sqs.IQueue | ReliableQueue | None = None,
+        delivery_status_logging: DeliveryStatusLogging | None = None,
+        allow_http: bool = False,
+    ) -> sns.Subscription:
+        """Subscribe an HTTPS endpoint (aws-cdk-lib's ``UrlSubscription``), with the filters of :meth:`add_queue`.
+
+        SNS POSTs a ``SubscriptionConfirmation`` first: the endpoint must GET its ``SubscribeURL`` (the
+        library's ``runtime.sns_receiver`` does, for SNS hosts only) before anything else is delivered. Every
+        HTTPS subscriber makes the topic sign with SHA256 (``SignatureVersion`` 2) and turns on the topic's
+        HTTP/S delivery-status logging (:class:`DeliveryStatusLogging`: a role SNS assumes, two log groups with
+        bounded retention, and the ``http_notifications_failed`` alarm on the failures they log). A message SNS
+        still cannot deliver once ``delivery_policy`` is exhausted goes to ``dead_letter_queue``. Standard topics
+        only: SNS FIFO topics deliver to SQS queues alone (|fifo|).
+
+        .. |fifo| replace:: https://docs.aws.amazon.com/sns/latest/dg/fifo-message-delivery.html
+
+        :param url: ``https://host[:port]/path``; userinfo (basic auth) is passed on as SNS supports it.
+        :param raw_message_delivery: POST the message as published instead of the SNS JSON envelope.
+        :param delivery_policy: an :class:`HttpDeliveryPolicy` (retries, backoff, throttle, content type); its
+            total retry time is checked against SNS's 3,600 s cap. Default SNS's: 3 retries, 20 s apart.
+        :param dead_letter_queue: where undeliverable messages go; default ``undeliverable_queue``. It must be in
+            the FanOut's account and Region (SNS redrives only there); one of another stack of that environment is
+            given the policy statement in its own stack.
+        :param delivery_status_logging: the FanOut's HTTP/S logging settings; default
+            ``DeliveryStatusLogging()``; a later subscriber may only repeat the first one's.
+        :param allow_http: accept an ``http://`` URL (clear text: for a local test endpoint). Default False.
+        """
+        self._check_push_subscriber("HTTP/S endpoint", construct_id, url)
+        if isinstance(dead_letter_queue, ReliableQueue):
+            dead_letter_queue = dead_letter_queue.queue
+        with r.blame("delivery_status_logging"):
+            _push.log_http_delivery_status(self, delivery_status_logging)
+        _push.use_signature_version_2(self)
+        protocol = sns.SubscriptionProtocol.HTTPS if url.startswith("https://") else sns.SubscriptionProtocol.HTTP
+        return _push.subscribe(
+            self,
+            construct_id,
+            endpoint=url,
+            protocol=protocol,
+            dead_letter_queue=dead_letter_queue or self.undeliverable_queue,
+            filter_policy=filter_policy,
+            filter_policy_with_message_body=filter_policy_with_message_body,
+            raw_message_delivery=raw_message_delivery,
+            delivery_policy=delivery_policy,
+        )
+
+    @r.guarded(ADD_EMAIL_RULES)
+    def add_email(
+        self,
+        construct_id: str,
+        address: str,
+        *,
+        json: bool = False,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
+        filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None = None,
+    ) -> sns.Subscription:
+        """Subscribe an email address (aws-cdk-lib's ``EmailSubscription``), with the filters of :meth:`add_queue`.
+
+        The subscription stays pending until someone follows the link SNS mails to the address (valid for 2
+        days): synth warns so on the subscription (``decoupling-constructs:pending-confirmation``; acknowledge it
+        there with ``Annotations.of(subscription).acknowledge_warning(id, reason)`` once someone will confirm).
+        SNS's email delivery policy is its own (not configurable); what it cannot deliver goes to
+        ``undeliverable_queue``. Standard topics only.
+
+        :param json: send the SNS JSON envelope (``email-json``) instead of the message text.
+        """
+        self._check_push_subscriber("email address", construct_id, address)
+        subscription = _push.subscribe(
+            self,
+            construct_id,
+            endpoint=address,
+            protocol=sns.SubscriptionProtocol.EMAIL_JSON if json else sns.SubscriptionProtocol.EMAIL,
+            dead_letter_queue=self.undeliverable_queue,
+            filter_policy=filter_policy,
+            filter_policy_with_message_body=filter_policy_with_message_body,
+        )
+        _push.warn_pending_confirmation(subscription, construct_id, address)
+        return subscription
+
+    @r.guarded(ADD_SMS_RULES)
+    def add_sms(
+        self,
+        construct_id: str,
+        phone_number: str,
+        *,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
+        filter_policy_with_message_body: Mapping[str, sns.FilterOrPolicy] | None = None,
+        spend_alarm_usd: float = 0.8,
+    ) -> sns.Subscription:
+        """Subscribe a phone number by SMS (aws-cdk-lib's ``SmsSubscription``), with the filters of :meth:`add_queue`.
+
+        A new account sends SMS from the sandbox: only to verified numbers (up to 10), with a 1 USD monthly
+        spend limit (see docs/push-subscriptions.md). The first SMS subscriber adds the alarms
+        ``sms_month_to_date_spent`` (the account's ``SMSMonthToDateSpentUSD`` reaching ``spend_alarm_usd``) and
+        ``sms_success_rate`` (``SMSSuccessRate`` under 0.9). Standard topics only.
+
+        :param phone_number: E.164: ``+``, country code and number, at most 15 digits (``"+12065550100"``).
+        :param spend_alarm_usd: the spend alarm's threshold in USD; default 0.8 (80% of the sandbox limit). Every
+            SMS subscriber of a FanOut must give the same (one alarm watches the account's spend).
+        """
+        self._check_push_subscriber("phone number", construct_id, phone_number)
+        with r.blame("spend_alarm_usd"):
+            _push.add_sms_alarms(self, spend_alarm_usd)
+        return _push.subscribe(
+            self,
+            construct_id,
+            endpoint=phone_number,
+            protocol=sns.SubscriptionProtocol.SMS,
+            dead_letter_queue=self.undeliverable_queue,
+            filter_policy=filter_policy,
+            filter_policy_with_message_body=filter_policy_with_message_body,
         )
 
     def _check_push_subscriber(self, what: str, construct_id: str, endpoint: str) -> None:

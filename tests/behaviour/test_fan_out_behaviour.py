@@ -48,6 +48,9 @@ from stacks.fan_out_stack import (
     ANALYTICS_MAX_AMOUNT,
     ANALYTICS_MIN_AMOUNT,
     NOTIFY_REGIONS,
+    OPS_EMAIL,
+    PARTNER_DELIVERY_POLICY,
+    PARTNER_URL,
     SHIPPING_REGIONS,
     FanOutStack,
 )
@@ -120,7 +123,8 @@ def test_subscriptions_are_deployed_with_their_filters_delivery_mode_and_redrive
         topic_arn = deployment.topic_arn(fan.topic)
         listed = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
         by_endpoint = {s["Endpoint"]: s for s in listed}
-        pushes = 2 if fan is stack.orders else 0  # the notifier (add_function), the archive: checked below
+        # the notifier (add_function), the archive, the partner's HTTPS endpoint, operations' email: checked below
+        pushes = 4 if fan is stack.orders else 0
         assert len(listed) == len(by_endpoint) == len(subscriptions) + pushes
         dead_letter_arn = deployment.queue_arn(fan.undeliverable_queue)
         for subscription_id, (subscriber, raw, policy, scope) in subscriptions.items():
@@ -152,6 +156,21 @@ def test_subscriptions_are_deployed_with_their_filters_delivery_mode_and_redrive
     assert json.loads(attributes["RedrivePolicy"]) == {
         "deadLetterTargetArn": deployment.queue_arn(stack.orders.undeliverable_queue)
     }
+
+    # SNS -> HTTPS: the partner's endpoint, with its delivery policy and its own dead-letter queue (moto makes no
+    # confirmation handshake and delivers once: the retries and the redrive are template tests only; no test here
+    # publishes to PARTNER_REGIONS, as moto's publish would raise on the unreachable example.com endpoint).
+    (partner,) = [s for s in listed if s["Protocol"] == "https"]
+    assert partner["Endpoint"] == PARTNER_URL
+    attributes = sns.get_subscription_attributes(SubscriptionArn=partner["SubscriptionArn"])["Attributes"]
+    assert json.loads(attributes["DeliveryPolicy"])["healthyRetryPolicy"]["numRetries"] == (
+        PARTNER_DELIVERY_POLICY.num_retries
+    )
+    assert json.loads(attributes["RedrivePolicy"]) == {
+        "deadLetterTargetArn": deployment.queue_arn(stack.partner_dead_letters.queue)
+    }
+    (ops,) = [s for s in listed if s["Protocol"] == "email"]
+    assert ops["Endpoint"] == OPS_EMAIL
 
     # SNS -> Firehose: the archive delivery stream's subscription, raw, written with a role of its own.
     (archive,) = [s for s in listed if s["Protocol"] == "firehose"]

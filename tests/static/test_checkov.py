@@ -95,6 +95,7 @@ SSE_SQS_QUEUES = {
         ("DecouplingFanOut", "OrderEvents/Shipping"),
         ("DecouplingFanOut", "OrderEvents/Analytics"),
         ("DecouplingFanOut", "NotifierFailures"),
+        ("DecouplingFanOut", "PartnerDeadLetters"),
         ("DecouplingFanOut", "Ledger/Accounting"),
         ("DecouplingFanOut", "Ledger/Audit"),
     ]

@@ -35,9 +35,11 @@ from decoupling_constructs import (
     AlarmSettings,
     AlarmTopic,
     BrokerEngine,
+    DeliveryStatusLogging,
     DeploymentMode,
     FanOut,
     FlinkCode,
+    HttpDeliveryPolicy,
     LambdaTransform,
     MaintenanceWindow,
     MessageBroker,
@@ -455,6 +457,223 @@ ROWS += [
         "Billing",
     ),
 ]
+
+
+# --- FanOut: add_https_endpoint, add_email, add_sms ---
+HTTPS_URL = "https://partner.example.com/hook"
+
+
+def https(prop: str, value: Any, *names: str, **fan_out_props: Any) -> Row:
+    """``FanOut(...).add_https_endpoint("Partner", HTTPS_URL, prop=value)`` (or the URL itself for ``url``)."""
+    args = {"url": HTTPS_URL, prop: value}
+    return Row(
+        f"add_https_endpoint-{prop}-{show(value)}",
+        lambda s: fan_out(s, **fan_out_props).add_https_endpoint("Partner", **args),
+        ("FanOut", PATH, "add_https_endpoint", prop, *names),
+    )
+
+
+def bound_fan_out(account: str = "111111111111", region: str = "eu-west-1") -> tuple[cdk.App, FanOut]:
+    app = cdk.App()
+    return app, FanOut(cdk.Stack(app, "T", env=cdk.Environment(account=account, region=region)), "X")
+
+
+def dlq_elsewhere(account: str, region: str) -> Any:
+    """A FanOut in 111111111111/eu-west-1 given a dead-letter queue of another account or Region."""
+    app, fo = bound_fan_out()
+    other = cdk.Stack(app, "Other", env=cdk.Environment(account=account, region=region))
+    return fo.add_https_endpoint("Partner", HTTPS_URL, dead_letter_queue=sqs.Queue(other, "Dlq"))
+
+
+ROWS += [
+    https("url", "http://partner.example.com/hook", "allow_http=True", "clear text"),
+    https("url", "ftp://partner.example.com/hook"),
+    https("url", "https:///no-host"),
+    https("url", "partner.example.com/hook"),
+    https("url", 443),
+    https("url", "https://partner.example.com/a b"),
+    https(
+        "delivery_policy",
+        HttpDeliveryPolicy(num_retries=100, min_delay=Duration.minutes(1), max_delay=Duration.minutes(1)),
+        "3600 s",
+        "6000 s",
+    ),
+    https("delivery_policy", HttpDeliveryPolicy(num_retries=101), "num_retries"),
+    https("delivery_policy", HttpDeliveryPolicy(min_delay=Duration.seconds(0)), "min_delay"),
+    https("delivery_policy", HttpDeliveryPolicy(max_delay=Duration.hours(2)), "max_delay"),
+    https("delivery_policy", HttpDeliveryPolicy(max_delay=Duration.millis(1500)), "max_delay"),
+    https("delivery_policy", HttpDeliveryPolicy(min_delay=Duration.seconds(30)), "min_delay", "max_delay"),
+    https("delivery_policy", HttpDeliveryPolicy(num_retries=2, num_max_delay_retries=3), "num_retries"),
+    https("delivery_policy", HttpDeliveryPolicy(max_receives_per_second=0), "max_receives_per_second"),
+    https("delivery_policy", HttpDeliveryPolicy(content_type="text/html"), "content_type"),
+    https("delivery_policy", {"numRetries": 3}, "HttpDeliveryPolicy"),
+    https("dead_letter_queue", "arn:aws:sqs:eu-west-1:111111111111:dlq"),
+    https("delivery_status_logging", DeliveryStatusLogging(success_sample_rate=101), "success_sample_rate"),
+    https("delivery_status_logging", DeliveryStatusLogging(retention=logs.RetentionDays.INFINITE), "INFINITE"),
+    https("raw_message_delivery", "yes"),
+    https("allow_http", 1),
+    call(
+        "add_https_endpoint-dlq-in-another-region",
+        lambda s: dlq_elsewhere("111111111111", "us-east-1"),
+        "FanOut",
+        PATH,
+        "add_https_endpoint",
+        "dead_letter_queue",
+        "Region",
+        "us-east-1",
+    ),
+    call(
+        "add_https_endpoint-dlq-in-another-account",
+        lambda s: dlq_elsewhere("222222222222", "eu-west-1"),
+        "FanOut",
+        PATH,
+        "add_https_endpoint",
+        "dead_letter_queue",
+        "account",
+        "222222222222",
+    ),
+    call(
+        "add_https_endpoint-imported-dlq-in-another-region",
+        lambda s: (fo := bound_fan_out()[1]).add_https_endpoint(
+            "Partner",
+            HTTPS_URL,
+            dead_letter_queue=sqs.Queue.from_queue_arn(fo, "Dlq", "arn:aws:sqs:us-west-2:111111111111:dlq"),
+        ),
+        "FanOut",
+        PATH,
+        "add_https_endpoint",
+        "dead_letter_queue",
+        "us-west-2",
+    ),
+    call(
+        "add_https_endpoint-second-logging-differs",
+        lambda s: [
+            fo := fan_out(s),
+            fo.add_https_endpoint("A", HTTPS_URL),
+            fo.add_https_endpoint(
+                "B", "https://b.example.com/", delivery_status_logging=DeliveryStatusLogging(success_sample_rate=1)
+            ),
+        ],
+        "FanOut",
+        PATH,
+        "add_https_endpoint",
+        "delivery_status_logging",
+    ),
+    call(
+        "add_https_endpoint-url-token",
+        lambda s: fan_out(s).add_https_endpoint("Partner", Token.as_string({"Ref": "Url"})),
+        "FanOut",
+        PATH,
+        "add_https_endpoint",
+        "url",
+        "synth time",
+    ),
+    call(
+        "add_https_endpoint-same-url-twice",
+        lambda s: [fo := fan_out(s), fo.add_https_endpoint("A", HTTPS_URL), fo.add_https_endpoint("B", HTTPS_URL)],
+        "FanOut",
+        PATH,
+        "add_https_endpoint",
+        "'A'",
+        "'B'",
+    ),
+    call(
+        "add_email-bad-address",
+        lambda s: fan_out(s).add_email("Ops", "ops.example.com"),
+        "FanOut",
+        PATH,
+        "add_email",
+        "address",
+    ),
+    call(
+        "add_email-two-ats",
+        lambda s: fan_out(s).add_email("Ops", "ops@@example.com"),
+        "FanOut",
+        PATH,
+        "add_email",
+        "address",
+    ),
+    call(
+        "add_email-json-yes",
+        lambda s: fan_out(s).add_email("Ops", "ops@example.com", json="yes"),
+        "FanOut",
+        PATH,
+        "add_email",
+        "json",
+    ),
+    call(
+        "add_sms-no-plus",
+        lambda s: fan_out(s).add_sms("OnCall", "12065550100"),
+        "FanOut",
+        PATH,
+        "add_sms",
+        "phone_number",
+        "E.164",
+    ),
+    call(
+        "add_sms-spaces",
+        lambda s: fan_out(s).add_sms("OnCall", "+1 206 555 0100"),
+        "FanOut",
+        PATH,
+        "add_sms",
+        "phone_number",
+    ),
+    call(
+        "add_sms-too-long",
+        lambda s: fan_out(s).add_sms("OnCall", "+1234567890123456"),
+        "FanOut",
+        PATH,
+        "add_sms",
+        "phone_number",
+    ),
+    call(
+        "add_sms-leading-zero",
+        lambda s: fan_out(s).add_sms("OnCall", "+0206555010"),
+        "FanOut",
+        PATH,
+        "add_sms",
+        "phone_number",
+    ),
+    call(
+        "add_sms-number", lambda s: fan_out(s).add_sms("OnCall", 12065550100), "FanOut", PATH, "add_sms", "phone_number"
+    ),  # type: ignore[arg-type]
+    call(
+        "add_sms-spend-zero",
+        lambda s: fan_out(s).add_sms("OnCall", "+12065550100", spend_alarm_usd=0),
+        "FanOut",
+        PATH,
+        "add_sms",
+        "spend_alarm_usd",
+    ),
+    call(
+        "add_sms-spend-differs",
+        lambda s: [
+            fo := fan_out(s),
+            fo.add_sms("A", "+12065550100"),
+            fo.add_sms("B", "+12065550101", spend_alarm_usd=3),
+        ],
+        "FanOut",
+        PATH,
+        "add_sms",
+        "spend_alarm_usd",
+    ),
+]
+for _method, _target in (
+    ("add_https_endpoint", HTTPS_URL),
+    ("add_email", "ops@example.com"),
+    ("add_sms", "+12065550100"),
+):
+    ROWS.append(
+        call(
+            f"{_method}-fifo-topic",  # SNS FIFO topics deliver to SQS queues only (fifo-message-delivery)
+            lambda s, m=_method, t=_target: getattr(fan_out(s, fifo=True), m)("Push", t),
+            "FanOut",
+            PATH,
+            _method,
+            "FIFO topic",
+            "'Push'",
+        )
+    )
 
 
 def existing(prop: str, value: Any) -> Row:

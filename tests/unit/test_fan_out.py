@@ -177,7 +177,15 @@ def alarm_names(stack: cdk.Stack) -> set[str]:
 
 def test_alarms_are_a_read_only_mapping_with_stable_names(orders) -> None:
     stack, fan_out, _ = orders
-    assert tuple(fan_out.alarms) == FanOut.ALARM_KEYS == ("notifications_failed", "undeliverable_queue")
+    assert tuple(fan_out.alarms) == ("notifications_failed", "undeliverable_queue")
+    # The others come with the first HTTPS and SMS subscribers (test_fan_out_https.py).
+    assert FanOut.ALARM_KEYS == (
+        "notifications_failed",
+        "undeliverable_queue",
+        "http_notifications_failed",
+        "sms_month_to_date_spent",
+        "sms_success_rate",
+    )
     with pytest.raises(TypeError):
         fan_out.alarms["x"] = fan_out.alarms["notifications_failed"]  # type: ignore[index]
     assert alarm_names(stack) == {

@@ -469,6 +469,12 @@ METHOD_ARGS: dict[str, dict[str, Callable[[cdk.Stack], Any]]] = {
     "FanOut.allow_service_publisher": {"service_principal": lambda s: "events.amazonaws.com"},
     "FanOut.add_function": {"construct_id": lambda s: "Notify", "function": _function},
     "FanOut.add_delivery_stream": {"construct_id": lambda s: "Archive", "delivery_stream": _delivery_stream},
+    "FanOut.add_https_endpoint": {
+        "construct_id": lambda s: "Partner",
+        "url": lambda s: "https://partner.example.com/hook",
+    },
+    "FanOut.add_email": {"construct_id": lambda s: "Ops", "address": lambda s: "ops@example.com"},
+    "FanOut.add_sms": {"construct_id": lambda s: "OnCall", "phone_number": lambda s: "+12065550100"},
     "MessageBroker.grant_read_credentials": GRANTEE,
     "MessageBroker.allow_from": {"peer": lambda s: ec2.Peer.ipv4("10.0.0.0/16")},
     "MessageBroker.metric": {"name": lambda s: "CpuUtilization", "instance": lambda s: 1},

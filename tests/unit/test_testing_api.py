@@ -15,6 +15,7 @@ PUBLIC = {
     "BOOTSTRAP_VERSION_PARAMETER": "deploy",
     "COMPLETED_TYPES": "completion",
     "CREATED_FIXUPS": "completion",
+    "LABELLED_COMPLETIONS": "completion",
     "Deployment": "lookup",
     "Emulator": "emulators",
     "Finding": "verify",
@@ -28,6 +29,7 @@ PUBLIC = {
     "VerificationReport": "verify",
     "cdk_deploy": "emulators",
     "complete_deployment": "deploy",
+    "complete_http_subscriptions": "completion",
     "deploy_to_moto": "deploy",
     "describe_deployment": "deploy",
     "ministack": "emulators",
@@ -47,3 +49,13 @@ def test_public_name_is_importable_from_the_package(name: str) -> None:
 
 def test_all_lists_exactly_the_public_names() -> None:
     assert sorted(testing.__all__) == sorted(PUBLIC)
+
+
+def test_the_http_subscription_completion_is_for_ministack_only() -> None:
+    """On moto (or AWS) CloudFormation's subscription is the one to keep: the completion refuses to run."""
+    deployment = testing.Deployment(
+        stack_name="S", region="us-east-1", account="123456789012", template={}, resources={}, outputs={}, completed={}
+    ).with_emulator("moto 5.2.5")
+    with pytest.raises(ValueError, match=r"completes MiniStack's CloudFormation, not moto 5\.2\.5's"):
+        testing.complete_http_subscriptions(deployment)
+    assert deployment.completions == {}
