@@ -35,7 +35,7 @@ existing constructs stay unchanged):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -114,6 +114,30 @@ def buffering_size_rule(max_mib: int, source: str, *, optional: bool = False) ->
 
 #: Relations between the shared props.
 SOURCE_RELATIONS = (r.exclusive("shard_count", "expected_throughput"),)
+
+
+def lifecycle_needs_own_bucket(construct: str, bucket_prop: str) -> Callable[[Mapping[str, object], r.Context], None]:
+    """A relation: ``lifecycle`` applies to the bucket ``construct`` creates, not to a given ``bucket_prop``."""
+
+    def relation(values: Mapping[str, object], ctx: r.Context) -> None:
+        if values.get(bucket_prop) is not None and values.get("lifecycle") is not None:
+            raise ValueError(
+                f"lifecycle applies to the bucket {construct} creates; with {bucket_prop}, manage its rules"
+            )
+
+    return relation
+
+
+def grant_put(grantee: iam.IGrantable, stream: kinesis.IStream | None, delivery_stream_arn: str) -> iam.Grant:
+    """``grant_write`` of a delivery construct: PutRecord(s) on its source stream (and its key), or, without one
+    (Direct PUT), PutRecord and PutRecordBatch on the delivery stream. Firehose encrypts Direct PUT records with its
+    own grant on the key, so producers need no key permission (Firehose developer guide, "Data protection in Amazon
+    Data Firehose", server-side encryption)."""
+    if stream is not None:
+        return stream.grant_write(grantee)
+    return iam.Grant.add_to_principal(
+        grantee=grantee, actions=["firehose:PutRecord", "firehose:PutRecordBatch"], resource_arns=[delivery_stream_arn]
+    )
 
 
 def pick(*names: str) -> dict[str, r.Rule]:

@@ -58,7 +58,7 @@ What records the function receives and must return (one result per ``recordId``,
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -389,6 +389,21 @@ def add_transform_alarms(alarms: Alarms, transform: LambdaTransform | None) -> N
         errors="Firehose retries the batch, then writes it under the error prefix (processing-failed).",
         throttles="Firehose retries the batch, then writes it under the error prefix (processing-failed).",
     )
+
+
+def no_partition_keys(destination: str) -> Callable[[Mapping[str, Any], r.Context], None]:
+    """A relation: ``transform.partition_keys`` name S3 prefixes (dynamic partitioning), which ``destination``
+    has none of."""
+
+    def relation(values: Mapping[str, Any], ctx: r.Context) -> None:
+        transform = values.get("transform")
+        if isinstance(transform, LambdaTransform) and transform.partition_keys:
+            raise ValueError(
+                "transform.partition_keys name S3 prefixes (dynamic partitioning), which "
+                f"{destination} has none of: leave them out, got {list(transform.partition_keys)!r}"
+            )
+
+    return relation
 
 
 def transform_delay_seconds(transform: LambdaTransform | None) -> float:

@@ -41,6 +41,7 @@ from ._transform import (
     TRANSFORM_ALARM_KEYS,
     LambdaTransform,
     add_transform_alarms,
+    no_partition_keys,
     render_processing,
     transform_delay_seconds,
 )
@@ -145,22 +146,6 @@ def _source_relations(values: Mapping[str, Any], ctx: r.Context) -> None:
         )
 
 
-def _no_partition_keys(values: Mapping[str, Any], ctx: r.Context) -> None:
-    transform = values.get("transform")
-    if isinstance(transform, LambdaTransform) and transform.partition_keys:
-        raise ValueError(
-            "transform.partition_keys are for dynamic partitioning into S3 prefixes; an HTTP endpoint has no "
-            f"prefix, got {list(transform.partition_keys)}"
-        )
-
-
-def _lifecycle_needs_own_bucket(values: Mapping[str, Any], ctx: r.Context) -> None:
-    if values.get("backup_bucket") is not None and values.get("lifecycle") is not None:
-        raise ValueError(
-            "lifecycle applies to the backup bucket StreamToHttpEndpoint creates; with backup_bucket, manage its rules"
-        )
-
-
 #: What every StreamToHttpEndpoint prop accepts.
 RULES = (
     r.Rules(
@@ -236,8 +221,8 @@ RULES = (
         relations=(
             *_delivery.SOURCE_RELATIONS,
             _source_relations,
-            _lifecycle_needs_own_bucket,
-            _no_partition_keys,
+            _delivery.lifecycle_needs_own_bucket("StreamToHttpEndpoint", "backup_bucket"),
+            no_partition_keys("an HTTP endpoint"),
         ),
     )
     | ALARM_PROPS
@@ -655,13 +640,7 @@ class StreamToHttpEndpoint(PatternConstruct):
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` send records: PutRecord(s) on the stream (and its key), or, with ``direct_put``,
         PutRecord and PutRecordBatch on the delivery stream."""
-        if self.stream is not None:
-            return self.stream.grant_write(grantee)
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["firehose:PutRecord", "firehose:PutRecordBatch"],
-            resource_arns=[self.delivery_stream.attr_arn],
-        )
+        return _delivery.grant_put(grantee, self.stream, self.delivery_stream.attr_arn)
 
     # ------------------------------------------------------------------------------------------- alarms
     def _metric(self, name: str, statistic: str) -> cloudwatch.Metric:

@@ -39,7 +39,14 @@ from .._validate import PropTypeError
 from ..capacity import CapacityPlan, Throughput
 from . import _delivery
 from ._delivery import DEFAULT_ITERATOR_AGE_ALARM, DEFAULT_RETENTION
-from ._transform import TRANSFORM, TRANSFORM_ALARM_KEYS, LambdaTransform, add_transform_alarms, render_processing
+from ._transform import (
+    TRANSFORM,
+    TRANSFORM_ALARM_KEYS,
+    LambdaTransform,
+    add_transform_alarms,
+    no_partition_keys,
+    render_processing,
+)
 
 __all__ = ["IndexRotation", "OpenSearchBackup", "StreamToOpenSearch"]
 
@@ -108,19 +115,10 @@ def _check_index_name(prop: str, value: object, ctx: r.Context) -> None:
         raise ValueError(f"{prop} must be {allowed}{why}, got {r.show(value, ctx.scope)}")
 
 
-def _no_partition_keys(values: Mapping[str, object], ctx: r.Context) -> None:
-    transform = values.get("transform")
-    if isinstance(transform, LambdaTransform) and transform.partition_keys:
-        raise ValueError(
-            "transform.partition_keys name S3 prefixes (dynamic partitioning), which an OpenSearch destination "
-            f"has none of: leave them out, got {list(transform.partition_keys)!r}"
-        )
-
-
 def _direct_put_has_no_stream(values: Mapping[str, object], ctx: r.Context) -> None:
     if not values.get("direct_put"):
         return
-    given = [n for n in ("source_stream", "shard_count", "expected_throughput", "retention_period") if values.get(n)]
+    given = [n for n in ("stream", "shard_count", "expected_throughput", "retention_period") if values.get(n)]
     if given:
         raise ValueError(
             f"direct_put=True takes records by PutRecord/PutRecordBatch, without a Kinesis stream: leave out "
@@ -129,12 +127,12 @@ def _direct_put_has_no_stream(values: Mapping[str, object], ctx: r.Context) -> N
 
 
 def _given_stream_is_not_sized(values: Mapping[str, object], ctx: r.Context) -> None:
-    if values.get("source_stream") is None:
+    if values.get("stream") is None:
         return
     given = [n for n in ("shard_count", "expected_throughput", "retention_period", "encryption_key") if values.get(n)]
     if given:
         raise ValueError(
-            f"{', '.join(given)} size and encrypt a stream StreamToOpenSearch creates; with source_stream "
+            f"{', '.join(given)} size and encrypt a stream StreamToOpenSearch creates; with stream "
             "(a stream you own), leave them out"
         )
 
@@ -144,13 +142,6 @@ def _vpc_props_need_vpc(values: Mapping[str, object], ctx: r.Context) -> None:
         given = [n for n in ("vpc_subnets", "security_group") if values.get(n) is not None]
         if given:
             raise ValueError(f"{', '.join(given)} configure VPC delivery: give vpc too, got vpc=None")
-
-
-def _backup_bucket_has_own_lifecycle(values: Mapping[str, object], ctx: r.Context) -> None:
-    if values.get("backup_bucket") is not None and values.get("lifecycle") is not None:
-        raise ValueError(
-            "lifecycle applies to the bucket StreamToOpenSearch creates; with backup_bucket, manage its rules"
-        )
 
 
 #: What every StreamToOpenSearch prop accepts.
@@ -171,12 +162,12 @@ RULES = (
                 "AmazonopensearchserviceDestinationConfiguration IndexName",
             ),
             "index_rotation": r.OneOf(IndexRotation.ALL, source="Firehose IndexRotationPeriod"),
-            "source_stream": r.Interface(
+            "stream": r.Interface(
                 "a kinesis.IStream", ("stream_arn", "stream_name", "grant_write"), optional=True, tokens="synth"
             ),
             "direct_put": r.Bool(),
             **_delivery.pick("shard_count", "expected_throughput"),
-            # Optional here: None means 24 hours, so that it can be told apart from a given source_stream's.
+            # Optional here: None means 24 hours, so that it can be told apart from a given stream's.
             "retention_period": dataclasses.replace(_delivery.RULE_LINES["retention_period"], optional=True),
             "encryption_key": _delivery.RULE_LINES["encryption_key"],
             "buffering_interval": r.Seconds(
@@ -218,8 +209,8 @@ RULES = (
             _direct_put_has_no_stream,
             _given_stream_is_not_sized,
             _vpc_props_need_vpc,
-            _backup_bucket_has_own_lifecycle,
-            _no_partition_keys,
+            _delivery.lifecycle_needs_own_bucket("StreamToOpenSearch", "backup_bucket"),
+            no_partition_keys("an OpenSearch destination"),
         ),
     )
     | ALARM_PROPS
@@ -233,7 +224,7 @@ class StreamToOpenSearch(PatternConstruct):
 
     * ``stream``: the source. Created like StreamToS3's (provisioned from ``shard_count`` or
       ``expected_throughput``, on-demand otherwise; KMS; ``retention_period`` 24 h by default), or
-      ``source_stream``; None with ``direct_put=True`` (producers call PutRecord/PutRecordBatch, and the
+      ``stream``; None with ``direct_put=True`` (producers call PutRecord/PutRecordBatch, and the
       delivery stream encrypts at rest with ``encryption_key`` or an AWS-owned key).
     * ``delivery_stream`` (``CfnDeliveryStream``, aws-cdk-lib has no L2 for OpenSearch): indexes into
       ``index_name`` on ``domain``, rotated by ``index_rotation`` (a timestamp appended; default daily),
@@ -260,7 +251,7 @@ class StreamToOpenSearch(PatternConstruct):
     :param index_name: the index (required): lowercase, 1-80 characters, no \\ / * ? " < > | , # : + or space,
         not starting with _ - +.
     :param index_rotation: an :class:`IndexRotation` value; default ``OneDay``.
-    :param source_stream: read this stream instead of creating one.
+    :param stream: read this stream instead of creating one.
     :param direct_put: no stream: producers put records into the delivery stream.
     :param shard_count: / :param expected_throughput: / :param retention_period: the created stream.
     :param encryption_key: customer-managed key for the stream (or the delivery stream with direct_put),
@@ -294,7 +285,7 @@ class StreamToOpenSearch(PatternConstruct):
         domain: opensearch.IDomain,
         index_name: str,
         index_rotation: str = IndexRotation.ONE_DAY,
-        source_stream: kinesis.IStream | None = None,
+        stream: kinesis.IStream | None = None,
         direct_put: bool = False,
         shard_count: int | None = None,
         expected_throughput: Throughput | None = None,
@@ -321,7 +312,7 @@ class StreamToOpenSearch(PatternConstruct):
             self,
             {
                 "domain": domain,
-                "source_stream": source_stream,
+                "stream": stream,
                 "encryption_key": encryption_key,
                 "backup_bucket": backup_bucket,
                 "vpc": vpc,
@@ -329,7 +320,7 @@ class StreamToOpenSearch(PatternConstruct):
             },
         )
         retention = retention_period or DEFAULT_RETENTION
-        owns_stream = source_stream is None and not direct_put
+        owns_stream = stream is None and not direct_put
         if owns_stream and alarms.enabled("iterator_age"):
             _delivery.check_iterator_age(
                 alarms.threshold("iterator_age", DEFAULT_ITERATOR_AGE_ALARM),  # type: ignore[arg-type]
@@ -351,7 +342,7 @@ class StreamToOpenSearch(PatternConstruct):
                 removal_policy=removal_policy,
             )
         else:
-            self.stream = source_stream
+            self.stream = stream
         self.access_log_bucket: s3.Bucket | None
         self.backup_bucket: s3.IBucket
         if backup_bucket is not None:
@@ -691,15 +682,7 @@ class StreamToOpenSearch(PatternConstruct):
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` put records: on the source stream (and use its key), or with ``direct_put`` into the
         delivery stream (``firehose:PutRecord``, ``firehose:PutRecordBatch``)."""
-        if self.stream is not None:
-            return self.stream.grant_write(grantee)
-        # Firehose encrypts Direct PUT records server-side with its own grant on the key: producers need no key
-        # permission (Firehose developer guide, "Data protection in Amazon Data Firehose", server-side encryption).
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["firehose:PutRecord", "firehose:PutRecordBatch"],
-            resource_arns=[self.delivery_stream_arn],
-        )
+        return _delivery.grant_put(grantee, self.stream, self.delivery_stream_arn)
 
 
 def _static_prefixes() -> list[str]:

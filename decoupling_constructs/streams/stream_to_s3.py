@@ -173,11 +173,6 @@ def _partitioning_relations(values: Mapping[str, object], ctx: r.Context) -> Non
             )
 
 
-def _lifecycle_needs_own_bucket(values: Mapping[str, object], ctx: r.Context) -> None:
-    if values.get("existing_bucket") is not None and values.get("lifecycle") is not None:
-        raise ValueError("lifecycle applies to the bucket StreamToS3 creates; with existing_bucket, manage its rules")
-
-
 _PREFIX_WHY = "the delivery role may write only under its static part"
 #: What every StreamToS3 prop accepts.
 RULES = (
@@ -216,7 +211,7 @@ RULES = (
         },
         relations=(
             *_delivery.SOURCE_RELATIONS,
-            _lifecycle_needs_own_bucket,
+            _delivery.lifecycle_needs_own_bucket("StreamToS3", "existing_bucket"),
             _prefix_relations,
             _partitioning_relations,
         ),

@@ -1133,7 +1133,7 @@ ROWS += [
     to_search("domain", "arn:aws:es:eu-west-1:111111111111:domain/search"),
     to_search("domain", domain_of_another_app),
     to_search("direct_put", True, shard_count=2),
-    to_search("shard_count", 2, source_stream=lambda s: kinesis.Stream(s, "Given")),
+    to_search("shard_count", 2, stream=lambda s: kinesis.Stream(s, "Given")),
     to_search("vpc_subnets", ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)),
     to_search("vpc_subnets", ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC), vpc=vpc),
     to_search("transform", "arn:aws:lambda:eu-west-1:111111111111:function:enrich"),

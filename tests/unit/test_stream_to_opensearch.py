@@ -179,7 +179,7 @@ def test_direct_put_has_no_stream_encrypts_the_delivery_stream_and_grants_puts_o
 def test_a_given_stream_is_read_and_not_alarmed_as_ours() -> None:
     stack = new_stack()
     source = kinesis.Stream(stack, "Source", shard_count=1)
-    pipeline = StreamToOpenSearch(stack, "Clicks", domain=domain_in(stack), index_name="clicks", source_stream=source)
+    pipeline = StreamToOpenSearch(stack, "Clicks", domain=domain_in(stack), index_name="clicks", stream=source)
     template = Template.from_stack(stack).to_json()
     props = template["Resources"][lid(stack, pipeline.delivery_stream)]["Properties"]
     assert props["KinesisStreamSourceConfiguration"]["KinesisStreamARN"] == {"Fn::GetAtt": [lid(stack, source), "Arn"]}
