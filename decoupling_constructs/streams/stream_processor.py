@@ -536,8 +536,9 @@ class StreamProcessor(PatternConstruct):
         self.application.apply_removal_policy(removal_policy)
         # The application must not be created before its role may read the code and write its logs.
         self.application.node.add_dependency(self.policy)
-        if self.role.node.try_find_child("DefaultPolicy") is not None:
-            self.application.node.add_dependency(self.role.node.find_child("DefaultPolicy"))
+        default_policy = _internals.role_default_policy(self.role)
+        if default_policy is not None:
+            self.application.node.add_dependency(default_policy)
         self.application_name: str = self.application.ref
         self.application_arn: str = Stack.of(self).format_arn(
             service="kinesisanalytics", resource="application", resource_name=self.application.ref
@@ -749,7 +750,9 @@ class StreamProcessor(PatternConstruct):
         )
         # aws-cdk-lib makes the function depend on its whole role, which its GetAtt of the role already enforces
         # (cfn-lint W3005); only the role's policy is a dependency it needs.
-        resource_l1, policy_l1 = function.node.default_child, role.node.find_child("DefaultPolicy").node.default_child
+        default_policy = _internals.role_default_policy(role)
+        assert default_policy is not None  # the function's grants above made it
+        resource_l1, policy_l1 = function.node.default_child, default_policy.node.default_child
         assert isinstance(resource_l1, CfnResource) and isinstance(policy_l1, CfnResource)
         resource_l1.add_override("DependsOn", [Stack.of(self).get_logical_id(policy_l1)])
         reason = (
