@@ -43,6 +43,7 @@ from decoupling_constructs.testing.verify import VerificationReport, verify
 
 from . import consumers, flink, workers
 from ._model import REGION, Check, Phases, Progress, Result, log_to
+from .firehose_transform import firehose_transform_scenario
 from .http_endpoint import http_endpoint_scenario
 from .messaging import (
     broker_scenario,
@@ -63,6 +64,7 @@ PATTERNS = (
     "fanout",
     "stream",
     "http-endpoint",
+    "firehose-transform",
     "broker",
     "queue-function",
     "stream-function",
@@ -72,9 +74,10 @@ PATTERNS = (
 # The patterns run in these lanes, the lanes concurrently, each lane's patterns in sequence: one stack's patterns
 # share its queues and topic, and the patterns that invoke MiniStack's Lambda functions run one at a time (a
 # consumer's event source mapping stalled for two minutes while SNS cold-started the notifier concurrently);
-# the consumers first, before the fan-out's notifier invocations crowd MiniStack.
+# the consumers first, then the Firehose transform (its Firehose invokes the transform function, one record at a
+# time), before the fan-out's notifier invocations crowd MiniStack.
 LANES = (
-    ("queue-function", "stream-function", "fanout-lambda", "fanout-firehose", "fanout"),
+    ("queue-function", "stream-function", "firehose-transform", "fanout-lambda", "fanout-firehose", "fanout"),
     ("queue", "fifo"),
     ("stream", "stream-processor", "http-endpoint"),
     ("broker",),
@@ -88,6 +91,7 @@ STACKS = {
     "fanout-firehose": "DecouplingFanOut",
     "stream": "DecouplingStreamToS3",
     "http-endpoint": "DecouplingStreamToHttpEndpoint",
+    "firehose-transform": "DecouplingFirehoseTransform",
     "broker": "DecouplingMessageBroker",
     "queue-function": consumers.STACK,
     "stream-function": consumers.STACK,
@@ -203,6 +207,7 @@ SCENARIOS: dict[str, Scenario] = {
     "fanout-firehose": fanout_firehose_scenario,
     "stream": stream_scenario,
     "http-endpoint": http_endpoint_scenario,
+    "firehose-transform": firehose_transform_scenario,
     "broker": broker_scenario,
     "queue-function": consumers.queue_function_scenario,
     "stream-function": consumers.stream_function_scenario,
@@ -269,6 +274,7 @@ def run(args: argparse.Namespace, log_dir: Path) -> int:
         "fanout-firehose": max(args.events // 10, 1),
         "stream": args.records,
         "http-endpoint": 20,
+        "firehose-transform": 12,
         "broker": 1,
         "queue-function": max(args.messages, 4),
         "stream-function": args.clicks,
@@ -353,7 +359,7 @@ def run(args: argparse.Namespace, log_dir: Path) -> int:
             with ThreadPoolExecutor(max_workers=len(lanes)) as drivers:
                 list(drivers.map(drive_lane, lanes))
         ordered = [results[p] for p in patterns]
-        print_results(ordered, reports, phases, time.monotonic() - started, Console(width=max(Console().width, 120)))
+        print_results(ordered, reports, phases, time.monotonic() - started, Console(width=max(Console().width, 130)))
         print(f"logs (emulators, cdk, the worker, tracebacks of injected failures): {log_dir}")
         if args.keep_running:
             keep_running(emulators)

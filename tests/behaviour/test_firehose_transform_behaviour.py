@@ -34,36 +34,16 @@ import pytest
 
 from decoupling_constructs.runtime.stream import StreamProducer
 from decoupling_constructs.testing.delivery import object_keys, read_records, wait_for_records
+from stacks.demo.clicks import sent_clicks
 from stacks.firehose_stack import CLICKS_PREFIX, VIEWS_PREFIX
 
 pytestmark = [pytest.mark.xdist_group("emulator-deploys"), pytest.mark.slow]
 
 STACK = "DecouplingFirehoseTransform"
-PAGES = ("home", "cart")
 
 
 def static(prefix: str) -> str:
     return prefix.split("!{", 1)[0]
-
-
-def sent_clicks(run: str) -> tuple[list[bytes], dict[str, set[str]], set[str]]:
-    """Clicks to send: per page the users whose clicks must arrive, and the users that must not (bots: Dropped;
-    records that are not clicks or have no page: ProcessingFailed)."""
-    records, expected, absent = [], defaultdict(set), set()
-    for i in range(12):
-        user = f"{run}-{i}"
-        page = PAGES[i % 2]
-        if i % 4 == 3:
-            records.append(json.dumps({"page": page, "user": user, "bot": True}).encode())
-            absent.add(user)
-        elif i % 6 == 5:
-            records.append(json.dumps({"user": user}).encode())  # no page: KeyError in the handler
-            absent.add(user)
-        else:
-            records.append(json.dumps({"page": page, "user": user, "extra": "not kept"}).encode())
-            expected[page].add(user)
-    records.append(f"not a click {run}".encode())  # not JSON: fails
-    return records, dict(expected), absent
 
 
 def rows_under(s3, bucket: str, prefix: str, run: str) -> list[tuple[str, dict]]:

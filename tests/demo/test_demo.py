@@ -81,6 +81,13 @@ def test_demo_deploys_verifies_and_runs_every_pattern(tmp_path: Path, capsys: py
     # StreamToHttpEndpoint: the configuration MiniStack reports, and the one line on what it cannot show.
     assert "PASS http-endpoint: 4/4 checks held" in out
     assert "MiniStack's Firehose POSTs nothing to an HTTP endpoint" in flat_out
+    # DecouplingFirehoseTransform: the transformed clicks under each page's prefix, the dropped and failed records
+    # absent, and the one line on what MiniStack cannot show (processing-failed output, batching).
+    assert "PASS firehose-transform: 7/7 checks held" in out
+    assert "13: 8 clicks, 3 Dropped, 2 ProcessingFailed" in flat_out
+    assert "clicks/page=home/ │ 6 transformed rows" in flat_out and "clicks/page=cart/ │ 2 transformed rows" in flat_out
+    assert "\n  emulator differs from AWS: MiniStack's SNS does not deliver to Firehose (the demo puts" in out
+    assert "nothing lands under clicks-errors/processing-failed/" in flat_out
     assert "20 of 20 processed once" in out
     assert "\n  MiniStack's Kinesis event source mapping runs the success path only" in out
     # SNS -> Lambda and SNS -> Firehose (the latter stood in for: MiniStack's SNS does not deliver to Firehose).
