@@ -166,9 +166,17 @@ def test_2_without_the_topic_policy_the_subscribe_is_denied(world: World) -> Non
     assert world.refused_subscription not in world.deployment.completions
 
 
+def subscribed(world: World) -> str:
+    """The invoices subscription, made once per world by the labelled completion. Tests 3-5 need it whichever
+    worker runs them: xdist may split this module across workers (each with a world of its own)."""
+    if world.invoices_subscription not in world.deployment.completions:
+        made = complete_cross_environment_subscriptions(world.deployment, only=[world.invoices_subscription])
+        assert list(made) == [world.invoices_subscription]
+    return world.deployment.completed[world.invoices_subscription]
+
+
 def test_3_with_both_policies_every_message_arrives(world: World) -> None:
-    made = complete_cross_environment_subscriptions(world.deployment, only=[world.invoices_subscription])
-    (arn,) = made.values()
+    arn = subscribed(world)
     assert arn.startswith(f"arn:aws:sns:{TOPIC_REGION}:{TOPIC_ACCOUNT}:orders:")  # made in the topic's Region
     sns = client(world.queues, "sns", TOPIC_REGION)
     attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]  # type: ignore[attr-defined]
@@ -180,6 +188,7 @@ def test_3_with_both_policies_every_message_arrives(world: World) -> None:
 
 
 def test_4_the_verification_report_names_the_completion(world: World) -> None:
+    subscribed(world)
     report = verify(world.deployment, check=False)
     (line,) = report.completions
     assert line.startswith(f"{world.invoices_subscription} (AWS::SNS::Subscription): completion: subscribed")
@@ -190,6 +199,11 @@ def test_4_the_verification_report_names_the_completion(world: World) -> None:
 
 
 def test_5_without_the_queue_policy_nothing_is_delivered(world: World) -> None:
+    arn = subscribed(
+        world
+    )  # subscribed: so that nothing arriving is the queue policy's doing, not a missing subscription
+    sns = client(world.queues, "sns", TOPIC_REGION)
+    assert sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]["Owner"] == QUEUE_ACCOUNT  # type: ignore[attr-defined]
     sqs = client(world.queues, "sqs", QUEUE_REGION)
     policy = json.loads(
         sqs.get_queue_attributes(QueueUrl=world.invoices_url, AttributeNames=["Policy"])["Attributes"]["Policy"]  # type: ignore[attr-defined]
